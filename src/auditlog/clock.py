@@ -1,0 +1,36 @@
+"""The one place that reads the system clock, so AUDITLOG_NOW can pin it for tests and docs."""
+
+import os
+from datetime import UTC, date, datetime
+
+from auditlog.errors import Refusal
+
+NOW_ENV = "AUDITLOG_NOW"
+
+
+def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
+    """ISO 8601 with or without time and zone; without a zone it is local time."""
+    raw = text.strip()
+    try:
+        parsed = datetime.fromisoformat(raw)
+    except ValueError:
+        raise Refusal(
+            f"{what} {text!r} is not a timestamp: use ISO 8601, "
+            "e.g. 2024-01-15, 2024-01-15T09:30 or 2024-01-15T09:30:00+07:00"
+        ) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.astimezone()  # naive means the auditor's local time
+    return parsed.astimezone(UTC)
+
+
+def now() -> datetime:
+    """The current moment in UTC (or the pinned AUDITLOG_NOW)."""
+    pinned = os.environ.get(NOW_ENV)
+    if pinned:
+        return parse_timestamp(pinned, what=NOW_ENV)
+    return datetime.now(UTC)
+
+
+def today() -> date:
+    """The auditor's calendar date now (local time), used as the default reference date."""
+    return now().astimezone().date()

@@ -1,0 +1,228 @@
+"""What auditors record: each function reads fresh state, checks the rules, and saves events.
+
+The CLI parses text into the arguments here; everything here works on parsed values, so scripts
+and importers can call it directly.
+"""
+
+import hashlib
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from auditlog.domain.aggregate import Aggregate, Context, create_new
+from auditlog.domain.events import Evidence, RecommendationSpec, ReferenceAllocated, Status
+from auditlog.domain.finding import Finding, finding_id
+from auditlog.domain.grades import GradeSeries, Rule, decide_grade, series_id
+from auditlog.domain.pemda import Pemda, pemda_id, resolve_identity
+from auditlog.domain.references import ReferenceCounter, counter_id, format_ref
+from auditlog.errors import Refusal
+from auditlog.store.app import Store
+
+
+def register_pemda(store: Store, ctx: Context, code: str, name: str | None,
+                   level: str | None, on: date) -> Pemda:
+    resolved_name, resolved_level = resolve_identity(code, name, level)
+
+    def decide() -> Sequence[Aggregate]:
+        if store.get(pemda_id(code)) is not None:
+            raise Refusal(f"pemda {code} is already registered: 'auditlog pemda list' shows it")
+        return [create_new(Pemda, ctx, pemda_id(code), on, code=code, name=resolved_name,
+                           level=resolved_level)]
+
+    return store.command(decide)[0]  # type: ignore[no-any-return]
+
+
+def require_pemda(store: Store, code: str) -> Pemda:
+    pemda = store.get(pemda_id(code))
+    if not isinstance(pemda, Pemda):
+        raise Refusal(f"pemda {code} is not registered: register it first with "
+                      f"'auditlog pemda register {code}'")
+    return pemda
+
+
+@dataclass
+class NewFinding:
+    pemda: str
+    title: str
+    received: date
+    recommendations: list[RecommendationSpec]
+    opd: str | None = None
+    report: str | None = None
+    issued: date | None = None
+    instrument: str | None = None
+    year: int | None = None
+    condition: str | None = None
+    criteria: str | None = None
+    cause: str | None = None
+    effect: str | None = None
+    code: str | None = None
+    value: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+
+def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
+    require_pemda(store, new.pemda)
+    if not new.recommendations:
+        raise Refusal("a finding needs at least one --recommendation TEXT")
+    if new.issued is not None and new.received < new.issued:
+        raise Refusal(f"received date {new.received} is before the issue date {new.issued}: "
+                      "a report is received on or after it is issued")
+    for spec in new.recommendations:
+        if spec.due is not None and spec.due < new.received:
+            raise Refusal(f"due date {spec.due} is before the received date {new.received}: "
+                          "give a due date on or after it")
+    the_id = finding_id(new.pemda, new.report, new.title)
+    year = new.received.year
+
+    def decide() -> Sequence[Aggregate]:
+        existing = store.get(the_id)
+        if isinstance(existing, Finding):
+            raise Refusal(f"this finding is already recorded as {existing.ref} (same pemda, "
+                          "report number and title): use 'auditlog finding correct' to change it")
+        counter = store.get(counter_id(year))
+        if isinstance(counter, ReferenceCounter):
+            ref = counter.next_ref()
+            counter.trigger(ctx, ReferenceAllocated, new.received, ref=ref, finding_id=the_id)
+        else:
+            ref = format_ref(year, 1)
+            counter = create_new(ReferenceCounter, ctx, counter_id(year), new.received,
+                                 ref=ref, finding_id=the_id)
+        finding = create_new(
+            Finding, ctx, the_id, new.received, ref=ref, pemda=new.pemda, title=new.title,
+            opd=new.opd, report=new.report, issued=new.issued, received=new.received,
+            instrument=new.instrument, year=new.year, condition=new.condition,
+            criteria=new.criteria, cause=new.cause, effect=new.effect, code=new.code,
+            value=new.value, recommendations=tuple(new.recommendations),
+        )
+        return [counter, finding]
+
+    return store.command(decide)[1]  # type: ignore[no-any-return]
+
+
+def fingerprint(path: str) -> Evidence:
+    """Evidence is fingerprinted, never copied: SHA-256 of the bytes, the name and size."""
+    file = Path(path)
+    if not file.is_file():
+        raise Refusal(f"evidence file {path} does not exist or is not a file: "
+                      "give the path of an existing file")
+    digest = hashlib.sha256()
+    size = 0
+    with file.open("rb") as handle:
+        while chunk := handle.read(1 << 20):
+            digest.update(chunk)
+            size += len(chunk)
+    return Evidence(name=file.name, sha256=digest.hexdigest(), size=size)
+
+
+def _on_recommendation(store: Store, ref: str) -> tuple[Finding, int]:
+    finding, n = store.finding(ref)
+    if n is None:
+        raise Refusal(f"{ref} names a finding, not a recommendation: use {finding.ref}.1, "
+                      f"{finding.ref}.2 ...")
+    finding.recommendation(n)
+    return finding, n
+
+
+def record_followup(store: Store, ctx: Context, ref: str, on: date, action: str, deposit: int,
+                    slip: str | None, evidence_paths: Sequence[str]) -> Finding:
+    evidence = tuple(fingerprint(p) for p in evidence_paths)
+
+    def decide() -> Sequence[Aggregate]:
+        finding, n = _on_recommendation(store, ref)
+        finding.record_followup(ctx, n, on, action, deposit, slip, evidence)
+        return [finding]
+
+    return store.command(decide)[0]  # type: ignore[no-any-return]
+
+
+def review(store: Store, ctx: Context, ref: str, status: Status, reason: str,
+           on: date) -> Finding:
+    def decide() -> Sequence[Aggregate]:
+        finding, n = _on_recommendation(store, ref)
+        finding.review(ctx, n, status, reason, on)
+        return [finding]
+
+    return store.command(decide)[0]  # type: ignore[no-any-return]
+
+
+def reopen(store: Store, ctx: Context, ref: str, reason: str, on: date) -> Finding:
+    def decide() -> Sequence[Aggregate]:
+        finding, n = _on_recommendation(store, ref)
+        finding.reopen(ctx, n, reason, on)
+        return [finding]
+
+    return store.command(decide)[0]  # type: ignore[no-any-return]
+
+
+def extend(store: Store, ctx: Context, ref: str, due: date, reason: str, on: date) -> Finding:
+    def decide() -> Sequence[Aggregate]:
+        finding, n = _on_recommendation(store, ref)
+        finding.extend(ctx, n, due, reason, on)
+        return [finding]
+
+    return store.command(decide)[0]  # type: ignore[no-any-return]
+
+
+def correct(store: Store, ctx: Context, ref: str, field_name: str, value: str, reason: str,
+            on: date) -> Finding:
+    def decide() -> Sequence[Aggregate]:
+        finding, n = store.finding(ref)
+        finding.correct(ctx, field_name, value, reason, on, n)
+        return [finding]
+
+    return store.command(decide)[0]  # type: ignore[no-any-return]
+
+
+def withdraw(store: Store, ctx: Context, ref: str, reason: str, on: date) -> Finding:
+    def decide() -> Sequence[Aggregate]:
+        finding, n = store.finding(ref)
+        if n is not None:
+            raise Refusal(f"withdraw takes a finding, not a recommendation: use {finding.ref}")
+        finding.withdraw(ctx, reason, on)
+        return [finding]
+
+    return store.command(decide)[0]  # type: ignore[no-any-return]
+
+
+def check_because(store: Store, pemda: str, refs: Sequence[str]) -> tuple[str, ...]:
+    """Each cause named by a grade must exist, belong to the pemda and not be withdrawn."""
+    normal: list[str] = []
+    for ref in refs:
+        finding, n = store.finding(ref)
+        if finding.withdrawn:
+            raise Refusal(f"{finding.ref} was withdrawn: it cannot be named as a cause")
+        if finding.pemda != pemda:
+            raise Refusal(f"{finding.ref} is a finding about {finding.pemda}, not {pemda}: "
+                          "name findings of the graded pemda")
+        if n is not None:
+            finding.recommendation(n)
+        normal.append(finding.ref if n is None else f"{finding.ref}.{n}")
+    return tuple(dict.fromkeys(normal))
+
+
+def record_grade(store: Store, ctx: Context, pemda: str, instrument: str, year: int,
+                 rule: Rule, grade: str | None, score: Decimal | None,
+                 because: Sequence[str], on: date, correction: str | None) -> GradeSeries:
+    require_pemda(store, pemda)
+    decided, kept_score = decide_grade(instrument, rule, grade, score)
+    causes = check_because(store, pemda, because)
+    the_id = series_id(pemda, instrument)
+
+    def decide() -> Sequence[Aggregate]:
+        series = store.get(the_id)
+        if correction is not None:
+            if not isinstance(series, GradeSeries):
+                raise Refusal(f"{pemda} has no {instrument} grade for {year} to correct: "
+                              "record it without --correct")
+            series.correct(ctx, year, decided, kept_score, rule.version, causes, correction, on)
+            return [series]
+        if isinstance(series, GradeSeries):
+            series.record(ctx, year, decided, kept_score, rule.version, causes, on)
+            return [series]
+        return [create_new(GradeSeries, ctx, the_id, on, pemda=pemda,
+                           instrument=instrument, year=year, grade=decided, score=kept_score,
+                           rule=rule.version, because=causes)]
+
+    return store.command(decide)[0]  # type: ignore[no-any-return]

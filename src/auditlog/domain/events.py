@@ -1,0 +1,211 @@
+"""Every fact auditlog records is one of these immutable events.
+
+Each event type has a stable, explicit topic (never the Python module path, so code can move
+without orphaning stored events) and a class_version. An old version is upcast on read by a
+static method ``upcast_vN_vN+1`` on the class; storage is never rewritten.
+"""
+
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import StrEnum
+from typing import Any, ClassVar, Literal, TypeVar
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Status(StrEnum):
+    """BPK follow-up categories (Peraturan BPK 2/2017); the status lives on the recommendation."""
+
+    BD = "BD"  # belum ditindaklanjuti
+    BS = "BS"  # belum sesuai (dalam proses)
+    S = "S"  # sesuai dengan rekomendasi
+    TDTL = "TDTL"  # tidak dapat ditindaklanjuti
+
+
+Level = Literal["provinsi", "kabupaten", "kota"]
+
+
+class Event(BaseModel):
+    """What every event carries: whose aggregate, who recorded it, and the two times."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    topic: ClassVar[str]
+    class_version: ClassVar[int] = 1
+
+    originator_id: UUID
+    originator_version: int
+    actor: str = Field(description="who recorded the event")
+    recorded_at: datetime = Field(description="when it was recorded (transaction time, UTC)")
+    effective_on: date = Field(description="when it happened in the world (valid time)")
+
+    @property
+    def timestamp(self) -> datetime:
+        return self.recorded_at
+
+
+EVENT_TYPES: dict[str, type[Event]] = {}
+E = TypeVar("E", bound=type[Event])
+
+
+def topic(name: str) -> Callable[[E], E]:
+    """Give an event class its stable topic and make it resolvable from stored rows."""
+
+    def register(cls: E) -> E:
+        if name in EVENT_TYPES:
+            raise RuntimeError(f"event topic {name} registered twice")
+        cls.topic = name
+        EVENT_TYPES[name] = cls
+        return cls
+
+    return register
+
+
+# --- pemda ---------------------------------------------------------------------------------
+
+
+@topic("auditlog.pemda.registered")
+class PemdaRegistered(Event):
+    code: str = Field(description="Kemendagri region code, as text: '35.73'")
+    name: str
+    level: Level
+
+
+# --- finding references ----------------------------------------------------------------------
+
+
+@topic("auditlog.reference.allocated")
+class ReferenceAllocated(Event):
+    """The n-th finding of a year gets reference F-YYYY-nnnn; n is this event's version."""
+
+    ref: str
+    finding_id: UUID
+
+
+# --- findings, recommendations and what happens to them ------------------------------------
+
+
+class RecommendationSpec(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    n: int = Field(description="number of the recommendation inside its finding, from 1")
+    text: str
+    code: str | None = Field(default=None, description="recommendation code 01-14")
+    value: int | None = Field(default=None, description="rupiah to recover (nilai rekomendasi)")
+    due: date | None = Field(
+        default=None, description="due date set by the report; absent means received + 60 days"
+    )
+
+
+@topic("auditlog.finding.recorded")
+class FindingRecorded(Event):
+    ref: str
+    pemda: str
+    title: str
+    opd: str | None = None
+    report: str | None = Field(default=None, description="LHP/LHE number")
+    issued: date | None = None
+    received: date = Field(description="the day the report was received; deadlines run from it")
+    instrument: str | None = Field(default=None, description="SAKIP, RB ... for a catatan")
+    year: int | None = Field(default=None, description="assessment year for a catatan")
+    condition: str | None = None
+    criteria: str | None = None
+    cause: str | None = None
+    effect: str | None = None
+    code: str | None = Field(default=None, description="BPK finding code, normalised 1.01.03")
+    value: int | None = Field(default=None, description="nilai temuan in rupiah")
+    recommendations: tuple[RecommendationSpec, ...]
+
+
+class Evidence(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    name: str
+    sha256: str
+    size: int
+
+
+@topic("auditlog.followup.recorded")
+class FollowUpRecorded(Event):
+    recommendation: int
+    action: str
+    deposit: int = Field(default=0, description="rupiah deposited (nilai setor)")
+    slip: str | None = Field(default=None, description="deposit slip number")
+    evidence: tuple[Evidence, ...] = ()
+
+
+@topic("auditlog.recommendation.reviewed")
+class RecommendationReviewed(Event):
+    recommendation: int
+    previous: Status
+    status: Status
+    reason: str
+
+
+@topic("auditlog.recommendation.reopened")
+class RecommendationReopened(Event):
+    recommendation: int
+    previous: Status
+    reason: str
+
+
+@topic("auditlog.recommendation.due_extended")
+class DueDateExtended(Event):
+    recommendation: int
+    previous: date
+    due: date
+    reason: str
+
+
+@topic("auditlog.finding.corrected")
+class FindingCorrected(Event):
+    """A correction: retroactive in valid time, so --as-of answers change from now on."""
+
+    field: str
+    recommendation: int | None = Field(
+        default=None, description="set when the corrected field belongs to a recommendation"
+    )
+    previous: Any = None
+    value: Any = None
+    reason: str
+
+
+@topic("auditlog.finding.withdrawn")
+class FindingWithdrawn(Event):
+    """Recorded in error: in valid time the finding never existed."""
+
+    reason: str
+
+
+# --- grades --------------------------------------------------------------------------------
+
+
+@topic("auditlog.grade.recorded")
+class GradeRecorded(Event):
+    pemda: str
+    instrument: str
+    year: int
+    grade: str
+    score: Decimal | None = None
+    rule: str = Field(description="the version of the instrument's grading rule")
+    because: tuple[str, ...] = Field(
+        default=(), description="references of the findings/recommendations that produced it"
+    )
+
+
+@topic("auditlog.grade.corrected")
+class GradeCorrected(Event):
+    pemda: str
+    instrument: str
+    year: int
+    grade: str
+    score: Decimal | None = None
+    rule: str
+    because: tuple[str, ...] = ()
+    reason: str
+
+
+def event_types() -> dict[str, type[Event]]:
+    return dict(EVENT_TYPES)

@@ -1,0 +1,242 @@
+"""A finding (temuan / catatan) with its recommendations: one consistency boundary.
+
+Status transitions, follow-ups, extensions and corrections are all checked here, against the
+finding's own history, so that two auditors can never interleave into a state the rules forbid.
+"""
+
+from datetime import date
+from typing import Any, Self
+from uuid import UUID
+
+from pydantic import BaseModel
+
+from auditlog.domain.aggregate import Aggregate, Context, handles, natural_id, register_aggregate
+from auditlog.domain.events import (
+    DueDateExtended,
+    Event,
+    Evidence,
+    FindingCorrected,
+    FindingRecorded,
+    FindingWithdrawn,
+    FollowUpRecorded,
+    RecommendationReopened,
+    RecommendationReviewed,
+    Status,
+)
+from auditlog.domain.inputs import (
+    normalise_finding_code,
+    normalise_recommendation_code,
+    parse_date,
+    parse_rupiah,
+    parse_year,
+)
+from auditlog.domain.recommendation import CLOSED, Recommendation, check_review
+from auditlog.errors import Refusal
+
+
+def finding_id(pemda: str, report: str | None, title: str) -> UUID:
+    """Same pemda, report number and title is the same finding, however it is typed."""
+    key = " ".join(title.casefold().split())
+    return natural_id("finding", pemda, (report or "").strip().casefold(), key)
+
+
+# Which fields a correction may change, and how a typed value becomes the stored one.
+FINDING_FIELDS: dict[str, Any] = {
+    "title": str,
+    "opd": str,
+    "report": str,
+    "issued": lambda v: parse_date(v, what="issued").isoformat(),
+    "received": lambda v: parse_date(v, what="received").isoformat(),
+    "instrument": lambda v: v.strip().upper(),
+    "year": lambda v: parse_year(v),
+    "condition": str,
+    "criteria": str,
+    "cause": str,
+    "effect": str,
+    "code": normalise_finding_code,
+    "value": lambda v: parse_rupiah(v, what="value"),
+}
+RECOMMENDATION_FIELDS: dict[str, Any] = {
+    "text": str,
+    "code": normalise_recommendation_code,
+    "value": lambda v: parse_rupiah(v, what="value"),
+}
+
+
+class FollowUp(BaseModel):
+    on: date
+    action: str
+    deposit: int
+    evidence: tuple[Evidence, ...] = ()
+
+
+@register_aggregate
+class Finding(Aggregate):
+    creation_event = FindingRecorded
+
+    ref: str
+    pemda: str
+    title: str
+    opd: str | None = None
+    report: str | None = None
+    issued: date | None = None
+    received: date
+    instrument: str | None = None
+    year: int | None = None
+    condition: str | None = None
+    criteria: str | None = None
+    cause: str | None = None
+    effect: str | None = None
+    code: str | None = None
+    value: int | None = None
+    recommendations: list[Recommendation]
+    withdrawn: bool = False
+
+    @classmethod
+    def from_creation(cls, event: Event) -> Self:
+        assert isinstance(event, FindingRecorded)
+        fields = event.model_dump(
+            exclude={"originator_id", "originator_version", "actor", "recorded_at",
+                     "effective_on", "recommendations"}
+        )
+        return cls(
+            id=event.originator_id,
+            version=event.originator_version,
+            recommendations=[
+                Recommendation(n=r.n, text=r.text, code=r.code, value=r.value, due_set=r.due)
+                for r in event.recommendations
+            ],
+            **fields,
+        )
+
+    # --- queries ---------------------------------------------------------------------------
+
+    def recommendation(self, n: int) -> Recommendation:
+        for rec in self.recommendations:
+            if rec.n == n:
+                return rec
+        numbers = ", ".join(f"{self.ref}.{r.n}" for r in self.recommendations)
+        raise Refusal(f"{self.ref} has no recommendation {n}: it has {numbers}")
+
+    @property
+    def is_closed(self) -> bool:
+        return all(r.status in CLOSED for r in self.recommendations)
+
+    @property
+    def effective_on(self) -> date:
+        return self.received
+
+    def _require_active(self) -> None:
+        if self.withdrawn:
+            raise Refusal(f"{self.ref} was withdrawn: nothing more can be recorded on it")
+
+    # --- commands --------------------------------------------------------------------------
+
+    def record_followup(self, ctx: Context, n: int, on: date, action: str, deposit: int,
+                        slip: str | None, evidence: tuple[Evidence, ...]) -> None:
+        self._require_active()
+        self.recommendation(n)
+        if on < self.received:
+            raise Refusal(
+                f"follow-up date {on} is before {self.ref} was received ({self.received}): "
+                "use a date on or after the received date"
+            )
+        self.trigger(ctx, FollowUpRecorded, on, recommendation=n, action=action,
+                     deposit=deposit, slip=slip, evidence=evidence)
+
+    def review(self, ctx: Context, n: int, status: Status, reason: str, on: date) -> None:
+        self._require_active()
+        rec = self.recommendation(n)
+        check_review(f"{self.ref}.{n}", rec.status, status)
+        self.trigger(ctx, RecommendationReviewed, on, recommendation=n, previous=rec.status,
+                     status=status, reason=reason)
+
+    def reopen(self, ctx: Context, n: int, reason: str, on: date) -> None:
+        self._require_active()
+        rec = self.recommendation(n)
+        if rec.status not in CLOSED:
+            raise Refusal(
+                f"{self.ref}.{n} is {rec.status.value}, not closed: only S or TDTL can be reopened"
+            )
+        self.trigger(ctx, RecommendationReopened, on, recommendation=n, previous=rec.status,
+                     reason=reason)
+
+    def extend(self, ctx: Context, n: int, due: date, reason: str, on: date) -> None:
+        self._require_active()
+        rec = self.recommendation(n)
+        current = rec.due(self.received)
+        if due <= current:
+            raise Refusal(
+                f"new due date {due} is not later than the current one ({current}) of "
+                f"{self.ref}.{n}: an extension must give a later date"
+            )
+        self.trigger(ctx, DueDateExtended, on, recommendation=n, previous=current, due=due,
+                     reason=reason)
+
+    def correct(self, ctx: Context, field: str, raw: str, reason: str, on: date,
+                n: int | None = None) -> None:
+        self._require_active()
+        if n is None:
+            parsers, target = FINDING_FIELDS, "a finding"
+        else:
+            parsers, target = RECOMMENDATION_FIELDS, "a recommendation"
+        if field not in parsers:
+            raise Refusal(
+                f"{field!r} is not a field of {target} that can be corrected: use one of "
+                + ", ".join(sorted(parsers))
+            )
+        value = parsers[field](raw)
+        if isinstance(value, str):
+            value = value.strip()
+            if not value:
+                raise Refusal(f"the new value of {field} must not be empty")
+        owner: BaseModel = self if n is None else self.recommendation(n)
+        previous = getattr(owner, field)
+        if isinstance(previous, date):
+            previous = previous.isoformat()
+        if previous == value:
+            raise Refusal(f"{field} is already {value!r}: nothing to correct")
+        self.trigger(ctx, FindingCorrected, on, field=field, recommendation=n,
+                     previous=previous, value=value, reason=reason)
+
+    def withdraw(self, ctx: Context, reason: str, on: date) -> None:
+        self._require_active()
+        self.trigger(ctx, FindingWithdrawn, on, reason=reason)
+
+
+@handles(Finding, FollowUpRecorded)
+def _followed_up(finding: Finding, event: FollowUpRecorded) -> None:
+    rec = finding.recommendation(event.recommendation)
+    rec.deposited += event.deposit
+    rec.followups += 1
+
+
+@handles(Finding, RecommendationReviewed)
+def _reviewed(finding: Finding, event: RecommendationReviewed) -> None:
+    finding.recommendation(event.recommendation).status = event.status
+
+
+@handles(Finding, RecommendationReopened)
+def _reopened(finding: Finding, event: RecommendationReopened) -> None:
+    finding.recommendation(event.recommendation).status = Status.BS
+
+
+@handles(Finding, DueDateExtended)
+def _extended(finding: Finding, event: DueDateExtended) -> None:
+    finding.recommendation(event.recommendation).due_extended = event.due
+
+
+@handles(Finding, FindingCorrected)
+def _corrected(finding: Finding, event: FindingCorrected) -> None:
+    owner: BaseModel = (
+        finding if event.recommendation is None else finding.recommendation(event.recommendation)
+    )
+    value = event.value
+    if event.field in ("issued", "received") and value is not None:
+        value = date.fromisoformat(value)
+    setattr(owner, event.field, value)
+
+
+@handles(Finding, FindingWithdrawn)
+def _withdrawn(finding: Finding, event: FindingWithdrawn) -> None:
+    finding.withdrawn = True

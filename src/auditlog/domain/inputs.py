@@ -1,0 +1,112 @@
+"""Parsing of what auditors type: dates, rupiah, codes. Pure; every failure is a Refusal."""
+
+import re
+from datetime import date
+
+from auditlog.errors import Refusal
+
+DATE_FORMS = "ISO 2023-07-26 or day-first 26/7/2023"
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+
+
+def parse_date(text: str, *, what: str = "date") -> date:
+    raw = text.strip()
+    match = _ISO_DATE.match(raw)
+    if match:
+        year, month, day = (int(g) for g in match.groups())
+    else:
+        match = _DMY_DATE.match(raw)
+        if not match:
+            raise Refusal(f"{what} {text!r} is not a date: use {DATE_FORMS}")
+        day, month, year = (int(g) for g in match.groups())
+    try:
+        return date(year, month, day)
+    except ValueError:
+        raise Refusal(
+            f"{what} {text!r} does not exist in the calendar: use {DATE_FORMS}"
+        ) from None
+
+
+_RUPIAH = re.compile(r"^(?:rp\.?\s?)?(\d{1,3}(?:\.\d{3})+|\d+)$", re.IGNORECASE)
+RUPIAH_FORMS = "a whole, non-negative amount such as 12150000, 12.150.000 or Rp12.150.000"
+
+
+def parse_rupiah(text: str, *, what: str = "amount") -> int:
+    """Rupiah are integers; '.' groups thousands. Decimals and negatives are refused."""
+    raw = text.strip()
+    match = _RUPIAH.match(raw)
+    if not match:
+        raise Refusal(f"{what} {text!r} is not a rupiah amount: use {RUPIAH_FORMS}")
+    return int(match.group(1).replace(".", ""))
+
+
+def format_rupiah(amount: int) -> str:
+    """Indonesian writing: Rp12.150.000."""
+    return "Rp" + f"{amount:,}".replace(",", ".")
+
+
+_FINDING_CODE = re.compile(r"^(\d)\.?(\d{2})\.?(\d{2})?\.?$")
+FINDING_CODE_FORMS = "a BPK code of three levels such as 1.01.03 (101, 1.01. and 10103 also work)"
+
+
+def normalise_finding_code(text: str) -> str:
+    """BPK three-level code: 101, 1.01., 1.01.00 and 1.01 all become one form (1.01.00)."""
+    raw = text.strip()
+    match = _FINDING_CODE.match(raw)
+    if not match:
+        raise Refusal(f"finding code {text!r} is not valid: use {FINDING_CODE_FORMS}")
+    first, second, third = match.groups()
+    return f"{first}.{second}.{third or '00'}"
+
+
+RECOMMENDATION_CODES: dict[str, str] = {
+    "01": "penyetoran ke kas negara/daerah",
+    "02": "pengembalian/penyetoran ke pihak ketiga",
+    "03": "penyerahan aset",
+    "04": "pelaksanaan sanksi kepada pihak ketiga",
+    "05": "pelaksanaan sanksi kepegawaian",
+    "06": "perbaikan laporan dan penertiban administrasi",
+    "07": "pelaksanaan prosedur/pengendalian",
+    "08": "peningkatan kualitas dan kuantitas sumber daya",
+    "09": "perubahan atau perbaikan prosedur, peraturan dan kebijakan",
+    "10": "perubahan atau perbaikan struktur organisasi",
+    "11": "koordinasi antar instansi",
+    "12": "pelaksanaan penelitian oleh tim khusus atau audit lanjutan",
+    "13": "pelaksanaan sosialisasi",
+    "14": "lain-lain",
+}
+
+
+def normalise_recommendation_code(text: str) -> str:
+    raw = text.strip()
+    if raw.isdigit() and 1 <= int(raw) <= 14:
+        return f"{int(raw):02d}"
+    raise Refusal(f"recommendation code {text!r} is not valid: use 01 to 14 (e.g. 01, 06, 14)")
+
+
+_REGION = re.compile(r"^\d{2}(\.\d{2})?$")
+
+
+def normalise_region_code(text: str) -> str:
+    """Kemendagri codes stay strings: '35', '35.73'. A province or a regency/city."""
+    raw = text.strip()
+    if not _REGION.match(raw):
+        raise Refusal(
+            f"region code {text!r} is not valid: use a Kemendagri code as text, "
+            "35 for a province or 35.73 for a regency or city"
+        )
+    return raw
+
+
+def parse_year(text: str | int, *, what: str = "year") -> int:
+    raw = str(text).strip()
+    if not (raw.isdigit() and len(raw) == 4 and 1945 <= int(raw) <= 2200):
+        raise Refusal(f"{what} {text!r} is not valid: use a four-digit year such as 2023")
+    return int(raw)
+
+
+def require_text(text: str | None, *, what: str) -> str:
+    if text is None or not text.strip():
+        raise Refusal(f"{what} is required and must not be empty")
+    return text.strip()

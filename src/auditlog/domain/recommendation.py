@@ -1,0 +1,66 @@
+"""A recommendation and the rules of its status (BPK categories, DOMAIN.md)."""
+
+from datetime import date, timedelta
+
+from pydantic import BaseModel
+
+from auditlog.domain.events import Status
+from auditlog.errors import Refusal
+
+ANSWER_DAYS = 60  # UU 15/2004 art. 20: answer within 60 days of receiving the report
+
+# A review is the only way a status changes. BS -> BS records a review of a new follow-up that
+# still does not match. Leaving S or TDTL needs a reopening, a separate and deliberate act.
+REVIEW_TRANSITIONS: dict[Status, tuple[Status, ...]] = {
+    Status.BD: (Status.BS, Status.S, Status.TDTL),
+    Status.BS: (Status.BS, Status.S, Status.TDTL),
+    Status.S: (),
+    Status.TDTL: (),
+}
+CLOSED = (Status.S, Status.TDTL)
+
+
+def parse_status(text: str) -> Status:
+    try:
+        return Status(text.strip().upper())
+    except ValueError:
+        raise Refusal(f"status {text!r} is not valid: use BD, BS, S or TDTL") from None
+
+
+def check_review(ref: str, current: Status, new: Status) -> None:
+    allowed = REVIEW_TRANSITIONS[current]
+    if new in allowed:
+        return
+    if not allowed:
+        raise Refusal(
+            f"{ref} is {current.value} (closed): a review cannot change it; "
+            f"reopen it first with 'auditlog followup reopen {ref} --reason TEXT'"
+        )
+    names = ", ".join(s.value for s in allowed)
+    raise Refusal(
+        f"{ref} cannot go from {current.value} to {new.value}: from {current.value} "
+        f"a review may set {names}"
+    )
+
+
+class Recommendation(BaseModel):
+    n: int
+    text: str
+    code: str | None = None
+    value: int | None = None
+    due_set: date | None = None  # set by the report itself
+    due_extended: date | None = None  # the latest recorded extension
+    status: Status = Status.BD
+    deposited: int = 0
+    followups: int = 0
+
+    def due(self, received: date) -> date:
+        if self.due_extended is not None:
+            return self.due_extended
+        if self.due_set is not None:
+            return self.due_set
+        return received + timedelta(days=ANSWER_DAYS)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status not in CLOSED

@@ -1,0 +1,51 @@
+"""Finding references: short, unique in the store, typeable (F-2023-0007)."""
+
+import re
+from typing import Self
+from uuid import UUID
+
+from auditlog.domain.aggregate import Aggregate, natural_id, register_aggregate
+from auditlog.domain.events import Event, ReferenceAllocated
+from auditlog.errors import Refusal
+
+_REF = re.compile(r"^F-(\d{4})-(\d+)(?:\.(\d+))?$", re.IGNORECASE)
+REF_FORMS = "a finding reference such as F-2023-0007, or F-2023-0007.1 for its first recommendation"
+
+
+def counter_id(year: int) -> UUID:
+    return natural_id("references", year)
+
+
+def format_ref(year: int, n: int) -> str:
+    return f"F-{year}-{n:04d}"
+
+
+def parse_ref(text: str) -> tuple[int, int, int | None]:
+    """(year, number, recommendation or None) of a reference typed by an auditor."""
+    match = _REF.match(text.strip())
+    if not match:
+        raise Refusal(f"{text!r} is not a reference: use {REF_FORMS}")
+    year, number, rec = match.groups()
+    return int(year), int(number), (int(rec) if rec else None)
+
+
+@register_aggregate
+class ReferenceCounter(Aggregate):
+    """The n-th ReferenceAllocated event of a year numbers the n-th finding of that year.
+
+    Saved in the same transaction as the finding, so two auditors recording at once conflict
+    on the counter's version and one retries: references never collide or skip.
+    """
+
+    creation_event = ReferenceAllocated
+
+    year: int
+
+    @classmethod
+    def from_creation(cls, event: Event) -> Self:
+        assert isinstance(event, ReferenceAllocated)
+        return cls(id=event.originator_id, version=event.originator_version,
+                   year=int(event.ref[2:6]))
+
+    def next_ref(self) -> str:
+        return format_ref(self.year, self.version + 1)

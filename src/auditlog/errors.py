@@ -1,0 +1,26 @@
+"""Errors that reach the user, and the exit codes of CLI.md in one place."""
+
+from enum import IntEnum
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    REFUSED = 1
+    USAGE = 2
+    INTEGRITY = 3
+    BUSY = 4
+
+
+class Refusal(Exception):
+    """Bad input, a rule of the domain, or a missing store: one line for the user, exit 1.
+
+    Raised before anything is written, so the store is left exactly as it was.
+    """
+
+    exit_code = ExitCode.REFUSED
+
+
+class StoreBusy(Exception):
+    """The store kept changing underneath (or stayed locked) through every retry."""
+
+    exit_code = ExitCode.BUSY

@@ -1,0 +1,156 @@
+"""The read model every report is computed from, whether persisted or folded on the fly.
+
+Reports take a ReadModel, so `status` (persisted projection, now) and `replay`/`--as-of`/
+`--known-at` (events folded in memory) share every line of reporting code.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Protocol
+from uuid import UUID
+
+from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
+from auditlog.domain.events import (
+    Event,
+    FindingCorrected,
+    FindingRecorded,
+    FindingWithdrawn,
+    GradeCorrected,
+    PemdaRegistered,
+    ReferenceAllocated,
+    Status,
+)
+from auditlog.domain.finding import Finding
+from auditlog.domain.grades import GradeSeries
+from auditlog.domain.pemda import Pemda
+from auditlog.domain.references import ReferenceCounter
+
+
+@dataclass(frozen=True)
+class RecRow:
+    """One recommendation as the compliance summary needs it."""
+
+    pemda: str
+    status: Status
+    value: int
+    deposited: int
+    due: date
+
+
+def rec_rows_of(finding: Finding) -> list[RecRow]:
+    return [
+        RecRow(finding.pemda, r.status, r.value or 0, r.deposited, r.due(finding.received))
+        for r in finding.recommendations
+    ]
+
+
+class ReadModel(Protocol):
+    def pemda_list(self) -> list[Pemda]: ...
+
+    def active_findings(self, pemda: str | None = None) -> list[Finding]: ...
+
+    def rec_rows(self, pemda: str | None = None) -> list[RecRow]: ...
+
+    def grade_series(self, pemda: str | None = None) -> list[GradeSeries]: ...
+
+
+# Events that say how things were rather than what happened on their own date: they apply in
+# valid time to whatever they are about, whenever they were recorded.
+RETROACTIVE: tuple[type[Event], ...] = (
+    PemdaRegistered,
+    ReferenceAllocated,
+    FindingRecorded,
+    FindingCorrected,
+    FindingWithdrawn,
+    GradeCorrected,
+)
+
+
+@dataclass(frozen=True)
+class Moment:
+    """The two times of a question: valid time (as_of) and transaction time (known_at)."""
+
+    as_of: date | None = None
+    known_at: datetime | None = None
+
+    def admits(self, event: Event) -> bool:
+        if self.known_at is not None and event.recorded_at > self.known_at:
+            return False
+        return not (
+            self.as_of is not None
+            and not isinstance(event, RETROACTIVE)
+            and event.effective_on > self.as_of
+        )
+
+    def shows(self, finding: Finding) -> bool:
+        if finding.withdrawn:
+            return False
+        return self.as_of is None or finding.received <= self.as_of
+
+
+@dataclass
+class Universe:
+    """Every aggregate folded in memory from the events a Moment admits."""
+
+    moment: Moment = field(default_factory=Moment)
+    pemdas: dict[str, Pemda] = field(default_factory=dict)
+    findings: dict[UUID, Finding] = field(default_factory=dict)
+    grades: dict[UUID, GradeSeries] = field(default_factory=dict)
+    position: int = 0
+    events_read: int = 0
+    events_applied: int = 0
+
+    def apply(self, event: Event) -> None:
+        kind = AGGREGATE_OF_EVENT.get(type(event))
+        if kind is None or kind is ReferenceCounter:
+            return
+        table: dict[UUID, Aggregate] = (
+            self.findings if kind is Finding  # type: ignore[assignment]
+            else self.grades if kind is GradeSeries
+            else {}
+        )
+        if kind is Pemda:
+            assert isinstance(event, PemdaRegistered)
+            self.pemdas[event.code] = project(None, [event])  # type: ignore[assignment]
+            return
+        current = table.get(event.originator_id)
+        if current is None and not isinstance(event, kind.creation_event):
+            return  # its creation lies outside this moment
+        updated = project(current, [event])
+        assert updated is not None
+        table[event.originator_id] = updated
+
+    def fold(self, events: Iterable[tuple[int, Event]]) -> "Universe":
+        for position, event in events:
+            self.position = position
+            self.events_read += 1
+            if self.moment.admits(event):
+                self.apply(event)
+                self.events_applied += 1
+        return self
+
+    # --- ReadModel -------------------------------------------------------------------------
+
+    def pemda_list(self) -> list[Pemda]:
+        return [self.pemdas[c] for c in sorted(self.pemdas)]
+
+    def active_findings(self, pemda: str | None = None) -> list[Finding]:
+        found = [
+            f for f in self.findings.values()
+            if self.moment.shows(f) and (pemda is None or f.pemda == pemda)
+        ]
+        return sorted(found, key=ref_key)
+
+    def rec_rows(self, pemda: str | None = None) -> list[RecRow]:
+        return [row for f in self.active_findings(pemda) for row in rec_rows_of(f)]
+
+    def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
+        found = [g for g in self.grades.values() if pemda is None or g.pemda == pemda]
+        return sorted(found, key=lambda g: (g.pemda, g.instrument))
+
+
+def ref_key(finding: Finding) -> tuple[int, int]:
+    """F-2023-0007 sorts by year, then number (numbers may grow past four digits)."""
+    _, year, number = finding.ref.split("-")
+    return int(year), int(number)

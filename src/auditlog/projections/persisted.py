@@ -1,0 +1,208 @@
+"""Persisted projections: read models kept in the store's own file, caught up incrementally.
+
+Rows and the tracked log position are written in one transaction, and only if the position is
+still the one the batch started from, so two processes catching up at once never apply an
+event twice. Rebuild drops the rows and catches up from the start.
+"""
+
+import sqlite3
+from collections.abc import Callable, Sequence
+from datetime import date
+from uuid import UUID
+
+from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
+from auditlog.domain.events import Event, Status
+from auditlog.domain.finding import Finding
+from auditlog.domain.grades import GradeSeries
+from auditlog.domain.pemda import Pemda
+from auditlog.projections.model import RecRow, rec_rows_of, ref_key
+from auditlog.store.app import Store
+
+NAME = "compliance"
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS projection_position (
+    name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+CREATE TABLE IF NOT EXISTS projection_pemda (
+    code TEXT PRIMARY KEY, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS projection_finding (
+    id TEXT PRIMARY KEY, ref TEXT NOT NULL, pemda TEXT NOT NULL,
+    withdrawn INTEGER NOT NULL, state TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS projection_finding_pemda ON projection_finding (pemda);
+CREATE TABLE IF NOT EXISTS projection_recommendation (
+    finding_id TEXT NOT NULL, n INTEGER NOT NULL, pemda TEXT NOT NULL, status TEXT NOT NULL,
+    value INTEGER NOT NULL, deposited INTEGER NOT NULL, due TEXT NOT NULL,
+    PRIMARY KEY (finding_id, n));
+CREATE INDEX IF NOT EXISTS projection_recommendation_pemda ON projection_recommendation (pemda);
+CREATE TABLE IF NOT EXISTS projection_grades (
+    id TEXT PRIMARY KEY, pemda TEXT NOT NULL, instrument TEXT NOT NULL, state TEXT NOT NULL);
+"""
+TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
+          "projection_grades", "projection_position")
+BATCH = 2000
+
+Progress = Callable[[int], None]
+
+
+class Projection:
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.db = sqlite3.connect(store.path, timeout=15, isolation_level=None)
+        self.db.executescript(SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def position(self) -> int:
+        row = self.db.execute(
+            "SELECT position FROM projection_position WHERE name = ?", (NAME,)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Apply every event after the tracked position; returns how many were applied."""
+        applied = 0
+        while True:
+            start = self.position()
+            rows = self.store.app.recorder.select_notifications(
+                start=start, limit=BATCH, inclusive_of_start=False
+            )
+            if not rows:
+                return applied
+            events = [self.store.decode(n) for n in rows]
+            if self._apply_batch(start, rows[-1].id, events):
+                applied += len(events)
+                if progress is not None:
+                    progress(len(events))
+
+    def _apply_batch(self, start: int, end: int, events: Sequence[Event]) -> bool:
+        by_id: dict[UUID, list[Event]] = {}
+        for event in events:
+            kind = AGGREGATE_OF_EVENT.get(type(event))
+            if kind in (Pemda, Finding, GradeSeries):
+                by_id.setdefault(event.originator_id, []).append(event)
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            if self.position() != start:  # another process got here first: start again
+                cur.execute("ROLLBACK")
+                return False
+            for aggregate_id, its_events in by_id.items():
+                kind = AGGREGATE_OF_EVENT[type(its_events[0])]
+                current = self._load(kind, aggregate_id)
+                updated = project(current, its_events)
+                assert updated is not None
+                self._save(updated)
+            cur.execute(
+                "INSERT INTO projection_position (name, position) VALUES (?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
+                (NAME, end),
+            )
+            cur.execute("COMMIT")
+            return True
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+
+    def _load(self, kind: type[Aggregate], aggregate_id: UUID) -> Aggregate | None:
+        table = {Pemda: "projection_pemda", Finding: "projection_finding",
+                 GradeSeries: "projection_grades"}[kind]
+        if kind is Pemda:
+            row = self.db.execute(
+                "SELECT state FROM projection_pemda WHERE json_extract(state, '$.id') = ?",
+                (str(aggregate_id),),
+            ).fetchone()
+        else:
+            row = self.db.execute(f"SELECT state FROM {table} WHERE id = ?",
+                                  (str(aggregate_id),)).fetchone()
+        return kind.model_validate_json(row[0]) if row else None
+
+    def _save(self, aggregate: Aggregate) -> None:
+        state = aggregate.model_dump_json()
+        if isinstance(aggregate, Pemda):
+            self.db.execute(
+                "INSERT OR REPLACE INTO projection_pemda (code, state) VALUES (?, ?)",
+                (aggregate.code, state),
+            )
+        elif isinstance(aggregate, GradeSeries):
+            self.db.execute(
+                "INSERT OR REPLACE INTO projection_grades (id, pemda, instrument, state) "
+                "VALUES (?, ?, ?, ?)",
+                (str(aggregate.id), aggregate.pemda, aggregate.instrument, state),
+            )
+        elif isinstance(aggregate, Finding):
+            fid = str(aggregate.id)
+            self.db.execute(
+                "INSERT OR REPLACE INTO projection_finding (id, ref, pemda, withdrawn, state) "
+                "VALUES (?, ?, ?, ?, ?)",
+                (fid, aggregate.ref, aggregate.pemda, int(aggregate.withdrawn), state),
+            )
+            self.db.execute("DELETE FROM projection_recommendation WHERE finding_id = ?", (fid,))
+            if not aggregate.withdrawn:  # a withdrawn finding leaves the projections
+                self.db.executemany(
+                    "INSERT INTO projection_recommendation "
+                    "(finding_id, n, pemda, status, value, deposited, due) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [
+                        (fid, rec.n, row.pemda, row.status.value, row.value, row.deposited,
+                         row.due.isoformat())
+                        for rec, row in zip(aggregate.recommendations, rec_rows_of(aggregate),
+                                            strict=True)
+                    ],
+                )
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        cur = self.db.cursor()
+        cur.execute("BEGIN IMMEDIATE")
+        try:
+            for table in TABLES:
+                cur.execute(f"DELETE FROM {table}")
+            cur.execute("COMMIT")
+        except BaseException:
+            cur.execute("ROLLBACK")
+            raise
+        return self.catch_up(progress)
+
+    def dump(self) -> dict[str, list[tuple[object, ...]]]:
+        """Every row, in a stable order: for comparing incremental against rebuilt."""
+        return {
+            table: sorted(self.db.execute(f"SELECT * FROM {table}").fetchall())
+            for table in TABLES
+            if table != "projection_position"
+        }
+
+    # --- ReadModel -------------------------------------------------------------------------
+
+    def pemda_list(self) -> list[Pemda]:
+        rows = self.db.execute("SELECT state FROM projection_pemda ORDER BY code").fetchall()
+        return [Pemda.model_validate_json(r[0]) for r in rows]
+
+    def active_findings(self, pemda: str | None = None) -> list[Finding]:
+        sql = "SELECT state FROM projection_finding WHERE withdrawn = 0"
+        params: tuple[str, ...] = ()
+        if pemda is not None:
+            sql += " AND pemda = ?"
+            params = (pemda,)
+        found = [Finding.model_validate_json(r[0]) for r in self.db.execute(sql, params)]
+        return sorted(found, key=ref_key)
+
+    def rec_rows(self, pemda: str | None = None) -> list[RecRow]:
+        sql = "SELECT pemda, status, value, deposited, due FROM projection_recommendation"
+        params: tuple[str, ...] = ()
+        if pemda is not None:
+            sql += " WHERE pemda = ?"
+            params = (pemda,)
+        return [
+            RecRow(p, Status(s), v, d, date.fromisoformat(due))
+            for p, s, v, d, due in self.db.execute(sql, params)
+        ]
+
+    def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
+        sql = "SELECT state FROM projection_grades"
+        params: tuple[str, ...] = ()
+        if pemda is not None:
+            sql += " WHERE pemda = ?"
+            params = (pemda,)
+        sql += " ORDER BY pemda, instrument"
+        return [GradeSeries.model_validate_json(r[0]) for r in self.db.execute(sql, params)]

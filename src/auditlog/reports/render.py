@@ -1,0 +1,60 @@
+"""Printing rows for people and scripts: table, Markdown, CSV or JSON, byte-stable."""
+
+import csv
+import io
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any
+
+import orjson
+from tabulate import tabulate
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    md = "md"
+
+
+def to_json(data: Any) -> str:
+    return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
+
+
+def cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.2f}"
+    return str(value)
+
+
+NUMERIC = frozenset({
+    "BD", "BS", "S", "TDTL", "total", "completion_pct", "value_to_recover", "deposited",
+    "overdue", "value", "position", "year", "score", "balance", "count", "days_overdue",
+})
+
+
+def render(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], fmt: Format,
+           data: Any = None) -> str:
+    """rows hold display values by key; columns are (key, heading). json prints `data`.
+
+    Columns whose key is in NUMERIC are right-aligned, as amounts are on paper.
+    """
+    if fmt is Format.json:
+        return to_json(rows if data is None else data)
+    if fmt is Format.csv:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([key for key, _ in columns])
+        for row in rows:
+            writer.writerow([cell(row.get(key)) for key, _ in columns])
+        return out.getvalue().rstrip("\n")
+    body = [[cell(row.get(key)) for key, _ in columns] for row in rows]
+    headers = [heading for _, heading in columns]
+    style = "github" if fmt is Format.md else "simple"
+    if not body:
+        return "(none)"
+    align = ["right" if key in NUMERIC else "left" for key, _ in columns]
+    return tabulate(body, headers=headers, tablefmt=style, disable_numparse=True,
+                    colalign=align)

@@ -1,0 +1,375 @@
+"""What the reading commands print: status, the finding register and card, grades, history.
+
+Everything here depends only on the events read, the two times and the code version (no clock,
+no locale), so the same question always prints the same bytes.
+"""
+
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+from uuid import UUID
+
+from auditlog.domain.aggregate import project
+from auditlog.domain.events import (
+    DueDateExtended,
+    Event,
+    FindingCorrected,
+    FindingRecorded,
+    FindingWithdrawn,
+    FollowUpRecorded,
+    GradeCorrected,
+    GradeRecorded,
+    PemdaRegistered,
+    RecommendationReopened,
+    RecommendationReviewed,
+    ReferenceAllocated,
+    Status,
+)
+from auditlog.domain.finding import Finding
+from auditlog.domain.grades import INSTRUMENTS
+from auditlog.domain.inputs import format_rupiah
+from auditlog.domain.recommendation import Recommendation
+from auditlog.errors import Refusal
+from auditlog.projections.model import Moment, ReadModel, Universe
+from auditlog.projections.persisted import Projection
+from auditlog.projections.summary import STATUSES, is_overdue, status_report
+from auditlog.reports.render import Format, render, to_json
+from auditlog.store.app import Store
+
+PEMDA_COLUMNS = [("pemda", "pemda"), ("name", "name"), ("level", "level")]
+
+
+def open_projection(store: Store, *, catch_up: bool = True) -> Projection:
+    projection = Projection(store)
+    store.on_close(projection.close)
+    if catch_up:
+        projection.catch_up()
+    return projection
+
+
+def current(store: Store) -> Projection:
+    """The persisted projection, brought up to the end of the log."""
+    return open_projection(store)
+
+
+def events_in_order(store: Store, stop: int | None = None) -> Iterator[tuple[int, Event]]:
+    for batch in store.notifications(stop=stop):
+        for notification in batch:
+            yield notification.id, store.decode(notification)
+
+
+def fold(store: Store, moment: Moment) -> Universe:
+    """Rebuild the state from the events alone (not from the persisted projection)."""
+    return Universe(moment=moment).fold(events_in_order(store))
+
+
+def read_model(store: Store, moment: Moment) -> ReadModel:
+    """Now: the persisted projection. A question about the past: fold the events."""
+    if moment.as_of is None and moment.known_at is None:
+        return current(store)
+    return fold(store, moment)
+
+
+# --- status ------------------------------------------------------------------------------------
+
+
+def _grade_cell(entry: dict[str, Any] | None) -> str:
+    if not entry:
+        return ""
+    text = f"{entry['grade']} {entry['year']}"
+    previous = entry.get("previous")
+    if previous:
+        text += f" (prev {previous['grade']} {previous['year']})"
+    return text
+
+
+def _pct(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}"
+
+
+def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format) -> str:
+    report = status_report(model, on, pemda)
+    if pemda is not None and not report:
+        raise Refusal(f"pemda {pemda} is not registered: 'auditlog pemda list' shows the "
+                      "registered ones")
+    if fmt is Format.json:
+        return to_json(report)
+    present = {i for row in report for i in row["grades"]}
+    instruments = [i for i in INSTRUMENTS if i in present]
+    columns = [("pemda", "pemda"), ("name", "name")]
+    columns += [(f"grade_{i}", i) for i in instruments]
+    columns += [(s.value, s.value) for s in STATUSES]
+    columns += [("total", "total"), ("completion_pct", "% S"), ("value_to_recover", "to recover"),
+                ("deposited", "deposited"), ("overdue", "overdue")]
+    rows = []
+    for row in report:
+        display: dict[str, Any] = {
+            "pemda": row["pemda"], "name": row["name"], "total": row["total"],
+            "completion_pct": _pct(row["completion_pct"]), "overdue": row["overdue"],
+            "value_to_recover": row["value_to_recover"], "deposited": row["deposited"],
+        }
+        if fmt is not Format.csv:
+            display["value_to_recover"] = format_rupiah(row["value_to_recover"])
+            display["deposited"] = format_rupiah(row["deposited"])
+        for i in instruments:
+            entry = row["grades"].get(i)
+            display[f"grade_{i}"] = (
+                (entry["grade"] if entry else "") if fmt is Format.csv else _grade_cell(entry)
+            )
+        for s in STATUSES:
+            display[s.value] = row["recommendations"][s.value]
+        rows.append(display)
+    text = render(rows, columns, fmt)
+    if fmt in (Format.table, Format.md):
+        text += f"\n\nas of {on}: overdue = open (BD/BS) past its due date; % S by count"
+    return text
+
+
+# --- findings ----------------------------------------------------------------------------------
+
+
+FINDING_COLUMNS = [
+    ("ref", "ref"), ("pemda", "pemda"), ("opd", "OPD"), ("title", "title"),
+    ("received", "received"), ("statuses", "recommendations"), ("value", "value"),
+    ("overdue", "overdue"),
+]
+
+
+def _statuses(finding: Finding) -> str:
+    counts = {s: 0 for s in STATUSES}
+    for rec in finding.recommendations:
+        counts[rec.status] += 1
+    return " ".join(f"{s.value}:{n}" for s, n in counts.items() if n)
+
+
+def _overdue(finding: Finding, on: date) -> int:
+    return sum(1 for r in finding.recommendations if _rec_overdue(finding, r, on))
+
+
+def _rec_overdue(finding: Finding, rec: Recommendation, on: date) -> bool:
+    from auditlog.projections.model import RecRow
+
+    row = RecRow(finding.pemda, rec.status, 0, 0, rec.due(finding.received))
+    return is_overdue(row, on)
+
+
+def finding_row(finding: Finding, on: date) -> dict[str, Any]:
+    return {
+        "ref": finding.ref, "pemda": finding.pemda, "opd": finding.opd or "",
+        "title": finding.title, "received": finding.received.isoformat(),
+        "statuses": _statuses(finding),
+        "value": "" if finding.value is None else finding.value,
+        "overdue": _overdue(finding, on),
+    }
+
+
+def finding_json(finding: Finding, on: date) -> dict[str, Any]:
+    data = finding.model_dump(mode="json", exclude={"id", "version", "recommendations"})
+    data["closed"] = finding.is_closed
+    data["recommendations"] = [
+        {
+            "ref": f"{finding.ref}.{r.n}", "n": r.n, "text": r.text, "code": r.code,
+            "value": r.value, "status": r.status.value,
+            "due": r.due(finding.received).isoformat(), "deposited": r.deposited,
+            "followups": r.followups, "overdue": _rec_overdue(finding, r, on),
+        }
+        for r in finding.recommendations
+    ]
+    return data
+
+
+def finding_list(model: ReadModel, pemda: str | None, status: Status | None, overdue: bool,
+                 on: date, fmt: Format) -> str:
+    found = []
+    for finding in model.active_findings(pemda):
+        if status is not None and all(r.status != status for r in finding.recommendations):
+            continue
+        if overdue and not _overdue(finding, on):
+            continue
+        found.append(finding)
+    if fmt is Format.json:
+        return to_json([finding_json(f, on) for f in found])
+    rows = [finding_row(f, on) for f in found]
+    if fmt is not Format.csv:
+        for row in rows:
+            if row["value"] != "":
+                row["value"] = format_rupiah(row["value"])
+    return render(rows, FINDING_COLUMNS, fmt)
+
+
+def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, str]:
+    """(event name, subject, detail) of one event, for history and trails."""
+    name = event.topic.removeprefix("auditlog.")
+    subject = subject_of.get(event.originator_id, "")
+    rec = getattr(event, "recommendation", None)
+    if rec is not None and subject:
+        subject = f"{subject}.{rec}"
+    if isinstance(event, PemdaRegistered):
+        return name, event.code, f"{event.name} ({event.level})"
+    if isinstance(event, FindingRecorded):
+        count = len(event.recommendations)
+        return name, event.ref, (f"{event.pemda}: {event.title} ({count} recommendation"
+                                 f"{'s' if count != 1 else ''}, received {event.received})")
+    if isinstance(event, FollowUpRecorded):
+        detail = event.action
+        if event.deposit:
+            detail += f"; deposit {format_rupiah(event.deposit)}"
+            if event.slip:
+                detail += f" (slip {event.slip})"
+        if event.evidence:
+            detail += "; evidence " + ", ".join(
+                f"{e.name} sha256:{e.sha256[:12]}" for e in event.evidence)
+        return name, subject, detail
+    if isinstance(event, RecommendationReviewed):
+        return name, subject, f"{event.previous.value} -> {event.status.value}: {event.reason}"
+    if isinstance(event, RecommendationReopened):
+        return name, subject, f"{event.previous.value} -> BS: {event.reason}"
+    if isinstance(event, DueDateExtended):
+        return name, subject, f"due {event.previous} -> {event.due}: {event.reason}"
+    if isinstance(event, FindingCorrected):
+        return name, subject, f"{event.field}: {event.previous!r} -> {event.value!r}: {event.reason}"
+    if isinstance(event, FindingWithdrawn):
+        return name, subject, event.reason
+    if isinstance(event, GradeRecorded | GradeCorrected):
+        score = f" (score {event.score})" if event.score is not None else ""
+        detail = f"{event.instrument} {event.year}: {event.grade}{score}, rule {event.rule}"
+        if event.because:
+            detail += "; because " + ", ".join(event.because)
+        if isinstance(event, GradeCorrected):
+            detail += f"; correction: {event.reason}"
+        return name, f"{event.pemda}/{event.instrument}", detail
+    return name, subject, ""
+
+
+def _event_row(position: int | None, event: Event, subject_of: dict[UUID, str]
+               ) -> dict[str, Any]:
+    name, subject, detail = _event_detail(event, subject_of)
+    row = {
+        "recorded_at": event.recorded_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
+        "actor": event.actor, "effective_on": event.effective_on.isoformat(), "event": name,
+        "subject": subject, "detail": detail,
+    }
+    return row if position is None else {"position": position, **row}
+
+
+TRAIL_COLUMNS = [("effective_on", "date"), ("event", "event"), ("subject", "on"),
+                 ("detail", "what and why"), ("actor", "by"), ("recorded_at", "recorded")]
+
+
+def finding_show(store: Store, ref: str, moment: Moment, on: date, fmt: Format) -> str:
+    finding_id, finding_ref, rec = store.finding_id_of(ref)
+    if rec is not None:
+        raise Refusal(f"finding show takes a finding: use {finding_ref}")
+    events = [e for e in store.events_of(finding_id) if moment.admits(e)]
+    finding = project(None, events)
+    if not isinstance(finding, Finding):
+        raise Refusal(f"{finding_ref} was not yet recorded at {moment.known_at}")
+    if not moment.shows(finding):
+        if finding.withdrawn:
+            raise Refusal(f"{finding_ref} was withdrawn (recorded in error): "
+                          f"'auditlog history --finding {finding_ref}' shows its events")
+        raise Refusal(f"{finding_ref} was received on {finding.received}, after {moment.as_of}")
+    subject_of = {finding_id: finding.ref}
+    trail = [_event_row(None, e, subject_of) for e in events]
+    data = finding_json(finding, on)
+    if fmt is Format.json:
+        data["trail"] = trail
+        return to_json(data)
+    if fmt is Format.csv:
+        return render(trail, TRAIL_COLUMNS, fmt)
+    lines = [f"{finding.ref}  {finding.title}", ""]
+    facts = [
+        ("pemda", finding.pemda), ("OPD", finding.opd), ("report", finding.report),
+        ("issued", finding.issued), ("received", finding.received),
+        ("instrument", f"{finding.instrument} {finding.year or ''}".strip()
+         if finding.instrument else None),
+        ("kondisi", finding.condition), ("kriteria", finding.criteria),
+        ("sebab", finding.cause), ("akibat", finding.effect), ("code", finding.code),
+        ("value", format_rupiah(finding.value) if finding.value is not None else None),
+        ("closed", "yes" if finding.is_closed else "no"),
+    ]
+    lines += [f"{k + ':':<12}{v}" for k, v in facts if v not in (None, "")]
+    lines.append("")
+    recs = [
+        {"ref": r["ref"], "status": r["status"], "due": r["due"] + (" overdue" if r["overdue"]
+                                                                    else ""),
+         "value": format_rupiah(r["value"]) if r["value"] is not None else "",
+         "deposited": format_rupiah(r["deposited"]), "text": r["text"]}
+        for r in data["recommendations"]
+    ]
+    lines.append(render(recs, [("ref", "recommendation"), ("status", "status"), ("due", "due"),
+                               ("value", "to recover"), ("deposited", "deposited"),
+                               ("text", "text")], fmt))
+    lines += ["", "trail:", render(trail, TRAIL_COLUMNS, fmt)]
+    return "\n".join(lines)
+
+
+# --- grades ------------------------------------------------------------------------------------
+
+
+GRADE_COLUMNS = [("pemda", "pemda"), ("instrument", "instrument"), ("year", "year"),
+                 ("grade", "grade"), ("score", "score"), ("rule", "rule"),
+                 ("corrected", "corrected"), ("because", "because")]
+
+
+def grade_list(model: ReadModel, pemda: str | None, fmt: Format) -> str:
+    rows = []
+    for series in model.grade_series(pemda):
+        for year in sorted(series.years):
+            entry = series.years[year]
+            rows.append({
+                "pemda": series.pemda, "instrument": series.instrument, "year": year,
+                "grade": entry.grade, "score": "" if entry.score is None else str(entry.score),
+                "rule": entry.rule, "corrected": "yes" if entry.corrected else "",
+                "because": " ".join(entry.because),
+            })
+    if fmt is Format.json:
+        return to_json([{**r, "because": r["because"].split() if r["because"] else [],
+                         "corrected": bool(r["corrected"]),
+                         "score": r["score"] or None} for r in rows])
+    return render(rows, GRADE_COLUMNS, fmt)
+
+
+# --- history -----------------------------------------------------------------------------------
+
+
+HISTORY_COLUMNS = [("position", "#"), ("recorded_at", "recorded"), ("actor", "by"),
+                   ("effective_on", "date"), ("event", "event"), ("subject", "on"),
+                   ("detail", "what and why")]
+
+
+def history(store: Store, moment: Moment, pemda: str | None, finding: str | None,
+            fmt: Format) -> str:
+    only: UUID | None = None
+    if finding is not None:
+        only, _, rec = store.finding_id_of(finding)
+        if rec is not None:
+            raise Refusal(f"--finding takes a finding reference such as {finding.split('.')[0]}")
+    subject_of: dict[UUID, str] = {}
+    pemda_of: dict[UUID, str] = {}
+    shown: set[UUID] = set()
+    rows = []
+    for position, event in events_in_order(store):
+        if isinstance(event, ReferenceAllocated):
+            continue  # bookkeeping for reference numbers; the finding's own event shows it
+        if isinstance(event, FindingRecorded):
+            subject_of[event.originator_id] = event.ref
+            pemda_of[event.originator_id] = event.pemda
+        elif isinstance(event, GradeRecorded | GradeCorrected | PemdaRegistered):
+            pemda_of[event.originator_id] = event.pemda if not isinstance(
+                event, PemdaRegistered) else event.code
+        if moment.known_at is not None and event.recorded_at > moment.known_at:
+            continue
+        if only is not None and event.originator_id != only:
+            continue
+        if pemda is not None and pemda_of.get(event.originator_id) != pemda:
+            continue
+        if moment.as_of is not None:
+            if isinstance(event, FindingCorrected | FindingWithdrawn):
+                if event.originator_id not in shown:
+                    continue
+            elif event.effective_on > moment.as_of:
+                continue
+        shown.add(event.originator_id)
+        rows.append(_event_row(position, event, subject_of))
+    return render(rows, HISTORY_COLUMNS, fmt)

@@ -1,0 +1,147 @@
+"""The eventsourcing application behind auditlog, and the retrying command loop."""
+
+import os
+import random
+import time
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.persistence import Mapper, Notification, OperationalError, RecordConflictError
+from eventsourcing.utils import get_topic
+
+from auditlog.domain.aggregate import Aggregate, project
+from auditlog.domain.events import Event
+from auditlog.domain.finding import Finding
+from auditlog.domain.references import counter_id, parse_ref
+from auditlog.errors import Refusal, StoreBusy
+from auditlog.store.mapper import PydanticMapper
+from auditlog.store.recorder import AuditRecorder
+
+ATTEMPTS = 8
+BATCH = 1000
+
+
+class AuditApplication(Application[UUID]):
+    name = "auditlog"
+
+    def construct_mapper(self) -> Mapper[UUID]:
+        return PydanticMapper()
+
+
+def is_postgres(target: str) -> bool:
+    return target.startswith(("postgresql://", "postgres://"))
+
+
+class Store:
+    """One opened store: the event log plus helpers to read aggregates and the log in order."""
+
+    def __init__(self, target: str) -> None:
+        self.target = target
+        if is_postgres(target):
+            raise Refusal(
+                "PostgreSQL stores are not supported by this version yet: "
+                "use a SQLite file path for --db"
+            )
+        self.path = Path(target)
+        env = {
+            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
+            "SQLITE_DBNAME": str(self.path),
+            "SQLITE_LOCK_TIMEOUT": "15",
+            "APPLICATION_RECORDER_TOPIC": get_topic(AuditRecorder),
+        }
+        self.app = AuditApplication(env=env)
+        self._closers: list[Callable[[], None]] = []
+
+    @staticmethod
+    def exists(target: str) -> bool:
+        return is_postgres(target) or os.path.exists(target)
+
+    @classmethod
+    def open_existing(cls, target: str) -> "Store":
+        if not cls.exists(target):
+            raise Refusal(
+                f"no store at {target}: create one with 'auditlog init' "
+                "or point --db (AUDITLOG_DB) at an existing store"
+            )
+        return cls(target)
+
+    def on_close(self, closer: Callable[[], None]) -> None:
+        self._closers.append(closer)
+
+    def close(self) -> None:
+        for closer in reversed(self._closers):
+            closer()
+        self.app.close()
+
+    # --- reading ---------------------------------------------------------------------------
+
+    def get(self, aggregate_id: UUID) -> Aggregate | None:
+        try:
+            return self.app.repository.get(aggregate_id, projector_func=project)  # type: ignore[no-any-return]
+        except AggregateNotFoundError:
+            return None
+
+    def events_of(self, aggregate_id: UUID) -> list[Event]:
+        return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
+
+    def finding_id_of(self, ref: str) -> tuple[UUID, str, int | None]:
+        """Resolve F-2023-0007[.n] to (finding id, finding ref, recommendation number)."""
+        year, number, rec = parse_ref(ref)
+        allocated = list(self.app.events.get(counter_id(year), gt=number - 1, lte=number))
+        if not allocated:
+            raise Refusal(f"no finding {ref.split('.')[0].upper()} in this store: "
+                          "'auditlog finding list' shows the references")
+        event = allocated[0]
+        return event.finding_id, event.ref, rec  # type: ignore[attr-defined]
+
+    def finding(self, ref: str) -> tuple[Finding, int | None]:
+        finding_id, finding_ref, rec = self.finding_id_of(ref)
+        finding = self.get(finding_id)
+        if not isinstance(finding, Finding):
+            raise Refusal(f"no finding {finding_ref} in this store")
+        return finding, rec
+
+    def notifications(self, after: int = 0, stop: int | None = None,
+                      batch: int = BATCH) -> Iterator[Sequence[Notification]]:
+        """The log in order, in batches, so memory stays flat however long the log is."""
+        position = after
+        while True:
+            rows = self.app.recorder.select_notifications(
+                start=position, limit=batch, stop=stop, inclusive_of_start=False
+            )
+            if not rows:
+                return
+            yield rows
+            position = rows[-1].id
+            if len(rows) < batch:
+                return
+
+    def decode(self, notification: Notification) -> Event:
+        return self.app.mapper.to_domain_event(notification)  # type: ignore[return-value]
+
+    def max_position(self) -> int:
+        return self.app.recorder.max_notification_id() or 0
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def command(self, decide: Callable[[], Sequence[Aggregate]]) -> Any:
+        """Run decide (which reads fresh state and returns changed aggregates) and save.
+
+        A conflict (someone else saved first, or the file stayed locked) is retried from a
+        fresh read; nothing is ever half-written because eventsourcing saves all the pending
+        events of one call in one transaction.
+        """
+        for attempt in range(ATTEMPTS):
+            aggregates = decide()
+            try:
+                self.app.save(*aggregates)  # type: ignore[arg-type]
+                return aggregates
+            except (RecordConflictError, OperationalError):
+                time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
+        raise StoreBusy(
+            f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
+            "attempts; nothing was written: try again"
+        )

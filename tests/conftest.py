@@ -1,0 +1,74 @@
+"""Test isolation: no test ever touches a real store, the clock is pinned, output is stable."""
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from auditlog.cli.main import app
+
+FIXED_NOW = "2024-01-15T09:00:00+00:00"
+
+
+@pytest.fixture(autouse=True)
+def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """Point AUDITLOG_DB at a temporary file, pin the clock and the actor, run in tmp_path."""
+    db = tmp_path / "auditlog.db"
+    monkeypatch.setenv("AUDITLOG_DB", str(db))
+    monkeypatch.setenv("AUDITLOG_NOW", FIXED_NOW)
+    monkeypatch.setenv("AUDITLOG_ACTOR", "auditor")
+    monkeypatch.setenv("TZ", "UTC")
+    monkeypatch.setenv("COLUMNS", "200")
+    time.tzset()
+    monkeypatch.chdir(tmp_path)
+    yield db
+    time.tzset()
+
+
+class Result:
+    def __init__(self, exit_code: int, stdout: str, stderr: str) -> None:
+        self.exit_code = exit_code
+        self.stdout = stdout
+        self.stderr = stderr
+
+    def __repr__(self) -> str:
+        return f"Result(exit={self.exit_code}, stdout={self.stdout!r}, stderr={self.stderr!r})"
+
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture
+def run() -> Run:
+    """Run the CLI in-process: run("status", "--format", "json") -> Result."""
+    runner = CliRunner()
+
+    def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+        saved = {k: os.environ.get(k) for k in (env or {})}
+        os.environ.update(env or {})
+        try:
+            result = runner.invoke(app, list(args), catch_exceptions=False)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        return Result(result.exit_code, result.stdout, result.stderr)
+
+    return invoke
+
+
+@pytest.fixture
+def ok(run: Run) -> Run:
+    """Like run, but the command must succeed."""
+
+    def invoke(*args: str, env: dict[str, str] | None = None) -> Result:
+        result = run(*args, env=env)
+        assert result.exit_code == 0, result
+        return result
+
+    return invoke
