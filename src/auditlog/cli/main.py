@@ -693,3 +693,10 @@ def rebuild() -> None:
 def main() -> None:
     """The console script: usage errors exit 2, refusals 1, integrity 3, busy 4."""
     app()
+
+
+# Commands that live in their own modules register themselves on `app` when imported.
+from auditlog.cli import export as _export  # noqa: E402
+from auditlog.cli import integrity as _integrity  # noqa: E402
+
+__all__ = ["_export", "_integrity", "app", "main"]
