@@ -3,6 +3,7 @@
 from pathlib import Path
 
 import pytest
+
 from walkthrough import run_walkthrough
 
 CLI_DOCS = Path(__file__).resolve().parent.parent / "cli"

@@ -6,7 +6,6 @@ Every refusal is one line on stderr and exit code 1, raised before anything is w
 import functools
 import getpass
 import os
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -37,7 +36,7 @@ from auditlog.domain.recommendation import parse_status
 from auditlog.errors import ExitCode, Refusal, StoreBusy
 from auditlog.projections.model import Moment
 from auditlog.reports import views
-from auditlog.reports.render import Format, render, to_json
+from auditlog.reports.render import Format, render
 from auditlog.store.app import Store
 
 from .options import AsOfOpt, FormatOpt, KnownAtOpt, OnOpt, PemdaOpt, ReasonOpt
@@ -668,8 +667,9 @@ def replay(
         universe = views.fold(store, m)
         body = views.status_text(universe, reference_date(m), pemda_code(pemda), fmt)
         if fmt is Format.table:
-            echo(f"replayed {universe.events_applied} of {universe.events_read} events "
-                 f"(log positions 1-{universe.position}) to {m.as_of}"
+            # Only what the moment admits, so a reproduced report prints the same line.
+            echo(f"replayed {universe.events_applied} events (up to log position "
+                 f"{universe.last_applied}) to {m.as_of}"
                  + (f", as known at {m.known_at.isoformat()}" if m.known_at else "") + "\n")
         echo(body)
 

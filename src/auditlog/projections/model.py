@@ -97,9 +97,10 @@ class Universe:
     pemdas: dict[str, Pemda] = field(default_factory=dict)
     findings: dict[UUID, Finding] = field(default_factory=dict)
     grades: dict[UUID, GradeSeries] = field(default_factory=dict)
-    position: int = 0
+    position: int = 0  # the last log position read
     events_read: int = 0
     events_applied: int = 0
+    last_applied: int = 0  # the log position of the last event the moment admitted
 
     def apply(self, event: Event) -> None:
         kind = AGGREGATE_OF_EVENT.get(type(event))
@@ -128,6 +129,7 @@ class Universe:
             if self.moment.admits(event):
                 self.apply(event)
                 self.events_applied += 1
+                self.last_applied = position
         return self
 
     # --- ReadModel -------------------------------------------------------------------------

@@ -7,7 +7,8 @@ event twice. Rebuild drops the rows and catches up from the start.
 
 import sqlite3
 from collections.abc import Callable, Sequence
-from datetime import date
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from uuid import UUID
 
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
@@ -15,18 +16,20 @@ from auditlog.domain.events import Event, Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.projections.model import RecRow, rec_rows_of, ref_key
+from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
 from auditlog.store.app import Store
 
 NAME = "compliance"
 SCHEMA = """
+CREATE TABLE IF NOT EXISTS projection_schema (version TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_position (
     name TEXT PRIMARY KEY, position INTEGER NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_pemda (
-    code TEXT PRIMARY KEY, state TEXT NOT NULL);
+    code TEXT PRIMARY KEY, id TEXT NOT NULL, recorded INTEGER NOT NULL, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_finding (
-    id TEXT PRIMARY KEY, ref TEXT NOT NULL, pemda TEXT NOT NULL,
-    withdrawn INTEGER NOT NULL, state TEXT NOT NULL);
+    id TEXT PRIMARY KEY, ref TEXT NOT NULL, pemda TEXT NOT NULL, withdrawn INTEGER NOT NULL,
+    received TEXT NOT NULL, first_recorded INTEGER NOT NULL, last_recorded INTEGER NOT NULL,
+    last_effective TEXT NOT NULL, state TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS projection_finding_pemda ON projection_finding (pemda);
 CREATE TABLE IF NOT EXISTS projection_recommendation (
     finding_id TEXT NOT NULL, n INTEGER NOT NULL, pemda TEXT NOT NULL, status TEXT NOT NULL,
@@ -34,11 +37,42 @@ CREATE TABLE IF NOT EXISTS projection_recommendation (
     PRIMARY KEY (finding_id, n));
 CREATE INDEX IF NOT EXISTS projection_recommendation_pemda ON projection_recommendation (pemda);
 CREATE TABLE IF NOT EXISTS projection_grades (
-    id TEXT PRIMARY KEY, pemda TEXT NOT NULL, instrument TEXT NOT NULL, state TEXT NOT NULL);
+    id TEXT PRIMARY KEY, pemda TEXT NOT NULL, instrument TEXT NOT NULL,
+    first_recorded INTEGER NOT NULL, last_recorded INTEGER NOT NULL, state TEXT NOT NULL);
 """
 TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
           "projection_grades", "projection_position")
 BATCH = 2000
+PROJECTED = (Pemda, Finding, GradeSeries)
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SCHEMA_VERSION = "2"
+
+
+def micros(moment: datetime) -> int:
+    """Transaction times as integer microseconds since the epoch: exact and sortable in SQL."""
+    return (moment - EPOCH) // timedelta(microseconds=1)
+
+
+@dataclass(frozen=True)
+class Meta:
+    """When an aggregate's events were recorded, and the latest date they were effective on.
+
+    Lets a question about the past reuse the current state of every aggregate that nothing
+    after that moment touched, and refold only the others from their own events.
+    """
+
+    first_recorded: int = 0
+    last_recorded: int = 0
+    last_effective: str = ""
+
+    def after(self, event: Event) -> "Meta":
+        at = micros(event.recorded_at)
+        effective = self.last_effective
+        if not isinstance(event, RETROACTIVE):
+            effective = max(effective, event.effective_on.isoformat())
+        return Meta(self.first_recorded or at, max(self.last_recorded, at), effective)
 
 Progress = Callable[[int], None]
 
@@ -47,7 +81,29 @@ class Projection:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.db = sqlite3.connect(store.path, timeout=15, isolation_level=None)
-        self.db.executescript(SCHEMA)
+        self._ensure_schema()
+
+    def _ensure_schema(self) -> None:
+        """Projections are derived data: a different shape is dropped and rebuilt from events."""
+        exists = self.db.execute(
+            "SELECT 1 FROM sqlite_master WHERE name = 'projection_schema'").fetchone()
+        version = (self.db.execute("SELECT version FROM projection_schema").fetchone()
+                   if exists else None)
+        if version is not None and version[0] == SCHEMA_VERSION:
+            return
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            for table in (*TABLES, "projection_schema"):
+                self.db.execute(f"DROP TABLE IF EXISTS {table}")
+            for statement in SCHEMA.split(";"):  # executescript would commit midway
+                if statement.strip():
+                    self.db.execute(statement)
+            self.db.execute("INSERT INTO projection_schema (version) VALUES (?)",
+                            (SCHEMA_VERSION,))
+            self.db.execute("COMMIT")
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
 
     def close(self) -> None:
         self.db.close()
@@ -80,7 +136,7 @@ class Projection:
         by_id: dict[UUID, list[Event]] = {}
         for event in events:
             kind = AGGREGATE_OF_EVENT.get(type(event))
-            if kind in (Pemda, Finding, GradeSeries):
+            if kind in PROJECTED:
                 by_id.setdefault(event.originator_id, []).append(event)
         cur = self.db.cursor()
         cur.execute("BEGIN IMMEDIATE")
@@ -90,10 +146,12 @@ class Projection:
                 return False
             for aggregate_id, its_events in by_id.items():
                 kind = AGGREGATE_OF_EVENT[type(its_events[0])]
-                current = self._load(kind, aggregate_id)
+                current, meta = self._load(kind, aggregate_id)
                 updated = project(current, its_events)
                 assert updated is not None
-                self._save(updated)
+                for event in its_events:
+                    meta = meta.after(event)
+                self._save(updated, meta)
             cur.execute(
                 "INSERT INTO projection_position (name, position) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
@@ -105,38 +163,51 @@ class Projection:
             cur.execute("ROLLBACK")
             raise
 
-    def _load(self, kind: type[Aggregate], aggregate_id: UUID) -> Aggregate | None:
-        table = {Pemda: "projection_pemda", Finding: "projection_finding",
-                 GradeSeries: "projection_grades"}[kind]
+    def _load(self, kind: type[Aggregate], aggregate_id: UUID) -> tuple[Aggregate | None, Meta]:
+        key = (str(aggregate_id),)
         if kind is Pemda:
             row = self.db.execute(
-                "SELECT state FROM projection_pemda WHERE json_extract(state, '$.id') = ?",
-                (str(aggregate_id),),
+                "SELECT state, recorded, recorded, '' FROM projection_pemda WHERE id = ?", key
+            ).fetchone()
+        elif kind is Finding:
+            row = self.db.execute(
+                "SELECT state, first_recorded, last_recorded, last_effective "
+                "FROM projection_finding WHERE id = ?", key
             ).fetchone()
         else:
-            row = self.db.execute(f"SELECT state FROM {table} WHERE id = ?",
-                                  (str(aggregate_id),)).fetchone()
-        return kind.model_validate_json(row[0]) if row else None
+            row = self.db.execute(
+                "SELECT state, first_recorded, last_recorded, '' FROM projection_grades "
+                "WHERE id = ?", key
+            ).fetchone()
+        if row is None:
+            return None, Meta()
+        return kind.model_validate_json(row[0]), Meta(row[1], row[2], row[3])
 
-    def _save(self, aggregate: Aggregate) -> None:
+    def _save(self, aggregate: Aggregate, meta: Meta) -> None:
         state = aggregate.model_dump_json()
         if isinstance(aggregate, Pemda):
             self.db.execute(
-                "INSERT OR REPLACE INTO projection_pemda (code, state) VALUES (?, ?)",
-                (aggregate.code, state),
+                "INSERT OR REPLACE INTO projection_pemda (code, id, recorded, state) "
+                "VALUES (?, ?, ?, ?)",
+                (aggregate.code, str(aggregate.id), meta.first_recorded, state),
             )
         elif isinstance(aggregate, GradeSeries):
             self.db.execute(
-                "INSERT OR REPLACE INTO projection_grades (id, pemda, instrument, state) "
-                "VALUES (?, ?, ?, ?)",
-                (str(aggregate.id), aggregate.pemda, aggregate.instrument, state),
+                "INSERT OR REPLACE INTO projection_grades "
+                "(id, pemda, instrument, first_recorded, last_recorded, state) "
+                "VALUES (?, ?, ?, ?, ?, ?)",
+                (str(aggregate.id), aggregate.pemda, aggregate.instrument, meta.first_recorded,
+                 meta.last_recorded, state),
             )
         elif isinstance(aggregate, Finding):
             fid = str(aggregate.id)
             self.db.execute(
-                "INSERT OR REPLACE INTO projection_finding (id, ref, pemda, withdrawn, state) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (fid, aggregate.ref, aggregate.pemda, int(aggregate.withdrawn), state),
+                "INSERT OR REPLACE INTO projection_finding (id, ref, pemda, withdrawn, received, "
+                "first_recorded, last_recorded, last_effective, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (fid, aggregate.ref, aggregate.pemda, int(aggregate.withdrawn),
+                 aggregate.received.isoformat(), meta.first_recorded, meta.last_recorded,
+                 meta.last_effective, state),
             )
             self.db.execute("DELETE FROM projection_recommendation WHERE finding_id = ?", (fid,))
             if not aggregate.withdrawn:  # a withdrawn finding leaves the projections

@@ -33,6 +33,7 @@ from auditlog.errors import Refusal
 from auditlog.projections.model import Moment, ReadModel, Universe
 from auditlog.projections.persisted import Projection
 from auditlog.projections.summary import STATUSES, is_overdue, status_report
+from auditlog.projections.temporal import TemporalModel
 from auditlog.reports.render import Format, render, to_json
 from auditlog.store.app import Store
 
@@ -64,10 +65,11 @@ def fold(store: Store, moment: Moment) -> Universe:
 
 
 def read_model(store: Store, moment: Moment) -> ReadModel:
-    """Now: the persisted projection. A question about the past: fold the events."""
+    """Now: the persisted projection. The past: the projection, refolding what changed since."""
+    projection = current(store)
     if moment.as_of is None and moment.known_at is None:
-        return current(store)
-    return fold(store, moment)
+        return projection
+    return TemporalModel(store, projection, moment)
 
 
 # --- status ------------------------------------------------------------------------------------
@@ -227,7 +229,8 @@ def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, 
     if isinstance(event, DueDateExtended):
         return name, subject, f"due {event.previous} -> {event.due}: {event.reason}"
     if isinstance(event, FindingCorrected):
-        return name, subject, f"{event.field}: {event.previous!r} -> {event.value!r}: {event.reason}"
+        change = f"{event.field}: {event.previous!r} -> {event.value!r}"
+        return name, subject, f"{change}: {event.reason}"
     if isinstance(event, FindingWithdrawn):
         return name, subject, event.reason
     if isinstance(event, GradeRecorded | GradeCorrected):
@@ -313,7 +316,7 @@ GRADE_COLUMNS = [("pemda", "pemda"), ("instrument", "instrument"), ("year", "yea
 
 
 def grade_list(model: ReadModel, pemda: str | None, fmt: Format) -> str:
-    rows = []
+    rows: list[dict[str, Any]] = []
     for series in model.grade_series(pemda):
         for year in sorted(series.years):
             entry = series.years[year]
