@@ -170,6 +170,14 @@ def correct(store: Store, ctx: Context, ref: str, field_name: str, value: str, r
     def decide() -> Sequence[Aggregate]:
         finding, n = store.finding(ref)
         finding.correct(ctx, field_name, value, reason, on, n)
+        if n is None and field_name in ("title", "report"):
+            # pemda, report number and title identify a finding: a correction must not make
+            # this one the same as another
+            other = store.get(finding_id(finding.pemda, finding.report, finding.title))
+            if isinstance(other, Finding) and other.id != finding.id:
+                raise Refusal(f"with this {field_name}, {finding.ref} would be the same finding "
+                              f"as {other.ref} (same pemda, report number and title): "
+                              f"give a {field_name} that tells them apart")
         return [finding]
 
     return store.command(decide)[0]  # type: ignore[no-any-return]

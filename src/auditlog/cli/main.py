@@ -3,6 +3,7 @@
 Every refusal is one line on stderr and exit code 1, raised before anything is written.
 """
 
+import contextlib
 import functools
 import getpass
 import os
@@ -138,9 +139,23 @@ def recording() -> Context:
 
 @contextmanager
 def writer() -> Iterator[Store]:
-    store = Store(settings().db)
+    """A store to record into, created on first use; a refusal on a new store leaves none."""
+    target = settings().db
+    existed = Store.exists(target)
+    if not existed:
+        parent = os.path.dirname(os.path.abspath(target))
+        if not os.path.isdir(parent):
+            raise Refusal(f"folder {parent} does not exist: create it or choose another --db")
+    store = Store(target)
     try:
         yield store
+    except (Refusal, StoreBusy):
+        store.close()
+        if not existed:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(target + suffix)
+        raise
     finally:
         store.close()
 
@@ -345,12 +360,24 @@ def finding_record(
                     f"{finding.recommendations[0].due(finding.received)})")
 
 
-def _print_recorded(finding: Finding, fmt: Format, line: str) -> None:
+def _print_recorded(finding: Finding, fmt: Format, line: str, ref: str | None = None) -> None:
+    """The confirmation line, or the object with its reference under "ref" for scripts.
+
+    For a recommendation's command, "ref" is the recommendation's (F-2023-0001.1) and
+    "finding" holds the whole finding it belongs to."""
     if fmt is Format.table:
         echo(line)
         return
     data = views.finding_json(finding, today())
+    if ref is not None:
+        n = int(ref.rsplit(".", 1)[1])
+        rec = next(r for r in data["recommendations"] if r["n"] == n)
+        data = {**rec, "finding": data}
     echo(render([views.finding_row(finding, today())], views.FINDING_COLUMNS, fmt, data=data))
+
+
+def _rec_ref(finding: Finding, typed: str) -> str:
+    return f"{finding.ref}.{int(typed.rsplit('.', 1)[1])}"
 
 
 @finding_app.command("show")
@@ -404,7 +431,7 @@ def finding_correct(
     field: Annotated[str, typer.Option("--field", help="The field to correct, e.g. received, "
                                        "title, value, opd.")],
     value: Annotated[str, typer.Option("--value", help="The right value.")],
-    reason: ReasonOpt,
+    reason: ReasonOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Correct a field, as a new event; the original stays visible in history.
@@ -416,14 +443,15 @@ def finding_correct(
     with writer() as store:
         finding = commands.correct(store, recording(), ref, field.strip().lower(), value, why,
                                    today())
-    _print_recorded(finding, fmt, f"corrected {field} of {ref.upper()}")
+    _print_recorded(finding, fmt, f"corrected {field} of {ref.upper()}",
+                    _rec_ref(finding, ref) if "." in ref else None)
 
 
 @finding_app.command("withdraw")
 @guarded
 def finding_withdraw(
     ref: Annotated[str, typer.Argument(help="The finding recorded in error.")],
-    reason: ReasonOpt,
+    reason: ReasonOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Withdraw a finding recorded in error: it leaves the projections, not the log.
@@ -465,7 +493,8 @@ def followup_record(
         finding = commands.record_followup(store, recording(), rec, day, what, amount,
                                            _optional(slip), evidence or [])
     extra = f", deposit {format_rupiah(amount)}" if amount else ""
-    _print_recorded(finding, fmt, f"recorded a follow-up on {rec.upper()} ({day}{extra})")
+    _print_recorded(finding, fmt, f"recorded a follow-up on {rec.upper()} ({day}{extra})",
+                    _rec_ref(finding, rec))
 
 
 @followup_app.command("review")
@@ -473,13 +502,14 @@ def followup_record(
 def followup_review(
     rec: Annotated[str, typer.Argument(help="Recommendation reference, e.g. F-2023-0001.1.")],
     status: Annotated[str, typer.Option("--status", help="S, BS, BD or TDTL.")],
-    reason: ReasonOpt,
+    reason: ReasonOpt = None,
     on: OnOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """The auditor's decision on a recommendation's status, with a written rationale.
 
-    Allowed: BD->BS, BD->S, BS->BS, BS->S, BD/BS->TDTL (the reason names the lawful ground).
+    Allowed: BD->BS, BD->S, BS->BS, BS->S, and any status -> TDTL (the reason names the
+    lawful ground). S and TDTL go back to BS only through 'followup reopen'.
     Example: auditlog followup review F-2023-0001.1 --status S --reason "bukti setor lengkap"
     """
     new = parse_status(status)
@@ -487,14 +517,14 @@ def followup_review(
     day = happened_on(on)
     with writer() as store:
         finding = commands.review(store, recording(), rec, new, why, day)
-    _print_recorded(finding, fmt, f"{rec.upper()} is now {new.value}")
+    _print_recorded(finding, fmt, f"{rec.upper()} is now {new.value}", _rec_ref(finding, rec))
 
 
 @followup_app.command("reopen")
 @guarded
 def followup_reopen(
     rec: Annotated[str, typer.Argument(help="A recommendation that is S or TDTL.")],
-    reason: ReasonOpt,
+    reason: ReasonOpt = None,
     on: OnOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -507,7 +537,8 @@ def followup_reopen(
     with writer() as store:
         commands.reopen(store, recording(), rec, why, day)
         finding, _ = store.finding(rec)
-    _print_recorded(finding, fmt, f"reopened {rec.upper()}: it is BS again")
+    _print_recorded(finding, fmt, f"reopened {rec.upper()}: it is BS again",
+                    _rec_ref(finding, rec))
 
 
 @followup_app.command("extend")
@@ -515,7 +546,7 @@ def followup_reopen(
 def followup_extend(
     rec: Annotated[str, typer.Argument(help="Recommendation reference.")],
     due: Annotated[str, typer.Option("--due", help="The new, later due date.")],
-    reason: ReasonOpt,
+    reason: ReasonOpt = None,
     on: OnOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -528,7 +559,7 @@ def followup_extend(
     day = happened_on(on)
     with writer() as store:
         finding = commands.extend(store, recording(), rec, new_due, why, day)
-    _print_recorded(finding, fmt, f"{rec.upper()} is now due {new_due}")
+    _print_recorded(finding, fmt, f"{rec.upper()} is now due {new_due}", _rec_ref(finding, rec))
 
 
 # --- grades ----------------------------------------------------------------------------------

@@ -23,7 +23,10 @@ KnownAtOpt = Annotated[
 PemdaOpt = Annotated[
     str | None, typer.Option("--pemda", help="Only this pemda (region code, e.g. 35.73).")
 ]
-ReasonOpt = Annotated[str, typer.Option("--reason", help="Why: a written rationale (required).")]
+# Optional to Typer so that leaving it out is a one-line refusal (exit 1), not a usage box.
+ReasonOpt = Annotated[
+    str | None, typer.Option("--reason", help="Why: a written rationale (required).")
+]
 OnOpt = Annotated[
     str | None,
     typer.Option("--on", help="When it happened in the world (2023-07-26 or 26/7/2023); "

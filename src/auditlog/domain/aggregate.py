@@ -18,7 +18,7 @@ NAMESPACE = uuid5(NAMESPACE_URL, "https://auditlog.invalid/ids")
 
 
 def natural_id(kind: str, *parts: object) -> UUID:
-    """Deterministic ids make re-recording the same thing a clear refusal, and imports idempotent."""
+    """Deterministic ids: re-recording the same thing is a clear refusal; imports are idempotent."""
     key = "\x1f".join([kind, *("" if p is None else str(p) for p in parts)])
     return uuid5(NAMESPACE, key)
 

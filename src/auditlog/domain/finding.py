@@ -23,12 +23,14 @@ from auditlog.domain.events import (
     RecommendationReviewed,
     Status,
 )
+from auditlog.domain.grades import instrument_name
 from auditlog.domain.inputs import (
     normalise_finding_code,
     normalise_recommendation_code,
     parse_date,
     parse_rupiah,
     parse_year,
+    require_text,
 )
 from auditlog.domain.recommendation import CLOSED, Recommendation, check_review
 from auditlog.errors import Refusal
@@ -47,7 +49,7 @@ FINDING_FIELDS: dict[str, Any] = {
     "report": str,
     "issued": lambda v: parse_date(v, what="issued").isoformat(),
     "received": lambda v: parse_date(v, what="received").isoformat(),
-    "instrument": lambda v: v.strip().upper(),
+    "instrument": instrument_name,
     "year": lambda v: parse_year(v),
     "condition": str,
     "criteria": str,
@@ -130,30 +132,51 @@ class Finding(Aggregate):
         if self.withdrawn:
             raise Refusal(f"{self.ref} was withdrawn: nothing more can be recorded on it")
 
+    def _require_received_by(self, on: date, what: str) -> None:
+        """Nothing can happen to a finding before its report was received."""
+        if on < self.received:
+            raise Refusal(
+                f"{what} date {on} is before {self.ref} was received ({self.received}): "
+                "use a date on or after the received date"
+            )
+
+    def _check_dates(self, issued: date | None, received: date) -> None:
+        """A correction of issued/received must keep the report's dates in order."""
+        if issued is not None and received < issued:
+            raise Refusal(f"received date {received} would be before the issue date {issued}: "
+                          "a report is received on or after it is issued")
+        for rec in self.recommendations:
+            for due in (rec.due_set, rec.due_extended):
+                if due is not None and due < received:
+                    raise Refusal(
+                        f"{self.ref}.{rec.n} is due {due}, before a received date of "
+                        f"{received}: give a received date on or before {due}"
+                    )
+
     # --- commands --------------------------------------------------------------------------
 
     def record_followup(self, ctx: Context, n: int, on: date, action: str, deposit: int,
                         slip: str | None, evidence: tuple[Evidence, ...]) -> None:
         self._require_active()
         self.recommendation(n)
-        if on < self.received:
-            raise Refusal(
-                f"follow-up date {on} is before {self.ref} was received ({self.received}): "
-                "use a date on or after the received date"
-            )
+        self._require_received_by(on, "follow-up")
         self.trigger(ctx, FollowUpRecorded, on, recommendation=n, action=action,
                      deposit=deposit, slip=slip, evidence=evidence)
 
     def review(self, ctx: Context, n: int, status: Status, reason: str, on: date) -> None:
         self._require_active()
+        reason = require_text(reason, what="the reason of a review")
         rec = self.recommendation(n)
+        self._require_received_by(on, "review")
         check_review(f"{self.ref}.{n}", rec.status, status)
         self.trigger(ctx, RecommendationReviewed, on, recommendation=n, previous=rec.status,
                      status=status, reason=reason)
 
     def reopen(self, ctx: Context, n: int, reason: str, on: date) -> None:
         self._require_active()
+        reason = require_text(reason, what="the reason of a reopening")
         rec = self.recommendation(n)
+        self._require_received_by(on, "reopening")
         if rec.status not in CLOSED:
             raise Refusal(
                 f"{self.ref}.{n} is {rec.status.value}, not closed: only S or TDTL can be reopened"
@@ -163,7 +186,9 @@ class Finding(Aggregate):
 
     def extend(self, ctx: Context, n: int, due: date, reason: str, on: date) -> None:
         self._require_active()
+        reason = require_text(reason, what="the reason of an extension")
         rec = self.recommendation(n)
+        self._require_received_by(on, "extension")
         current = rec.due(self.received)
         if due <= current:
             raise Refusal(
@@ -176,6 +201,7 @@ class Finding(Aggregate):
     def correct(self, ctx: Context, field: str, raw: str, reason: str, on: date,
                 n: int | None = None) -> None:
         self._require_active()
+        reason = require_text(reason, what="the reason of a correction")
         if n is None:
             parsers, target = FINDING_FIELDS, "a finding"
         else:
@@ -196,11 +222,16 @@ class Finding(Aggregate):
             previous = previous.isoformat()
         if previous == value:
             raise Refusal(f"{field} is already {value!r}: nothing to correct")
+        if field == "issued":
+            self._check_dates(date.fromisoformat(value), self.received)
+        elif field == "received":
+            self._check_dates(self.issued, date.fromisoformat(value))
         self.trigger(ctx, FindingCorrected, on, field=field, recommendation=n,
                      previous=previous, value=value, reason=reason)
 
     def withdraw(self, ctx: Context, reason: str, on: date) -> None:
         self._require_active()
+        reason = require_text(reason, what="the reason of a withdrawal")
         self.trigger(ctx, FindingWithdrawn, on, reason=reason)
 
 

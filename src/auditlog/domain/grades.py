@@ -10,10 +10,11 @@ from decimal import Decimal, InvalidOperation
 from typing import Self
 from uuid import UUID
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from auditlog.domain.aggregate import Aggregate, Context, handles, natural_id, register_aggregate
 from auditlog.domain.events import Event, GradeCorrected, GradeRecorded
+from auditlog.domain.inputs import require_text
 from auditlog.errors import Refusal
 
 
@@ -152,7 +153,7 @@ class GradeSeries(Aggregate):
 
     pemda: str
     instrument: str
-    years: dict[int, GradeEntry] = {}
+    years: dict[int, GradeEntry] = Field(default_factory=dict)
 
     @classmethod
     def from_creation(cls, event: Event) -> Self:
@@ -174,6 +175,7 @@ class GradeSeries(Aggregate):
 
     def correct(self, ctx: Context, year: int, grade: str, score: Decimal | None, rule: str,
                 because: tuple[str, ...], reason: str, on: date) -> None:
+        reason = require_text(reason, what="the reason of a grade correction")
         if year not in self.years:
             raise Refusal(
                 f"{self.pemda} has no {self.instrument} grade for {year} to correct: "

@@ -6,8 +6,10 @@ from datetime import date
 from auditlog.errors import Refusal
 
 DATE_FORMS = "ISO 2023-07-26 or day-first 26/7/2023"
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
-_DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$")
+# re.ASCII: \d would otherwise accept any Unicode digit (Arabic-Indic, full-width...), which
+# int() reads happily and the store would then keep in a form no other tool types.
+_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
+_DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
 
 
 def parse_date(text: str, *, what: str = "date") -> date:
@@ -28,7 +30,9 @@ def parse_date(text: str, *, what: str = "date") -> date:
         ) from None
 
 
-_RUPIAH = re.compile(r"^(?:rp\.?\s?)?(\d{1,3}(?:\.\d{3})+|\d+)$", re.IGNORECASE)
+# A no-break space after "Rp" is common in text pasted from office documents.
+_RUPIAH = re.compile(r"^(?:rp\.?[\s\u00a0]?)?(\d{1,3}(?:\.\d{3})+|\d+)$",
+                     re.IGNORECASE | re.ASCII)
 RUPIAH_FORMS = "a whole, non-negative amount such as 12150000, 12.150.000 or Rp12.150.000"
 
 
@@ -46,7 +50,8 @@ def format_rupiah(amount: int) -> str:
     return "Rp" + f"{amount:,}".replace(",", ".")
 
 
-_FINDING_CODE = re.compile(r"^(\d)\.?(\d{2})\.?(\d{2})?\.?$")
+# One optional dot between levels and one trailing dot ("1.01.."  is refused).
+_FINDING_CODE = re.compile(r"^(\d)\.?(\d{2})(?:\.?(\d{2}))?\.?$", re.ASCII)
 FINDING_CODE_FORMS = "a BPK code of three levels such as 1.01.03 (101, 1.01. and 10103 also work)"
 
 
@@ -78,14 +83,18 @@ RECOMMENDATION_CODES: dict[str, str] = {
 }
 
 
+# str.isdigit() is true for '²' and other characters int() refuses: a crash, not a refusal.
+_ASCII_DIGITS = re.compile(r"^[0-9]+$")
+
+
 def normalise_recommendation_code(text: str) -> str:
     raw = text.strip()
-    if raw.isdigit() and 1 <= int(raw) <= 14:
+    if _ASCII_DIGITS.match(raw) and 1 <= int(raw) <= 14:
         return f"{int(raw):02d}"
     raise Refusal(f"recommendation code {text!r} is not valid: use 01 to 14 (e.g. 01, 06, 14)")
 
 
-_REGION = re.compile(r"^\d{2}(\.\d{2})?$")
+_REGION = re.compile(r"^\d{2}(\.\d{2})?$", re.ASCII)
 
 
 def normalise_region_code(text: str) -> str:
@@ -101,12 +110,13 @@ def normalise_region_code(text: str) -> str:
 
 def parse_year(text: str | int, *, what: str = "year") -> int:
     raw = str(text).strip()
-    if not (raw.isdigit() and len(raw) == 4 and 1945 <= int(raw) <= 2200):
+    if not (_ASCII_DIGITS.match(raw) and len(raw) == 4 and 1945 <= int(raw) <= 2200):
         raise Refusal(f"{what} {text!r} is not valid: use a four-digit year such as 2023")
     return int(raw)
 
 
 def require_text(text: str | None, *, what: str) -> str:
     if text is None or not text.strip():
-        raise Refusal(f"{what} is required and must not be empty")
+        form = f'{what} "TEXT"' if what.startswith("--") else "a non-empty text"
+        raise Refusal(f"{what} is required and must not be empty: give {form}")
     return text.strip()

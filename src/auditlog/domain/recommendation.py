@@ -9,13 +9,15 @@ from auditlog.errors import Refusal
 
 ANSWER_DAYS = 60  # UU 15/2004 art. 20: answer within 60 days of receiving the report
 
-# A review is the only way a status changes. BS -> BS records a review of a new follow-up that
-# still does not match. Leaving S or TDTL needs a reopening, a separate and deliberate act.
+# A review is the only way a status changes (DOMAIN.md): BD->BS, BD->S, BS->S and any->TDTL.
+# BS -> BS records a review of a new follow-up that still does not match; TDTL -> TDTL records a
+# review that keeps it TDTL (on a new lawful ground). Going back from S or TDTL to BS is not a
+# review: it is a reopening, a separate and deliberate act.
 REVIEW_TRANSITIONS: dict[Status, tuple[Status, ...]] = {
     Status.BD: (Status.BS, Status.S, Status.TDTL),
     Status.BS: (Status.BS, Status.S, Status.TDTL),
-    Status.S: (),
-    Status.TDTL: (),
+    Status.S: (Status.TDTL,),
+    Status.TDTL: (Status.TDTL,),
 }
 CLOSED = (Status.S, Status.TDTL)
 
@@ -31,12 +33,12 @@ def check_review(ref: str, current: Status, new: Status) -> None:
     allowed = REVIEW_TRANSITIONS[current]
     if new in allowed:
         return
-    if not allowed:
-        raise Refusal(
-            f"{ref} is {current.value} (closed): a review cannot change it; "
-            f"reopen it first with 'auditlog followup reopen {ref} --reason TEXT'"
-        )
     names = ", ".join(s.value for s in allowed)
+    if current in CLOSED:
+        raise Refusal(
+            f"{ref} is {current.value} (closed): a review may only set {names}; "
+            f"to bring it back to BS, reopen it with 'auditlog followup reopen {ref} --reason TEXT'"
+        )
     raise Refusal(
         f"{ref} cannot go from {current.value} to {new.value}: from {current.value} "
         f"a review may set {names}"
