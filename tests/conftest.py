@@ -11,14 +11,17 @@ from typer.testing import CliRunner
 from auditlog.cli.main import app
 
 FIXED_NOW = "2024-01-15T09:00:00+00:00"
+FIXED_STORE_ID = "3f2c8a1e-5b7d-4e9a-8c6f-1d2e3a4b5c6d"
 
 
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
-    """Point AUDITLOG_DB at a temporary file, pin the clock and the actor, run in tmp_path."""
+    """Point AUDITLOG_DB at a temporary file, pin the clock, the actor and the identity of new
+    stores, run in tmp_path."""
     db = tmp_path / "auditlog.db"
     monkeypatch.setenv("AUDITLOG_DB", str(db))
     monkeypatch.setenv("AUDITLOG_NOW", FIXED_NOW)
+    monkeypatch.setenv("AUDITLOG_STORE_ID", FIXED_STORE_ID)
     monkeypatch.setenv("AUDITLOG_ACTOR", "auditor")
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("COLUMNS", "200")

@@ -68,11 +68,11 @@ def execute(command: str, cwd: Path) -> str:
     try:
         result = CliRunner().invoke(app, words[1:], catch_exceptions=False)
     finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
+        for name, before in saved.items():
+            if before is None:
+                os.environ.pop(name, None)
             else:
-                os.environ[key] = value
+                os.environ[name] = before
     out = tidy(result.stdout)
     err = tidy(result.stderr)
     text = "\n".join(part for part in (out, err) if part)
@@ -116,6 +116,7 @@ if __name__ == "__main__":
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["AUDITLOG_DB"] = "auditlog.db"
             os.environ.setdefault("AUDITLOG_NOW", "2024-01-15T09:00:00+00:00")
+            os.environ.setdefault("AUDITLOG_STORE_ID", "3f2c8a1e-5b7d-4e9a-8c6f-1d2e3a4b5c6d")
             os.environ["AUDITLOG_ACTOR"] = "auditor"
             os.environ["TZ"] = "UTC"
             os.environ["COLUMNS"] = "200"

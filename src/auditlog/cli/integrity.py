@@ -1,3 +1,211 @@
-"""Commands of the integrity part of the CLI, registered on the main app when imported."""
+"""Commands of the integrity part of the CLI, registered on the main app when imported.
 
-from auditlog.cli.main import app  # noqa: F401
+`checkpoint` and `verify` exit 3 (ExitCode.INTEGRITY) when the log does not verify, after one
+line per problem; a bad file, key or store is a refusal (exit 1) like anywhere else.
+"""
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from auditlog.cli.main import app, echo, fail, guarded, reader, recording
+from auditlog.cli.options import FormatOpt
+from auditlog.errors import ExitCode, Refusal
+from auditlog.reports.render import Format, render, to_json
+from auditlog.store.app import Store
+from auditlog.store.integrity import (
+    Checkpoint,
+    IntegrityFailure,
+    Report,
+    current_checkpoint,
+    generate_keys,
+    load_private_key,
+    load_public_key,
+    read_checkpoint,
+    record_checkpoint,
+    verify_store,
+)
+
+keys_app = typer.Typer(help="Ed25519 key pairs that sign checkpoints (never stored in the log).",
+                       no_args_is_help=True)
+app.add_typer(keys_app, name="keys")
+
+LONG_LOG = 50_000
+"""From this many events on, a terminal shows a progress bar while the log is checked."""
+
+PROBLEM_COLUMNS = [("where", "where"), ("kind", "problem"), ("detail", "detail")]
+CHECKPOINT_COLUMNS = [("store", "store"), ("events", "events"), ("root", "root"),
+                      ("time", "time"), ("key", "signed by")]
+
+
+@contextmanager
+def progress_bar(store: Store, label: str) -> Iterator[Callable[[int], None] | None]:
+    """A bar on stderr when it is a terminal and the log is long; otherwise nothing at all."""
+    console = Console(stderr=True)
+    total = store.max_position()
+    if not console.is_terminal or total < LONG_LOG:
+        yield None
+        return
+    with Progress(transient=True, console=console) as progress:
+        task = progress.add_task(label, total=total)
+        yield lambda n: progress.advance(task, n)
+
+
+def _problem_rows(report: Report) -> list[dict[str, Any]]:
+    return [{"where": p.where, "kind": p.kind.value, "detail": p.detail}
+            for p in report.problems]
+
+
+def _failed(report: Report, fmt: Format, what: str) -> NoReturn:
+    """Print every problem, then one line on stderr, and exit 3."""
+    if fmt is Format.json:
+        echo(to_json(report.as_dict()))
+    elif fmt is Format.table:
+        for problem in report.problems:
+            echo(problem.line())
+        for note in report.notes:  # e.g. that the append-only triggers had been removed
+            echo(f"note: {note}")
+    else:
+        echo(render(_problem_rows(report), PROBLEM_COLUMNS, fmt))
+    count = len(report.problems)
+    fail(f"{what}: {count} problem{'s' if count != 1 else ''} in {report.size} events "
+         f"of {report.store_id or 'this store'}", ExitCode.INTEGRITY)
+    raise AssertionError("unreachable: fail exits")
+
+
+@app.command()
+@guarded
+def checkpoint(
+    to: Annotated[Path | None, typer.Option(
+        "--to", help="Save it to this new file instead of printing it, e.g. "
+        "--to checkpoint-2023.txt (an existing file is never overwritten).")] = None,
+    sign: Annotated[Path | None, typer.Option(
+        "--sign", help="Sign it with this private key, made by 'auditlog keys generate', "
+        "e.g. --sign inspektorat.key.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Print (or save) a checkpoint: the log's identity, size, root hash and time.
+
+    It is recorded in the log too. Print it in the annual review: years later,
+    'auditlog verify --checkpoint FILE' proves that the log still extends it, untouched.
+    The whole log is verified first: a log that does not verify gets no checkpoint (exit 3).
+
+    Example: auditlog checkpoint --to checkpoint-2023.txt --sign inspektorat.key
+    """
+    key = load_private_key(sign) if sign is not None else None
+    ctx = recording()
+    handle = _reserve(to) if to is not None else None
+    try:
+        with reader() as store:
+            try:
+                with progress_bar(store, "verifying") as progress:
+                    made = current_checkpoint(store, at=ctx.at, progress=progress)
+            except IntegrityFailure as failure:
+                _failed(failure.report, fmt, "the log does not verify, so no checkpoint was "
+                        "made")
+            if key is not None:
+                made = made.signed(key)
+            record_checkpoint(store, ctx, made)
+    except BaseException:
+        if handle is not None and to is not None:
+            handle.close()
+            to.unlink(missing_ok=True)
+        raise
+    if handle is not None and to is not None:
+        with handle:
+            handle.write(made.text())
+        signed = "a signed checkpoint" if made.signature else "the checkpoint"
+        echo(f"saved {signed} of {made.size} events to {to}")
+        return
+    _print_checkpoint(made, fmt)
+
+
+def _reserve(path: Path) -> Any:
+    """Create the file now, so a name already taken is refused before anything is recorded."""
+    try:
+        return path.open("x", encoding="utf-8")
+    except FileExistsError:
+        raise Refusal(f"{path} already exists: a saved checkpoint is evidence, so choose a "
+                      "new file name") from None
+    except OSError as error:
+        raise Refusal(f"cannot create {path}: {error.strerror}") from None
+
+
+def _print_checkpoint(made: Checkpoint, fmt: Format) -> None:
+    if fmt is Format.table:
+        echo(made.text().rstrip("\n"))
+        return
+    data = {**made.as_dict(), "text": made.text()}
+    echo(render([made.as_dict()], CHECKPOINT_COLUMNS, fmt, data=data))
+
+
+@app.command()
+@guarded
+def verify(
+    checkpoint: Annotated[list[Path] | None, typer.Option(
+        "--checkpoint", help="A checkpoint saved earlier that the log must still extend; "
+        "repeat for several, e.g. --checkpoint checkpoint-2023.txt.")] = None,
+    key: Annotated[Path | None, typer.Option(
+        "--key", help="The public key every checkpoint must be signed with, e.g. "
+        "--key inspektorat.pub.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Check the integrity of the whole log, and that it still extends saved checkpoints.
+
+    Recomputes the hash chain over every stored event, and its Merkle root.
+    Each problem is one line (edited, missing, inserted, out of order, chain broken,
+    shorter than checkpoint, root differs from checkpoint), then exit code 3.
+    Otherwise it prints how many events were verified, and the root.
+    A checkpoint's signature is checked whenever it has one.
+
+    Example: auditlog verify --checkpoint checkpoint-2023.txt
+    """
+    saved = [(str(path), read_checkpoint(path)) for path in checkpoint or []]
+    trusted = load_public_key(key) if key is not None else None
+    with reader() as store, progress_bar(store, "verifying") as progress:
+        report = verify_store(store, saved, trusted=trusted, progress=progress)
+    if not report.ok:
+        _failed(report, fmt, "the log does not verify")
+    if fmt is Format.json:
+        echo(to_json(report.as_dict()))
+        return
+    if fmt is not Format.table:
+        echo(render(_problem_rows(report), PROBLEM_COLUMNS, fmt))
+        return
+    echo(f"verified {report.size} events: every entry of the hash chain holds")
+    echo(f"root {report.root}")
+    for result in report.checkpoints:
+        made = result.checkpoint
+        signed = ""
+        if result.signed_by is not None:
+            signed = (f", signed by the key in {key}" if key is not None
+                      else f", signed by key {result.signed_by}")
+        echo(f"{result.name}: the log extends it ({made.size} events on "
+             f"{made.as_dict()['time']}{signed})")
+    for note in report.notes:
+        echo(f"note: {note}")
+
+
+@keys_app.command("generate")
+@guarded
+def keys_generate(
+    to: Annotated[Path, typer.Option(
+        "--to", help="Name of the pair: writes NAME.key (private) and NAME.pub (public), "
+        "e.g. --to inspektorat.")] = Path("auditlog"),
+) -> None:
+    """Make an Ed25519 key pair for signing checkpoints; overwrites nothing.
+
+    The private key signs ('auditlog checkpoint --sign NAME.key'): keep it with the person
+    who signs, never beside the store. The public key checks ('auditlog verify --key
+    NAME.pub'): publish it, e.g. in the annual review. Neither is ever stored in the log.
+
+    Example: auditlog keys generate --to inspektorat
+    """
+    private, public = generate_keys(to)
+    echo(f"wrote {private} (private: whoever holds it can sign checkpoints; keep it safe)")
+    echo(f"wrote {public} (public: publish it so anyone can check the signatures)")

@@ -209,3 +209,24 @@ class GradeCorrected(Event):
 
 def event_types() -> dict[str, type[Event]]:
     return dict(EVENT_TYPES)
+
+
+# --- integrity -----------------------------------------------------------------------------
+
+
+@topic("auditlog.checkpoint.recorded")
+class CheckpointRecorded(Event):
+    """A checkpoint was issued: the log's identity, size and root hash at that moment.
+
+    The checkpoint itself is kept outside the store (printed in an annual review); this event
+    says in the log that it was issued, and by whom. Signing keys are never recorded.
+    """
+
+    store_id: UUID = Field(description="the store's identity, a random UUID made with it")
+    size: int = Field(description="how many events the checkpoint covers: the first `size`")
+    root: str = Field(
+        description="RFC 6962 Merkle root (SHA-256, hex) over the hash chain's first `size` entries"
+    )
+    signed: bool = Field(
+        default=False, description="whether it was signed, with an Ed25519 key kept outside the log"
+    )

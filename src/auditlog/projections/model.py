@@ -11,6 +11,7 @@ from typing import Protocol
 from uuid import UUID
 
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
+from auditlog.domain.checkpoint import CheckpointLog
 from auditlog.domain.events import (
     Event,
     FindingCorrected,
@@ -89,6 +90,18 @@ class Moment:
         return self.as_of is None or finding.received <= self.as_of
 
 
+def project_admitted(events: Iterable[Event]) -> Aggregate | None:
+    """Fold one aggregate's admitted events; those before its (admitted) creation are moot."""
+    aggregate: Aggregate | None = None
+    for event in events:
+        if aggregate is None:
+            kind = AGGREGATE_OF_EVENT[type(event)]
+            if not isinstance(event, kind.creation_event):
+                continue  # its creation lies outside this moment
+        aggregate = project(aggregate, [event])
+    return aggregate
+
+
 @dataclass
 class Universe:
     """Every aggregate folded in memory from the events a Moment admits."""
@@ -104,7 +117,7 @@ class Universe:
 
     def apply(self, event: Event) -> None:
         kind = AGGREGATE_OF_EVENT.get(type(event))
-        if kind is None or kind is ReferenceCounter:
+        if kind is None or kind is ReferenceCounter or kind is CheckpointLog:
             return
         table: dict[UUID, Aggregate] = (
             self.findings if kind is Finding  # type: ignore[assignment]

@@ -10,12 +10,11 @@ A property test checks that this equals folding the whole log (`replay`).
 from datetime import date
 from uuid import UUID
 
-from auditlog.domain.aggregate import project
 from auditlog.domain.events import Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.projections.model import Moment, RecRow, rec_rows_of, ref_key
+from auditlog.projections.model import Moment, RecRow, project_admitted, rec_rows_of, ref_key
 from auditlog.projections.persisted import Projection, micros
 from auditlog.store.app import Store
 
@@ -35,8 +34,8 @@ class TemporalModel:
             self.day is None or last_effective <= self.day)
 
     def _refold(self, aggregate_id: str) -> Finding | GradeSeries | None:
-        events = [e for e in self.store.events_of(UUID(aggregate_id)) if self.moment.admits(e)]
-        folded = project(None, events)
+        events = (e for e in self.store.events_of(UUID(aggregate_id)) if self.moment.admits(e))
+        folded = project_admitted(events)
         assert folded is None or isinstance(folded, Finding | GradeSeries)
         return folded
 

@@ -2,6 +2,7 @@
 
 import os
 import random
+import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -9,7 +10,13 @@ from typing import Any
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.persistence import Mapper, Notification, OperationalError, RecordConflictError
+from eventsourcing.persistence import (
+    DatabaseError,
+    Mapper,
+    Notification,
+    OperationalError,
+    RecordConflictError,
+)
 from eventsourcing.utils import get_topic
 
 from auditlog.domain.aggregate import Aggregate, project
@@ -19,6 +26,7 @@ from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import Refusal, StoreBusy
 from auditlog.store.mapper import PydanticMapper
 from auditlog.store.recorder import AuditRecorder
+from auditlog.store.sqlite_integrity import SQLiteLog
 
 ATTEMPTS = 8
 BATCH = 1000
@@ -52,7 +60,12 @@ class Store:
             "SQLITE_LOCK_TIMEOUT": "15",
             "APPLICATION_RECORDER_TOPIC": get_topic(AuditRecorder),
         }
-        self.app = AuditApplication(env=env)
+        try:
+            self.app = AuditApplication(env=env)
+        except (OperationalError, sqlite3.OperationalError):
+            raise  # locked or unreachable: not the user's mistake
+        except (DatabaseError, sqlite3.DatabaseError) as error:  # a file that is no store
+            raise Refusal(f"{target} is not an auditlog store: {error}") from None
         self._closers: list[Callable[[], None]] = []
 
     @staticmethod
@@ -80,7 +93,7 @@ class Store:
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
         try:
-            return self.app.repository.get(aggregate_id, projector_func=project)  # type: ignore[no-any-return]
+            return self.app.repository.get(aggregate_id, projector_func=project)
         except AggregateNotFoundError:
             return None
 
@@ -125,6 +138,12 @@ class Store:
     def max_position(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
+    def log_reader(self) -> SQLiteLog:
+        """One consistent snapshot of the events and their hash chain, for verify."""
+        recorder = self.app.recorder
+        assert isinstance(recorder, AuditRecorder)
+        return SQLiteLog(str(self.path), recorder.restored_triggers)
+
     # --- writing ---------------------------------------------------------------------------
 
     def command(self, decide: Callable[[], Sequence[Aggregate]]) -> Any:
@@ -137,7 +156,7 @@ class Store:
         for attempt in range(ATTEMPTS):
             aggregates = decide()
             try:
-                self.app.save(*aggregates)  # type: ignore[arg-type]
+                self.app.save(*aggregates)
                 return aggregates
             except (RecordConflictError, OperationalError):
                 time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
