@@ -51,8 +51,8 @@ def build(path: Path, events: int, seed: int = 7) -> int:
         total += 2
         for spec in specs:
             on = received + timedelta(days=rng.randrange(10, 200))
-            finding.record_followup(ctx, spec.n, on, "tindak lanjut", rng.randrange(0, 5) * 1_000_000,
-                                    None, ())
+            deposit = rng.randrange(0, 5) * 1_000_000
+            finding.record_followup(ctx, spec.n, on, "tindak lanjut", deposit, None, ())
             finding.review(ctx, spec.n, rng.choice([Status.BS, Status.S]), "alasan",
                            on + timedelta(days=5))
             total += 2

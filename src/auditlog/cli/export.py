@@ -1,3 +1,66 @@
-"""Commands of the export part of the CLI, registered on the main app when imported."""
+"""`auditlog export`: the annual review package, reproducible from the log."""
 
-from auditlog.cli.main import app  # noqa: F401
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Literal
+
+import typer
+
+from auditlog.cli.main import app, echo, fail, guarded, moment, reader
+from auditlog.cli.options import AsOfOpt, KnownAtOpt
+from auditlog.domain.inputs import parse_year
+from auditlog.errors import ExitCode, Refusal
+from auditlog.projections.model import Moment
+from auditlog.reports.export import ExportFormat, choose_format, write_review
+from auditlog.reports.review import build_review
+from auditlog.reports.views import event_detail, events_effective_between, read_model
+from auditlog.store.integrity import IntegrityFailure, current_checkpoint
+
+
+@app.command("export")
+@guarded
+def export(
+    year: Annotated[str, typer.Option("--year", help="The year under review.")],
+    to: Annotated[Path, typer.Option(
+        "--to", help="The file to write: review.xlsx, review.json, review.md, review.html, "
+        "or review.zip (one CSV per section in a zip). With --format csv and a name without "
+        ".zip, a folder of CSV files.")],
+    fmt: Annotated[ExportFormat | None, typer.Option(
+        "--format", "-f", help="xlsx, csv, json, md or html; default from the file's "
+        "extension.")] = None,
+    as_of: AsOfOpt = None,
+    known_at: KnownAtOpt = None,
+    lang: Annotated[Literal["id", "en"], typer.Option(
+        "--lang", help="Language of headings: id (Bahasa Indonesia) or en.")] = "id",
+) -> None:
+    """Export the annual review: compliance, follow-up matrices, aging, financial card, grades,
+    findings register, activity of the year and the log's integrity checkpoint.
+
+    The same events, --as-of, --known-at and version always give the same bytes.
+    Example: auditlog export --year 2023 --to review-2023.xlsx
+    """
+    the_year = parse_year(year, what="--year")
+    chosen = choose_format(to, fmt)
+    asked = moment(as_of, known_at)
+    on = asked.as_of or date(the_year, 12, 31)
+    if on < date(the_year, 1, 1):
+        raise Refusal(f"--as-of {on} is before {the_year} began: give a date in or after "
+                      f"{the_year}, or leave it out for 31 December")
+    at = Moment(as_of=on, known_at=asked.known_at)
+    with reader() as store:
+        try:
+            checkpoint = current_checkpoint(store)
+        except IntegrityFailure as failure:
+            fail(f"{failure}: run 'auditlog verify' before exporting", ExitCode.INTEGRITY)
+            raise
+        review = build_review(
+            read_model(store, at),
+            read_model(store, Moment(as_of=date(the_year - 1, 12, 31), known_at=at.known_at)),
+            events_effective_between(store, date(the_year, 1, 1),
+                                     min(on, date(the_year, 12, 31)), at), the_year, at,
+            {"store_id": checkpoint.store_id, "size": checkpoint.size, "root": checkpoint.root},
+            event_detail, lang,
+        )
+    what = write_review(review, to, chosen, lang)
+    echo(f"wrote {to} ({what}): {len(review.sections)} sections for {the_year} as of {on}, "
+         f"log of {checkpoint.size} events with root {checkpoint.root[:16]}…")

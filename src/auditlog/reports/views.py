@@ -5,12 +5,15 @@ no locale), so the same question always prints the same bytes.
 """
 
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
+import orjson
+
 from auditlog.domain.aggregate import project
 from auditlog.domain.events import (
+    CheckpointRecorded,
     DueDateExtended,
     Event,
     FindingCorrected,
@@ -36,6 +39,7 @@ from auditlog.projections.summary import STATUSES, is_overdue, status_report
 from auditlog.projections.temporal import TemporalModel
 from auditlog.reports.render import Format, render, to_json
 from auditlog.store.app import Store
+from auditlog.store.mapper import decode_event
 
 PEMDA_COLUMNS = [("pemda", "pemda"), ("name", "name"), ("level", "level")]
 
@@ -57,6 +61,31 @@ def events_in_order(store: Store, stop: int | None = None) -> Iterator[tuple[int
     for batch in store.notifications(stop=stop):
         for notification in batch:
             yield notification.id, store.decode(notification)
+
+
+def events_effective_between(store: Store, start: date, end: date, moment: Moment
+                             ) -> tuple[list[tuple[int, Event]], dict[UUID, str]]:
+    """The events effective in [start, end] that the moment admits, and every finding's ref.
+
+    Reads each row's JSON once and builds the full event only for the rows it keeps, so a
+    year's activity costs little more than reading the log.
+    """
+    kept: list[tuple[int, Event]] = []
+    refs: dict[UUID, str] = {}
+    first, last = start.isoformat(), end.isoformat()
+    known = moment.known_at
+    for batch in store.notifications():
+        for n in batch:
+            state = orjson.loads(n.state)
+            if n.topic == FindingRecorded.topic:
+                refs[n.originator_id] = state["ref"]  # type: ignore[index]
+            if not first <= state["effective_on"] <= last:
+                continue
+            if known is not None and datetime.fromisoformat(state["recorded_at"]) > known:
+                continue
+            kept.append((n.id, decode_event(n.topic, n.originator_id, n.originator_version,
+                                            state)))
+    return kept, refs
 
 
 def fold(store: Store, moment: Moment) -> Universe:
@@ -199,7 +228,7 @@ def finding_list(model: ReadModel, pemda: str | None, status: Status | None, ove
     return render(rows, FINDING_COLUMNS, fmt)
 
 
-def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, str]:
+def event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, str]:
     """(event name, subject, detail) of one event, for history and trails."""
     name = event.topic.removeprefix("auditlog.")
     subject = subject_of.get(event.originator_id, "")
@@ -233,6 +262,9 @@ def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, 
         return name, subject, f"{change}: {event.reason}"
     if isinstance(event, FindingWithdrawn):
         return name, subject, event.reason
+    if isinstance(event, CheckpointRecorded):
+        signed = " (signed)" if event.signed else ""
+        return name, "log", f"{event.size} events, root {event.root[:16]}…{signed}"
     if isinstance(event, GradeRecorded | GradeCorrected):
         score = f" (score {event.score})" if event.score is not None else ""
         detail = f"{event.instrument} {event.year}: {event.grade}{score}, rule {event.rule}"
@@ -246,7 +278,7 @@ def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, 
 
 def _event_row(position: int | None, event: Event, subject_of: dict[UUID, str]
                ) -> dict[str, Any]:
-    name, subject, detail = _event_detail(event, subject_of)
+    name, subject, detail = event_detail(event, subject_of)
     row = {
         "recorded_at": event.recorded_at.isoformat(timespec="seconds").replace("+00:00", "Z"),
         "actor": event.actor, "effective_on": event.effective_on.isoformat(), "event": name,

@@ -1,0 +1,449 @@
+"""Writing the annual review: XLSX, CSV (zip or folder), JSON, Markdown and self-contained HTML.
+
+Every writer is deterministic: no clock, fixed zip timestamps and XLSX metadata, stable order,
+so the same review always gives the same bytes. Files appear whole or not at all (written to a
+temporary sibling, then renamed).
+"""
+
+import csv
+import html
+import io
+import os
+import shutil
+import tempfile
+import zipfile
+from collections.abc import Callable
+from datetime import date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from auditlog.domain.inputs import format_rupiah
+from auditlog.errors import Refusal
+from auditlog.reports.review import Column, Lang, Review, Section
+
+ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no clock in the bytes
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+class ExportFormat(StrEnum):
+    xlsx = "xlsx"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    html = "html"
+
+
+EXTENSIONS = {".xlsx": ExportFormat.xlsx, ".zip": ExportFormat.csv, ".json": ExportFormat.json,
+              ".md": ExportFormat.md, ".html": ExportFormat.html, ".htm": ExportFormat.html}
+
+
+def choose_format(target: Path, given: ExportFormat | None) -> ExportFormat:
+    if given is not None:
+        return given
+    suffix = target.suffix.lower()
+    if suffix in EXTENSIONS:
+        return EXTENSIONS[suffix]
+    if suffix == ".csv":
+        raise Refusal("a review has many sections, one CSV each: use --to review.zip for a "
+                      "zip of CSVs, or --format csv with a folder name")
+    raise Refusal(f"cannot tell the format from {target.name!r}: end it in .xlsx, .zip, .json, "
+                  ".md or .html, or give --format xlsx|csv|json|md|html")
+
+
+# --- cell values ---------------------------------------------------------------------------
+
+
+def plain(value: Any) -> Any:
+    """JSON-ready value: dates as ISO text, everything else as it is."""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def text_cell(column: Column, value: Any) -> str:
+    """How a value reads on paper (Markdown, HTML)."""
+    if value is None or value == "":
+        return ""
+    if column.kind == "rupiah":
+        return format_rupiah(int(value))
+    if column.kind == "pct":
+        return f"{value:.2f}"
+    if column.kind == "date":
+        return value.isoformat() if isinstance(value, date) else str(value)
+    return str(value)
+
+
+def defuse(text: str) -> str:
+    """A text cell must never become a live formula in a spreadsheet (OWASP CSV injection)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def csv_cell(column: Column, value: Any) -> str:
+    if value is None:
+        return ""
+    if column.kind in ("int", "rupiah"):
+        return str(value)
+    if column.kind == "pct":
+        return f"{value:.2f}"
+    if isinstance(value, date):
+        return value.isoformat()
+    return defuse(str(value))
+
+
+# --- atomic output -------------------------------------------------------------------------
+
+
+def write_atomically(target: Path, produce: Callable[[Path], object]) -> None:
+    """produce() writes a temporary sibling; only a complete result replaces the target."""
+    parent = target.parent if str(target.parent) else Path(".")
+    if not parent.is_dir():
+        raise Refusal(f"folder {parent} does not exist: create it or choose another --to")
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        produce(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def write_folder_atomically(target: Path, files: dict[str, bytes]) -> None:
+    parent = target.parent if str(target.parent) else Path(".")
+    if target.exists() and not target.is_dir():
+        raise Refusal(f"{target} exists and is not a folder: choose another --to")
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
+    try:
+        for name, data in files.items():
+            (tmp / name).write_bytes(data)
+        if target.exists():
+            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
+            os.replace(target, old / "previous")
+            os.replace(tmp, target)
+            shutil.rmtree(old)
+        else:
+            os.replace(tmp, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def deterministic_zip(files: dict[str, bytes]) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in files.items():
+            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+            info.compress_type = zipfile.ZIP_DEFLATED
+            info.external_attr = 0o644 << 16
+            archive.writestr(info, data)
+    return out.getvalue()
+
+
+# --- JSON ----------------------------------------------------------------------------------
+
+
+def review_json(review: Review, lang: Lang) -> dict[str, Any]:
+    return {
+        "meta": review.meta,
+        "sections": {
+            s.key: {
+                "title": s.title(lang),
+                "columns": [{"key": c.key, "heading": c.heading(lang), "kind": c.kind}
+                            for c in s.columns],
+                "rows": [{c.key: plain(row.get(c.key)) for c in s.columns} for row in s.rows],
+            }
+            for s in review.sections
+        },
+    }
+
+
+def to_json_bytes(review: Review, lang: Lang) -> bytes:
+    return orjson.dumps(review_json(review, lang), option=orjson.OPT_INDENT_2) + b"\n"
+
+
+# --- CSV -----------------------------------------------------------------------------------
+
+
+def csv_files(review: Review, lang: Lang) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    cover = io.StringIO()
+    writer = csv.writer(cover, lineterminator="\n")
+    writer.writerow(["key", "value"])
+    for key, value in flat_meta(review.meta):
+        writer.writerow([key, defuse(str(value))])
+    files["00-cover.csv"] = cover.getvalue().encode()
+    for i, section in enumerate(review.sections, start=1):
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow([c.heading(lang) for c in section.columns])
+        for row in section.rows:
+            writer.writerow([csv_cell(c, row.get(c.key)) for c in section.columns])
+        files[f"{i:02d}-{section.key}.csv"] = out.getvalue().encode()
+    return files
+
+
+def flat_meta(meta: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
+    items: list[tuple[str, Any]] = []
+    for key, value in meta.items():
+        if isinstance(value, dict):
+            items += flat_meta(value, f"{prefix}{key}.")
+        else:
+            items.append((f"{prefix}{key}", "" if value is None else value))
+    return items
+
+
+# --- Markdown ------------------------------------------------------------------------------
+
+
+def to_markdown(review: Review, lang: Lang) -> str:
+    lines = [f"# {review.meta['title']}", ""]
+    for key, value in flat_meta(review.meta):
+        if key != "title":
+            lines.append(f"- {key}: {value if value != '' else '-'}")
+    for section in review.sections:
+        lines += ["", f"## {section.title(lang)}", ""]
+        if not section.rows:
+            lines.append("(none)" if lang == "en" else "(tidak ada)")
+            continue
+        lines.append(pipe_table(section, lang))
+    return "\n".join(lines) + "\n"
+
+
+def pipe_table(section: Section, lang: Lang) -> str:
+    """A Markdown pipe table, padded to line up in a plain-text editor too."""
+    headers = [c.heading(lang) for c in section.columns]
+    body = [[text_cell(c, row.get(c.key)).replace("|", "\\|") for c in section.columns]
+            for row in section.rows]
+    widths = [max(3, len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
+    right = [c.kind in ("int", "rupiah", "pct") for c in section.columns]
+
+    def line(cells: list[str]) -> str:
+        padded = (cell.rjust(w) if r else cell.ljust(w)
+                  for cell, w, r in zip(cells, widths, right, strict=True))
+        return "| " + " | ".join(padded) + " |"
+
+    rule = "|" + "|".join(("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1))
+                          for w, r in zip(widths, right, strict=True)) + "|"
+    return "\n".join([line(headers), rule, *(line(r) for r in body)])
+
+
+# --- XLSX ----------------------------------------------------------------------------------
+
+
+RUPIAH_FORMAT = '[$Rp-421]#,##0'  # Indonesian locale: Rp12.150.000 where the system allows
+DATE_FORMAT = "dd/mm/yyyy"
+PCT_FORMAT = "0.00"
+
+
+def to_xlsx(review: Review, lang: Lang) -> bytes:
+    from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
+    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
+
+    # Write-only mode streams rows to the file: several times faster on a large review.
+    book = Workbook(write_only=True)
+    bold = Font(bold=True)
+    cover = book.create_sheet("Cover" if lang == "en" else "Sampul")
+    cover.column_dimensions["A"].width = 28
+    cover.column_dimensions["B"].width = 70
+    title = WriteOnlyCell(cover, review.meta["title"])
+    title.font = Font(bold=True, size=14)
+    cover.append([title])
+    for key, value in flat_meta(review.meta):
+        if key != "title":
+            cell = WriteOnlyCell(cover, str(value))
+            cell.data_type = "s"
+            cover.append([key, cell])
+    for section in review.sections:
+        sheet = book.create_sheet(section.key[:31])
+        widths = [len(c.heading(lang)) for c in section.columns]
+        for row in section.rows:
+            for i, column in enumerate(section.columns):
+                value = row.get(column.key)
+                if value is not None and value != "":
+                    widths[i] = max(widths[i], len(text_cell(column, value)))
+        for i, width in enumerate(widths, start=1):
+            sheet.column_dimensions[get_column_letter(i)].width = min(60, max(8, width + 2))
+        sheet.freeze_panes = "A2"
+        if section.rows:
+            sheet.auto_filter.ref = (
+                f"A1:{get_column_letter(len(section.columns))}{len(section.rows) + 1}")
+        header = []
+        for column in section.columns:
+            cell = WriteOnlyCell(sheet, column.heading(lang))
+            cell.font = bold
+            header.append(cell)
+        sheet.append(header)
+        for row in section.rows:
+            cells: list[object] = []
+            for column in section.columns:
+                value = row.get(column.key)
+                if value is None or value == "":
+                    cells.append(None)
+                    continue
+                cell = WriteOnlyCell(sheet, value)
+                if column.kind == "rupiah":
+                    cell.number_format = RUPIAH_FORMAT
+                elif column.kind == "date":
+                    cell.number_format = DATE_FORMAT
+                elif column.kind == "pct":
+                    cell.number_format = PCT_FORMAT
+                elif isinstance(value, str):
+                    cell.data_type = "s"  # text stays text, even when it starts with '='
+                cells.append(cell)
+            sheet.append(cells)
+    fixed = datetime(review.as_of.year, review.as_of.month, review.as_of.day)
+    raw = io.BytesIO()
+    book.save(raw)
+    stamp = fixed.strftime("%Y-%m-%dT%H:%M:%SZ")
+    core = (
+        '<cp:coreProperties xmlns:cp="http://schemas.openxmlformats.org/package/2006/metadata/'
+        'core-properties" xmlns:dc="http://purl.org/dc/elements/1.1/" '
+        'xmlns:dcterms="http://purl.org/dc/terms/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        "<dc:creator>auditlog</dc:creator>"
+        f'<dcterms:created xsi:type="dcterms:W3CDTF">{stamp}</dcterms:created>'
+        f'<dcterms:modified xsi:type="dcterms:W3CDTF">{stamp}</dcterms:modified>'
+        "<cp:lastModifiedBy>auditlog</cp:lastModifiedBy></cp:coreProperties>"
+    )
+    return rezip(raw.getvalue(), {"docProps/core.xml": core.encode()})
+
+
+def rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
+    """openpyxl stamps the zip entries and core.xml with the clock; restamp them with the
+    review's date so the bytes repeat."""
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        files = {info.filename: replace.get(info.filename) or archive.read(info)
+                 for info in archive.infolist()}
+    return deterministic_zip(files)
+
+
+# --- HTML ----------------------------------------------------------------------------------
+
+
+CSS = """
+body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:2rem;color:#1b1b1b}
+h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem;border-bottom:1px solid #ccc}
+table{border-collapse:collapse;font-size:.8rem;margin:.5rem 0}
+th,td{border:1px solid #bbb;padding:.2rem .4rem;vertical-align:top}
+th{background:#eef2f5;text-align:left}td.n{text-align:right;white-space:nowrap}
+dl{display:grid;grid-template-columns:max-content auto;gap:.2rem 1rem}dt{font-weight:600}
+.charts{display:flex;flex-wrap:wrap;gap:1rem}figure{margin:0}
+figcaption{font-size:.85rem;font-weight:600}
+svg text{font-size:10px;font-family:inherit}
+@media print{body{margin:0}h2{break-before:auto}table{page-break-inside:auto}
+tr{page-break-inside:avoid}}
+"""
+SCALE = ("D", "C", "CC", "B", "BB", "A", "AA")
+COLOURS = {"SAKIP": "#1f6fb2", "RB": "#c2571a"}
+
+
+def grade_chart(pemda: str, name: str, rows: list[dict[str, Any]]) -> str:
+    """An inline SVG of one pemda's SAKIP and RB grades across years: no script, no network."""
+    series: dict[str, list[tuple[int, str]]] = {}
+    for row in rows:
+        if row["pemda"] == pemda and row["instrument"] in COLOURS and row["grade"] in SCALE:
+            series.setdefault(row["instrument"], []).append((int(row["year"]), row["grade"]))
+    if not series:
+        return ""
+    years = sorted({y for points in series.values() for y, _ in points})
+    width, height, left, top, step_y = 360, 200, 40, 15, 25
+    step_x = (width - left - 20) / max(1, len(years) - 1)
+
+    def x(year: int) -> float:
+        return left + (years.index(year) * step_x if len(years) > 1 else (width - left) / 2)
+
+    def y(grade: str) -> float:
+        return top + (len(SCALE) - 1 - SCALE.index(grade)) * step_y
+
+    parts = [f'<svg class="grade-chart" role="img" width="{width}" height="{height}" '
+             f'viewBox="0 0 {width} {height}" xmlns="http://www.w3.org/2000/svg">',
+             f"<title>{html.escape(name)}: SAKIP, RB</title>"]
+    for grade in SCALE:
+        parts.append(f'<line x1="{left}" x2="{width - 10}" y1="{y(grade)}" y2="{y(grade)}" '
+                     'stroke="#e3e3e3"/>')
+        parts.append(f'<text x="5" y="{y(grade) + 3}">{grade}</text>')
+    for year in years:
+        parts.append(f'<text x="{x(year) - 12:.1f}" y="{height - 5}">{year}</text>')
+    for n, (instrument, points) in enumerate(sorted(series.items())):
+        colour = COLOURS[instrument]
+        coords = " ".join(f"{x(yr):.1f},{y(g):.1f}" for yr, g in sorted(points))
+        parts.append(f'<polyline fill="none" stroke="{colour}" stroke-width="2" '
+                     f'points="{coords}"/>')
+        for yr, g in points:
+            parts.append(f'<circle cx="{x(yr):.1f}" cy="{y(g):.1f}" r="3" fill="{colour}">'
+                         f"<title>{instrument} {yr}: {g}</title></circle>")
+        parts.append(f'<text x="{width - 60}" y="{12 + 12 * n}" fill="{colour}">'
+                     f"{instrument}</text>")
+    parts.append("</svg>")
+    return "".join(parts)
+
+
+def html_table(section: Section, lang: Lang) -> str:
+    if not section.rows:
+        return "<p>(none)</p>" if lang == "en" else "<p>(tidak ada)</p>"
+    head = "".join(f"<th>{html.escape(c.heading(lang))}</th>" for c in section.columns)
+    body = []
+    for row in section.rows:
+        cells = []
+        for c in section.columns:
+            numeric = ' class="n"' if c.kind in ("int", "rupiah", "pct") else ""
+            cells.append(f"<td{numeric}>{html.escape(text_cell(c, row.get(c.key)))}</td>")
+        body.append("<tr>" + "".join(cells) + "</tr>")
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+
+
+def to_html(review: Review, lang: Lang) -> str:
+    title = html.escape(str(review.meta["title"]))
+    meta = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v) or '-')}</dd>"
+                   for k, v in flat_meta(review.meta) if k != "title")
+    grades = next(s for s in review.sections if s.key == "grades")
+    summary = next(s for s in review.sections if s.key == "summary")
+    charts = []
+    for row in summary.rows:
+        if row["pemda"] == "TOTAL":
+            continue
+        svg = grade_chart(row["pemda"], row["name"], grades.rows)
+        if svg:
+            charts.append(f"<figure>{svg}<figcaption>{html.escape(row['name'])} "
+                          f"({html.escape(row['pemda'])})</figcaption></figure>")
+    chart_title = "Grades across years" if lang == "en" else "Predikat dari tahun ke tahun"
+    sections = "".join(f'<section id="{s.key}"><h2>{html.escape(s.title(lang))}</h2>'
+                       f"{html_table(s, lang)}</section>" for s in review.sections)
+    return (
+        f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{title}</title><style>{CSS}</style></head><body>"
+        f"<h1>{title}</h1><dl>{meta}</dl>"
+        f'<section id="charts"><h2>{chart_title}</h2><div class="charts">{"".join(charts)}'
+        f"</div></section>{sections}</body></html>\n"
+    )
+
+
+# --- entry point ---------------------------------------------------------------------------
+
+
+def write_review(review: Review, target: Path, fmt: ExportFormat, lang: Lang) -> str:
+    """Write the review; returns a short description of what was written."""
+    if fmt is ExportFormat.csv:
+        files = csv_files(review, lang)
+        if target.suffix.lower() == ".zip":
+            data = deterministic_zip(files)
+            write_atomically(target, lambda p: p.write_bytes(data))
+            return f"a zip of {len(files)} CSV files"  # the cover and one per section
+        write_folder_atomically(target, files)
+        return f"a folder of {len(files)} CSV files"
+    producers: dict[ExportFormat, Callable[[], bytes]] = {
+        ExportFormat.xlsx: lambda: to_xlsx(review, lang),
+        ExportFormat.json: lambda: to_json_bytes(review, lang),
+        ExportFormat.md: lambda: to_markdown(review, lang).encode(),
+        ExportFormat.html: lambda: to_html(review, lang).encode(),
+    }
+    data = producers[fmt]()
+    write_atomically(target, lambda p: p.write_bytes(data))
+    return fmt.value.upper()

@@ -1,0 +1,456 @@
+"""The annual review: every section auditors hand in at year end, as typed rows.
+
+The writers (xlsx, csv, json, md, html) only lay these rows out; every number is computed here
+once, from a ReadModel at the review's moment, so the formats cannot disagree.
+"""
+
+from collections import defaultdict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from typing import Any, Literal
+
+from auditlog import __version__
+from auditlog.domain.events import (
+    DueDateExtended,
+    Event,
+    FindingCorrected,
+    FindingRecorded,
+    FindingWithdrawn,
+    FollowUpRecorded,
+    GradeCorrected,
+    GradeRecorded,
+    RecommendationReopened,
+    RecommendationReviewed,
+    ReferenceAllocated,
+    Status,
+)
+from auditlog.domain.finding import Finding
+from auditlog.domain.grades import DEFAULT_RULE, INSTRUMENTS
+from auditlog.domain.recommendation import CLOSED
+from auditlog.projections.model import Moment, ReadModel
+from auditlog.projections.summary import STATUSES, percent, status_report
+
+Kind = Literal["text", "int", "rupiah", "date", "pct"]
+Lang = Literal["id", "en"]
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    en: str
+    id: str
+    kind: Kind = "text"
+
+    def heading(self, lang: Lang) -> str:
+        return self.id if lang == "id" else self.en
+
+
+@dataclass
+class Section:
+    key: str
+    en: str
+    id: str
+    columns: list[Column]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def title(self, lang: Lang) -> str:
+        return self.id if lang == "id" else self.en
+
+
+@dataclass
+class Review:
+    year: int
+    as_of: date
+    known_at: datetime | None
+    meta: dict[str, Any]
+    sections: list[Section]
+
+
+STATUS_COLUMNS = [Column(s.value, s.value, s.value, "int") for s in STATUSES]
+STATUS_VALUE_COLUMNS = [Column(f"value_{s.value}", f"Rp {s.value}", f"Rp {s.value}", "rupiah")
+                        for s in STATUSES]
+COMPLETION_COLUMNS = [
+    Column("total", "Recommendations", "Jumlah rekomendasi", "int"),
+    Column("completion_pct", "% S (count)", "% Sesuai (jumlah)", "pct"),
+    Column("value_to_recover", "To recover", "Nilai rekomendasi", "rupiah"),
+    Column("deposited", "Deposited", "Nilai setor", "rupiah"),
+    Column("completion_value_pct", "% deposited (value)", "% setor (nilai)", "pct"),
+]
+BUCKETS = ("0-30", "31-45", "46-60", "61-365", ">365")
+
+
+def bucket(days: int) -> str:
+    """Days since the report was received: the escalation points at 30, 45 and 60 days."""
+    if days <= 30:
+        return "0-30"
+    if days <= 45:
+        return "31-45"
+    if days <= 60:
+        return "46-60"
+    if days <= 365:
+        return "61-365"
+    return ">365"
+
+
+@dataclass
+class Tally:
+    count: dict[Status, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
+    value: dict[Status, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
+    deposited: int = 0
+    overdue: int = 0
+
+    def add(self, status: Status, value: int, deposited: int, overdue: bool) -> None:
+        self.count[status] += 1
+        self.value[status] += value
+        self.deposited += deposited
+        self.overdue += int(overdue)
+
+    def merge(self, other: "Tally") -> None:
+        for s in STATUSES:
+            self.count[s] += other.count[s]
+            self.value[s] += other.value[s]
+        self.deposited += other.deposited
+        self.overdue += other.overdue
+
+    def row(self) -> dict[str, Any]:
+        total = sum(self.count.values())
+        to_recover = sum(self.value.values())
+        return {
+            **{s.value: self.count[s] for s in STATUSES},
+            **{f"value_{s.value}": self.value[s] for s in STATUSES},
+            "total": total,
+            "completion_pct": percent(self.count[Status.S], total),
+            "value_to_recover": to_recover,
+            "deposited": self.deposited,
+            "completion_value_pct": percent(self.deposited, to_recover),
+            "overdue": self.overdue,
+        }
+
+
+OVERDUE = Column("overdue", "Overdue", "Lewat jatuh tempo", "int")
+MATRIX_COLUMNS = [*STATUS_COLUMNS, *STATUS_VALUE_COLUMNS, *COMPLETION_COLUMNS, OVERDUE]
+TOTAL = "TOTAL"
+
+
+def _matrix(key: str, en: str, id_: str, lead: list[Column],
+            groups: Iterable[tuple[tuple[Any, ...], Tally]]) -> Section:
+    section = Section(key, en, id_, [*lead, *MATRIX_COLUMNS])
+    grand = Tally()
+    for keys, tally in groups:
+        section.rows.append({**dict(zip([c.key for c in lead], keys, strict=True)),
+                             **tally.row()})
+        grand.merge(tally)
+    total_keys = [TOTAL] + [""] * (len(lead) - 1)
+    section.rows.append({**dict(zip([c.key for c in lead], total_keys, strict=True)),
+                         **grand.row()})
+    return section
+
+
+def _grade_rank(instrument: str, grade: str) -> int:
+    rule = INSTRUMENTS[instrument][DEFAULT_RULE[instrument]]
+    # SAKIP/RB list their best grade first; SPIP levels and BPK opinions too.
+    grades = rule.grades if instrument != "SPIP" else tuple(reversed(rule.grades))
+    return grades.index(grade) if grade in grades else len(grades)
+
+
+CHANGE_WORDS = {"en": {"up": "up", "down": "down", "same": "same", "new": "new"},
+                "id": {"up": "naik", "down": "turun", "same": "tetap", "new": "baru"}}
+
+
+def change(instrument: str, previous: str | None, current: str | None,
+           lang: Lang = "en") -> str:
+    if current is None:
+        return ""
+    words = CHANGE_WORDS[lang]
+    if previous is None:
+        return words["new"]
+    before, now = _grade_rank(instrument, previous), _grade_rank(instrument, current)
+    return words["up"] if now < before else words["down"] if now > before else words["same"]
+
+
+def build_review(model: ReadModel, start_model: ReadModel,
+                 activity: tuple[list[tuple[int, Event]], dict[Any, str]],
+                 year: int, moment: Moment, checkpoint: dict[str, Any],
+                 describe: Callable[[Event, dict[Any, str]], tuple[str, str, str]],
+                 lang: Lang = "id") -> Review:
+    """Every section of the annual review for `year`, as it stood at `moment`.
+
+    `activity` holds the events effective in the year that the moment admits (in log order)
+    and the reference of every finding, for naming what they are about.
+    """
+    assert moment.as_of is not None
+    on = moment.as_of
+    pemdas = {p.code: p for p in model.pemda_list()}
+    findings = model.active_findings()
+    open_at_start = {f.id for f in start_model.active_findings() if not f.is_closed}
+    active = [f for f in findings if f.received.year == year or f.id in open_at_start]
+
+    sections = [
+        _summary(model, on, year, lang),
+        *_matrices(active, on),
+        _aging(active, on, pemdas),
+        *_financial(active),
+        _grades(model, lang),
+        _register(active, on),
+        *_activity(activity, lang, describe),
+    ]
+    meta = {
+        "title": f"Annual review {year}" if lang == "en" else f"Reviu tahunan {year}",
+        "year": year,
+        "as_of": on.isoformat(),
+        "known_at": None if moment.known_at is None else moment.known_at.isoformat(),
+        "auditlog_version": __version__,
+        "checkpoint": checkpoint,
+        "findings": len(active),
+        "pemda": len(pemdas),
+    }
+    return Review(year, on, moment.known_at, meta, sections)
+
+
+def _awarded_in(series: Any, year: int) -> Any:
+    """The grade a pemda received in a calendar year (by its award date), if any."""
+    awarded = [e for e in series.years.values() if e.effective_on.year == year]
+    return max(awarded, key=lambda e: (e.effective_on, e.year)) if awarded else None
+
+
+def _grade_text(entry: Any) -> str:
+    return f"{entry.grade} ({entry.year})" if entry else ""
+
+
+STATUS_VALUE_KEYS = {c.key for c in STATUS_VALUE_COLUMNS}
+
+
+def _summary(model: ReadModel, on: date, year: int, lang: Lang) -> Section:
+    """Grades are placed in the year they were awarded (their effective date): the SAKIP of
+    assessment year 2022 announced in June 2023 is the grade Malang received in 2023."""
+    report = status_report(model, on)
+    series = {(s.pemda, s.instrument): s for s in model.grade_series()}
+    instruments = [i for i in INSTRUMENTS if any(k[1] == i for k in series)]
+    columns = [Column("pemda", "Pemda code", "Kode pemda"), Column("name", "Pemda", "Pemda")]
+    for i in instruments:
+        columns += [Column(f"{i}_grade", f"{i} received {year}", f"{i} diterima {year}"),
+                    Column(f"{i}_previous", f"{i} received {year - 1}",
+                           f"{i} diterima {year - 1}"),
+                    Column(f"{i}_change", f"{i} change", f"{i} perubahan")]
+    columns += [*STATUS_COLUMNS, *COMPLETION_COLUMNS, OVERDUE]
+    section = Section("summary", "Compliance summary", "Ringkasan kepatuhan", columns)
+    grand = Tally()
+    for row in report:
+        out: dict[str, Any] = {"pemda": row["pemda"], "name": row["name"]}
+        for i in instruments:
+            s = series.get((row["pemda"], i))
+            now = _awarded_in(s, year) if s else None
+            before = _awarded_in(s, year - 1) if s else None
+            out[f"{i}_grade"] = _grade_text(now)
+            out[f"{i}_previous"] = _grade_text(before)
+            out[f"{i}_change"] = change(i, before.grade if before else None,
+                                        now.grade if now else None, lang)
+        tally = Tally()
+        for s_ in STATUSES:
+            tally.count[s_] = row["recommendations"][s_.value]
+            tally.value[s_] = row["value"][s_.value]
+        tally.deposited, tally.overdue = row["deposited"], row["overdue"]
+        grand.merge(tally)
+        out.update({k: v for k, v in tally.row().items() if k not in STATUS_VALUE_KEYS})
+        section.rows.append(out)
+    total: dict[str, Any] = {"pemda": TOTAL, "name": ""}
+    total.update({f"{i}_{k}": "" for i in instruments for k in ("grade", "previous", "change")})
+    total.update({k: v for k, v in grand.row().items() if k not in STATUS_VALUE_KEYS})
+    section.rows.append(total)
+    return section
+
+
+def _rec_facts(finding: Finding, on: date) -> Iterable[tuple[Any, int, int, bool, int]]:
+    """(recommendation, value, deposited, overdue, days overdue) of each recommendation."""
+    for rec in finding.recommendations:
+        due = rec.due(finding.received)
+        late = rec.status not in CLOSED and due < on
+        yield rec, rec.value or 0, rec.deposited, late, (on - due).days if late else 0
+
+
+def _matrices(active: list[Finding], on: date) -> list[Section]:
+    by_pemda: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+    by_opd: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+    by_report: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+    for f in active:
+        for rec, value, deposited, late, _ in _rec_facts(f, on):
+            for table, key in ((by_pemda, (f.pemda,)), (by_opd, (f.pemda, f.opd or "")),
+                               (by_report, (f.pemda, f.report or "", f.received))):
+                table[key].add(rec.status, value, deposited, late)
+    pemda_col = Column("pemda", "Pemda", "Pemda")
+    return [
+        _matrix("matrix_pemda", "Follow-up matrix by pemda",
+                "Matriks pemantauan TL per pemda", [pemda_col], sorted(by_pemda.items())),
+        _matrix("matrix_opd", "Follow-up matrix by OPD", "Matriks pemantauan TL per OPD",
+                [pemda_col, Column("opd", "OPD", "OPD")], sorted(by_opd.items())),
+        _matrix("matrix_report", "Follow-up matrix by report",
+                "Matriks pemantauan TL per laporan",
+                [pemda_col, Column("report", "Report", "Nomor LHP/LHE"),
+                 Column("received", "Received", "Tanggal diterima", "date")],
+                sorted(by_report.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1]))),
+    ]
+
+
+def _aging(active: list[Finding], on: date, pemdas: dict[str, Any]) -> Section:
+    rows = []
+    opd_days: dict[tuple[str, str], int] = defaultdict(int)
+    for f in active:
+        for rec, value, deposited, _, days_late in _rec_facts(f, on):
+            if rec.status in CLOSED:
+                continue
+            age = (on - f.received).days
+            opd_days[(f.pemda, f.opd or "")] += days_late
+            rows.append({
+                "pemda": f.pemda, "opd": f.opd or "", "ref": f"{f.ref}.{rec.n}",
+                "status": rec.status.value, "received": f.received,
+                "due": rec.due(f.received), "age_days": age, "bucket": bucket(age),
+                "days_overdue": days_late, "value": value, "deposited": deposited,
+                "text": rec.text,
+            })
+    rows.sort(key=lambda r: (-opd_days[(r["pemda"], r["opd"])], r["pemda"], r["opd"],
+                             -r["days_overdue"], r["ref"]))
+    columns = [
+        Column("pemda", "Pemda", "Pemda"), Column("opd", "OPD", "OPD"),
+        Column("ref", "Recommendation", "Rekomendasi"), Column("status", "Status", "Status"),
+        Column("received", "Received", "Tanggal diterima", "date"),
+        Column("due", "Due", "Jatuh tempo", "date"),
+        Column("age_days", "Days since received", "Umur (hari)", "int"),
+        Column("bucket", "Bucket", "Kelompok umur"),
+        Column("days_overdue", "Days overdue", "Hari lewat jatuh tempo", "int"),
+        Column("value", "To recover", "Nilai rekomendasi", "rupiah"),
+        Column("deposited", "Deposited", "Nilai setor", "rupiah"),
+        Column("text", "Recommendation text", "Uraian rekomendasi"),
+    ]
+    return Section("aging", "Aging of open recommendations",
+                   "Umur rekomendasi yang belum selesai", columns, rows)
+
+
+FINANCE_COLUMNS = [
+    Column("value_to_recover", "To recover", "Nilai rekomendasi", "rupiah"),
+    Column("deposited", "Deposited", "Nilai setor", "rupiah"),
+    Column("balance", "Balance", "Sisa", "rupiah"),
+]
+
+
+def _financial(active: list[Finding]) -> list[Section]:
+    per_finding = Section("financial_finding", "Financial card by finding",
+                          "Kartu keuangan per temuan",
+                          [Column("pemda", "Pemda", "Pemda"), Column("ref", "Finding", "Temuan"),
+                           Column("title", "Title", "Judul"), *FINANCE_COLUMNS])
+    totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for f in active:
+        to_recover = sum(r.value or 0 for r in f.recommendations)
+        deposited = sum(r.deposited for r in f.recommendations)
+        if to_recover == 0 and deposited == 0:
+            continue
+        totals[f.pemda][0] += to_recover
+        totals[f.pemda][1] += deposited
+        per_finding.rows.append({"pemda": f.pemda, "ref": f.ref, "title": f.title,
+                                 "value_to_recover": to_recover, "deposited": deposited,
+                                 "balance": to_recover - deposited})
+    per_pemda = Section("financial_pemda", "Financial card by pemda", "Kartu keuangan per pemda",
+                        [Column("pemda", "Pemda", "Pemda"), *FINANCE_COLUMNS])
+    grand = [0, 0]
+    for code in sorted(totals):
+        to_recover, deposited = totals[code]
+        grand[0] += to_recover
+        grand[1] += deposited
+        per_pemda.rows.append({"pemda": code, "value_to_recover": to_recover,
+                               "deposited": deposited, "balance": to_recover - deposited})
+    per_pemda.rows.append({"pemda": TOTAL, "value_to_recover": grand[0], "deposited": grand[1],
+                           "balance": grand[0] - grand[1]})
+    return [per_pemda, per_finding]
+
+
+def _grades(model: ReadModel, lang: Lang) -> Section:
+    section = Section("grades", "Grade history", "Riwayat predikat", [
+        Column("pemda", "Pemda", "Pemda"), Column("instrument", "Instrument", "Instrumen"),
+        Column("year", "Year", "Tahun", "int"), Column("grade", "Grade", "Predikat"),
+        Column("score", "Score", "Nilai"), Column("rule", "Rule", "Versi aturan"),
+        Column("change", "Change", "Perubahan"),
+        Column("because", "Produced by", "Hasil tindak lanjut atas"),
+        Column("corrected", "Corrected", "Dikoreksi"),
+    ])
+    for series in model.grade_series():
+        previous: str | None = None
+        for year in sorted(series.years):
+            entry = series.years[year]
+            section.rows.append({
+                "pemda": series.pemda, "instrument": series.instrument, "year": year,
+                "grade": entry.grade, "score": "" if entry.score is None else str(entry.score),
+                "rule": entry.rule,
+                "change": change(series.instrument, previous, entry.grade, lang),
+                "because": " ".join(entry.because),
+                "corrected": ("ya" if lang == "id" else "yes") if entry.corrected else "",
+            })
+            previous = entry.grade
+    return section
+
+
+def _register(active: list[Finding], on: date) -> Section:
+    section = Section("register", "Findings register", "Register temuan", [
+        Column("ref", "Recommendation", "Rekomendasi"), Column("pemda", "Pemda", "Pemda"),
+        Column("opd", "OPD", "OPD"), Column("report", "Report", "Nomor LHP/LHE"),
+        Column("received", "Received", "Tanggal diterima", "date"),
+        Column("instrument", "Instrument", "Instrumen"), Column("code", "Code", "Kode temuan"),
+        Column("title", "Finding", "Temuan"), Column("recommendation", "Recommendation text",
+                                                     "Uraian rekomendasi"),
+        Column("status", "Status at year end", "Status akhir tahun"),
+        Column("due", "Due", "Jatuh tempo", "date"),
+        Column("value", "To recover", "Nilai rekomendasi", "rupiah"),
+        Column("deposited", "Deposited", "Nilai setor", "rupiah"),
+    ])
+    for f in active:
+        for rec in f.recommendations:
+            section.rows.append({
+                "ref": f"{f.ref}.{rec.n}", "pemda": f.pemda, "opd": f.opd or "",
+                "report": f.report or "", "received": f.received,
+                "instrument": f"{f.instrument or ''} {f.year or ''}".strip(),
+                "code": f.code or "", "title": f.title, "recommendation": rec.text,
+                "status": rec.status.value, "due": rec.due(f.received),
+                "value": rec.value or 0, "deposited": rec.deposited,
+            })
+    return section
+
+
+ACTIVITY_KINDS: list[tuple[type[Event], str, str]] = [
+    (FindingRecorded, "findings recorded", "temuan dicatat"),
+    (FollowUpRecorded, "follow-ups received", "tindak lanjut diterima"),
+    (RecommendationReviewed, "reviews made", "verifikasi dilakukan"),
+    (RecommendationReopened, "reopenings", "dibuka kembali"),
+    (DueDateExtended, "extensions", "perpanjangan jatuh tempo"),
+    (FindingCorrected, "corrections", "koreksi"),
+    (FindingWithdrawn, "withdrawals", "penarikan temuan"),
+    (GradeRecorded, "grades recorded", "predikat dicatat"),
+    (GradeCorrected, "grade corrections", "koreksi predikat"),
+]
+
+
+def _activity(activity: tuple[list[tuple[int, Event]], dict[Any, str]], lang: Lang,
+              describe: Callable[[Event, dict[Any, str]], tuple[str, str, str]]
+              ) -> list[Section]:
+    events, subject_of = activity
+    counts = {cls: 0 for cls, _, _ in ACTIVITY_KINDS}
+    listing = Section("activity", "Activity of the year", "Kegiatan tahun berjalan", [
+        Column("position", "#", "#", "int"), Column("effective_on", "Date", "Tanggal", "date"),
+        Column("event", "Event", "Peristiwa"), Column("subject", "On", "Atas"),
+        Column("detail", "What and why", "Uraian"), Column("actor", "By", "Oleh"),
+        Column("recorded_at", "Recorded (UTC)", "Dicatat (UTC)"),
+    ])
+    for position, event in events:
+        if isinstance(event, ReferenceAllocated) or type(event) not in counts:
+            continue
+        counts[type(event)] += 1
+        name, subject, text = describe(event, subject_of)
+        listing.rows.append({
+            "position": position, "effective_on": event.effective_on, "event": name,
+            "subject": subject, "detail": text, "actor": event.actor,
+            "recorded_at": event.recorded_at.isoformat(timespec="seconds").replace(
+                "+00:00", "Z"),
+        })
+    summary = Section("activity_counts", "Activity counts", "Rekap kegiatan", [
+        Column("activity", "Activity", "Kegiatan"), Column("count", "Count", "Jumlah", "int")])
+    for cls, en, id_ in ACTIVITY_KINDS:
+        summary.rows.append({"activity": id_ if lang == "id" else en, "count": counts[cls]})
+    return [summary, listing]

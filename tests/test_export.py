@@ -1,0 +1,208 @@
+"""The annual review export: golden files, reproducibility, safety and numbers that add up."""
+
+import csv
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import zipfile
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import openpyxl
+import pytest
+
+from conftest import Run
+
+GOLDEN = Path(__file__).resolve().parent / "golden"
+FORMATS = ("json", "md", "html", "zip", "xlsx")
+UPDATE = os.environ.get("AUDITLOG_UPDATE_GOLDEN") == "1"
+
+
+@pytest.fixture
+def demo(ok: Run) -> None:
+    ok("demo")
+
+
+def export(ok: Run, name: str, *args: str) -> bytes:
+    ok("export", "--year", "2023", "--to", name, *args)
+    return Path(name).read_bytes()
+
+
+def normalise(text: str, store_id: str, root: str) -> str:
+    """The store's identity is random per store; the golden files name a placeholder."""
+    return text.replace(store_id, "<store-id>").replace(root, "<root>")
+
+
+def parts(data: bytes) -> dict[str, str]:
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {i.filename: archive.read(i).decode() for i in archive.infolist()}
+
+
+def test_golden_files(ok: Run, demo: None) -> None:
+    meta = json.loads(export(ok, "review.json"))["meta"]["checkpoint"]
+    store_id, root = meta["store_id"], meta["root"]
+    for fmt in FORMATS:
+        data = export(ok, f"review.{fmt}")
+        if fmt in ("zip", "xlsx"):
+            actual = "\n".join(f"--- {name}\n{body}" for name, body in parts(data).items())
+        else:
+            actual = data.decode()
+        actual = normalise(actual, store_id, root)
+        golden = GOLDEN / f"review-2023.{fmt}.txt"
+        if UPDATE:
+            golden.write_text(actual)
+        assert golden.exists(), f"{golden.name} missing: AUDITLOG_UPDATE_GOLDEN=1 pytest"
+        assert actual == golden.read_text(), f"{fmt} differs from {golden.name}"
+
+
+def test_the_same_events_give_the_same_bytes_in_every_format(ok: Run, demo: None) -> None:
+    for fmt in FORMATS:
+        first = export(ok, f"a.{fmt}")
+        again = export(ok, f"b.{fmt}", "--lang", "id")
+        assert first == again, fmt
+    ok("export", "--year", "2023", "--to", "one", "--format", "csv")
+    ok("export", "--year", "2023", "--to", "two", "--format", "csv")
+    for path in sorted(Path("one").iterdir()):
+        assert path.read_bytes() == (Path("two") / path.name).read_bytes()
+
+
+def test_known_at_reproduces_the_review_after_more_is_recorded(ok: Run, demo: None) -> None:
+    moment = "2024-01-15T09:00:00Z"
+    first = json.loads(export(ok, "first.json", "--known-at", moment))
+    ok("followup", "review", "F-2023-0003.1", "--status", "S", "--on", "2023-12-01",
+       "--reason", "Lunas", env={"AUDITLOG_NOW": "2024-02-01T09:00:00Z"})
+    later = json.loads(export(ok, "later.json", "--known-at", moment))
+    now = json.loads(export(ok, "now.json"))
+    assert later["sections"] == first["sections"]
+    assert now["sections"] != first["sections"]
+
+
+def _sections(ok: Run) -> dict[str, Any]:
+    return json.loads(export(ok, "review.json"))["sections"]  # type: ignore[no-any-return]
+
+
+def test_matrix_totals_are_the_sum_of_their_rows(ok: Run, demo: None) -> None:
+    sections = _sections(ok)
+    for key in ("matrix_pemda", "matrix_opd", "matrix_report", "summary"):
+        rows = sections[key]["rows"]
+        body, total = rows[:-1], rows[-1]
+        assert total["pemda"] == "TOTAL"
+        for column in ("BD", "BS", "S", "TDTL", "total", "deposited", "value_to_recover",
+                       "overdue"):
+            assert total[column] == sum(r[column] for r in body), (key, column)
+        for row in rows:
+            if row["total"]:
+                assert row["completion_pct"] == round(100 * row["S"] / row["total"], 2)
+                assert row["total"] == row["BD"] + row["BS"] + row["S"] + row["TDTL"]
+    finance = sections["financial_pemda"]["rows"]
+    assert finance[-1]["balance"] == sum(r["balance"] for r in finance[:-1])
+    by_finding = sections["financial_finding"]["rows"]
+    assert finance[-1]["deposited"] == sum(r["deposited"] for r in by_finding)
+    # The matrix and the register describe the same recommendations.
+    register = sections["register"]["rows"]
+    assert sections["matrix_pemda"]["rows"][-1]["total"] == len(register)
+
+
+def test_xlsx_cells_equal_the_json_values(ok: Run, demo: None) -> None:
+    sections = _sections(ok)
+    export(ok, "review.xlsx")
+    book = openpyxl.load_workbook("review.xlsx")
+    for key, section in sections.items():
+        sheet = book[key[:31]]
+        assert sheet.freeze_panes == "A2"
+        keys = [c["key"] for c in section["columns"]]
+        assert [c.value for c in sheet[1]] == [c["heading"] for c in section["columns"]]
+        for r, row in enumerate(section["rows"], start=2):
+            for i, column in enumerate(section["columns"], start=1):
+                cell: Any = sheet.cell(r, i).value
+                expected = row[keys[i - 1]]
+                if column["kind"] == "date" and cell is not None:
+                    assert isinstance(cell, datetime)  # a real date, not text
+                    cell = cell.date().isoformat()
+                assert cell == (None if expected in ("", None) else expected), (key, r, i)
+
+
+NASTY = ["=HYPERLINK(\"http://x\",\"klik\")", "+62 811", "-1+2", "@SUM(A1)"]
+
+
+def test_defuse_covers_every_formula_start() -> None:
+    from auditlog.reports.export import defuse
+
+    for text in [*NASTY, "\tTab", "\rCarriage"]:
+        assert defuse(text) == "'" + text
+    assert defuse("Dinas Kesehatan") == "Dinas Kesehatan"
+
+
+def test_formulas_never_come_alive_in_csv_or_xlsx(ok: Run) -> None:
+    ok("pemda", "register", "35.73")
+    for i, text in enumerate(NASTY):
+        ok("finding", "record", "--pemda", "35.73", "--title", text, "--opd", text,
+           "--report", f"R/{i}", "--received", "2023-03-01", "-r", text)
+    export(ok, "review.xlsx")
+    export(ok, "review.zip")
+    book = openpyxl.load_workbook("review.xlsx")
+    titles = [c.value for c in book["register"]["H"][1:]]
+    assert sorted(titles) == sorted(NASTY)
+    for cell in book["register"]["H"][1:]:
+        assert cell.data_type == "s"
+    with zipfile.ZipFile("review.zip") as archive:
+        name = next(n for n in archive.namelist() if n.endswith("register.csv"))
+        rows = list(csv.reader(io.StringIO(archive.read(name).decode())))
+    titles = [row[7] for row in rows[1:]]
+    assert all(t.startswith("'") for t in titles)
+    assert sorted(t[1:] for t in titles) == sorted(NASTY)
+
+
+def test_export_never_leaves_a_partial_file(ok: Run, run: Run, demo: None,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    Path("review.json").write_text("the previous review")
+
+    def broken(*_: Any) -> bytes:
+        raise OSError("disk full")
+
+    monkeypatch.setattr("auditlog.reports.export.to_json_bytes", broken)
+    with pytest.raises(OSError):
+        run("export", "--year", "2023", "--to", "review.json")
+    assert Path("review.json").read_text() == "the previous review"
+    assert sorted(p.name for p in Path(".").iterdir() if p.name.startswith(".review")) == []
+
+
+def test_format_comes_from_the_option_or_the_extension(ok: Run, run: Run, demo: None) -> None:
+    assert export(ok, "review.data", "--format", "md").startswith(b"# Reviu tahunan 2023")
+    assert export(ok, "review.html", "--lang", "en").startswith(b"<!DOCTYPE html>")
+    for name, words in (("review.csv", "zip"), ("review.pdf", "--format")):
+        refused = run("export", "--year", "2023", "--to", name)
+        assert refused.exit_code == 1 and words in refused.stderr
+        assert not Path(name).exists()
+    assert run("export", "--year", "2023", "--to", "x.md", "--as-of", "2022-05-01").exit_code == 1
+
+
+def _chromium() -> str | None:
+    return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+def test_the_html_report_renders_in_a_real_browser(ok: Run, demo: None, tmp_path: Path) -> None:
+    browser = _chromium()
+    if browser is None:
+        if os.environ.get("CI"):
+            pytest.fail("CI must install chromium (see .ci/run)")
+        pytest.skip("chromium is not installed here")
+    export(ok, "review.html")
+    page = (tmp_path / "review.html").resolve()
+    done = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+         "--no-first-run", "--disable-background-networking", "--disable-component-update",
+         "--disable-sync", f"--user-data-dir={tmp_path / 'profile'}",
+         "--enable-logging=stderr", "--v=0", "--dump-dom", page.as_uri()],
+        capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    dom = done.stdout
+    assert dom.count('class="grade-chart"') >= 3  # Banyuwangi, Malang, Surabaya
+    assert "<polyline" in dom
+    console = [line for line in done.stderr.splitlines() if "CONSOLE" in line]
+    assert console == [], console
+    assert not re.search(r"(https?:)?//[^\"']*\.(js|css|png|woff)", page.read_text())
