@@ -48,12 +48,14 @@ def main() -> None:
             target = Path(tmp) / ("review.zip" if fmt is ExportFormat.csv else f"review.{fmt}")
 
             def export(fmt: ExportFormat = fmt, target: Path = target) -> None:
+                # What `auditlog export` does, minus parsing and printing.
+                activity = events_effective_between(store, date(year, 1, 1), on,
+                                                    Moment(as_of=on))
                 checkpoint = current_checkpoint(store)
                 review = build_review(
                     read_model(store, Moment(as_of=on)),
                     read_model(store, Moment(as_of=date(year - 1, 12, 31))),
-                    events_effective_between(store, date(year, 1, 1), on, Moment(as_of=on)),
-                    year, Moment(as_of=on),
+                    activity, year, Moment(as_of=on),
                     {"store_id": checkpoint.store_id, "size": checkpoint.size,
                      "root": checkpoint.root}, event_detail, "id")
                 write_review(review, target, fmt, "id")

@@ -75,10 +75,27 @@ def test_known_at_reproduces_the_review_after_more_is_recorded(ok: Run, demo: No
     first = json.loads(export(ok, "first.json", "--known-at", moment))
     ok("followup", "review", "F-2023-0003.1", "--status", "S", "--on", "2023-12-01",
        "--reason", "Lunas", env={"AUDITLOG_NOW": "2024-02-01T09:00:00Z"})
-    later = json.loads(export(ok, "later.json", "--known-at", moment))
+    later_bytes = export(ok, "later.json", "--known-at", moment)
+    later = json.loads(later_bytes)
     now = json.loads(export(ok, "now.json"))
-    assert later["sections"] == first["sections"]
+    assert later_bytes == Path("first.json").read_bytes()  # the checkpoint too
+    assert later["meta"]["checkpoint"]["size"] < now["meta"]["checkpoint"]["size"]
     assert now["sections"] != first["sections"]
+
+
+def test_the_checkpoint_of_a_prefix_is_the_root_the_log_then_had(ok: Run, demo: None) -> None:
+    from auditlog.store.app import Store
+    from auditlog.store.integrity import current_checkpoint, prefix_checkpoint
+
+    store = Store("auditlog.db")
+    try:
+        then = current_checkpoint(store)
+        assert prefix_checkpoint(store, then.size).root == then.root
+        ok("followup", "record", "F-2023-0003.1", "--on", "2023-12-01", "--action", "Setor")
+        assert prefix_checkpoint(store, then.size).root == then.root
+        assert current_checkpoint(store).root != then.root
+    finally:
+        store.close()
 
 
 def _sections(ok: Run) -> dict[str, Any]:

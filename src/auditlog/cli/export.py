@@ -14,7 +14,7 @@ from auditlog.projections.model import Moment
 from auditlog.reports.export import ExportFormat, choose_format, write_review
 from auditlog.reports.review import build_review
 from auditlog.reports.views import event_detail, events_effective_between, read_model
-from auditlog.store.integrity import IntegrityFailure, current_checkpoint
+from auditlog.store.integrity import IntegrityFailure, current_checkpoint, prefix_checkpoint
 
 
 @app.command("export")
@@ -48,16 +48,20 @@ def export(
                       f"{the_year}, or leave it out for 31 December")
     at = Moment(as_of=on, known_at=asked.known_at)
     with reader() as store:
+        year_events = events_effective_between(
+            store, date(the_year, 1, 1), min(on, date(the_year, 12, 31)), at)
         try:
-            checkpoint = current_checkpoint(store)
+            # With --known-at, the checkpoint of the log as it then stood (its first events),
+            # so a review reproduced later is the same to the byte, checkpoint included.
+            checkpoint = (current_checkpoint(store) if at.known_at is None
+                          else prefix_checkpoint(store, year_events.known))
         except IntegrityFailure as failure:
             fail(f"{failure}: run 'auditlog verify' before exporting", ExitCode.INTEGRITY)
             raise
         review = build_review(
             read_model(store, at),
             read_model(store, Moment(as_of=date(the_year - 1, 12, 31), known_at=at.known_at)),
-            events_effective_between(store, date(the_year, 1, 1),
-                                     min(on, date(the_year, 12, 31)), at), the_year, at,
+            year_events, the_year, at,
             {"store_id": checkpoint.store_id, "size": checkpoint.size, "root": checkpoint.root},
             event_detail, lang,
         )

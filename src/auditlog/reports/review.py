@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from auditlog import __version__
 from auditlog.domain.events import (
@@ -30,6 +30,9 @@ from auditlog.domain.grades import DEFAULT_RULE, INSTRUMENTS
 from auditlog.domain.recommendation import CLOSED
 from auditlog.projections.model import Moment, ReadModel
 from auditlog.projections.summary import STATUSES, percent, status_report
+
+if TYPE_CHECKING:
+    from auditlog.reports.views import YearEvents
 
 Kind = Literal["text", "int", "rupiah", "date", "pct"]
 Lang = Literal["id", "en"]
@@ -170,7 +173,7 @@ def change(instrument: str, previous: str | None, current: str | None,
 
 
 def build_review(model: ReadModel, start_model: ReadModel,
-                 activity: tuple[list[tuple[int, Event]], dict[Any, str]],
+                 activity: "YearEvents",
                  year: int, moment: Moment, checkpoint: dict[str, Any],
                  describe: Callable[[Event, dict[Any, str]], tuple[str, str, str]],
                  lang: Lang = "id") -> Review:
@@ -427,10 +430,10 @@ ACTIVITY_KINDS: list[tuple[type[Event], str, str]] = [
 ]
 
 
-def _activity(activity: tuple[list[tuple[int, Event]], dict[Any, str]], lang: Lang,
+def _activity(activity: "YearEvents", lang: Lang,
               describe: Callable[[Event, dict[Any, str]], tuple[str, str, str]]
               ) -> list[Section]:
-    events, subject_of = activity
+    events, subject_of = activity.kept, activity.refs
     counts = {cls: 0 for cls, _, _ in ACTIVITY_KINDS}
     listing = Section("activity", "Activity of the year", "Kegiatan tahun berjalan", [
         Column("position", "#", "#", "int"), Column("effective_on", "Date", "Tanggal", "date"),

@@ -5,6 +5,7 @@ no locale), so the same question always prints the same bytes.
 """
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
@@ -63,29 +64,36 @@ def events_in_order(store: Store, stop: int | None = None) -> Iterator[tuple[int
             yield notification.id, store.decode(notification)
 
 
-def events_effective_between(store: Store, start: date, end: date, moment: Moment
-                             ) -> tuple[list[tuple[int, Event]], dict[UUID, str]]:
-    """The events effective in [start, end] that the moment admits, and every finding's ref.
+@dataclass
+class YearEvents:
+    """What one pass over the log gives the annual review."""
 
-    Reads each row's JSON once and builds the full event only for the rows it keeps, so a
-    year's activity costs little more than reading the log.
-    """
-    kept: list[tuple[int, Event]] = []
-    refs: dict[UUID, str] = {}
+    kept: list[tuple[int, Event]]  # effective in the period and admitted by the moment
+    refs: dict[UUID, str]  # every finding's reference, to name what events are about
+    known: int  # how many events lead the log before the first one recorded after known_at
+
+
+def events_effective_between(store: Store, start: date, end: date, moment: Moment
+                             ) -> YearEvents:
+    """Reads each row's JSON once and builds the full event only for the rows it keeps, so a
+    year's activity costs little more than reading the log."""
+    found = YearEvents([], {}, 0)
     first, last = start.isoformat(), end.isoformat()
     known = moment.known_at
+    leading = True
     for batch in store.notifications():
         for n in batch:
             state = orjson.loads(n.state)
             if n.topic == FindingRecorded.topic:
-                refs[n.originator_id] = state["ref"]  # type: ignore[index]
-            if not first <= state["effective_on"] <= last:
+                found.refs[n.originator_id] = state["ref"]  # type: ignore[index]
+            later = known is not None and datetime.fromisoformat(state["recorded_at"]) > known
+            leading = leading and not later
+            found.known += leading
+            if later or not first <= state["effective_on"] <= last:
                 continue
-            if known is not None and datetime.fromisoformat(state["recorded_at"]) > known:
-                continue
-            kept.append((n.id, decode_event(n.topic, n.originator_id, n.originator_version,
-                                            state)))
-    return kept, refs
+            found.kept.append((n.id, decode_event(n.topic, n.originator_id,
+                                                  n.originator_version, state)))
+    return found
 
 
 def fold(store: Store, moment: Moment) -> Universe:

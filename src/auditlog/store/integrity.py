@@ -42,6 +42,7 @@ from auditlog.store.chain import (
     Gap,
     Kind,
     LogReader,
+    MerkleTree,
     Problem,
     Segment,
     Start,
@@ -586,6 +587,23 @@ def _against(report: Report, name: str, cp: Checkpoint, root: bytes | None,
     result.extends = not found
     report.problems.extend(found)
     return result
+
+
+def prefix_checkpoint(store: Store, size: int, *, at: datetime | None = None) -> Checkpoint:
+    """The checkpoint of the log's first `size` events: what it was when it held just those.
+
+    The whole log is verified first (as by current_checkpoint), so the prefix is certified as
+    part of an intact log; its root is the Merkle root over its first `size` chain hashes.
+    """
+    whole = current_checkpoint(store, at=at)
+    if size >= whole.size:
+        return whole
+    tree = MerkleTree()
+    with store.log_reader() as reader:
+        for row in reader.chain(1, size):
+            tree.append(row[2])
+    return Checkpoint(store_id=whole.store_id, size=size, root=tree.root().hex(),
+                      time=whole.time)
 
 
 def verify_store(store: Store, checkpoints: Sequence[tuple[str, Checkpoint]] = (), *,
