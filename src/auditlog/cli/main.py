@@ -535,8 +535,7 @@ def followup_reopen(
     why = require_text(reason, what="--reason")
     day = happened_on(on)
     with writer() as store:
-        commands.reopen(store, recording(), rec, why, day)
-        finding, _ = store.finding(rec)
+        finding = commands.reopen(store, recording(), rec, why, day)
     _print_recorded(finding, fmt, f"reopened {rec.upper()}: it is BS again",
                     _rec_ref(finding, rec))
 
