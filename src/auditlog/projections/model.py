@@ -4,7 +4,7 @@ Reports take a ReadModel, so `status` (persisted projection, now) and `replay`/`
 `--known-at` (events folded in memory) share every line of reporting code.
 """
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Protocol
@@ -114,10 +114,33 @@ class Universe:
     events_read: int = 0
     events_applied: int = 0
     last_applied: int = 0  # the log position of the last event the moment admitted
+    # With `history` (an aggregate's events up to a version), findings out of view on the
+    # as-of date (received later, or withdrawn) are kept as bare ids, so memory follows the
+    # state on that date rather than the log; a later correction of the received date that
+    # brings one into view refolds it from its own events.
+    history: Callable[[UUID, int], Iterable[Event]] | None = None
+    outside: set[UUID] = field(default_factory=set)
+
+    def _outside_view(self, event: Event) -> bool:
+        """True when the event concerns a finding kept out of view (and stays so)."""
+        fid = event.originator_id
+        if fid not in self.outside:
+            return False
+        assert self.history is not None and self.moment.as_of is not None
+        if (isinstance(event, FindingCorrected) and event.field == "received"
+                and date.fromisoformat(event.value) <= self.moment.as_of):
+            found = project_admitted(
+                e for e in self.history(fid, event.originator_version) if self.moment.admits(e))
+            assert isinstance(found, Finding)
+            self.outside.discard(fid)
+            self.findings[fid] = found
+        return True
 
     def apply(self, event: Event) -> None:
         kind = AGGREGATE_OF_EVENT.get(type(event))
         if kind is None or kind is ReferenceCounter or kind is CheckpointLog:
+            return
+        if kind is Finding and self.outside and self._outside_view(event):
             return
         table: dict[UUID, Aggregate] = (
             self.findings if kind is Finding  # type: ignore[assignment]
@@ -133,6 +156,11 @@ class Universe:
             return  # its creation lies outside this moment
         updated = project(current, [event])
         assert updated is not None
+        if (isinstance(updated, Finding) and self.history is not None
+                and self.moment.as_of is not None and not self.moment.shows(updated)):
+            table.pop(event.originator_id, None)
+            self.outside.add(event.originator_id)
+            return
         table[event.originator_id] = updated
 
     def fold(self, events: Iterable[tuple[int, Event]]) -> "Universe":

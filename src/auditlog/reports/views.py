@@ -4,7 +4,7 @@ Everything here depends only on the events read, the two times and the code vers
 no locale), so the same question always prints the same bytes.
 """
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -98,7 +98,10 @@ def events_effective_between(store: Store, start: date, end: date, moment: Momen
 
 def fold(store: Store, moment: Moment) -> Universe:
     """Rebuild the state from the events alone (not from the persisted projection)."""
-    return Universe(moment=moment).fold(events_in_order(store))
+    def history(aggregate_id: UUID, version: int) -> Iterable[Event]:
+        return store.app.events.get(aggregate_id, lte=version)  # type: ignore[return-value]
+
+    return Universe(moment=moment, history=history).fold(events_in_order(store))
 
 
 def read_model(store: Store, moment: Moment) -> ReadModel:
