@@ -86,9 +86,10 @@ def _record_history(store: Store, steps: list[tuple[str, int, int, int, int]]
     return times
 
 
-def _snapshot(model: ReadModel, on: date) -> tuple[Any, Any]:
+def _snapshot(model: ReadModel, on: date) -> tuple[Any, Any, Any]:
     return (status_report(model, on),
-            [f.model_dump(mode="json") for f in model.active_findings()])
+            [f.model_dump(mode="json") for f in model.active_findings()],
+            sorted(model.open_finding_ids()))
 
 
 @settings(max_examples=40, deadline=None,

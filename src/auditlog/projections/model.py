@@ -49,6 +49,8 @@ def rec_rows_of(finding: Finding) -> list[RecRow]:
 class ReadModel(Protocol):
     def pemda_list(self) -> list[Pemda]: ...
 
+    def open_finding_ids(self) -> set[UUID]: ...
+
     def active_findings(self, pemda: str | None = None) -> list[Finding]: ...
 
     def rec_rows(self, pemda: str | None = None) -> list[RecRow]: ...
@@ -178,6 +180,9 @@ class Universe:
     def pemda_list(self) -> list[Pemda]:
         return [self.pemdas[c] for c in sorted(self.pemdas)]
 
+    def open_finding_ids(self) -> set[UUID]:
+        return {f.id for f in self.active_findings() if not f.is_closed}
+
     def active_findings(self, pemda: str | None = None) -> list[Finding]:
         found = [
             f for f in self.findings.values()
@@ -197,3 +202,27 @@ def ref_key(finding: Finding) -> tuple[int, int]:
     """F-2023-0007 sorts by year, then number (numbers may grow past four digits)."""
     _, year, number = finding.ref.split("-")
     return int(year), int(number)
+
+
+@dataclass
+class Snapshot:
+    """A ReadModel over what was already read, so one report reads the store only once."""
+
+    pemdas: list[Pemda]
+    findings: list[Finding]
+    grades: list[GradeSeries]
+
+    def pemda_list(self) -> list[Pemda]:
+        return self.pemdas
+
+    def open_finding_ids(self) -> set[UUID]:
+        return {f.id for f in self.findings if not f.is_closed}
+
+    def active_findings(self, pemda: str | None = None) -> list[Finding]:
+        return [f for f in self.findings if pemda is None or f.pemda == pemda]
+
+    def rec_rows(self, pemda: str | None = None) -> list[RecRow]:
+        return [row for f in self.active_findings(pemda) for row in rec_rows_of(f)]
+
+    def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
+        return [g for g in self.grades if pemda is None or g.pemda == pemda]

@@ -249,6 +249,12 @@ class Projection:
         rows = self.db.execute("SELECT state FROM projection_pemda ORDER BY code").fetchall()
         return [Pemda.model_validate_json(r[0]) for r in rows]
 
+    def open_finding_ids(self) -> set[UUID]:
+        rows = self.db.execute(
+            "SELECT DISTINCT finding_id FROM projection_recommendation "
+            "WHERE status IN ('BD', 'BS')").fetchall()
+        return {UUID(r[0]) for r in rows}
+
     def active_findings(self, pemda: str | None = None) -> list[Finding]:
         sql = "SELECT state FROM projection_finding WHERE withdrawn = 0"
         params: tuple[str, ...] = ()

@@ -33,10 +33,15 @@ class TemporalModel:
         return (self.ts is None or last_recorded <= self.ts) and (
             self.day is None or last_effective <= self.day)
 
-    def _refold(self, aggregate_id: str) -> Finding | GradeSeries | None:
-        events = (e for e in self.store.events_of(UUID(aggregate_id)) if self.moment.admits(e))
-        folded = project_admitted(events)
-        assert folded is None or isinstance(folded, Finding | GradeSeries)
+    def _refold(self, aggregate_ids: list[str]) -> list[Finding | GradeSeries]:
+        """The aggregates as they stood at the moment, folded from their admitted events."""
+        histories = self.store.events_of_many([UUID(i) for i in aggregate_ids])
+        folded = []
+        for events in histories.values():
+            found = project_admitted(e for e in events if self.moment.admits(e))
+            if found is not None:
+                assert isinstance(found, Finding | GradeSeries)
+                folded.append(found)
         return folded
 
     def pemda_list(self) -> list[Pemda]:
@@ -68,6 +73,7 @@ class TemporalModel:
         """Refolded or reused findings, and the ids whose projected rows can be used as-is."""
         found: list[Finding] = []
         reusable: list[str] = []
+        touched: list[str] = []
         for fid, state, last_recorded, last_effective, received, withdrawn in self._finding_rows(
                 pemda):
             if self._untouched(last_recorded, last_effective):
@@ -79,10 +85,27 @@ class TemporalModel:
                 else:
                     reusable.append(fid)
                 continue
-            folded = self._refold(fid)
+            touched.append(fid)
+        for folded in self._refold(touched):
             if isinstance(folded, Finding) and self.moment.shows(folded):
                 found.append(folded)
         return found, reusable
+
+    def open_finding_ids(self) -> set[UUID]:
+        refolded, reusable = self._findings(None, states=False)
+        found = {f.id for f in refolded if not f.is_closed}
+        db = self.projection.db
+        self._fill_reuse(reusable)
+        found.update(UUID(r[0]) for r in db.execute(
+            "SELECT DISTINCT r.finding_id FROM projection_recommendation r "
+            "JOIN temp.reuse u ON u.id = r.finding_id WHERE r.status IN ('BD', 'BS')"))
+        return found
+
+    def _fill_reuse(self, reusable: list[str]) -> None:
+        db = self.projection.db
+        db.execute("CREATE TEMP TABLE IF NOT EXISTS reuse (id TEXT PRIMARY KEY)")
+        db.execute("DELETE FROM temp.reuse")
+        db.executemany("INSERT INTO temp.reuse (id) VALUES (?)", [(i,) for i in reusable])
 
     def active_findings(self, pemda: str | None = None) -> list[Finding]:
         found, _ = self._findings(pemda, states=True)
@@ -92,9 +115,7 @@ class TemporalModel:
         refolded, reusable = self._findings(pemda, states=False)
         rows = [row for f in refolded for row in rec_rows_of(f)]
         db = self.projection.db
-        db.execute("CREATE TEMP TABLE IF NOT EXISTS reuse (id TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM temp.reuse")
-        db.executemany("INSERT INTO temp.reuse (id) VALUES (?)", [(i,) for i in reusable])
+        self._fill_reuse(reusable)
         for p, s, v, d, due in db.execute(
             "SELECT r.pemda, r.status, r.value, r.deposited, r.due "
             "FROM projection_recommendation r JOIN temp.reuse u ON u.id = r.finding_id"
@@ -112,19 +133,18 @@ class TemporalModel:
             sql += " AND first_recorded <= ?"
             params.append(self.ts)
         found = []
-        for gid, state, last_recorded in self.projection.db.execute(sql, params):
-            if self._untouched(last_recorded):
-                series = GradeSeries.model_validate_json(state)
-                if self.moment.as_of is not None:
-                    # Corrections are retroactive and keep the original's date: filtering the
-                    # current entries by date is what folding the events would give.
-                    series.years = {y: e for y, e in series.years.items()
-                                    if e.effective_on <= self.moment.as_of}
-            else:
-                folded = self._refold(gid)
-                if not isinstance(folded, GradeSeries):
-                    continue
-                series = folded
+        touched = []
+        for gid, state, last_recorded in self.projection.db.execute(sql, params).fetchall():
+            if not self._untouched(last_recorded):
+                touched.append(gid)
+                continue
+            series = GradeSeries.model_validate_json(state)
+            if self.moment.as_of is not None:
+                # Corrections are retroactive and keep the original's date: filtering the
+                # current entries by date is what folding the events would give.
+                series.years = {y: e for y, e in series.years.items()
+                                if e.effective_on <= self.moment.as_of}
             if series.years:
                 found.append(series)
+        found += [s for s in self._refold(touched) if isinstance(s, GradeSeries) and s.years]
         return sorted(found, key=lambda g: (g.pemda, g.instrument))

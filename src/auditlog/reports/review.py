@@ -28,7 +28,7 @@ from auditlog.domain.events import (
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import DEFAULT_RULE, INSTRUMENTS
 from auditlog.domain.recommendation import CLOSED
-from auditlog.projections.model import Moment, ReadModel
+from auditlog.projections.model import Moment, ReadModel, Snapshot
 from auditlog.projections.summary import STATUSES, percent, status_report
 
 if TYPE_CHECKING:
@@ -80,6 +80,7 @@ COMPLETION_COLUMNS = [
     Column("deposited", "Deposited", "Nilai setor", "rupiah"),
     Column("completion_value_pct", "% deposited (value)", "% setor (nilai)", "pct"),
 ]
+STATUS_CODES = [(s, s.value) for s in STATUSES]  # .value once: enum attribute access is slow
 BUCKETS = ("0-30", "31-45", "46-60", "61-365", ">365")
 
 
@@ -98,8 +99,9 @@ def bucket(days: int) -> str:
 
 @dataclass
 class Tally:
-    count: dict[Status, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
-    value: dict[Status, int] = field(default_factory=lambda: {s: 0 for s in STATUSES})
+    # dict.fromkeys: a Tally is made per OPD and per report, and enum iteration is slow
+    count: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    value: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     deposited: int = 0
     overdue: int = 0
 
@@ -120,8 +122,8 @@ class Tally:
         total = sum(self.count.values())
         to_recover = sum(self.value.values())
         return {
-            **{s.value: self.count[s] for s in STATUSES},
-            **{f"value_{s.value}": self.value[s] for s in STATUSES},
+            **{code: self.count[s] for s, code in STATUS_CODES},
+            **{f"value_{code}": self.value[s] for s, code in STATUS_CODES},
             "total": total,
             "completion_pct": percent(self.count[Status.S], total),
             "value_to_recover": to_recover,
@@ -184,10 +186,11 @@ def build_review(model: ReadModel, start_model: ReadModel,
     """
     assert moment.as_of is not None
     on = moment.as_of
+    # Read the model once; every section works on this snapshot.
+    model = Snapshot(model.pemda_list(), model.active_findings(), model.grade_series())
     pemdas = {p.code: p for p in model.pemda_list()}
-    findings = model.active_findings()
-    open_at_start = {f.id for f in start_model.active_findings() if not f.is_closed}
-    active = [f for f in findings if f.received.year == year or f.id in open_at_start]
+    open_at_start = start_model.open_finding_ids()
+    active = [f for f in model.findings if f.received.year == year or f.id in open_at_start]
 
     sections = [
         _summary(model, on, year, lang),
