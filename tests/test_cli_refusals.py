@@ -343,9 +343,6 @@ def test_a_correction_cannot_make_two_findings_the_same(ok: Run, run: Run, story
        "Kelebihan pembayaran perjalanan dinas", "--reason", "judul")
 
 
-@pytest.mark.xfail(strict=True, reason="commands.record_finding: duplicates are found by the "
-                   "natural id of the title as first recorded; after a title correction the "
-                   "finding can be recorded again under its corrected title")
 def test_a_finding_cannot_be_recorded_again_under_its_corrected_title(
         ok: Run, run: Run, story: Path) -> None:
     ok("finding", "correct", "F-2023-0001", "--field", "title", "--value", "Perjalanan dinas",

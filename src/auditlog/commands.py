@@ -14,6 +14,7 @@ from pathlib import Path
 from auditlog.domain.aggregate import Aggregate, Context, create_new
 from auditlog.domain.events import Evidence, RecommendationSpec, ReferenceAllocated, Status
 from auditlog.domain.finding import Finding, finding_id
+from auditlog.domain.finding_key import FindingKey
 from auditlog.domain.grades import GradeSeries, Rule, decide_grade, series_id
 from auditlog.domain.pemda import Pemda, pemda_id, resolve_identity
 from auditlog.domain.references import ReferenceCounter, counter_id, format_ref
@@ -78,7 +79,7 @@ def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
 
     def decide() -> Sequence[Aggregate]:
         existing = store.get(the_id)
-        if isinstance(existing, Finding):
+        if isinstance(existing, Finding | FindingKey):
             raise Refusal(f"this finding is already recorded as {existing.ref} (same pemda, "
                           "report number and title): use 'auditlog finding correct' to change it")
         counter = store.get(counter_id(year))
@@ -172,12 +173,20 @@ def correct(store: Store, ctx: Context, ref: str, field_name: str, value: str, r
         finding.correct(ctx, field_name, value, reason, on, n)
         if n is None and field_name in ("title", "report"):
             # pemda, report number and title identify a finding: a correction must not make
-            # this one the same as another
-            other = store.get(finding_id(finding.pemda, finding.report, finding.title))
-            if isinstance(other, Finding) and other.id != finding.id:
+            # this one the same as another, and claims the new key so it cannot be recorded
+            # again under it
+            key = finding_id(finding.pemda, finding.report, finding.title)
+            other = store.get(key)
+            holder = other.id if isinstance(other, Finding) else (
+                other.finding_id if isinstance(other, FindingKey) else None)
+            if holder is not None and holder != finding.id:
+                assert isinstance(other, Finding | FindingKey)
                 raise Refusal(f"with this {field_name}, {finding.ref} would be the same finding "
                               f"as {other.ref} (same pemda, report number and title): "
                               f"give a {field_name} that tells them apart")
+            if other is None:
+                return [finding, create_new(FindingKey, ctx, key, on, finding_id=finding.id,
+                                            ref=finding.ref)]
         return [finding]
 
     return store.command(decide)[0]  # type: ignore[no-any-return]

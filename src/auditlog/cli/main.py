@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from auditlog import __version__, commands
+from auditlog import commands, version
 from auditlog.clock import now, parse_timestamp, today
 from auditlog.domain.aggregate import Context
 from auditlog.domain.events import RecommendationSpec
@@ -102,7 +102,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
 def version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"auditlog {__version__}")
+        typer.echo(f"auditlog {version()}")
         raise typer.Exit()
 
 

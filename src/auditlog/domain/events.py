@@ -230,3 +230,12 @@ class CheckpointRecorded(Event):
     signed: bool = Field(
         default=False, description="whether it was signed, with an Ed25519 key kept outside the log"
     )
+
+
+@topic("auditlog.finding.key_claimed")
+class FindingKeyClaimed(Event):
+    """A correction gave a finding another pemda/report/title key: the new key is claimed for
+    it, so the finding cannot be recorded again under its corrected title."""
+
+    finding_id: UUID
+    ref: str

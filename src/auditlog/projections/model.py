@@ -11,7 +11,6 @@ from typing import Protocol
 from uuid import UUID
 
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
-from auditlog.domain.checkpoint import CheckpointLog
 from auditlog.domain.events import (
     Event,
     FindingCorrected,
@@ -25,7 +24,6 @@ from auditlog.domain.events import (
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.domain.references import ReferenceCounter
 
 
 @dataclass(frozen=True)
@@ -140,8 +138,8 @@ class Universe:
 
     def apply(self, event: Event) -> None:
         kind = AGGREGATE_OF_EVENT.get(type(event))
-        if kind is None or kind is ReferenceCounter or kind is CheckpointLog:
-            return
+        if kind not in (Pemda, Finding, GradeSeries):
+            return  # bookkeeping aggregates (references, keys, checkpoints) have no read model
         if kind is Finding and self.outside and self._outside_view(event):
             return
         table: dict[UUID, Aggregate] = (

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
-from auditlog import __version__
+from auditlog import version
 from auditlog.domain.events import (
     DueDateExtended,
     Event,
@@ -206,7 +206,7 @@ def build_review(model: ReadModel, start_model: ReadModel,
         "year": year,
         "as_of": on.isoformat(),
         "known_at": None if moment.known_at is None else moment.known_at.isoformat(),
-        "auditlog_version": __version__,
+        "auditlog_version": version(),
         "checkpoint": checkpoint,
         "findings": len(active),
         "pemda": len(pemdas),

@@ -18,6 +18,7 @@ from auditlog.domain.events import (
     DueDateExtended,
     Event,
     FindingCorrected,
+    FindingKeyClaimed,
     FindingRecorded,
     FindingWithdrawn,
     FollowUpRecorded,
@@ -396,8 +397,8 @@ def history(store: Store, moment: Moment, pemda: str | None, finding: str | None
     shown: set[UUID] = set()
     rows = []
     for position, event in events_in_order(store):
-        if isinstance(event, ReferenceAllocated):
-            continue  # bookkeeping for reference numbers; the finding's own event shows it
+        if isinstance(event, ReferenceAllocated | FindingKeyClaimed):
+            continue  # bookkeeping for references and keys; the finding's own events show it
         if isinstance(event, FindingRecorded):
             subject_of[event.originator_id] = event.ref
             pemda_of[event.originator_id] = event.pemda
