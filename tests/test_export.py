@@ -147,7 +147,7 @@ NASTY = ["=HYPERLINK(\"http://x\",\"klik\")", "+62 811", "-1+2", "@SUM(A1)"]
 
 
 def test_defuse_covers_every_formula_start() -> None:
-    from auditlog.reports.export import defuse
+    from auditlog.reports.render import defuse
 
     for text in [*NASTY, "\tTab", "\rCarriage"]:
         assert defuse(text) == "'" + text

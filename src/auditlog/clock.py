@@ -1,7 +1,7 @@
 """The one place that reads the system clock, so AUDITLOG_NOW can pin it for tests and docs."""
 
 import os
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 
 from auditlog.errors import Refusal
 
@@ -11,6 +11,14 @@ NOW_ENV = "AUDITLOG_NOW"
 def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
     """ISO 8601 with or without time and zone; without a zone it is local time."""
     raw = text.strip()
+    if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
+        # A date alone means what the log held on that day: up to its end, local time.
+        try:
+            day = date.fromisoformat(raw)
+        except ValueError:
+            pass
+        else:
+            return datetime.combine(day, time.max).astimezone().astimezone(UTC)
     try:
         parsed = datetime.fromisoformat(raw)
     except ValueError:

@@ -13,11 +13,15 @@ from auditlog import commands
 from auditlog.clock import now
 from auditlog.domain.aggregate import Context
 from auditlog.domain.events import RecommendationSpec, Status
-from auditlog.domain.grades import rule_for
+from auditlog.domain.finding import Finding, finding_id
+from auditlog.domain.grades import rule_for, series_id
 from auditlog.domain.pemda import pemda_id
+from auditlog.errors import Refusal
 from auditlog.store.app import Store
 
 MALANG, BANYUWANGI, SURABAYA, JATIM = "35.73", "35.10", "35.78", "35"
+FIRST_TITLE = "Indikator kinerja utama belum selaras dengan sasaran RPJMD"
+FIRST_REPORT = "700/031/LHE-SAKIP/2022"
 
 
 def _recs(*texts: str, code: str | None = None, value: int | None = None
@@ -28,13 +32,21 @@ def _recs(*texts: str, code: str | None = None, value: int | None = None
 
 def record_demo(store: Store, actor: str) -> int:
     """Record the story unless it is already there; returns how many events were added."""
-    if store.get(pemda_id(MALANG)) is not None:
+    if isinstance(store.get(finding_id(MALANG, FIRST_REPORT, FIRST_TITLE)), Finding):
         return 0
+    # The story is recorded in many transactions: check first that none of it can be refused
+    # halfway (a grade of the same pemda and instrument already there would be).
+    for code in (MALANG, BANYUWANGI, SURABAYA):
+        for instrument in ("SAKIP", "RB"):
+            if store.get(series_id(code, instrument)) is not None:
+                raise Refusal(f"this store already has {instrument} grades for {code}: run the "
+                              "demo in a new store, e.g. auditlog --db demo.db demo")
     before = store.max_position()
     ctx = Context(actor=actor, at=now())
 
     for code in (JATIM, MALANG, BANYUWANGI, SURABAYA):
-        commands.register_pemda(store, ctx, code, None, None, date(2023, 1, 2))
+        if store.get(pemda_id(code)) is None:  # registered earlier by hand: keep it
+            commands.register_pemda(store, ctx, code, None, None, date(2023, 1, 2))
 
     def grade(pemda: str, instrument: str, year: int, value: str, on: date,
               because: tuple[str, ...] = ()) -> None:
@@ -43,8 +55,8 @@ def record_demo(store: Store, actor: str) -> int:
 
     # Kota Malang: the catatan of the SAKIP evaluation and what was done about them.
     sakip = commands.record_finding(store, ctx, commands.NewFinding(
-        pemda=MALANG, title="Indikator kinerja utama belum selaras dengan sasaran RPJMD",
-        report="700/031/LHE-SAKIP/2022", issued=date(2022, 12, 15), received=date(2023, 1, 9),
+        pemda=MALANG, title=FIRST_TITLE, report=FIRST_REPORT, issued=date(2022, 12, 15),
+        received=date(2023, 1, 9),
         instrument="SAKIP", year=2022, opd="Bappeda",
         condition="IKU pada 9 OPD tidak menurunkan sasaran RPJMD",
         criteria="PermenPAN-RB 88/2021", cause="Cascading kinerja belum disusun",

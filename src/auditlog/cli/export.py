@@ -8,6 +8,7 @@ import typer
 
 from auditlog.cli.main import app, echo, fail, guarded, moment, reader
 from auditlog.cli.options import AsOfOpt, KnownAtOpt
+from auditlog.clock import today
 from auditlog.domain.inputs import parse_year
 from auditlog.errors import ExitCode, Refusal
 from auditlog.projections.model import Moment
@@ -42,7 +43,12 @@ def export(
     the_year = parse_year(year, what="--year")
     chosen = choose_format(to, fmt)
     asked = moment(as_of, known_at)
-    on = asked.as_of or date(the_year, 12, 31)
+    # Not a day later than today: a review of the current year is as of today, so nothing is
+    # judged overdue on a date that has not come.
+    on = asked.as_of or min(date(the_year, 12, 31), today())
+    if date(the_year, 1, 1) > today():
+        raise Refusal(f"{the_year} has not begun (today is {today()}): give a past or the "
+                      "current year")
     if on < date(the_year, 1, 1):
         raise Refusal(f"--as-of {on} is before {the_year} began: give a date in or after "
                       f"{the_year}, or leave it out for 31 December")

@@ -141,6 +141,7 @@ def recording() -> Context:
 def writer() -> Iterator[Store]:
     """A store to record into, created on first use; a refusal on a new store leaves none."""
     target = settings().db
+    Store.check_target(target, existing=False)
     existed = Store.exists(target)
     if not existed:
         parent = os.path.dirname(os.path.abspath(target))
@@ -180,16 +181,21 @@ def happened_on(text: str | None, *, what: str = "--on") -> date:
     return day
 
 
-def moment(as_of: str | None, known_at: str | None) -> Moment:
+def moment(as_of: str | None, known_at: str | None, *, as_of_name: str = "--as-of") -> Moment:
     return Moment(
-        as_of=parse_date(as_of, what="--as-of") if as_of else None,
+        as_of=parse_date(as_of, what=as_of_name) if as_of else None,
         known_at=parse_timestamp(known_at, what="--known-at") if known_at else None,
     )
 
 
 def reference_date(m: Moment) -> date:
-    """Overdue and aging are judged on the as-of date, else today."""
-    return m.as_of or today()
+    """Overdue and aging are judged on the as-of date; asked only what the log held at a
+    moment, on that moment's date (so the answer never depends on the clock); else today."""
+    if m.as_of is not None:
+        return m.as_of
+    if m.known_at is not None:
+        return m.known_at.astimezone().date()
+    return today()
 
 
 def echo(text: str) -> None:
@@ -675,7 +681,7 @@ def history(
         raise Refusal("give --pemda or --finding, not both")
     if to and as_of:
         raise Refusal("--to and --as-of mean the same here: give one of them")
-    m = moment(to or as_of, known_at)
+    m = moment(to or as_of, known_at, as_of_name="--to" if to else "--as-of")
     with reader() as store:
         echo(views.history(store, m, pemda_code(pemda), finding, fmt))
 
@@ -692,7 +698,7 @@ def replay(
 
     Example: auditlog replay --to 2023-07-26 --pemda 35.73
     """
-    m = moment(to, known_at)
+    m = moment(to, known_at, as_of_name="--to")
     with reader() as store:
         universe = views.fold(store, m)
         body = views.status_text(universe, reference_date(m), pemda_code(pemda), fmt)

@@ -18,7 +18,8 @@ AsOfOpt = Annotated[
 KnownAtOpt = Annotated[
     str | None,
     typer.Option("--known-at", help="Transaction time: only what the log held at this ISO "
-                 "timestamp (2024-01-15T09:00; no zone means local time)."),
+                 "timestamp (2024-01-15T09:00; no zone means local time; a date alone, "
+                 "2024-01-15, means the end of that day)."),
 ]
 PemdaOpt = Annotated[
     str | None, typer.Option("--pemda", help="Only this pemda (region code, e.g. 35.73).")

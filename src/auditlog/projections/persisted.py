@@ -16,6 +16,7 @@ from auditlog.domain.events import Event, Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
+from auditlog.errors import StoreBusy
 from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
 from auditlog.store.app import Store
 
@@ -47,7 +48,7 @@ PROJECTED = (Pemda, Finding, GradeSeries)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SCHEMA_VERSION = "2"
+SCHEMA_VERSION = "3"
 
 
 def micros(moment: datetime) -> int:
@@ -81,7 +82,12 @@ class Projection:
     def __init__(self, store: Store) -> None:
         self.store = store
         self.db = sqlite3.connect(store.path, timeout=15, isolation_level=None)
-        self._ensure_schema()
+        try:
+            self._ensure_schema()
+        except sqlite3.OperationalError as error:
+            self.db.close()
+            raise StoreBusy(f"the store at {store.target} stayed busy ({error}); nothing was "
+                            "changed: try again") from None
 
     def _ensure_schema(self) -> None:
         """Projections are derived data: a different shape is dropped and rebuilt from events."""
@@ -118,6 +124,13 @@ class Projection:
 
     def catch_up(self, progress: Progress | None = None) -> int:
         """Apply every event after the tracked position; returns how many were applied."""
+        try:
+            return self._catch_up(progress)
+        except sqlite3.OperationalError as error:  # locked past the timeout by another writer
+            raise StoreBusy(f"the store at {self.store.target} stayed busy ({error}); "
+                            "nothing was changed: try again") from None
+
+    def _catch_up(self, progress: Progress | None) -> int:
         applied = 0
         while True:
             start = self.position()

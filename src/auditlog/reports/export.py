@@ -9,7 +9,7 @@ import csv
 import html
 import io
 import os
-import shutil
+import re
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -22,10 +22,10 @@ import orjson
 
 from auditlog.domain.inputs import format_rupiah
 from auditlog.errors import Refusal
+from auditlog.reports.render import defuse
 from auditlog.reports.review import Column, Lang, Review, Section
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no clock in the bytes
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 class ExportFormat(StrEnum):
@@ -76,11 +76,6 @@ def text_cell(column: Column, value: Any) -> str:
     return str(value)
 
 
-def defuse(text: str) -> str:
-    """A text cell must never become a live formula in a spreadsheet (OWASP CSV injection)."""
-    return "'" + text if text.startswith(FORMULA_STARTS) else text
-
-
 def csv_cell(column: Column, value: Any) -> str:
     if value is None:
         return ""
@@ -96,40 +91,60 @@ def csv_cell(column: Column, value: Any) -> str:
 # --- atomic output -------------------------------------------------------------------------
 
 
+def _umask_mode() -> int:
+    """The mode an ordinary new file gets here (mkstemp would make it private, 0600)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 def write_atomically(target: Path, produce: Callable[[Path], object]) -> None:
     """produce() writes a temporary sibling; only a complete result replaces the target."""
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
         raise Refusal(f"folder {parent} does not exist: create it or choose another --to")
+    if target.is_dir():
+        raise Refusal(f"{target} is a folder: give a file name such as {target}/review.xlsx")
     fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
     os.close(fd)
     tmp = Path(tmp_name)
     try:
         produce(tmp)
+        os.chmod(tmp, _umask_mode())
         os.replace(tmp, target)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
-def write_folder_atomically(target: Path, files: dict[str, bytes]) -> None:
-    parent = target.parent if str(target.parent) else Path(".")
+CSV_NAME = re.compile(r"^\d{2}-[a-z_]+\.csv$")
+
+
+def _writer(data: bytes) -> Callable[[Path], object]:
+    return lambda path: path.write_bytes(data)
+
+
+def write_folder(target: Path, files: dict[str, bytes]) -> None:
+    """One CSV per section in a folder: a new or empty folder, or one holding only an earlier
+    review's CSVs. Each file is replaced whole; nothing else in the folder is ever touched."""
     if target.exists() and not target.is_dir():
         raise Refusal(f"{target} exists and is not a folder: choose another --to")
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=parent))
-    try:
-        for name, data in files.items():
-            (tmp / name).write_bytes(data)
-        if target.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{target.name}.old.", dir=parent))
-            os.replace(target, old / "previous")
-            os.replace(tmp, target)
-            shutil.rmtree(old)
-        else:
-            os.replace(tmp, target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+    if target.is_dir():
+        others = sorted(p.name for p in target.iterdir() if not CSV_NAME.match(p.name))
+        if others:
+            raise Refusal(f"folder {target} holds other files ({', '.join(others[:3])}"
+                          f"{' ...' if len(others) > 3 else ''}): give a new or empty folder, "
+                          "or a name ending in .zip")
+    else:
+        parent = target.parent if str(target.parent) else Path(".")
+        if not parent.is_dir():
+            raise Refusal(f"folder {parent} does not exist: create it or choose another --to")
+        target.mkdir()
+    for name, data in files.items():
+        write_atomically(target / name, _writer(data))
+    for stale in target.iterdir():
+        if CSV_NAME.match(stale.name) and stale.name not in files:
+            stale.unlink()  # a section an earlier version of auditlog wrote
 
 
 def deterministic_zip(files: dict[str, bytes]) -> bytes:
@@ -436,7 +451,7 @@ def write_review(review: Review, target: Path, fmt: ExportFormat, lang: Lang) ->
             data = deterministic_zip(files)
             write_atomically(target, lambda p: p.write_bytes(data))
             return f"a zip of {len(files)} CSV files"  # the cover and one per section
-        write_folder_atomically(target, files)
+        write_folder(target, files)
         return f"a folder of {len(files)} CSV files"
     producers: dict[ExportFormat, Callable[[], bytes]] = {
         ExportFormat.xlsx: lambda: to_xlsx(review, lang),

@@ -21,6 +21,14 @@ def to_json(data: Any) -> str:
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def defuse(text: str) -> str:
+    """A text cell must never become a live formula in a spreadsheet (OWASP CSV injection)."""
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
 def cell(value: Any) -> str:
     if value is None:
         return ""
@@ -48,7 +56,10 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], f
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([key for key, _ in columns])
         for row in rows:
-            writer.writerow([cell(row.get(key)) for key, _ in columns])
+            writer.writerow([
+                defuse(value) if isinstance(value, str) else cell(value)
+                for value in (row.get(key) for key, _ in columns)
+            ])
         return out.getvalue().rstrip("\n")
     body = [[cell(row.get(key)) for key, _ in columns] for row in rows]
     headers = [heading for _, heading in columns]

@@ -189,8 +189,13 @@ def build_review(model: ReadModel, start_model: ReadModel,
     # Read the model once; every section works on this snapshot.
     model = Snapshot(model.pemda_list(), model.active_findings(), model.grade_series())
     pemdas = {p.code: p for p in model.pemda_list()}
+    # Active in the year: received in it, open at its start or at the as-of date, or touched by
+    # anything effective in it (a recommendation closed before the year and reopened in it).
     open_at_start = start_model.open_finding_ids()
-    active = [f for f in model.findings if f.received.year == year or f.id in open_at_start]
+    touched = {event.originator_id for _, event in activity.kept}
+    active = [f for f in model.findings
+              if f.received.year == year or f.id in open_at_start or f.id in touched
+              or not f.is_closed]
 
     sections = [
         _summary(model, on, year, lang),
@@ -198,7 +203,7 @@ def build_review(model: ReadModel, start_model: ReadModel,
         _aging(active, on, pemdas),
         *_financial(active),
         _grades(model, lang),
-        _register(active, on),
+        _register(active, on, on == date(year, 12, 31)),
         *_activity(activity, lang, describe),
     ]
     meta = {
@@ -394,7 +399,7 @@ def _grades(model: ReadModel, lang: Lang) -> Section:
     return section
 
 
-def _register(active: list[Finding], on: date) -> Section:
+def _register(active: list[Finding], on: date, year_end: bool) -> Section:
     section = Section("register", "Findings register", "Register temuan", [
         Column("ref", "Recommendation", "Rekomendasi"), Column("pemda", "Pemda", "Pemda"),
         Column("opd", "OPD", "OPD"), Column("report", "Report", "Nomor LHP/LHE"),
@@ -402,7 +407,8 @@ def _register(active: list[Finding], on: date) -> Section:
         Column("instrument", "Instrument", "Instrumen"), Column("code", "Code", "Kode temuan"),
         Column("title", "Finding", "Temuan"), Column("recommendation", "Recommendation text",
                                                      "Uraian rekomendasi"),
-        Column("status", "Status at year end", "Status akhir tahun"),
+        Column("status", "Status at year end" if year_end else f"Status on {on}",
+               "Status akhir tahun" if year_end else f"Status per {on}"),
         Column("due", "Due", "Jatuh tempo", "date"),
         Column("value", "To recover", "Nilai rekomendasi", "rupiah"),
         Column("deposited", "Deposited", "Nilai setor", "rupiah"),

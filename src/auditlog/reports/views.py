@@ -35,7 +35,7 @@ from auditlog.domain.grades import INSTRUMENTS
 from auditlog.domain.inputs import format_rupiah
 from auditlog.domain.recommendation import Recommendation
 from auditlog.errors import Refusal
-from auditlog.projections.model import Moment, ReadModel, Universe
+from auditlog.projections.model import RETROACTIVE, Moment, ReadModel, Universe
 from auditlog.projections.persisted import Projection
 from auditlog.projections.summary import STATUSES, is_overdue, status_report
 from auditlog.projections.temporal import TemporalModel
@@ -387,6 +387,9 @@ HISTORY_COLUMNS = [("position", "#"), ("recorded_at", "recorded"), ("actor", "by
 
 def history(store: Store, moment: Moment, pemda: str | None, finding: str | None,
             fmt: Format) -> str:
+    """The events in log order. With an as-of date, exactly the events behind the state on
+    that date: a finding shows when its received date (as corrected, as known) is on or before
+    it, and corrections show with what they correct."""
     only: UUID | None = None
     if finding is not None:
         only, _, rec = store.finding_id_of(finding)
@@ -394,29 +397,43 @@ def history(store: Store, moment: Moment, pemda: str | None, finding: str | None
             raise Refusal(f"--finding takes a finding reference such as {finding.split('.')[0]}")
     subject_of: dict[UUID, str] = {}
     pemda_of: dict[UUID, str] = {}
-    shown: set[UUID] = set()
-    rows = []
+    received_of: dict[UUID, date] = {}
+    graded_on: dict[tuple[UUID, int], date] = {}
+    admitted: list[tuple[int, Event]] = []
     for position, event in events_in_order(store):
         if isinstance(event, ReferenceAllocated | FindingKeyClaimed):
             continue  # bookkeeping for references and keys; the finding's own events show it
         if isinstance(event, FindingRecorded):
             subject_of[event.originator_id] = event.ref
             pemda_of[event.originator_id] = event.pemda
-        elif isinstance(event, GradeRecorded | GradeCorrected | PemdaRegistered):
-            pemda_of[event.originator_id] = event.pemda if not isinstance(
-                event, PemdaRegistered) else event.code
+        elif isinstance(event, GradeRecorded | GradeCorrected):
+            pemda_of[event.originator_id] = event.pemda
+        elif isinstance(event, PemdaRegistered):
+            pemda_of[event.originator_id] = event.code
         if moment.known_at is not None and event.recorded_at > moment.known_at:
             continue
+        if isinstance(event, FindingRecorded):
+            received_of[event.originator_id] = event.received
+        elif isinstance(event, FindingCorrected) and event.field == "received":
+            received_of[event.originator_id] = date.fromisoformat(event.value)
+        elif isinstance(event, GradeRecorded):
+            graded_on.setdefault((event.originator_id, event.year), event.effective_on)
         if only is not None and event.originator_id != only:
             continue
         if pemda is not None and pemda_of.get(event.originator_id) != pemda:
             continue
+        admitted.append((position, event))
+    rows = []
+    for position, event in admitted:
         if moment.as_of is not None:
-            if isinstance(event, FindingCorrected | FindingWithdrawn):
-                if event.originator_id not in shown:
+            received = received_of.get(event.originator_id)
+            if received is not None and received > moment.as_of:
+                continue  # the finding was not yet received on that date
+            if isinstance(event, GradeCorrected):
+                original = graded_on.get((event.originator_id, event.year))
+                if original is None or original > moment.as_of:
                     continue
-            elif event.effective_on > moment.as_of:
+            elif not isinstance(event, RETROACTIVE) and event.effective_on > moment.as_of:
                 continue
-        shown.add(event.originator_id)
         rows.append(_event_row(position, event, subject_of))
     return render(rows, HISTORY_COLUMNS, fmt)

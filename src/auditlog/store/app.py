@@ -80,7 +80,40 @@ class Store:
                 f"no store at {target}: create one with 'auditlog init' "
                 "or point --db (AUDITLOG_DB) at an existing store"
             )
+        cls.check_target(target, existing=True)
         return cls(target)
+
+    @staticmethod
+    def check_target(target: str, *, existing: bool) -> None:
+        """Refuse what cannot be a store before anything touches it: an empty name, memory, a
+        folder, or a SQLite file of some other program (auditlog would add its tables to it)."""
+        if is_postgres(target):
+            return
+        if not target.strip():
+            raise Refusal("--db is empty: give the path of a store file, e.g. auditlog.db")
+        if target == ":memory:" or "mode=memory" in target:
+            raise Refusal("an in-memory --db would lose everything at exit: give a file path")
+        if os.path.isdir(target):
+            raise Refusal(f"{target} is a folder: give the path of a store file inside it, "
+                          f"e.g. {os.path.join(target, 'auditlog.db')}")
+        if not os.path.exists(target) or os.path.getsize(target) == 0:
+            if existing:
+                raise Refusal(f"{target} is empty, not an auditlog store: create one with "
+                              "'auditlog init' or point --db at an existing store")
+            return
+        try:
+            db = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+            try:
+                tables = {r[0] for r in db.execute(
+                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
+            finally:
+                db.close()
+        except sqlite3.DatabaseError:
+            raise Refusal(f"{target} is not an auditlog store (not a SQLite database): "
+                          "check --db") from None
+        if "stored_events" not in tables and tables:
+            raise Refusal(f"{target} is a database of something else, not an auditlog store: "
+                          "check --db")
 
     def on_close(self, closer: Callable[[], None]) -> None:
         self._closers.append(closer)
