@@ -165,8 +165,8 @@ def test_verify_of_a_file_that_is_no_store_is_refused(run: Run) -> None:
     Path("notes.txt").write_text("not a database at all, but long enough to look like one\n")
     result = run("--db", "notes.txt", "verify")
     assert result.exit_code == 1
-    assert result.stderr == "auditlog: notes.txt is not an auditlog store: file is not a " \
-        "database\n"
+    assert result.stderr == ("auditlog: notes.txt is not an auditlog store (not a SQLite "
+                             "database): check --db\n")
 
 
 # --- signatures --------------------------------------------------------------------------------
