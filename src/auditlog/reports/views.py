@@ -223,6 +223,9 @@ def finding_json(finding: Finding, on: date) -> dict[str, Any]:
 
 def finding_list(model: ReadModel, pemda: str | None, status: Status | None, overdue: bool,
                  on: date, fmt: Format) -> str:
+    if pemda is not None and pemda not in {p.code for p in model.pemda_list()}:
+        raise Refusal(f"pemda {pemda} is not registered: 'auditlog pemda list' shows the "
+                      "registered ones")
     found = []
     for finding in model.active_findings(pemda):
         if status is not None and all(r.status != status for r in finding.recommendations):
