@@ -57,6 +57,24 @@ REFUSALS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
                                 "--on", "2023-03-01", "--reason", "x"),
      ("2023-03-01", "2023-03-03", "on or after")),
     ("as-of-30-feb", ("status", "--as-of", "30/2/2023"), ("'30/2/2023'", DATE_HINT)),
+    ("received-year-999", (*RECORD, "--received", "0999-01-01"),
+     ("'0999-01-01'", "1945 to 2200", DATE_HINT)),
+    ("due-year-2201", (*RECORD, "--received", "2023-03-01", "--due", "1/1/2201"),
+     ("'1/1/2201'", "1945 to 2200", DATE_HINT)),
+    ("as-of-year-10", ("status", "--as-of", "0010-06-30"), ("'0010-06-30'", "1945 to 2200")),
+    # dates of status changes and corrections in order
+    ("reopen-before-review", ("followup", "reopen", "F-2023-0001.2", "--on", "2023-04-01",
+                              "--reason", "x"),
+     ("2023-04-01", "before the latest status change of F-2023-0001.2", "2023-05-02")),
+    ("review-before-review", ("followup", "review", "F-2023-0001.2", "--status", "TDTL",
+                              "--on", "2023-05-01", "--reason", "x"),
+     ("2023-05-01", "latest status change", "on or after 2023-05-02")),
+    ("correct-received-future", ("finding", "correct", "F-2023-0001", "--field", "received",
+                                 "--value", "2024-01-16", "--reason", "x"),
+     ("2024-01-16", "future", "2024-01-15")),
+    ("correct-received-after-followup", ("finding", "correct", "F-2023-0001", "--field",
+                                         "received", "--value", "2023-04-29", "--reason", "x"),
+     ("2023-04-29", "on or before 2023-04-28")),
     # unknown pemda
     ("finding-unknown-pemda", ("finding", "record", "--pemda", "35.78", "--title", "X", "-r",
                                "Y", "--received", "2023-03-01"),
@@ -86,6 +104,12 @@ REFUSALS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
                                     "--reason", "x"), ("names a finding", "F-2023-0001.1")),
     ("not-a-reference", ("followup", "review", "Malang-1", "--status", "S", "--reason", "x"),
      ("'Malang-1' is not a reference", "F-2023-0007")),
+    ("reference-number-too-long", ("followup", "record", "F-2023-99999999999999999999.1",
+                                   "--on", "2023-05-01", "--action", "x"),
+     ("'F-2023-99999999999999999999.1' is not a reference", "9 digits", "F-2023-0007")),
+    ("recommendation-number-too-long", ("followup", "review", "F-2023-0001.99999", "--status",
+                                        "S", "--reason", "x"), ("4", "F-2023-0007.1")),
+    ("show-reference-too-long", ("finding", "show", "F-2023-" + "9" * 40), ("9 digits",)),
     ("correct-unknown", ("finding", "correct", "F-2023-0042", "--field", "title", "--value",
                          "X", "--reason", "x"), ("no finding F-2023-0042", "finding list")),
     ("show-unknown", ("finding", "show", "F-2023-0099"), ("no finding F-2023-0099",)),
@@ -145,6 +169,14 @@ REFUSALS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
     ("score-not-a-number", ("grade", "record", "--pemda", "35.73", "--instrument", "RB",
                             "--year", "2023", "--score", "delapan puluh"),
      ("not a number", "80.01")),
+    *[(f"score-{name}", ("grade", "record", "--pemda", "35.73", "--instrument", "RB",
+                         "--year", "2023", "--score", text), (repr(text), "80.01"))
+      for name, text in (("exponent", "1e1"), ("underscore", "1_0"), ("negative-zero", "-0"),
+                         ("nan", "NaN"), ("three-decimals", "80.001"), ("plus", "+80"))],
+    ("grade-correct-nothing", ("grade", "record", "--pemda", "35.73", "--instrument", "SAKIP",
+                               "--year", "2022", "--score", "80,01", "--because",
+                               "f-2023-0001.2", "--correct", "--reason", "x"),
+     ("SAKIP grade of 35.73 for 2022 is already A", "nothing to correct")),
     ("grade-contradicts-score", ("grade", "record", "--pemda", "35.73", "--instrument",
                                  "SAKIP", "--year", "2023", "--score", "80", "--grade", "A"),
      ("contradicts score 80", "is BB", "leave out --grade")),
@@ -175,6 +207,16 @@ REFUSALS: list[tuple[str, tuple[str, ...], tuple[str, ...]]] = [
      ("'-Rp5.000'", RUPIAH_HINT)),
     ("correct-negative-value", ("finding", "correct", "F-2023-0001", "--field", "value",
                                 "--value", "-1", "--reason", "x"), ("'-1'", RUPIAH_HINT)),
+    ("value-above-limit", (*RECORD, "--received", "2023-03-01", "--value",
+                           "Rp100.000.000.000.001"), ("above the limit", "Rp100.000.000.000.000")),
+    ("rec-value-64-bit", (*RECORD, "--received", "2023-03-01", "--rec-value",
+                          "18446744073709551616"), ("--rec-value", "Rp100.000.000.000.000")),
+    ("deposit-above-limit", ("followup", "record", "F-2023-0001.1", "--on", "2023-05-01",
+                             "--action", "x", "--deposit", "9" * 30),
+     ("--deposit", "Rp100.000.000.000.000")),
+    ("correct-value-above-limit", ("finding", "correct", "F-2023-0001.1", "--field", "value",
+                                   "--value", "1" + "0" * 19, "--reason", "x"),
+     ("Rp100.000.000.000.000",)),
     # evidence
     ("missing-evidence", ("followup", "record", "F-2023-0001.1", "--on", "2023-05-01",
                           "--action", "x", "--evidence", "nope.pdf"),
@@ -353,3 +395,15 @@ def test_a_finding_cannot_be_recorded_again_under_its_corrected_title(
             "700/012/ITDA/2023", "--received", "2023-03-03", "-r", "Setor"),
         "already recorded as F-2023-0001")
     assert observe(story) == before
+
+
+def test_a_withdrawn_finding_can_be_recorded_again(ok: Run, run: Run, story: Path) -> None:
+    record = ("finding", "record", "--pemda", "35.73", "--title",
+              "Kelebihan pembayaran perjalanan dinas", "--report", "700/012/ITDA/2023",
+              "--received", "2023-03-03", "-r", "Setor")
+    ok("finding", "withdraw", "F-2023-0001", "--reason", "tercatat ganda")
+    assert "F-2023-0002" in ok(*record).stdout
+    before = settle(story)
+    assert_one_line_refusal(run(*record), "already recorded as F-2023-0002")
+    assert observe(story) == before
+    assert "F-2023-0002" in ok("finding", "list").stdout

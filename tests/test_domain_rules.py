@@ -10,14 +10,14 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from itertools import product
 from pathlib import Path
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from auditlog import commands
-from auditlog.domain.aggregate import Context, create_new, project
+from auditlog.domain.aggregate import Context, create_new, natural_id, project
 from auditlog.domain.events import (
     DueDateExtended,
     Event,
@@ -30,7 +30,7 @@ from auditlog.domain.events import (
     RecommendationSpec,
     Status,
 )
-from auditlog.domain.finding import Finding
+from auditlog.domain.finding import Finding, finding_id
 from auditlog.domain.grades import (
     GradeSeries,
     decide_grade,
@@ -175,6 +175,35 @@ def test_reopening_needs_a_reason() -> None:
     assert "reason" in assert_refused_untouched(finding, finding.reopen, CTX, 1, " ", LATER)
 
 
+def test_statuses_change_in_date_order() -> None:
+    """A review or reopening dated before the latest status change would make the history
+    told by --as-of impossible (closed before it was reviewed, reopened before it closed)."""
+    finding = new_finding()
+    reviewed = date(2023, 6, 5)
+    finding.review(CTX, 1, S, "lunas", reviewed)
+    assert finding.recommendation(1).status_changed_on == reviewed
+    message = assert_refused_untouched(finding, finding.reopen, CTX, 1, "palsu",
+                                       date(2023, 4, 1))
+    assert "2023-04-01" in message and str(reviewed) in message and "F-2023-0001.1" in message
+    message = assert_refused_untouched(finding, finding.review, CTX, 1, TDTL, "meninggal",
+                                       reviewed - timedelta(days=1))
+    assert str(reviewed) in message
+    finding.review(CTX, 2, BS, "sebagian", date(2023, 4, 1))  # another recommendation's own
+    finding.reopen(CTX, 1, "palsu", reviewed)  # the same day is in order
+    reopened = date(2023, 7, 1)
+    finding.review(CTX, 1, TDTL, "meninggal", date(2023, 6, 20))
+    finding.reopen(CTX, 1, "ahli waris", reopened)
+    assert finding.recommendation(1).status_changed_on == reopened
+    message = assert_refused_untouched(finding, finding.review, CTX, 1, S, "lunas",
+                                       date(2023, 6, 30))
+    assert str(reopened) in message
+    # a review that keeps BS is a status decision too
+    finding.review(CTX, 1, BS, "belum lengkap", date(2023, 8, 1))
+    message = assert_refused_untouched(finding, finding.review, CTX, 1, S, "lunas",
+                                       date(2023, 7, 31))
+    assert "2023-08-01" in message
+
+
 # --- due dates and extensions ------------------------------------------------------------------
 
 
@@ -243,6 +272,56 @@ def test_correcting_received_keeps_a_due_date_set_by_the_report() -> None:
     message = assert_refused_untouched(finding, finding.correct, CTX, "received",
                                        "2023-05-01", "salah ketik", LATER)
     assert "2023-04-30" in message
+
+
+def test_a_corrected_received_date_cannot_be_in_the_future() -> None:
+    finding = new_finding()
+    on = date(2023, 6, 30)
+    message = assert_refused_untouched(finding, finding.correct, CTX, "received", "2023-07-01",
+                                       "salah ketik", on)
+    assert "2023-07-01" in message and "future" in message and str(on) in message
+    finding.correct(CTX, "received", "30/6/2023", "salah ketik", on)  # the same day is fine
+    assert finding.received == on
+
+
+def _review_s(finding: Finding, n: int, on: date) -> None:
+    finding.review(CTX, n, S, "lunas", on)
+
+
+def _followup(finding: Finding, n: int, on: date) -> None:
+    finding.record_followup(CTX, n, on, "setor", 0, None, ())
+
+
+def _extension(finding: Finding, n: int, on: date) -> None:
+    finding.extend(CTX, n, date(2023, 12, 31), "banjir", on)
+
+
+@pytest.mark.parametrize("activity", [_followup, _review_s, _extension],
+                         ids=["followup", "review", "extension"])
+def test_a_corrected_received_date_cannot_follow_what_was_recorded_on_the_finding(
+        activity: object) -> None:
+    """As when recording: nothing can happen to a finding before its report was received."""
+    finding = new_finding()
+    first = date(2023, 4, 10)
+    activity(finding, 2, first)  # type: ignore[operator]
+    activity(finding, 1, date(2023, 5, 1))  # type: ignore[operator]
+    assert finding.first_activity_on == first
+    message = assert_refused_untouched(finding, finding.correct, CTX, "received", "2023-04-11",
+                                       "salah ketik", LATER)
+    assert "2023-04-11" in message and str(first) in message
+    finding.correct(CTX, "received", "10/4/2023", "salah ketik", LATER)
+    assert finding.received == first
+
+
+def test_a_reopening_counts_as_activity_on_the_finding() -> None:
+    finding = new_finding()
+    finding.review(CTX, 1, S, "lunas", date(2023, 4, 10))
+    finding.reopen(CTX, 1, "palsu", date(2023, 4, 20))
+    assert finding.recommendation(1).first_activity_on == date(2023, 4, 10)
+    assert finding.recommendation(2).first_activity_on is None
+    message = assert_refused_untouched(finding, finding.correct, CTX, "received", "2023-04-15",
+                                       "x", LATER)
+    assert "2023-04-10" in message
 
 
 def test_corrections_keep_the_report_dates_in_order() -> None:
@@ -435,15 +514,21 @@ def test_a_grade_needs_a_grade_or_a_score() -> None:
     assert "--grade" in str(refused.value) and "--score" in str(refused.value)
 
 
-@pytest.mark.parametrize("text", ["abc", "NaN", "Infinity", "-inf", "", "80..1"])
-def test_a_score_must_be_a_number(text: str) -> None:
+@pytest.mark.parametrize("text", ["abc", "NaN", "Infinity", "-inf", "", "80..1", "1e1", "1E1",
+                                  "1_0", "-0", "-0.00", "nan", "sNaN", "+5", "80.", ".5",
+                                  "80.001", "80,015", "8 0", "80,0,1", "0x50", "٨٠", "８０"])
+def test_a_score_must_be_a_plain_decimal(text: str) -> None:
     with pytest.raises(Refusal) as refused:
         parse_score(text)
-    assert "80.01" in str(refused.value)
+    assert "80.01" in str(refused.value) and repr(text) in str(refused.value)
 
 
-def test_scores_accept_a_decimal_comma() -> None:
-    assert parse_score("80,01") == Decimal("80.01")
+@pytest.mark.parametrize(("text", "score"),
+                         [("80", "80"), ("80.01", "80.01"), ("80,01", "80.01"), (" 80.1 ", "80.1"),
+                          ("0", "0"), ("100.00", "100.00"), ("-0.5", "-0.5")])
+def test_scores_are_plain_decimals_with_a_dot_or_a_comma(text: str, score: str) -> None:
+    parsed = parse_score(text)
+    assert parsed == Decimal(score) and str(parsed) == score  # the raw score, as written
 
 
 def test_instruments_and_rule_versions_are_known() -> None:
@@ -481,6 +566,30 @@ def test_one_grade_per_pemda_instrument_and_year_unless_corrected() -> None:
     assert latest is not None and previous is not None
     assert (latest.year, latest.grade, latest.score) == (2022, "AA", Decimal("90.5"))
     assert (previous.year, previous.grade) == (2021, "BB")
+
+
+def test_a_grade_correction_that_changes_nothing_is_refused() -> None:
+    series = _series()
+    series.record(CTX, 2022, "A", Decimal("80.1"), "2021", ("F-2023-0001", "F-2023-0002.1"),
+                  date(2023, 12, 1))
+    series.collect_events()
+    before = series.model_dump()
+    for args in [(2021, "A", None, "2021", ()),
+                 (2022, "A", Decimal("80.1"), "2021", ("F-2023-0001", "F-2023-0002.1")),
+                 (2022, "A", Decimal("80.10"), "2021", ("F-2023-0002.1", "F-2023-0001"))]:
+        with pytest.raises(Refusal) as refused:
+            series.correct(CTX, *args, "salah baca", date(2024, 1, 5))
+        assert "nothing to correct" in str(refused.value)
+        assert str(args[0]) in str(refused.value)
+    assert series.collect_events() == []
+    assert series.model_dump() == before
+    # any one of grade, score or causes differing is a correction
+    series.correct(CTX, 2021, "A", None, "2021", ("F-2023-0001",), "sebab", date(2024, 1, 5))
+    series.correct(CTX, 2022, "A", Decimal("80.2"), "2021", ("F-2023-0001", "F-2023-0002.1"),
+                   "skor", date(2024, 1, 5))
+    series.correct(CTX, 2022, "AA", None, "2021", ("F-2023-0001", "F-2023-0002.1"),
+                   "predikat", date(2024, 1, 5))
+    assert len(series.collect_events()) == 3
 
 
 def test_a_correction_needs_an_existing_grade_and_a_reason() -> None:
@@ -599,3 +708,73 @@ def test_a_second_grade_for_the_year_is_refused_unless_a_correction(store: Store
         _grade(store, [], year=2020, correction="tidak ada")
     _grade(store, [], year=2022)  # another year is a new grade
     assert store.max_position() == before + 2
+
+
+def test_a_grade_correction_that_changes_nothing_writes_nothing(store: Store) -> None:
+    _grade(store, ["F-2023-0001"])
+    before = store.max_position()
+    with pytest.raises(Refusal) as refused:
+        _grade(store, ["f-2023-0001"], correction="salah baca")
+    assert "nothing to correct" in str(refused.value)
+    assert store.max_position() == before
+
+
+# --- one key, generations ----------------------------------------------------------------------
+
+
+def _record(store: Store, title: str, pemda: str = "35.73") -> Finding:
+    return commands.record_finding(store, CTX, commands.NewFinding(
+        pemda=pemda, title=title, received=RECEIVED,
+        recommendations=[RecommendationSpec(n=1, text="a")]))
+
+
+def test_the_first_generation_keeps_the_id_of_every_existing_store() -> None:
+    assert finding_id("35.73", " 700/012/ITDA/2023 ", "Kelebihan  pembayaran perjalanan dinas") \
+        == UUID("57b374a0-7e96-59bd-bd2a-a56840d7a751")
+    assert finding_id("35.73", None, "Cascading", 1) == finding_id("35.73", None, "Cascading")
+    assert finding_id("35.73", "R", " Cascading ", 2) == natural_id("finding", "35.73", "r",
+                                                                     "cascading", 2)
+
+
+def test_a_withdrawn_finding_can_be_recorded_again(store: Store) -> None:
+    """A withdrawn finding never existed: its pemda/report/title is free again, at the next
+    generation of the key; an active finding still holds it."""
+    commands.withdraw(store, CTX, "F-2023-0001", "salah pemda", LATER)
+    again = _record(store, " CASCADING ")
+    assert again.ref == "F-2023-0004"
+    assert again.id == finding_id("35.73", None, "Cascading", 2)
+    assert store.finding("F-2023-0001")[0].withdrawn  # the withdrawn one stays as it was
+    before = store.max_position()
+    with pytest.raises(Refusal) as refused:
+        _record(store, "cascading")
+    assert "already recorded as F-2023-0004" in str(refused.value)
+    assert store.max_position() == before
+    commands.withdraw(store, CTX, "F-2023-0004", "lagi salah", LATER)
+    third = _record(store, "Cascading")
+    assert (third.ref, third.id) == ("F-2023-0005", finding_id("35.73", None, "Cascading", 3))
+
+
+def test_a_key_claimed_by_a_withdrawn_finding_is_free_again(store: Store) -> None:
+    commands.correct(store, CTX, "F-2023-0002", "title", "Baru", "judul", LATER)
+    with pytest.raises(Refusal) as refused:
+        _record(store, "Baru")
+    assert "already recorded as F-2023-0002" in str(refused.value)
+    commands.withdraw(store, CTX, "F-2023-0002", "salah", LATER)
+    assert _record(store, "Baru").id == finding_id("35.73", None, "Baru", 2)
+
+
+def test_a_correction_may_take_the_key_of_a_withdrawn_finding_and_claims_it(
+        store: Store) -> None:
+    commands.withdraw(store, CTX, "F-2023-0001", "salah", LATER)
+    commands.correct(store, CTX, "F-2023-0002", "title", "Cascading", "judul", LATER)
+    before = store.max_position()
+    with pytest.raises(Refusal) as refused:
+        _record(store, "Cascading")
+    assert "already recorded as F-2023-0002" in str(refused.value)
+    assert store.max_position() == before
+    # and another active finding still cannot be corrected into it
+    other = _record(store, "Lain")
+    with pytest.raises(Refusal) as refused:
+        commands.correct(store, CTX, other.ref, "title", "Cascading", "judul", LATER)
+    assert f"{other.ref} would be the same finding as F-2023-0002" in str(refused.value)
+    assert store.max_position() == before + 2  # the finding and its reference, nothing more

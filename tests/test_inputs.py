@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 
 from auditlog.domain.inputs import (
     DATE_FORMS,
+    MAX_RUPIAH,
     format_rupiah,
     normalise_finding_code,
     normalise_recommendation_code,
@@ -22,6 +23,7 @@ from auditlog.domain.inputs import (
     parse_year,
     require_text,
 )
+from auditlog.domain.references import REF_FORMS, parse_ref
 from auditlog.errors import Refusal
 
 # --- dates -------------------------------------------------------------------------------------
@@ -74,12 +76,36 @@ def test_other_date_forms_are_refused_with_the_accepted_forms(text: str) -> None
     assert "2023-07-26" in message and "26/7/2023" in message
 
 
-@given(st.dates())
+@given(st.dates(min_value=date(1945, 1, 1), max_value=date(2200, 12, 31)))
 def test_iso_and_day_first_forms_of_any_date_are_the_same_date(day: date) -> None:
     iso = f"{day.year:04d}-{day.month:02d}-{day.day:02d}"
     assert parse_date(iso) == day
     assert parse_date(f"{day.day}/{day.month}/{day.year:04d}") == day
     assert parse_date(f"{day.day:02d}/{day.month:02d}/{day.year:04d}") == day
+
+
+@pytest.mark.parametrize(
+    "text", ["0999-01-01", "1944-12-31", "31/12/1944", "2201-01-01", "1/1/2201", "9999-12-31",
+             "0001-01-01", "1/1/0001"])
+def test_dates_outside_the_years_1945_to_2200_are_refused_with_the_accepted_forms(
+        text: str) -> None:
+    with pytest.raises(Refusal) as refused:
+        parse_date(text, what="--received")
+    message = str(refused.value)
+    assert "--received" in message and repr(text) in message
+    assert "1945" in message and "2200" in message and DATE_FORMS in message
+
+
+def test_the_first_and_last_accepted_years() -> None:
+    assert parse_date("1945-01-01") == date(1945, 1, 1)
+    assert parse_date("31/12/2200") == date(2200, 12, 31)
+
+
+@given(st.dates().filter(lambda d: not 1945 <= d.year <= 2200))
+def test_any_date_outside_the_accepted_years_is_refused(day: date) -> None:
+    for text in (f"{day.year:04d}-{day.month}-{day.day}", f"{day.day}/{day.month}/{day.year:04d}"):
+        with pytest.raises(Refusal):
+            parse_date(text)
 
 
 @given(st.text(max_size=20))
@@ -135,7 +161,8 @@ def test_decimal_negative_or_malformed_rupiah_are_refused(text: str) -> None:
     assert "12.150.000" in message and "Rp12.150.000" in message
 
 
-@given(st.integers(min_value=0, max_value=10**15))
+@given(st.integers(min_value=0, max_value=10**14))
+@example(10**14)
 def test_rupiah_round_trips_through_every_written_form(amount: int) -> None:
     written = format_rupiah(amount)
     assert written.startswith("Rp")
@@ -143,6 +170,31 @@ def test_rupiah_round_trips_through_every_written_form(amount: int) -> None:
     assert dotted.replace(".", "") == str(amount)
     for text in (written, dotted, str(amount), f"Rp {dotted}", f"rp{amount}", f"Rp. {dotted}"):
         assert parse_rupiah(text) == amount
+
+
+@pytest.mark.parametrize(
+    "text", ["100000000000001", "Rp100.000.000.000.001", "1.000.000.000.000.000", "9" * 20,
+             "9" * 5000, "1" + "0" * 30, "Rp 18.446.744.073.709.551.616"])
+def test_rupiah_above_the_limit_are_refused_naming_it(text: str) -> None:
+    with pytest.raises(Refusal) as refused:
+        parse_rupiah(text, what="--value")
+    message = str(refused.value)
+    assert "--value" in message and "Rp100.000.000.000.000" in message
+
+
+def test_the_limit_itself_and_leading_zeros_are_accepted() -> None:
+    assert MAX_RUPIAH == 100_000_000_000_000
+    assert parse_rupiah("Rp100.000.000.000.000") == MAX_RUPIAH
+    assert parse_rupiah("0" * 5000 + "12") == 12
+    assert parse_rupiah("000") == 0
+
+
+@given(st.integers(min_value=MAX_RUPIAH + 1, max_value=10**40))
+def test_any_amount_above_the_limit_is_refused(amount: int) -> None:
+    for text in (str(amount), format_rupiah(amount)):
+        with pytest.raises(Refusal) as refused:
+            parse_rupiah(text)
+        assert "Rp100.000.000.000.000" in str(refused.value)
 
 
 @given(st.integers(min_value=1, max_value=10**12), st.integers(min_value=0, max_value=99))
@@ -252,6 +304,14 @@ def test_recommendation_codes(text: str, expected: str) -> None:
     assert normalise_recommendation_code(text) == expected
 
 
+def test_a_recommendation_code_of_thousands_of_digits_is_read_or_refused() -> None:
+    assert normalise_recommendation_code("0" * 5000 + "6") == "06"
+    for text in ("0" * 5000 + "15", "1" * 5000):
+        with pytest.raises(Refusal) as refused:
+            normalise_recommendation_code(text)
+        assert "01 to 14" in str(refused.value)
+
+
 @pytest.mark.parametrize("text", ["0", "00", "15", "99", "a", "", "²", "1.0", "-1"])
 def test_bad_recommendation_codes_are_refused(text: str) -> None:
     with pytest.raises(Refusal) as refused:
@@ -273,3 +333,41 @@ def test_required_text_is_stripped_and_never_empty() -> None:
         with pytest.raises(Refusal) as refused:
             require_text(empty, what="--reason")
         assert "--reason" in str(refused.value)
+
+
+# --- references --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("text", "expected"),
+                         [("F-2023-0007", (2023, 7, None)), ("f-2023-0007.1", (2023, 7, 1)),
+                          (" F-2023-12345.2 ", (2023, 12345, 2)),
+                          ("F-2023-999999999.9999", (2023, 999_999_999, 9999))])
+def test_references(text: str, expected: tuple[int, int, int | None]) -> None:
+    assert parse_ref(text) == expected
+
+
+@pytest.mark.parametrize("text", ["F-2023-99999999999999999999.1", "F-2023-1000000000",
+                                  "F-2023-0000000001", "F-2023-0001.99999",
+                                  "F-2023-0001." + "9" * 5000, "F-2023-" + "9" * 5000])
+def test_reference_numbers_past_their_digits_are_refused(text: str) -> None:
+    with pytest.raises(Refusal) as refused:
+        parse_ref(text)
+    message = str(refused.value)
+    assert "9 digits" in message and "4" in message and REF_FORMS in message
+
+
+@pytest.mark.parametrize("text", ["F-２０２３-0001", "F-2023-٠٠٠١", "F-2023-0001.１", "F-23-0001",
+                                  "2023-0001", ""])
+def test_other_reference_forms_are_refused(text: str) -> None:
+    with pytest.raises(Refusal) as refused:
+        parse_ref(text)
+    assert REF_FORMS in str(refused.value)
+
+
+@given(st.text(max_size=30))
+@example("F-2023-" + "9" * 40)
+def test_any_text_is_a_reference_or_a_refusal(text: str) -> None:
+    with contextlib.suppress(Refusal):
+        year, number, rec = parse_ref(text)
+        assert 0 <= year <= 9999
+        assert 0 <= number < 10**9 and (rec is None or 0 <= rec < 10**4)

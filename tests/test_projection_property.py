@@ -94,10 +94,12 @@ class History:
         self.keys[finding.ref] = (pemda, title, report, received)
 
     def _duplicate(self) -> None:
-        """Re-recording an existing finding is refused and writes nothing."""
-        if not self.refs:
+        """Re-recording an existing finding is refused and writes nothing (a withdrawn one
+        never existed: its key is free again)."""
+        active = [f.ref for f in self.active()]
+        if not active:
             return self._finding()
-        ref = self.draw(st.sampled_from(self.refs))
+        ref = self.draw(st.sampled_from(active))
         pemda, title, report, received = self.keys[ref]
         before = self.store.max_position()
         try:
@@ -130,9 +132,10 @@ class History:
         if (picked := self._pick_rec()) is None:
             return
         finding, n = picked
-        new = self.draw(st.sampled_from(NEXT[finding.recommendation(n).status]))
+        rec = finding.recommendation(n)
+        new = self.draw(st.sampled_from(NEXT[rec.status]))
         commands.review(self.store, self.ctx(), f"{finding.ref}.{n}", new, "alasan",
-                        self.day_after(finding.received))
+                        self.day_after(rec.status_changed_on or finding.received))
 
     def _reopen(self) -> None:
         closed = [(f, r.n) for f in self.active() for r in f.recommendations
@@ -140,8 +143,9 @@ class History:
         if not closed:
             return self._review()
         finding, n = self.draw(st.sampled_from(closed))
+        changed = finding.recommendation(n).status_changed_on
         commands.reopen(self.store, self.ctx(), f"{finding.ref}.{n}", "dibuka kembali",
-                        self.day_after(finding.received))
+                        self.day_after(changed or finding.received))
 
     def _extend(self) -> None:
         if (picked := self._pick_rec()) is None:
@@ -159,10 +163,14 @@ class History:
         finding = self.draw(st.sampled_from(active))
         field = self.draw(st.sampled_from(["title", "opd", "value", "code", "received"]))
         target: str = finding.ref
+        on = self.day_after(finding.received, 30)
         if field == "received":
+            # on or before every due date, the first activity and the correction itself
             limits = [d for r in finding.recommendations for d in (r.due_set, r.due_extended)
                       if d is not None]
-            latest = min([*limits, finding.received + timedelta(days=90)])
+            if finding.first_activity_on is not None:
+                limits.append(finding.first_activity_on)
+            latest = min([*limits, on, finding.received + timedelta(days=90)])
             value = (finding.received + timedelta(
                 days=self.draw(st.integers(-90, (latest - finding.received).days)))).isoformat()
             if value == finding.received.isoformat():
@@ -181,8 +189,7 @@ class History:
                 return
         else:
             value = f"{field} {self.at.isoformat()}"
-        commands.correct(self.store, self.ctx(), target, field, value, "koreksi",
-                         self.day_after(finding.received, 30))
+        commands.correct(self.store, self.ctx(), target, field, value, "koreksi", on)
 
     def _withdraw(self) -> None:
         active = self.active()
@@ -210,9 +217,14 @@ class History:
         mine = [r for r in self.refs if self.store.finding(r)[0].pemda == pemda
                 and not self.store.finding(r)[0].withdrawn]
         because = self.draw(st.lists(st.sampled_from(mine), max_size=2)) if mine else []
-        commands.record_grade(self.store, self.ctx(), pemda, instrument, year, rule, grade,
-                              score, because, date(year + 1, 3, 1),
-                              "koreksi" if exists else None)
+        before = self.store.max_position()
+        try:
+            commands.record_grade(self.store, self.ctx(), pemda, instrument, year, rule, grade,
+                                  score, because, date(year + 1, 3, 1),
+                                  "koreksi" if exists else None)
+        except Refusal as refused:  # a correction to the grade already there changes nothing
+            assert exists and "nothing to correct" in str(refused)
+            assert self.store.max_position() == before
 
 
 def reports(model: ReadModel) -> list[Any]:

@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
+from itertools import count
 from pathlib import Path
+from uuid import UUID
 
 from auditlog.domain.aggregate import Aggregate, Context, create_new
 from auditlog.domain.events import Evidence, RecommendationSpec, ReferenceAllocated, Status
@@ -43,6 +45,31 @@ def require_pemda(store: Store, code: str) -> Pemda:
     return pemda
 
 
+def key_holder(store: Store, pemda: str, report: str | None, title: str,
+               me: UUID | None = None) -> tuple[UUID, Finding | FindingKey | None]:
+    """Where a pemda/report/title key lives: (the id, what holds it there, None if free).
+
+    A withdrawn finding never existed, so a key it holds (as its own id or as a claimed
+    FindingKey) is free: the next generation of the key is tried, until a free id or one
+    held by an active finding (`me`, when given, counts as the holder it is) is found.
+    """
+    for generation in count(1):
+        the_id = finding_id(pemda, report, title, generation)
+        there = store.get(the_id)
+        if there is None:
+            return the_id, None
+        assert isinstance(there, Finding | FindingKey), there
+        if isinstance(there, FindingKey):
+            if there.finding_id == me:
+                return the_id, there
+            holder = store.get(there.finding_id)
+        else:
+            holder = there
+        if there.id == me or not (isinstance(holder, Finding) and holder.withdrawn):
+            return the_id, there
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
 @dataclass
 class NewFinding:
     pemda: str
@@ -74,12 +101,11 @@ def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
         if spec.due is not None and spec.due < new.received:
             raise Refusal(f"due date {spec.due} is before the received date {new.received}: "
                           "give a due date on or after it")
-    the_id = finding_id(new.pemda, new.report, new.title)
     year = new.received.year
 
     def decide() -> Sequence[Aggregate]:
-        existing = store.get(the_id)
-        if isinstance(existing, Finding | FindingKey):
+        the_id, existing = key_holder(store, new.pemda, new.report, new.title)
+        if existing is not None:
             raise Refusal(f"this finding is already recorded as {existing.ref} (same pemda, "
                           "report number and title): use 'auditlog finding correct' to change it")
         counter = store.get(counter_id(year))
@@ -175,8 +201,8 @@ def correct(store: Store, ctx: Context, ref: str, field_name: str, value: str, r
             # pemda, report number and title identify a finding: a correction must not make
             # this one the same as another, and claims the new key so it cannot be recorded
             # again under it
-            key = finding_id(finding.pemda, finding.report, finding.title)
-            other = store.get(key)
+            key, other = key_holder(store, finding.pemda, finding.report, finding.title,
+                                    finding.id)
             holder = other.id if isinstance(other, Finding) else (
                 other.finding_id if isinstance(other, FindingKey) else None)
             if holder is not None and holder != finding.id:

@@ -36,10 +36,18 @@ from auditlog.domain.recommendation import CLOSED, Recommendation, check_review
 from auditlog.errors import Refusal
 
 
-def finding_id(pemda: str, report: str | None, title: str) -> UUID:
-    """Same pemda, report number and title is the same finding, however it is typed."""
+def finding_id(pemda: str, report: str | None, title: str, generation: int = 1) -> UUID:
+    """Same pemda, report number and title is the same finding, however it is typed.
+
+    A withdrawn finding never existed, so its key may be recorded again: the n-th finding
+    recorded under one key (n >= 2, each earlier one withdrawn) has generation n. The first
+    generation is the id without one, as every store made before generations has it.
+    """
     key = " ".join(title.casefold().split())
-    return natural_id("finding", pemda, (report or "").strip().casefold(), key)
+    report_key = (report or "").strip().casefold()
+    if generation == 1:
+        return natural_id("finding", pemda, report_key, key)
+    return natural_id("finding", pemda, report_key, key, generation)
 
 
 # Which fields a correction may change, and how a typed value becomes the stored one.
@@ -128,6 +136,13 @@ class Finding(Aggregate):
     def effective_on(self) -> date:
         return self.received
 
+    @property
+    def first_activity_on(self) -> date | None:
+        """The earliest follow-up, review, reopening or extension of any recommendation."""
+        dates = [r.first_activity_on for r in self.recommendations
+                 if r.first_activity_on is not None]
+        return min(dates) if dates else None
+
     def _require_active(self) -> None:
         if self.withdrawn:
             raise Refusal(f"{self.ref} was withdrawn: nothing more can be recorded on it")
@@ -138,6 +153,29 @@ class Finding(Aggregate):
             raise Refusal(
                 f"{what} date {on} is before {self.ref} was received ({self.received}): "
                 "use a date on or after the received date"
+            )
+
+    def _require_after_status_change(self, rec: Recommendation, on: date, what: str) -> None:
+        """Statuses change in date order, or --as-of would tell an impossible history."""
+        if rec.status_changed_on is not None and on < rec.status_changed_on:
+            raise Refusal(
+                f"{what} date {on} is before the latest status change of {self.ref}.{rec.n} "
+                f"({rec.status_changed_on}): use a date on or after {rec.status_changed_on}"
+            )
+
+    def _check_received(self, received: date, on: date) -> None:
+        """A corrected received date must lie before the correction and everything recorded
+        on the finding, as a received date given when recording must."""
+        if received > on:
+            raise Refusal(
+                f"received date {received} is in the future (the correction is dated {on}): "
+                f"give a received date on or before {on}"
+            )
+        first = self.first_activity_on
+        if first is not None and received > first:
+            raise Refusal(
+                f"received date {received} is after the first follow-up, review, reopening or "
+                f"extension of {self.ref} ({first}): give a received date on or before {first}"
             )
 
     def _check_dates(self, issued: date | None, received: date) -> None:
@@ -168,6 +206,7 @@ class Finding(Aggregate):
         reason = require_text(reason, what="the reason of a review")
         rec = self.recommendation(n)
         self._require_received_by(on, "review")
+        self._require_after_status_change(rec, on, "review")
         check_review(f"{self.ref}.{n}", rec.status, status)
         self.trigger(ctx, RecommendationReviewed, on, recommendation=n, previous=rec.status,
                      status=status, reason=reason)
@@ -181,6 +220,7 @@ class Finding(Aggregate):
             raise Refusal(
                 f"{self.ref}.{n} is {rec.status.value}, not closed: only S or TDTL can be reopened"
             )
+        self._require_after_status_change(rec, on, "reopening")
         self.trigger(ctx, RecommendationReopened, on, recommendation=n, previous=rec.status,
                      reason=reason)
 
@@ -225,6 +265,7 @@ class Finding(Aggregate):
         if field == "issued":
             self._check_dates(date.fromisoformat(value), self.received)
         elif field == "received":
+            self._check_received(date.fromisoformat(value), on)
             self._check_dates(self.issued, date.fromisoformat(value))
         self.trigger(ctx, FindingCorrected, on, field=field, recommendation=n,
                      previous=previous, value=value, reason=reason)
@@ -240,21 +281,28 @@ def _followed_up(finding: Finding, event: FollowUpRecorded) -> None:
     rec = finding.recommendation(event.recommendation)
     rec.deposited += event.deposit
     rec.followups += 1
+    rec.record_activity(event.effective_on)
 
 
 @handles(Finding, RecommendationReviewed)
 def _reviewed(finding: Finding, event: RecommendationReviewed) -> None:
-    finding.recommendation(event.recommendation).status = event.status
+    rec = finding.recommendation(event.recommendation)
+    rec.status = event.status
+    rec.record_activity(event.effective_on, status_change=True)
 
 
 @handles(Finding, RecommendationReopened)
 def _reopened(finding: Finding, event: RecommendationReopened) -> None:
-    finding.recommendation(event.recommendation).status = Status.BS
+    rec = finding.recommendation(event.recommendation)
+    rec.status = Status.BS
+    rec.record_activity(event.effective_on, status_change=True)
 
 
 @handles(Finding, DueDateExtended)
 def _extended(finding: Finding, event: DueDateExtended) -> None:
-    finding.recommendation(event.recommendation).due_extended = event.due
+    rec = finding.recommendation(event.recommendation)
+    rec.due_extended = event.due
+    rec.record_activity(event.effective_on)
 
 
 @handles(Finding, FindingCorrected)

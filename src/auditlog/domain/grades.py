@@ -4,9 +4,10 @@ The rule is versioned because scales change (2011 had no BB): a grade event name
 raw score is kept, and where a score is given the grade is derived from score + rule.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import date
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Self
 from uuid import UUID
 
@@ -89,13 +90,23 @@ def rule_for(instrument: str, version: str | None) -> Rule:
     return rules[chosen]
 
 
+# A plain decimal, with a dot or a comma: not 1e1, 1_0, NaN or +5 (which Decimal reads). The
+# sign is read only so that a negative score is refused as outside the scale, naming it.
+_SCORE = re.compile(r"^(-?)([0-9]+)(?:[.,]([0-9]+))?$")
+SCORE_DECIMALS = 2
+
+
 def parse_score(text: str) -> Decimal:
-    try:
-        score = Decimal(text.strip().replace(",", "."))
-    except InvalidOperation:
-        raise Refusal(f"score {text!r} is not a number: use a score such as 80.01") from None
-    if not score.is_finite():
-        raise Refusal(f"score {text!r} is not a number: use a score such as 80.01")
+    match = _SCORE.match(text.strip())
+    if not match:
+        raise Refusal(f"score {text!r} is not a number: use a score such as 80, 80.01 or 80,01")
+    sign, whole, fraction = match.groups()
+    if fraction is not None and len(fraction) > SCORE_DECIMALS:
+        raise Refusal(f"score {text!r} has more than {SCORE_DECIMALS} decimal places: use a "
+                      "score such as 80, 80.01 or 80,01")
+    score = Decimal(f"{sign}{whole}" + (f".{fraction}" if fraction is not None else ""))
+    if sign and not score:
+        raise Refusal(f"score {text!r} is a negative zero: use a score such as 0, 80.01 or 80,01")
     return score
 
 
@@ -180,6 +191,16 @@ class GradeSeries(Aggregate):
             raise Refusal(
                 f"{self.pemda} has no {self.instrument} grade for {year} to correct: "
                 "record it without --correct"
+            )
+        held = self.years[year]
+        # The same score written alike or not (80.1, 80.10), the same causes in any order.
+        if (held.grade, held.score, held.rule, set(held.because)) == (
+                grade, score, rule, set(because)):
+            scored = "" if score is None else f" (score {held.score})"
+            raise Refusal(
+                f"the {self.instrument} grade of {self.pemda} for {year} is already "
+                f"{held.grade}{scored} under rule {rule} with the same causes: "
+                "nothing to correct"
             )
         self.trigger(ctx, GradeCorrected, on, pemda=self.pemda, instrument=self.instrument,
                      year=year, grade=grade, score=score, rule=rule, because=because,

@@ -6,6 +6,9 @@ from datetime import date
 from auditlog.errors import Refusal
 
 DATE_FORMS = "ISO 2023-07-26 or day-first 26/7/2023"
+# The years a date may fall in: from the republic's founding to well past any deadline. Outside
+# them a typo is far likelier than a fact, and references (F-YYYY-nnnn) need four-digit years.
+FIRST_YEAR, LAST_YEAR = 1945, 2200
 # re.ASCII: \d would otherwise accept any Unicode digit (Arabic-Indic, full-width...), which
 # int() reads happily and the store would then keep in a form no other tool types.
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
@@ -23,26 +26,41 @@ def parse_date(text: str, *, what: str = "date") -> date:
             raise Refusal(f"{what} {text!r} is not a date: use {DATE_FORMS}")
         day, month, year = (int(g) for g in match.groups())
     try:
-        return date(year, month, day)
+        parsed = date(year, month, day)
     except ValueError:
         raise Refusal(
             f"{what} {text!r} does not exist in the calendar: use {DATE_FORMS}"
         ) from None
+    if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
+        raise Refusal(
+            f"{what} {text!r} is not in the years {FIRST_YEAR} to {LAST_YEAR}: "
+            f"use {DATE_FORMS}"
+        )
+    return parsed
 
 
 # A no-break space after "Rp" is common in text pasted from office documents.
 _RUPIAH = re.compile(r"^(?:rp\.?[\s\u00a0]?)?(\d{1,3}(?:\.\d{3})+|\d+)$",
                      re.IGNORECASE | re.ASCII)
 RUPIAH_FORMS = "a whole, non-negative amount such as 12150000, 12.150.000 or Rp12.150.000"
+# Rp100 trillion, more than the yearly budget of any pemda: far above any finding's value, and
+# sums of many such amounts still fit the 64-bit integers of SQLite and the exports.
+MAX_RUPIAH = 10**14
 
 
 def parse_rupiah(text: str, *, what: str = "amount") -> int:
-    """Rupiah are integers; '.' groups thousands. Decimals and negatives are refused."""
+    """Rupiah are integers; '.' groups thousands. Decimals, negatives and amounts above
+    MAX_RUPIAH are refused."""
     raw = text.strip()
     match = _RUPIAH.match(raw)
     if not match:
         raise Refusal(f"{what} {text!r} is not a rupiah amount: use {RUPIAH_FORMS}")
-    return int(match.group(1).replace(".", ""))
+    digits = match.group(1).replace(".", "").lstrip("0")
+    # Length first: int() refuses (ValueError) strings of thousands of digits.
+    if len(digits) > len(str(MAX_RUPIAH)) or int(digits or "0") > MAX_RUPIAH:
+        raise Refusal(f"{what} {text!r} is above the limit of {format_rupiah(MAX_RUPIAH)}: "
+                      f"give an amount of at most {format_rupiah(MAX_RUPIAH)}")
+    return int(digits or "0")
 
 
 def format_rupiah(amount: int) -> str:
@@ -89,8 +107,10 @@ _ASCII_DIGITS = re.compile(r"^[0-9]+$")
 
 def normalise_recommendation_code(text: str) -> str:
     raw = text.strip()
-    if _ASCII_DIGITS.match(raw) and 1 <= int(raw) <= 14:
-        return f"{int(raw):02d}"
+    # Without the leading zeros first: int() refuses (ValueError) thousands of digits.
+    digits = raw.lstrip("0")
+    if _ASCII_DIGITS.match(raw) and len(digits) <= 2 and 1 <= int(digits or "0") <= 14:
+        return f"{int(digits):02d}"
     raise Refusal(f"recommendation code {text!r} is not valid: use 01 to 14 (e.g. 01, 06, 14)")
 
 

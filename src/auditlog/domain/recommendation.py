@@ -55,6 +55,19 @@ class Recommendation(BaseModel):
     status: Status = Status.BD
     deposited: int = 0
     followups: int = 0
+    # The effective date of the latest review or reopening: a later one may not be dated before
+    # it, or the history told --as-of would be impossible.
+    status_changed_on: date | None = None
+    # The effective date of its earliest follow-up, review, reopening or extension: the report
+    # cannot have been received after it.
+    first_activity_on: date | None = None
+
+    def record_activity(self, on: date, *, status_change: bool = False) -> None:
+        """Note an event effective on `on` (the fold: commands, projections and replay)."""
+        if self.first_activity_on is None or on < self.first_activity_on:
+            self.first_activity_on = on
+        if status_change and (self.status_changed_on is None or on > self.status_changed_on):
+            self.status_changed_on = on
 
     def due(self, received: date) -> date:
         if self.due_extended is not None:

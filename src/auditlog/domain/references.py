@@ -8,8 +8,13 @@ from auditlog.domain.aggregate import Aggregate, natural_id, register_aggregate
 from auditlog.domain.events import Event, ReferenceAllocated
 from auditlog.errors import Refusal
 
-_REF = re.compile(r"^F-(\d{4})-(\d+)(?:\.(\d+))?$", re.IGNORECASE)
+# re.ASCII: \d would otherwise accept any Unicode digit, which int() reads happily.
+_REF = re.compile(r"^F-(\d{4})-(\d+)(?:\.(\d+))?$", re.IGNORECASE | re.ASCII)
 REF_FORMS = "a finding reference such as F-2023-0007, or F-2023-0007.1 for its first recommendation"
+# Far beyond any store, and small enough for the store's 64-bit integers (a longer number
+# overflowed when the reference was looked up).
+MAX_NUMBER_DIGITS = 9
+MAX_RECOMMENDATION_DIGITS = 4
 
 
 def counter_id(year: int) -> UUID:
@@ -26,6 +31,12 @@ def parse_ref(text: str) -> tuple[int, int, int | None]:
     if not match:
         raise Refusal(f"{text!r} is not a reference: use {REF_FORMS}")
     year, number, rec = match.groups()
+    if len(number) > MAX_NUMBER_DIGITS or (rec is not None
+                                           and len(rec) > MAX_RECOMMENDATION_DIGITS):
+        raise Refusal(
+            f"{text!r} is not a reference: its number has at most {MAX_NUMBER_DIGITS} digits "
+            f"and a recommendation's at most {MAX_RECOMMENDATION_DIGITS}; use {REF_FORMS}"
+        )
     return int(year), int(number), (int(rec) if rec else None)
 
 
