@@ -14,7 +14,12 @@ from auditlog.errors import ExitCode, Refusal
 from auditlog.projections.model import Moment
 from auditlog.reports.export import ExportFormat, choose_format, write_review
 from auditlog.reports.review import build_review
-from auditlog.reports.views import event_detail, events_effective_between, read_model
+from auditlog.reports.views import (
+    current,
+    event_detail,
+    events_effective_between,
+    read_model,
+)
 from auditlog.store.integrity import IntegrityFailure, current_checkpoint, prefix_checkpoint
 
 
@@ -64,9 +69,11 @@ def export(
         except IntegrityFailure as failure:
             fail(f"{failure}: run 'auditlog verify' before exporting", ExitCode.INTEGRITY)
             raise
+        projection = current(store)
         review = build_review(
-            read_model(store, at),
-            read_model(store, Moment(as_of=date(the_year - 1, 12, 31), known_at=at.known_at)),
+            read_model(store, at, projection),
+            read_model(store, Moment(as_of=date(the_year - 1, 12, 31), known_at=at.known_at),
+                       projection),
             year_events, the_year, at,
             {"store_id": checkpoint.store_id, "size": checkpoint.size, "root": checkpoint.root},
             event_detail, lang,

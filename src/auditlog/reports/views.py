@@ -105,9 +105,12 @@ def fold(store: Store, moment: Moment) -> Universe:
     return Universe(moment=moment, history=history).fold(events_in_order(store))
 
 
-def read_model(store: Store, moment: Moment) -> ReadModel:
-    """Now: the persisted projection. The past: the projection, refolding what changed since."""
-    projection = current(store)
+def read_model(store: Store, moment: Moment, projection: Projection | None = None
+               ) -> ReadModel:
+    """Now: the persisted projection. The past: the projection, refolding what changed since.
+
+    Pass a projection already caught up to ask several questions of one store."""
+    projection = projection or current(store)
     if moment.as_of is None and moment.known_at is None:
         return projection
     return TemporalModel(store, projection, moment)
