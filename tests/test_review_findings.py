@@ -123,3 +123,18 @@ def test_listings_in_csv_never_carry_a_live_formula(ok: Run) -> None:
        "2023-03-01", "-r", "Setor")
     listed = ok("finding", "list", "--format", "csv").stdout
     assert "'=HYPERLINK" in listed and ",=HYPERLINK" not in listed
+
+
+def test_verify_projections_catches_edited_read_models(ok: Run, run: Run) -> None:
+    ok("demo")
+    assert "projections: equal" in ok("verify", "--projections").stdout
+    db = sqlite3.connect("auditlog.db")
+    db.execute("UPDATE projection_recommendation SET status = 'S'")
+    db.commit()
+    db.close()
+    assert ok("verify").exit_code == 0  # the log itself is intact
+    caught = run("verify", "--projections")
+    assert caught.exit_code == 3
+    assert "projections differ" in caught.stderr and "rebuild" in caught.stderr
+    ok("rebuild")
+    assert "projections: equal" in ok("verify", "--projections").stdout

@@ -17,6 +17,7 @@ from auditlog.cli.main import app, echo, fail, guarded, reader, recording
 from auditlog.cli.options import FormatOpt
 from auditlog.errors import ExitCode, Refusal
 from auditlog.reports.render import Format, render, to_json
+from auditlog.reports.views import projection_drift
 from auditlog.store.app import Store
 from auditlog.store.integrity import (
     Checkpoint,
@@ -153,6 +154,9 @@ def verify(
     key: Annotated[Path | None, typer.Option(
         "--key", help="The public key every checkpoint must be signed with, e.g. "
         "--key inspektorat.pub.")] = None,
+    projections: Annotated[bool, typer.Option(
+        "--projections", help="Also check that the read models behind status and the "
+        "annual review equal a fold of the verified events (costs one replay).")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Check the integrity of the whole log, and that it still extends saved checkpoints.
@@ -167,10 +171,18 @@ def verify(
     """
     saved = [(str(path), read_checkpoint(path)) for path in checkpoint or []]
     trusted = load_public_key(key) if key is not None else None
-    with reader() as store, progress_bar(store, "verifying") as progress:
-        report = verify_store(store, saved, trusted=trusted, progress=progress)
+    drift: list[str] = []
+    with reader() as store:
+        with progress_bar(store, "verifying") as progress:
+            report = verify_store(store, saved, trusted=trusted, progress=progress)
+        if report.ok and projections:
+            drift = projection_drift(store)
     if not report.ok:
         _failed(report, fmt, "the log does not verify")
+    if drift:
+        shown = ", ".join(drift[:5]) + (f" and {len(drift) - 5} more" if len(drift) > 5 else "")
+        fail(f"the log verifies, but the projections differ from its events ({shown}): "
+             "run 'auditlog rebuild'", ExitCode.INTEGRITY)
     if fmt is Format.json:
         echo(to_json(report.as_dict()))
         return
@@ -187,6 +199,8 @@ def verify(
                       else f", signed by key {result.signed_by}")
         echo(f"{result.name}: the log extends it ({made.size} events on "
              f"{made.as_dict()['time']}{signed})")
+    if projections:
+        echo("projections: equal to a fold of the verified events")
     for note in report.notes:
         echo(f"note: {note}")
 

@@ -105,6 +105,33 @@ def fold(store: Store, moment: Moment) -> Universe:
     return Universe(moment=moment, history=history).fold(events_in_order(store))
 
 
+def projection_drift(store: Store) -> list[str]:
+    """Where the persisted projection disagrees with folding the events (empty: it agrees).
+
+    The projection tables are derived data outside the hash chain: this is how to show that
+    `status` and the annual review rest on the verified events and nothing else."""
+    persisted = current(store)
+    folded = fold(store, Moment())
+
+    def differ(kind: str, mine: dict[Any, Any], theirs: dict[Any, Any]) -> list[str]:
+        return [f"{kind} {key}" for key in sorted(mine.keys() | theirs.keys())
+                if mine.get(key) != theirs.get(key)]
+
+    drift = differ("pemda", {p.code: p.model_dump(mode="json") for p in persisted.pemda_list()},
+                   {p.code: p.model_dump(mode="json") for p in folded.pemda_list()})
+    drift += differ("finding",
+                    {f.ref: f.model_dump(mode="json") for f in persisted.active_findings()},
+                    {f.ref: f.model_dump(mode="json") for f in folded.active_findings()})
+    if sorted(persisted.rec_rows(), key=repr) != sorted(folded.rec_rows(), key=repr):
+        drift.append("recommendation rows")
+    drift += differ("grades",
+                    {f"{g.pemda} {g.instrument}": g.model_dump(mode="json")
+                     for g in persisted.grade_series()},
+                    {f"{g.pemda} {g.instrument}": g.model_dump(mode="json")
+                     for g in folded.grade_series()})
+    return drift
+
+
 def read_model(store: Store, moment: Moment, projection: Projection | None = None
                ) -> ReadModel:
     """Now: the persisted projection. The past: the projection, refolding what changed since.
