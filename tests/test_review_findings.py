@@ -138,3 +138,17 @@ def test_verify_projections_catches_edited_read_models(ok: Run, run: Run) -> Non
     assert "projections differ" in caught.stderr and "rebuild" in caught.stderr
     ok("rebuild")
     assert "projections: equal" in ok("verify", "--projections").stdout
+
+
+def test_a_store_locked_past_the_timeout_is_busy_not_a_traceback(ok: Run, run: Run) -> None:
+    ok("pemda", "register", "12")  # leaves an event the projection has not caught up with
+    holder = sqlite3.connect("auditlog.db", isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another auditor's write in progress
+    try:
+        busy = run("status", env={"AUDITLOG_LOCK_TIMEOUT": "1"})
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert busy.exit_code == 4, busy
+    assert len(busy.stderr.strip().splitlines()) == 1 and "busy" in busy.stderr
+    assert "Traceback" not in busy.stderr

@@ -18,7 +18,7 @@ from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.errors import StoreBusy
 from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
-from auditlog.store.app import Store
+from auditlog.store.app import Store, lock_timeout
 
 NAME = "compliance"
 SCHEMA = """
@@ -81,7 +81,7 @@ Progress = Callable[[int], None]
 class Projection:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.db = sqlite3.connect(store.path, timeout=15, isolation_level=None)
+        self.db = sqlite3.connect(store.path, timeout=lock_timeout(), isolation_level=None)
         try:
             self._ensure_schema()
         except sqlite3.OperationalError as error:

@@ -40,6 +40,14 @@ class AuditApplication(Application[UUID]):
         return PydanticMapper()
 
 
+def lock_timeout() -> int:
+    """Seconds to wait for another writer's lock (AUDITLOG_LOCK_TIMEOUT, default 15)."""
+    raw = os.environ.get("AUDITLOG_LOCK_TIMEOUT", "15")
+    if not raw.isdigit():
+        raise Refusal(f"AUDITLOG_LOCK_TIMEOUT={raw!r} is not valid: give whole seconds, e.g. 15")
+    return int(raw)
+
+
 def is_postgres(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://"))
 
@@ -58,7 +66,7 @@ class Store:
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
             "SQLITE_DBNAME": str(self.path),
-            "SQLITE_LOCK_TIMEOUT": "15",
+            "SQLITE_LOCK_TIMEOUT": str(lock_timeout()),
             "APPLICATION_RECORDER_TOPIC": get_topic(AuditRecorder),
         }
         try:
