@@ -208,6 +208,8 @@ def test_a_checkpoint_signed_by_another_key_is_not_trusted(demo: Path, ok: Run,
         assert result.exit_code == 3
         assert result.stdout.startswith(f"checkpoint {name}: not signed by the trusted key: "
                                         f"it is {by}")
+        # the events themselves are intact: the message must not say otherwise
+        assert "the log verifies, but a checkpoint's signature does not hold" in result.stderr
 
 
 def test_key_mistakes_are_refused_in_one_line(demo: Path, ok: Run, run: Run) -> None:

@@ -19,6 +19,7 @@ from auditlog.errors import ExitCode, Refusal
 from auditlog.reports.render import Format, render, to_json
 from auditlog.reports.views import projection_drift
 from auditlog.store.app import Store
+from auditlog.store.chain import Kind
 from auditlog.store.integrity import (
     Checkpoint,
     IntegrityFailure,
@@ -178,7 +179,10 @@ def verify(
         if report.ok and projections:
             drift = projection_drift(store)
     if not report.ok:
-        _failed(report, fmt, "the log does not verify")
+        only_signatures = all(p.kind in (Kind.bad_signature, Kind.untrusted)
+                              for p in report.problems)
+        _failed(report, fmt, "the log verifies, but a checkpoint's signature does not hold"
+                if only_signatures else "the log does not verify")
     if drift:
         shown = ", ".join(drift[:5]) + (f" and {len(drift) - 5} more" if len(drift) > 5 else "")
         fail(f"the log verifies, but the projections differ from its events ({shown}): "
