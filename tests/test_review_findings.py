@@ -152,3 +152,63 @@ def test_a_store_locked_past_the_timeout_is_busy_not_a_traceback(ok: Run, run: R
     assert busy.exit_code == 4, busy
     assert len(busy.stderr.strip().splitlines()) == 1 and "busy" in busy.stderr
     assert "Traceback" not in busy.stderr
+
+
+def test_an_export_known_at_alone_does_not_depend_on_the_clock(ok: Run) -> None:
+    at = {"AUDITLOG_NOW": "2023-08-01T09:00:00Z"}
+    ok("pemda", "register", "35.73", env=at)
+    ok("finding", "record", "--pemda", "35.73", "--title", "Kas", "--received", "2023-03-01",
+       "-r", "Setor", env=at)
+    for name, now in (("a.json", "2023-10-06T10:00:00Z"), ("b.json", "2023-11-20T10:00:00Z")):
+        ok("export", "--year", "2023", "--to", name, "--known-at", "2023-09-01",
+           env={"AUDITLOG_NOW": now})
+    assert Path("a.json").read_bytes() == Path("b.json").read_bytes()
+    assert json.loads(Path("a.json").read_text())["meta"]["as_of"] == "2023-09-01"
+
+
+def _counts(name: str) -> dict[str, int]:
+    rows = json.loads(Path(name).read_text())["sections"]["activity_counts"]["rows"]
+    return {row["activity"]: row["count"] for row in rows}
+
+
+def test_the_activity_of_the_year_agrees_with_the_register(ok: Run) -> None:
+    at = {"AUDITLOG_NOW": "2023-02-01T09:00:00Z"}
+    ok("pemda", "register", "35.73", env=at)
+    ok("finding", "record", "--pemda", "35.73", "--title", "Kas", "--received", "2023-01-10",
+       "-r", "Setor", env=at)
+    ok("finding", "record", "--pemda", "35.73", "--title", "Ganda", "--received", "2023-01-12",
+       "-r", "Setor", env=at)
+    ok("finding", "correct", "F-2023-0001", "--field", "received", "--value", "2022-12-20",
+       "--reason", "agenda surat", env=at)
+    ok("finding", "withdraw", "F-2023-0002", "--reason", "tercatat ganda", env=at)
+    ok("export", "--year", "2023", "--to", "r2023.json", "--lang", "en")
+    ok("export", "--year", "2022", "--to", "r2022.json", "--lang", "en")
+    this_year, last_year = _counts("r2023.json"), _counts("r2022.json")
+    assert this_year["findings recorded"] == 0  # one moved to 2022, one never existed
+    assert this_year["withdrawals"] == 1
+    assert last_year["findings recorded"] == 1
+    register = json.loads(Path("r2022.json").read_text())["sections"]["register"]["rows"]
+    assert [r["ref"] for r in register] == ["F-2023-0001.1"]
+
+
+def test_a_grade_correction_keeps_its_causes_unless_given_again(ok: Run) -> None:
+    ok("pemda", "register", "35.73")
+    ok("finding", "record", "--pemda", "35.73", "--title", "IKU", "--received", "2023-01-09",
+       "-r", "Selaraskan IKU")
+    ok("grade", "record", "--pemda", "35.73", "--instrument", "SAKIP", "--year", "2022",
+       "--score", "82", "--on", "2023-06-30", "--because", "F-2023-0001.1")
+    ok("grade", "record", "--pemda", "35.73", "--instrument", "SAKIP", "--year", "2022",
+       "--score", "79", "--correct", "--reason", "salah hitung")
+    grades = json.loads(ok("grade", "list", "--format", "json").stdout)
+    assert (grades[0]["grade"], grades[0]["because"]) == ("BB", ["F-2023-0001.1"])
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01", "9999-12-31T23:59:59-12:00",
+                                    "0001-01-01T00:00+14:00"])
+def test_extreme_known_at_is_refused_in_one_line(ok: Run, run: Run, moment: str) -> None:
+    ok("demo")
+    for command in (("status",), ("replay", "--to", "2023-01-01"),
+                    ("export", "--year", "2023", "--to", "x.json")):
+        refused = run(*command, "--known-at", moment)
+        assert refused.exit_code == 1, refused
+        assert len(refused.stderr.strip().splitlines()) == 1

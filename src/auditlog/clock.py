@@ -11,6 +11,23 @@ NOW_ENV = "AUDITLOG_NOW"
 def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
     """ISO 8601 with or without time and zone; without a zone it is local time."""
     raw = text.strip()
+    try:
+        return _in_range(_parse(raw), text, what)
+    except (ValueError, OverflowError):
+        raise Refusal(
+            f"{what} {text!r} is not a timestamp: use ISO 8601, "
+            "e.g. 2024-01-15, 2024-01-15T09:30 or 2024-01-15T09:30:00+07:00"
+        ) from None
+
+
+def _in_range(moment: datetime, text: str, what: str) -> datetime:
+    if not 1945 <= moment.year <= 2200:
+        raise Refusal(f"{what} {text!r} is outside the years 1945 to 2200: give a timestamp "
+                      "such as 2024-01-15T09:30")
+    return moment
+
+
+def _parse(raw: str) -> datetime:
     if len(raw) == 10 and raw[4] == "-" and raw[7] == "-":
         # A date alone means what the log held on that day: up to its end, local time.
         try:
@@ -19,13 +36,7 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
             pass
         else:
             return datetime.combine(day, time.max).astimezone().astimezone(UTC)
-    try:
-        parsed = datetime.fromisoformat(raw)
-    except ValueError:
-        raise Refusal(
-            f"{what} {text!r} is not a timestamp: use ISO 8601, "
-            "e.g. 2024-01-15, 2024-01-15T09:30 or 2024-01-15T09:30:00+07:00"
-        ) from None
+    parsed = datetime.fromisoformat(raw)
     if parsed.tzinfo is None:
         parsed = parsed.astimezone()  # naive means the auditor's local time
     return parsed.astimezone(UTC)

@@ -259,7 +259,10 @@ def record_grade(store: Store, ctx: Context, pemda: str, instrument: str, year: 
             if not isinstance(series, GradeSeries):
                 raise Refusal(f"{pemda} has no {instrument} grade for {year} to correct: "
                               "record it without --correct")
-            series.correct(ctx, year, decided, kept_score, rule.version, causes, correction, on)
+            held = series.years.get(year)
+            # A correction of the grade keeps what produced it unless --because says again.
+            kept = causes or (held.because if held is not None else ())
+            series.correct(ctx, year, decided, kept_score, rule.version, kept, correction, on)
             return [series]
         if isinstance(series, GradeSeries):
             series.record(ctx, year, decided, kept_score, rule.version, causes, on)

@@ -50,10 +50,12 @@ def export(
     asked = moment(as_of, known_at)
     # Not a day later than today: a review of the current year is as of today, so nothing is
     # judged overdue on a date that has not come.
-    on = asked.as_of or min(date(the_year, 12, 31), today())
-    if date(the_year, 1, 1) > today():
-        raise Refusal(f"{the_year} has not begun (today is {today()}): give a past or the "
-                      "current year")
+    # With --known-at alone, the day it names plays "today", so the review never depends on
+    # the clock (as status does).
+    until = asked.known_at.astimezone().date() if asked.known_at is not None else today()
+    on = asked.as_of or min(date(the_year, 12, 31), until)
+    if date(the_year, 1, 1) > until:
+        raise Refusal(f"{the_year} had not begun by {until}: give a year already begun")
     if on < date(the_year, 1, 1):
         raise Refusal(f"--as-of {on} is before {the_year} began: give a date in or after "
                       f"{the_year}, or leave it out for 31 December")

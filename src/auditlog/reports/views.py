@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from eventsourcing.persistence import Notification
 
 from auditlog.domain.aggregate import project
 from auditlog.domain.events import (
@@ -77,11 +78,19 @@ class YearEvents:
 def events_effective_between(store: Store, start: date, end: date, moment: Moment
                              ) -> YearEvents:
     """Reads each row's JSON once and builds the full event only for the rows it keeps, so a
-    year's activity costs little more than reading the log."""
+    year's activity costs little more than reading the log.
+
+    The activity agrees with the register: a finding counts in the period of its received date
+    as corrected (as known at the moment), and a withdrawn finding's events are left out
+    (in valid time it never existed), all but the withdrawal itself."""
     found = YearEvents([], {}, 0)
     first, last = start.isoformat(), end.isoformat()
     known = moment.known_at
     leading = True
+    received: dict[UUID, str] = {}
+    withdrawn: set[UUID] = set()
+    recordings: dict[UUID, tuple[Notification, dict[str, Any]]] = {}
+    candidates: list[tuple[Notification, dict[str, Any]]] = []
     for batch in store.notifications():
         for n in batch:
             state = orjson.loads(n.state)
@@ -90,10 +99,25 @@ def events_effective_between(store: Store, start: date, end: date, moment: Momen
             later = known is not None and datetime.fromisoformat(state["recorded_at"]) > known
             leading = leading and not later
             found.known += leading
-            if later or not first <= state["effective_on"] <= last:
+            if later:
                 continue
-            found.kept.append((n.id, decode_event(n.topic, n.originator_id,
-                                                  n.originator_version, state)))
+            if n.topic == FindingRecorded.topic:
+                received[n.originator_id] = state["received"]  # type: ignore[index]
+                recordings[n.originator_id] = (n, state)  # type: ignore[index]
+                continue
+            if n.topic == FindingCorrected.topic and state["field"] == "received":
+                received[n.originator_id] = state["value"]  # type: ignore[index]
+            elif n.topic == FindingWithdrawn.topic:
+                withdrawn.add(n.originator_id)  # type: ignore[arg-type]
+            if first <= state["effective_on"] <= last:
+                candidates.append((n, state))
+    candidates += [(n, state) for fid, (n, state) in recordings.items()
+                   if first <= received[fid] <= last]
+    for n, state in sorted(candidates, key=lambda pair: pair[0].id):
+        if n.originator_id in withdrawn and n.topic != FindingWithdrawn.topic:
+            continue
+        found.kept.append((n.id, decode_event(n.topic, n.originator_id, n.originator_version,
+                                              state)))
     return found
 
 
