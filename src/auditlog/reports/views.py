@@ -89,35 +89,37 @@ def events_effective_between(store: Store, start: date, end: date, moment: Momen
     leading = True
     received: dict[UUID, str] = {}
     withdrawn: set[UUID] = set()
-    recordings: dict[UUID, tuple[Notification, dict[str, Any]]] = {}
-    candidates: list[tuple[Notification, dict[str, Any]]] = []
+    # Only the rows are kept until the end (their JSON is read again for the few kept): a
+    # dict per event held for the whole scan would cost more in garbage collection than that.
+    recordings: dict[UUID, Notification] = {}
+    candidates: list[Notification] = []
     for batch in store.notifications():
         for n in batch:
             state = orjson.loads(n.state)
+            fid: Any = n.originator_id
             if n.topic == FindingRecorded.topic:
-                found.refs[n.originator_id] = state["ref"]  # type: ignore[index]
+                found.refs[fid] = state["ref"]
             later = known is not None and datetime.fromisoformat(state["recorded_at"]) > known
             leading = leading and not later
             found.known += leading
             if later:
                 continue
             if n.topic == FindingRecorded.topic:
-                received[n.originator_id] = state["received"]  # type: ignore[index]
-                recordings[n.originator_id] = (n, state)  # type: ignore[index]
+                received[fid] = state["received"]
+                recordings[fid] = n
                 continue
             if n.topic == FindingCorrected.topic and state["field"] == "received":
-                received[n.originator_id] = state["value"]  # type: ignore[index]
+                received[fid] = state["value"]
             elif n.topic == FindingWithdrawn.topic:
-                withdrawn.add(n.originator_id)  # type: ignore[arg-type]
+                withdrawn.add(fid)
             if first <= state["effective_on"] <= last:
-                candidates.append((n, state))
-    candidates += [(n, state) for fid, (n, state) in recordings.items()
-                   if first <= received[fid] <= last]
-    for n, state in sorted(candidates, key=lambda pair: pair[0].id):
+                candidates.append(n)
+    candidates += [n for fid, n in recordings.items() if first <= received[fid] <= last]
+    for n in sorted(candidates, key=lambda row: row.id):
         if n.originator_id in withdrawn and n.topic != FindingWithdrawn.topic:
             continue
         found.kept.append((n.id, decode_event(n.topic, n.originator_id, n.originator_version,
-                                              state)))
+                                              orjson.loads(n.state))))
     return found
 
 
