@@ -22,6 +22,12 @@ REVIEW_TRANSITIONS: dict[Status, tuple[Status, ...]] = {
 CLOSED = (Status.S, Status.TDTL)
 
 
+def overdue(status: Status, due: date, on: date) -> bool:
+    """Open (not S or TDTL) and past its due date on the reference date: the one rule for
+    every report that counts or lists overdue recommendations."""
+    return status not in CLOSED and due < on
+
+
 def parse_status(text: str) -> Status:
     try:
         return Status(text.strip().upper())
@@ -75,6 +81,9 @@ class Recommendation(BaseModel):
         if self.due_set is not None:
             return self.due_set
         return received + timedelta(days=ANSWER_DAYS)
+
+    def is_overdue(self, received: date, on: date) -> bool:
+        return overdue(self.status, self.due(received), on)
 
     @property
     def is_open(self) -> bool:

@@ -9,6 +9,7 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 from uuid import UUID
 
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
@@ -268,31 +269,26 @@ class Projection:
             "WHERE status IN ('BD', 'BS')").fetchall()
         return {UUID(r[0]) for r in rows}
 
+    def _rows(self, sql: str, pemda: str | None, order: str = "") -> list[tuple[Any, ...]]:
+        """sql (with a WHERE clause) narrowed to one pemda when asked."""
+        if pemda is None:
+            return self.db.execute(sql + order).fetchall()
+        return self.db.execute(sql + " AND pemda = ?" + order, (pemda,)).fetchall()
+
     def active_findings(self, pemda: str | None = None) -> list[Finding]:
-        sql = "SELECT state FROM projection_finding WHERE withdrawn = 0"
-        params: tuple[str, ...] = ()
-        if pemda is not None:
-            sql += " AND pemda = ?"
-            params = (pemda,)
-        found = [Finding.model_validate_json(r[0]) for r in self.db.execute(sql, params)]
+        found = [Finding.model_validate_json(r[0]) for r in self._rows(
+            "SELECT state FROM projection_finding WHERE withdrawn = 0", pemda)]
         return sorted(found, key=ref_key)
 
     def rec_rows(self, pemda: str | None = None) -> list[RecRow]:
-        sql = "SELECT pemda, status, value, deposited, due FROM projection_recommendation"
-        params: tuple[str, ...] = ()
-        if pemda is not None:
-            sql += " WHERE pemda = ?"
-            params = (pemda,)
         return [
             RecRow(p, Status(s), v, d, date.fromisoformat(due))
-            for p, s, v, d, due in self.db.execute(sql, params)
+            for p, s, v, d, due in self._rows(
+                "SELECT pemda, status, value, deposited, due FROM projection_recommendation "
+                "WHERE 1 = 1", pemda)
         ]
 
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
-        sql = "SELECT state FROM projection_grades"
-        params: tuple[str, ...] = ()
-        if pemda is not None:
-            sql += " WHERE pemda = ?"
-            params = (pemda,)
-        sql += " ORDER BY pemda, instrument"
-        return [GradeSeries.model_validate_json(r[0]) for r in self.db.execute(sql, params)]
+        return [GradeSeries.model_validate_json(r[0]) for r in self._rows(
+            "SELECT state FROM projection_grades WHERE 1 = 1", pemda,
+            " ORDER BY pemda, instrument")]

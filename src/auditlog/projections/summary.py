@@ -1,13 +1,13 @@
 """The compliance projection of CLI.md: one summary per pemda on a reference date."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from auditlog.domain.events import Status
 from auditlog.domain.grades import GradeEntry
-from auditlog.domain.recommendation import CLOSED
+from auditlog.domain.recommendation import overdue
 from auditlog.projections.model import ReadModel, RecRow
 
 STATUSES = tuple(Status)
@@ -21,8 +21,11 @@ def percent(part: int, whole: int) -> float | None:
     return float(exact.quantize(Decimal("0.01"), rounding=ROUND_HALF_UP))
 
 
+STATUS_CODES = [(s, s.value) for s in STATUSES]  # .value once: enum attribute access is slow
+
+
 def is_overdue(row: RecRow, on: date) -> bool:
-    return row.status not in CLOSED and row.due < on
+    return overdue(row.status, row.due, on)
 
 
 def grade_json(entry: GradeEntry | None) -> dict[str, Any] | None:
@@ -37,21 +40,37 @@ def grade_json(entry: GradeEntry | None) -> dict[str, Any] | None:
 
 @dataclass
 class Totals:
-    count: dict[Status, int]
-    value: dict[Status, int]
+    """Recommendations counted by status, in number and rupiah: the one tally behind status,
+    the monitoring matrices and the annual review's summary."""
+
+    # dict.fromkeys: a Totals is made per OPD and per report, and enum iteration is slow
+    count: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    value: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
     deposited: int = 0
     overdue: int = 0
 
-    @classmethod
-    def empty(cls) -> "Totals":
-        return cls({s: 0 for s in STATUSES}, {s: 0 for s in STATUSES})
+    def add(self, status: Status, value: int, deposited: int, late: bool) -> None:
+        self.count[status] += 1
+        self.value[status] += value
+        self.deposited += deposited
+        self.overdue += int(late)
 
-    def add(self, row: RecRow, on: date) -> None:
-        self.count[row.status] += 1
-        self.value[row.status] += row.value
-        self.deposited += row.deposited
-        if is_overdue(row, on):
-            self.overdue += 1
+    def add_row(self, row: RecRow, on: date) -> None:
+        self.add(row.status, row.value, row.deposited, is_overdue(row, on))
+
+    def merge(self, other: "Totals") -> None:
+        for s in STATUSES:
+            self.count[s] += other.count[s]
+            self.value[s] += other.value[s]
+        self.deposited += other.deposited
+        self.overdue += other.overdue
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> "Totals":
+        """The inverse of as_json (a row of status_report)."""
+        return cls({s: data["recommendations"][code] for s, code in STATUS_CODES},
+                   {s: data["value"][code] for s, code in STATUS_CODES},
+                   data["deposited"], data["overdue"])
 
     @property
     def total(self) -> int:
@@ -73,12 +92,25 @@ class Totals:
             "overdue": self.overdue,
         }
 
+    def flat(self) -> dict[str, Any]:
+        """As as_json, with counts under the status codes and rupiah under value_<code>."""
+        return {
+            **{code: self.count[s] for s, code in STATUS_CODES},
+            **{f"value_{code}": self.value[s] for s, code in STATUS_CODES},
+            "total": self.total,
+            "completion_pct": percent(self.count[Status.S], self.total),
+            "value_to_recover": self.to_recover,
+            "deposited": self.deposited,
+            "completion_value_pct": percent(self.deposited, self.to_recover),
+            "overdue": self.overdue,
+        }
+
 
 def status_report(model: ReadModel, on: date, pemda: str | None = None) -> list[dict[str, Any]]:
     """Per registered pemda: grades (latest and previous), recommendations, completion, overdue."""
     totals: dict[str, Totals] = {}
     for row in model.rec_rows(pemda):
-        totals.setdefault(row.pemda, Totals.empty()).add(row, on)
+        totals.setdefault(row.pemda, Totals()).add_row(row, on)
     grades: dict[str, dict[str, Any]] = {}
     for series in model.grade_series(pemda):
         latest, previous = series.latest()
@@ -97,6 +129,6 @@ def status_report(model: ReadModel, on: date, pemda: str | None = None) -> list[
             "name": p.name,
             "level": p.level,
             "grades": grades.get(p.code, {}),
-            **totals.get(p.code, Totals.empty()).as_json(),
+            **totals.get(p.code, Totals()).as_json(),
         })
     return report

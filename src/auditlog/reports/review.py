@@ -23,13 +23,12 @@ from auditlog.domain.events import (
     RecommendationReopened,
     RecommendationReviewed,
     ReferenceAllocated,
-    Status,
 )
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import DEFAULT_RULE, INSTRUMENTS
 from auditlog.domain.recommendation import CLOSED
 from auditlog.projections.model import Moment, ReadModel, Snapshot
-from auditlog.projections.summary import STATUSES, percent, status_report
+from auditlog.projections.summary import STATUSES, Totals, status_report
 
 if TYPE_CHECKING:
     from auditlog.reports.views import YearEvents
@@ -80,7 +79,6 @@ COMPLETION_COLUMNS = [
     Column("deposited", "Deposited", "Nilai setor", "rupiah"),
     Column("completion_value_pct", "% deposited (value)", "% setor (nilai)", "pct"),
 ]
-STATUS_CODES = [(s, s.value) for s in STATUSES]  # .value once: enum attribute access is slow
 BUCKETS = ("0-30", "31-45", "46-60", "61-365", ">365")
 
 
@@ -97,58 +95,22 @@ def bucket(days: int) -> str:
     return ">365"
 
 
-@dataclass
-class Tally:
-    # dict.fromkeys: a Tally is made per OPD and per report, and enum iteration is slow
-    count: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
-    value: dict[Status, int] = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
-    deposited: int = 0
-    overdue: int = 0
-
-    def add(self, status: Status, value: int, deposited: int, overdue: bool) -> None:
-        self.count[status] += 1
-        self.value[status] += value
-        self.deposited += deposited
-        self.overdue += int(overdue)
-
-    def merge(self, other: "Tally") -> None:
-        for s in STATUSES:
-            self.count[s] += other.count[s]
-            self.value[s] += other.value[s]
-        self.deposited += other.deposited
-        self.overdue += other.overdue
-
-    def row(self) -> dict[str, Any]:
-        total = sum(self.count.values())
-        to_recover = sum(self.value.values())
-        return {
-            **{code: self.count[s] for s, code in STATUS_CODES},
-            **{f"value_{code}": self.value[s] for s, code in STATUS_CODES},
-            "total": total,
-            "completion_pct": percent(self.count[Status.S], total),
-            "value_to_recover": to_recover,
-            "deposited": self.deposited,
-            "completion_value_pct": percent(self.deposited, to_recover),
-            "overdue": self.overdue,
-        }
-
-
 OVERDUE = Column("overdue", "Overdue", "Lewat jatuh tempo", "int")
 MATRIX_COLUMNS = [*STATUS_COLUMNS, *STATUS_VALUE_COLUMNS, *COMPLETION_COLUMNS, OVERDUE]
 TOTAL = "TOTAL"
 
 
 def _matrix(key: str, en: str, id_: str, lead: list[Column],
-            groups: Iterable[tuple[tuple[Any, ...], Tally]]) -> Section:
+            groups: Iterable[tuple[tuple[Any, ...], Totals]]) -> Section:
     section = Section(key, en, id_, [*lead, *MATRIX_COLUMNS])
-    grand = Tally()
+    grand = Totals()
     for keys, tally in groups:
         section.rows.append({**dict(zip([c.key for c in lead], keys, strict=True)),
-                             **tally.row()})
+                             **tally.flat()})
         grand.merge(tally)
     total_keys = [TOTAL] + [""] * (len(lead) - 1)
     section.rows.append({**dict(zip([c.key for c in lead], total_keys, strict=True)),
-                         **grand.row()})
+                         **grand.flat()})
     return section
 
 
@@ -246,7 +208,7 @@ def _summary(model: ReadModel, on: date, year: int, lang: Lang) -> Section:
                     Column(f"{i}_change", f"{i} change", f"{i} perubahan")]
     columns += [*STATUS_COLUMNS, *COMPLETION_COLUMNS, OVERDUE]
     section = Section("summary", "Compliance summary", "Ringkasan kepatuhan", columns)
-    grand = Tally()
+    grand = Totals()
     for row in report:
         out: dict[str, Any] = {"pemda": row["pemda"], "name": row["name"]}
         for i in instruments:
@@ -257,17 +219,13 @@ def _summary(model: ReadModel, on: date, year: int, lang: Lang) -> Section:
             out[f"{i}_previous"] = _grade_text(before)
             out[f"{i}_change"] = change(i, before.grade if before else None,
                                         now.grade if now else None, lang)
-        tally = Tally()
-        for s_ in STATUSES:
-            tally.count[s_] = row["recommendations"][s_.value]
-            tally.value[s_] = row["value"][s_.value]
-        tally.deposited, tally.overdue = row["deposited"], row["overdue"]
+        tally = Totals.from_json(row)
         grand.merge(tally)
-        out.update({k: v for k, v in tally.row().items() if k not in STATUS_VALUE_KEYS})
+        out.update({k: v for k, v in tally.flat().items() if k not in STATUS_VALUE_KEYS})
         section.rows.append(out)
     total: dict[str, Any] = {"pemda": TOTAL, "name": ""}
     total.update({f"{i}_{k}": "" for i in instruments for k in ("grade", "previous", "change")})
-    total.update({k: v for k, v in grand.row().items() if k not in STATUS_VALUE_KEYS})
+    total.update({k: v for k, v in grand.flat().items() if k not in STATUS_VALUE_KEYS})
     section.rows.append(total)
     return section
 
@@ -275,15 +233,15 @@ def _summary(model: ReadModel, on: date, year: int, lang: Lang) -> Section:
 def _rec_facts(finding: Finding, on: date) -> Iterable[tuple[Any, int, int, bool, int]]:
     """(recommendation, value, deposited, overdue, days overdue) of each recommendation."""
     for rec in finding.recommendations:
-        due = rec.due(finding.received)
-        late = rec.status not in CLOSED and due < on
-        yield rec, rec.value or 0, rec.deposited, late, (on - due).days if late else 0
+        late = rec.is_overdue(finding.received, on)
+        days = (on - rec.due(finding.received)).days if late else 0
+        yield rec, rec.value or 0, rec.deposited, late, days
 
 
 def _matrices(active: list[Finding], on: date) -> list[Section]:
-    by_pemda: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
-    by_opd: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
-    by_report: dict[tuple[Any, ...], Tally] = defaultdict(Tally)
+    by_pemda: dict[tuple[Any, ...], Totals] = defaultdict(Totals)
+    by_opd: dict[tuple[Any, ...], Totals] = defaultdict(Totals)
+    by_report: dict[tuple[Any, ...], Totals] = defaultdict(Totals)
     for f in active:
         for rec, value, deposited, late, _ in _rec_facts(f, on):
             for table, key in ((by_pemda, (f.pemda,)), (by_opd, (f.pemda, f.opd or "")),

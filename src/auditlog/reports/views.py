@@ -34,11 +34,10 @@ from auditlog.domain.events import (
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import INSTRUMENTS
 from auditlog.domain.inputs import format_rupiah
-from auditlog.domain.recommendation import Recommendation
 from auditlog.errors import Refusal
 from auditlog.projections.model import RETROACTIVE, Moment, ReadModel, Universe
 from auditlog.projections.persisted import Projection
-from auditlog.projections.summary import STATUSES, is_overdue, status_report
+from auditlog.projections.summary import STATUSES, status_report
 from auditlog.projections.temporal import TemporalModel
 from auditlog.reports.render import Format, render, to_json
 from auditlog.store.app import Store
@@ -242,14 +241,7 @@ def _statuses(finding: Finding) -> str:
 
 
 def _overdue(finding: Finding, on: date) -> int:
-    return sum(1 for r in finding.recommendations if _rec_overdue(finding, r, on))
-
-
-def _rec_overdue(finding: Finding, rec: Recommendation, on: date) -> bool:
-    from auditlog.projections.model import RecRow
-
-    row = RecRow(finding.pemda, rec.status, 0, 0, rec.due(finding.received))
-    return is_overdue(row, on)
+    return sum(1 for r in finding.recommendations if r.is_overdue(finding.received, on))
 
 
 def finding_row(finding: Finding, on: date) -> dict[str, Any]:
@@ -270,7 +262,7 @@ def finding_json(finding: Finding, on: date) -> dict[str, Any]:
             "ref": f"{finding.ref}.{r.n}", "n": r.n, "text": r.text, "code": r.code,
             "value": r.value, "status": r.status.value,
             "due": r.due(finding.received).isoformat(), "deposited": r.deposited,
-            "followups": r.followups, "overdue": _rec_overdue(finding, r, on),
+            "followups": r.followups, "overdue": r.is_overdue(finding.received, on),
         }
         for r in finding.recommendations
     ]
