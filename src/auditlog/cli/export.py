@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 import typer
 
-from auditlog.cli.main import app, echo, fail, guarded, moment, reader
+from auditlog.cli.app import app, echo, fail, guarded, moment, reader
 from auditlog.cli.options import AsOfOpt, KnownAtOpt
 from auditlog.clock import today
 from auditlog.domain.inputs import parse_year

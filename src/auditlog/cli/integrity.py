@@ -13,7 +13,7 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
-from auditlog.cli.main import app, echo, fail, guarded, reader, recording
+from auditlog.cli.app import app, echo, fail, guarded, reader, recording
 from auditlog.cli.options import FormatOpt
 from auditlog.errors import ExitCode, Refusal
 from auditlog.reports.render import Format, render, to_json
@@ -35,7 +35,6 @@ from auditlog.store.integrity import (
 
 keys_app = typer.Typer(help="Ed25519 key pairs that sign checkpoints (never stored in the log).",
                        no_args_is_help=True)
-app.add_typer(keys_app, name="keys")
 
 LONG_LOG = 50_000
 """From this many events on, a terminal shows a progress bar while the log is checked."""

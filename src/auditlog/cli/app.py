@@ -1,0 +1,211 @@
+"""The Typer app and the helpers every command group shares: global options, the one-line
+refusal, opening a store to read or to record, and parsing the two times.
+
+Command groups live in their own modules and are registered in cli/main.py.
+"""
+
+import contextlib
+import functools
+import getpass
+import os
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import date
+from typing import Annotated, ParamSpec, TypeVar
+
+import typer
+
+from auditlog import version
+from auditlog.clock import now, parse_timestamp, today
+from auditlog.domain.aggregate import Context
+from auditlog.domain.finding import Finding
+from auditlog.domain.inputs import (
+    normalise_region_code,
+    parse_date,
+)
+from auditlog.errors import ExitCode, Refusal, StoreBusy
+from auditlog.projections.model import Moment
+from auditlog.reports import views
+from auditlog.reports.render import Format, render
+from auditlog.store.app import Store
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+app = typer.Typer(
+    name="auditlog",
+    help="A tamper-evident, event-sourced audit log of findings, follow-ups and grades.\n\n"
+    "Start with: auditlog demo",
+    no_args_is_help=True,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+
+@dataclass
+class Settings:
+    db: str
+    actor: str
+
+
+_current: list[Settings] = []
+
+
+def settings() -> Settings:
+    """The global options of the running invocation (set by the callback before any command)."""
+    return _current[-1]
+
+
+def fail(message: str, code: ExitCode) -> None:
+    typer.echo(f"auditlog: {message}", err=True)
+    raise typer.Exit(int(code))
+
+
+def guarded(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn the user's mistakes into one line and an exit code, never a traceback."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except Refusal as refusal:
+            fail(str(refusal), ExitCode.REFUSED)
+        except StoreBusy as busy:
+            fail(str(busy), ExitCode.BUSY)
+        raise AssertionError("unreachable")
+
+    return wrapper
+
+
+def version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"auditlog {version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    db: Annotated[str, typer.Option(
+        "--db", envvar="AUDITLOG_DB", show_default=True,
+        help="The store: a SQLite file path (or a postgresql:// URL in a later version).",
+    )] = "auditlog.db",
+    actor: Annotated[str | None, typer.Option(
+        "--actor", envvar="AUDITLOG_ACTOR", help="Who is recording (default: your login name).",
+    )] = None,
+    version: Annotated[bool, typer.Option(
+        "--version", callback=version_callback, is_eager=True, help="Print the version.",
+    )] = False,
+) -> None:
+    """A tamper-evident, event-sourced audit log of findings, follow-ups and grades."""
+    _current[:] = [Settings(db=db, actor=(actor or _login()).strip() or "unknown")]
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers; the actor is then said explicitly
+        return os.environ.get("USER", "unknown")
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def recording() -> Context:
+    return Context(actor=settings().actor, at=now())
+
+
+@contextmanager
+def writer() -> Iterator[Store]:
+    """A store to record into, created on first use; a refusal on a new store leaves none."""
+    target = settings().db
+    Store.check_target(target, existing=False)
+    existed = Store.exists(target)
+    if not existed:
+        parent = os.path.dirname(os.path.abspath(target))
+        if not os.path.isdir(parent):
+            raise Refusal(f"folder {parent} does not exist: create it or choose another --db")
+    store = Store(target)
+    try:
+        yield store
+    except (Refusal, StoreBusy):
+        store.close()
+        if not existed:
+            for suffix in ("", "-wal", "-shm", "-journal"):
+                with contextlib.suppress(FileNotFoundError):
+                    os.remove(target + suffix)
+        raise
+    finally:
+        store.close()
+
+
+@contextmanager
+def reader() -> Iterator[Store]:
+    store = Store.open_existing(settings().db)
+    try:
+        yield store
+    finally:
+        store.close()
+
+
+def happened_on(text: str | None, *, what: str = "--on") -> date:
+    """A date in the world; the future has not happened yet, so it is refused."""
+    if text is None:
+        return today()
+    day = parse_date(text, what=what)
+    if day > today():
+        raise Refusal(f"{what} {day} is in the future (today is {today()}): record it once it "
+                      "has happened")
+    return day
+
+
+def moment(as_of: str | None, known_at: str | None, *, as_of_name: str = "--as-of") -> Moment:
+    return Moment(
+        as_of=parse_date(as_of, what=as_of_name) if as_of else None,
+        known_at=parse_timestamp(known_at, what="--known-at") if known_at else None,
+    )
+
+
+def reference_date(m: Moment) -> date:
+    """Overdue and aging are judged on the as-of date; asked only what the log held at a
+    moment, on that moment's date (so the answer never depends on the clock); else today."""
+    if m.as_of is not None:
+        return m.as_of
+    if m.known_at is not None:
+        return m.known_at.astimezone().date()
+    return today()
+
+
+def echo(text: str) -> None:
+    typer.echo(text)
+
+
+def pemda_code(text: str | None) -> str | None:
+    return None if text is None else normalise_region_code(text)
+
+
+def optional(text: str | None) -> str | None:
+    return text.strip() if text and text.strip() else None
+
+
+
+def print_recorded(finding: Finding, fmt: Format, line: str, ref: str | None = None) -> None:
+    """The confirmation line, or the object with its reference under "ref" for scripts.
+
+    For a recommendation's command, "ref" is the recommendation's (F-2023-0001.1) and
+    "finding" holds the whole finding it belongs to."""
+    if fmt is Format.table:
+        echo(line)
+        return
+    data = views.finding_json(finding, today())
+    if ref is not None:
+        n = int(ref.rsplit(".", 1)[1])
+        rec = next(r for r in data["recommendations"] if r["n"] == n)
+        data = {**rec, "finding": data}
+    echo(render([views.finding_row(finding, today())], views.FINDING_COLUMNS, fmt, data=data))
+
+
+def rec_ref(finding: Finding, typed: str) -> str:
+    return f"{finding.ref}.{int(typed.rsplit('.', 1)[1])}"
+

@@ -1,0 +1,199 @@
+"""Commands of the finding group: recording, showing, listing, correcting, withdrawing."""
+
+from typing import Annotated
+
+import typer
+
+from auditlog import commands
+from auditlog.cli.app import (
+    echo,
+    guarded,
+    happened_on,
+    moment,
+    optional,
+    pemda_code,
+    print_recorded,
+    reader,
+    rec_ref,
+    recording,
+    reference_date,
+    writer,
+)
+from auditlog.clock import today
+from auditlog.domain.events import RecommendationSpec
+from auditlog.domain.grades import instrument_name
+from auditlog.domain.inputs import (
+    normalise_finding_code,
+    normalise_recommendation_code,
+    normalise_region_code,
+    parse_date,
+    parse_rupiah,
+    parse_year,
+    require_text,
+)
+from auditlog.domain.recommendation import parse_status
+from auditlog.errors import Refusal
+from auditlog.reports import views
+from auditlog.reports.render import Format
+
+from .options import AsOfOpt, FormatOpt, KnownAtOpt, PemdaOpt, ReasonOpt
+
+finding_app = typer.Typer(help="Findings (temuan, catatan) and their recommendations.",
+                          no_args_is_help=True)
+
+
+@finding_app.command("record")
+@guarded
+def finding_record(
+    pemda: Annotated[str, typer.Option("--pemda", help="Region code of the audited pemda.")],
+    title: Annotated[str, typer.Option("--title", help="Short title of the finding.")],
+    recommendation: Annotated[list[str], typer.Option(
+        "--recommendation", "-r", help="A recommendation; repeat for each (numbered 1, 2...).")],
+    report: Annotated[str | None, typer.Option("--report", help="LHP/LHE number, "
+                                               "e.g. 700/012/ITDA/2026.")] = None,
+    received: Annotated[str | None, typer.Option(
+        "--received", help="Date the report was received (deadlines run from it); "
+        "default today.")] = None,
+    issued: Annotated[str | None, typer.Option("--issued", help="Issue date of the report.")]
+    = None,
+    instrument: Annotated[str | None, typer.Option(
+        "--instrument", help="Instrument evaluated, for a catatan (SAKIP, RB ...).")] = None,
+    year: Annotated[str | None, typer.Option("--year", help="Assessment year of a catatan.")]
+    = None,
+    opd: Annotated[str | None, typer.Option("--opd", help="The unit (OPD) concerned.")] = None,
+    condition: Annotated[str | None, typer.Option("--condition", help="Kondisi.")] = None,
+    criteria: Annotated[str | None, typer.Option("--criteria", help="Kriteria.")] = None,
+    cause: Annotated[str | None, typer.Option("--cause", help="Sebab.")] = None,
+    effect: Annotated[str | None, typer.Option("--effect", help="Akibat.")] = None,
+    code: Annotated[str | None, typer.Option("--code", help="BPK finding code, e.g. 1.01.03.")]
+    = None,
+    value: Annotated[str | None, typer.Option("--value", help="Nilai temuan in rupiah.")] = None,
+    rec_code: Annotated[list[str] | None, typer.Option(
+        "--rec-code", help="Recommendation code 01-14, one per --recommendation, in order.")]
+    = None,
+    rec_value: Annotated[list[str] | None, typer.Option(
+        "--rec-value", help="Rupiah to recover, one per --recommendation, in order.")] = None,
+    due: Annotated[str | None, typer.Option(
+        "--due", help="Due date set by the report; default received + 60 days.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Record a finding (catatan/temuan) with its recommendations; prints its reference.
+
+    Example: auditlog finding record --pemda 35.73 --title "IKU belum selaras"
+    --report 700/012/ITDA/2023 --received 14/3/2023 -r "Selaraskan IKU dengan RPJMD"
+    """
+    region = normalise_region_code(pemda)
+    received_on = happened_on(received, what="--received")
+    issued_on = happened_on(issued, what="--issued") if issued else None
+    due_on = parse_date(due, what="--due") if due else None
+    codes = [normalise_recommendation_code(c) for c in rec_code or []]
+    values = [parse_rupiah(v, what="--rec-value") for v in rec_value or []]
+    for given, what in ((codes, "--rec-code"), (values, "--rec-value")):
+        if given and len(given) != len(recommendation):
+            raise Refusal(f"{len(given)} {what} for {len(recommendation)} --recommendation: give "
+                          f"one {what} per recommendation, in the same order")
+    specs = [
+        RecommendationSpec(
+            n=i + 1, text=require_text(text, what=f"recommendation {i + 1}"),
+            code=codes[i] if codes else None, value=values[i] if values else None, due=due_on,
+        )
+        for i, text in enumerate(recommendation)
+    ]
+    new = commands.NewFinding(
+        pemda=region, title=require_text(title, what="--title"), received=received_on,
+        recommendations=specs, opd=optional(opd), report=optional(report), issued=issued_on,
+        instrument=instrument_name(instrument) if instrument else None,
+        year=parse_year(year) if year else None, condition=optional(condition),
+        criteria=optional(criteria), cause=optional(cause), effect=optional(effect),
+        code=normalise_finding_code(code) if code else None,
+        value=parse_rupiah(value, what="--value") if value else None,
+    )
+    with writer() as store:
+        finding = commands.record_finding(store, recording(), new)
+    print_recorded(finding, fmt, f"recorded {finding.ref}: {finding.title} "
+                    f"({len(finding.recommendations)} recommendation"
+                    f"{'s' if len(finding.recommendations) != 1 else ''}, due "
+                    f"{finding.recommendations[0].due(finding.received)})")
+
+@finding_app.command("show")
+@guarded
+def finding_show(
+    ref: Annotated[str, typer.Argument(help="Finding reference, e.g. F-2023-0001.")],
+    as_of: AsOfOpt = None,
+    known_at: KnownAtOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """One finding with every recommendation and its full trail (who, when, what, why).
+
+    Example: auditlog finding show F-2023-0001
+    """
+    m = moment(as_of, known_at)
+    with reader() as store:
+        echo(views.finding_show(store, ref, m, reference_date(m), fmt))
+
+
+@finding_app.command("list")
+@guarded
+def finding_list(
+    pemda: PemdaOpt = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="Only findings with a recommendation in this status: "
+        "S, BS, BD or TDTL.")] = None,
+    overdue: Annotated[bool, typer.Option(
+        "--overdue", help="Only findings with an open recommendation past its due date.")]
+    = False,
+    as_of: AsOfOpt = None,
+    known_at: KnownAtOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The register of findings, with their recommendations' statuses.
+
+    Example: auditlog finding list --pemda 35.73 --overdue
+    """
+    wanted = parse_status(status) if status else None
+    m = moment(as_of, known_at)
+    with reader() as store:
+        model = views.read_model(store, m)
+        echo(views.finding_list(model, pemda_code(pemda), wanted, overdue,
+                                reference_date(m), fmt))
+
+
+@finding_app.command("correct")
+@guarded
+def finding_correct(
+    ref: Annotated[str, typer.Argument(help="F-2023-0001, or F-2023-0001.2 for a "
+                                       "recommendation's text, code or value.")],
+    field: Annotated[str, typer.Option("--field", help="The field to correct, e.g. received, "
+                                       "title, value, opd.")],
+    value: Annotated[str, typer.Option("--value", help="The right value.")],
+    reason: ReasonOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Correct a field, as a new event; the original stays visible in history.
+
+    Example: auditlog finding correct F-2023-0001 --field received --value 2023-03-10
+    --reason "tanggal terima salah ketik"
+    """
+    why = require_text(reason, what="--reason")
+    with writer() as store:
+        finding = commands.correct(store, recording(), ref, field.strip().lower(), value, why,
+                                   today())
+    print_recorded(finding, fmt, f"corrected {field} of {ref.upper()}",
+                    rec_ref(finding, ref) if "." in ref else None)
+
+
+@finding_app.command("withdraw")
+@guarded
+def finding_withdraw(
+    ref: Annotated[str, typer.Argument(help="The finding recorded in error.")],
+    reason: ReasonOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Withdraw a finding recorded in error: it leaves the projections, not the log.
+
+    Example: auditlog finding withdraw F-2023-0003 --reason "tercatat ganda"
+    """
+    why = require_text(reason, what="--reason")
+    with writer() as store:
+        finding = commands.withdraw(store, recording(), ref, why, today())
+    print_recorded(finding, fmt, f"withdrew {finding.ref}: it stays in the log and history")

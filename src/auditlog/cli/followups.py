@@ -1,0 +1,123 @@
+"""Commands of the followup group: follow-ups and the auditor's reviews, reopenings, extensions."""
+
+from typing import Annotated
+
+import typer
+
+from auditlog import commands
+from auditlog.cli.app import (
+    guarded,
+    happened_on,
+    optional,
+    print_recorded,
+    rec_ref,
+    recording,
+    writer,
+)
+from auditlog.domain.inputs import (
+    format_rupiah,
+    parse_date,
+    parse_rupiah,
+    require_text,
+)
+from auditlog.domain.recommendation import parse_status
+from auditlog.reports.render import Format
+
+from .options import FormatOpt, OnOpt, ReasonOpt
+
+followup_app = typer.Typer(help="Follow-ups (tindak lanjut) and the auditor's reviews.",
+                           no_args_is_help=True)
+
+
+@followup_app.command("record")
+@guarded
+def followup_record(
+    rec: Annotated[str, typer.Argument(help="Recommendation reference, e.g. F-2023-0001.1.")],
+    on: Annotated[str, typer.Option("--on", help="Date the follow-up was received.")],
+    action: Annotated[str, typer.Option("--action", help="What the audited unit did.")],
+    deposit: Annotated[str | None, typer.Option("--deposit", help="Rupiah deposited "
+                                                "(nilai setor).")] = None,
+    slip: Annotated[str | None, typer.Option("--slip", help="Deposit slip number.")] = None,
+    evidence: Annotated[list[str] | None, typer.Option(
+        "--evidence", help="An evidence file, fingerprinted with SHA-256 (not copied); "
+        "repeat for each.")] = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Record a follow-up received for a recommendation. Money alone never closes it.
+
+    Example: auditlog followup record F-2023-0001.1 --on 10/5/2023
+    --action "IKU direvisi" --evidence sk-iku.pdf
+    """
+    day = happened_on(on)
+    what = require_text(action, what="--action")
+    amount = parse_rupiah(deposit, what="--deposit") if deposit else 0
+    with writer() as store:
+        finding = commands.record_followup(store, recording(), rec, day, what, amount,
+                                           optional(slip), evidence or [])
+    extra = f", deposit {format_rupiah(amount)}" if amount else ""
+    print_recorded(finding, fmt, f"recorded a follow-up on {rec.upper()} ({day}{extra})",
+                    rec_ref(finding, rec))
+
+
+@followup_app.command("review")
+@guarded
+def followup_review(
+    rec: Annotated[str, typer.Argument(help="Recommendation reference, e.g. F-2023-0001.1.")],
+    status: Annotated[str, typer.Option("--status", help="S, BS, BD or TDTL.")],
+    reason: ReasonOpt = None,
+    on: OnOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """The auditor's decision on a recommendation's status, with a written rationale.
+
+    Allowed: BD->BS, BD->S, BS->BS, BS->S, and any status -> TDTL (the reason names the
+    lawful ground). S and TDTL go back to BS only through 'followup reopen'.
+    Example: auditlog followup review F-2023-0001.1 --status S --reason "bukti setor lengkap"
+    """
+    new = parse_status(status)
+    why = require_text(reason, what="--reason")
+    day = happened_on(on)
+    with writer() as store:
+        finding = commands.review(store, recording(), rec, new, why, day)
+    print_recorded(finding, fmt, f"{rec.upper()} is now {new.value}", rec_ref(finding, rec))
+
+
+@followup_app.command("reopen")
+@guarded
+def followup_reopen(
+    rec: Annotated[str, typer.Argument(help="A recommendation that is S or TDTL.")],
+    reason: ReasonOpt = None,
+    on: OnOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Reopen a resolved recommendation (S or TDTL back to BS): a deliberate act with a reason.
+
+    Example: auditlog followup reopen F-2023-0001.1 --reason "bukti setor ternyata palsu"
+    """
+    why = require_text(reason, what="--reason")
+    day = happened_on(on)
+    with writer() as store:
+        finding = commands.reopen(store, recording(), rec, why, day)
+    print_recorded(finding, fmt, f"reopened {rec.upper()}: it is BS again",
+                    rec_ref(finding, rec))
+
+
+@followup_app.command("extend")
+@guarded
+def followup_extend(
+    rec: Annotated[str, typer.Argument(help="Recommendation reference.")],
+    due: Annotated[str, typer.Option("--due", help="The new, later due date.")],
+    reason: ReasonOpt = None,
+    on: OnOpt = None,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Extend a recommendation's due date; the extension is itself a recorded fact.
+
+    Example: auditlog followup extend F-2023-0001.1 --due 30/9/2023 --reason "banjir"
+    """
+    new_due = parse_date(due, what="--due")
+    why = require_text(reason, what="--reason")
+    day = happened_on(on)
+    with writer() as store:
+        finding = commands.extend(store, recording(), rec, new_due, why, day)
+    print_recorded(finding, fmt, f"{rec.upper()} is now due {new_due}", rec_ref(finding, rec))

@@ -1,0 +1,72 @@
+"""Store administration: creating a store, the demo, rebuilding the projections."""
+
+
+from rich.console import Console
+from rich.progress import Progress
+
+from auditlog.cli.app import (
+    app,
+    echo,
+    guarded,
+    reader,
+    settings,
+    writer,
+)
+from auditlog.clock import today
+from auditlog.reports import views
+from auditlog.reports.render import Format
+from auditlog.store.app import Store
+
+from .options import FormatOpt
+
+
+@app.command()
+@guarded
+def init() -> None:
+    """Create an empty store (idempotent) and say where it is.
+
+    Example: auditlog --db inspektorat.db init
+    """
+    target = settings().db
+    existed = Store.exists(target)
+    with writer() as store:
+        views.open_projection(store).close()
+    echo(f"{'store already exists' if existed else 'created an empty store'} at {target}")
+
+
+@app.command()
+@guarded
+def demo(fmt: FormatOpt = Format.table) -> None:
+    """Record the Kota Malang 2023 story (and its neighbours), then print the status table.
+
+    A newcomer's first command. Running it again records nothing new.
+
+    Example: auditlog demo
+    """
+    from auditlog.demo import record_demo
+
+    with writer() as store:
+        recorded = record_demo(store, settings().actor)
+        if fmt is Format.table:
+            message = (
+                f"recorded the demo story: {recorded} events in {store.target}"
+                if recorded else "the demo story is already in this store: nothing recorded"
+            )
+            echo(message + "\n")
+        echo(views.status_text(views.current(store), today(), None, fmt))
+
+
+@app.command()
+@guarded
+def rebuild() -> None:
+    """Rebuild every projection from the events, with a progress bar.
+
+    Example: auditlog rebuild
+    """
+    with reader() as store:
+        total = store.max_position()
+        projection = views.open_projection(store, catch_up=False)
+        with Progress(transient=True, console=Console(stderr=True)) as progress:
+            task = progress.add_task("rebuilding", total=total)
+            applied = projection.rebuild(lambda n: progress.advance(task, n))
+    echo(f"rebuilt the projections from {applied} events")
