@@ -55,6 +55,8 @@ def key_holder(store: Store, pemda: str, report: str | None, title: str,
     """
     for generation in count(1):
         the_id = finding_id(pemda, report, title, generation)
+        if not store.head_version(the_id):  # the usual case, a free key: an index lookup
+            return the_id, None
         there = store.get(the_id)
         if there is None:
             return the_id, None
@@ -108,8 +110,9 @@ def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
         if existing is not None:
             raise Refusal(f"this finding is already recorded as {existing.ref} (same pemda, "
                           "report number and title): use 'auditlog finding correct' to change it")
-        counter = store.get(counter_id(year))
-        if isinstance(counter, ReferenceCounter):
+        allocated = store.head_version(counter_id(year))
+        if allocated:
+            counter = ReferenceCounter.at(year, allocated)
             ref = counter.next_ref()
             counter.trigger(ctx, ReferenceAllocated, new.received, ref=ref, finding_id=the_id)
         else:

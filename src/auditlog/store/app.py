@@ -27,7 +27,9 @@ from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import Refusal, StoreBusy
 from auditlog.store.mapper import PydanticMapper
 from auditlog.store.recorder import AuditRecorder
-from auditlog.store.sqlite_integrity import SQLiteLog
+from auditlog.store import stream
+from auditlog.store.sqlite_integrity import MMAP_SIZE, SQLiteLog
+from auditlog.store.sqlite_rows import SQLiteRows
 
 ATTEMPTS = 8
 BATCH = 1000
@@ -76,6 +78,7 @@ class Store:
         except (DatabaseError, sqlite3.DatabaseError) as error:  # a file that is no store
             raise Refusal(f"{target} is not an auditlog store: {error}") from None
         self._closers: list[Callable[[], None]] = []
+        self._rows: SQLiteRows | None = None
 
     @staticmethod
     def exists(target: str) -> bool:
@@ -166,6 +169,23 @@ class Store:
                 found[aggregate_id].append(event)
         return found
 
+    def head_version(self, aggregate_id: UUID) -> int:
+        """The version of an aggregate's last event, 0 when it has none: one index lookup
+        (the events' primary key is (originator_id, originator_version))."""
+        recorder = self.app.recorder
+        assert isinstance(recorder, AuditRecorder)
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT max(originator_version) FROM {recorder.events_table_name} "
+                      "WHERE originator_id = ?", [aggregate_id.hex])
+            row = c.fetchone()
+        return int(row[0] or 0)
+
+    def last_event(self, aggregate_id: UUID) -> Event | None:
+        """An aggregate's last event alone (one index lookup), for aggregates whose state
+        it holds whole."""
+        found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
+        return found[0] if found else None  # type: ignore[return-value]
+
     def events_of(self, aggregate_id: UUID) -> list[Event]:
         return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
 
@@ -200,6 +220,31 @@ class Store:
             position = rows[-1].id
             if len(rows) < batch:
                 return
+
+    def _row_source(self) -> "SQLiteRows":
+        """The streaming reader's own connection: reads only, each batch its own snapshot."""
+        if self._rows is None:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                 timeout=lock_timeout())
+            db.execute("PRAGMA query_only = ON")
+            db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
+            self._rows = SQLiteRows(db)
+            self.on_close(db.close)
+        return self._rows
+
+    def checked_rows(self, after: int = 0, stop: int | None = None, batch: int = stream.BATCH
+                     ) -> Iterator[list[tuple[int, bytes, int, bytes, bytes]]]:
+        """The log's rows in order, each proven by the hash chain (see store/stream.py), for
+        readers that look at the JSON before deciding which events to build."""
+        return stream.checked_rows(self._row_source(), after, stop, batch)
+
+    def stream(self, after: int = 0, stop: int | None = None, batch: int = stream.BATCH
+               ) -> Iterator[list[tuple[int, Event]]]:
+        """The log's events after position ``after`` up to ``stop``, in batches of
+        (position, event): THE read path of every command that decodes the log. Each row is
+        checked against the hash chain as it is read (DamagedStore at the first that fails)
+        and decoded without re-validation; memory holds one batch."""
+        return stream.events(self._row_source(), after, stop, batch)
 
     def decode(self, notification: Notification) -> Event:
         return self.app.mapper.to_domain_event(notification)  # type: ignore[return-value]
