@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -21,7 +21,7 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from auditlog.domain.aggregate import Aggregate, project
-from auditlog.domain.events import Event
+from auditlog.domain.events import Event, ReferenceAllocated
 from auditlog.domain.finding import Finding
 from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import Refusal, StoreBusy
@@ -33,6 +33,7 @@ from auditlog.store.sqlite_rows import SQLiteRows
 
 ATTEMPTS = 8
 BATCH = 1000
+T = TypeVar("T")
 
 
 class AuditApplication(Application[UUID]):
@@ -278,3 +279,94 @@ class Store:
             f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
             "attempts; nothing was written: try again"
         )
+
+    def bulk(self, work: "Callable[[Store], T]") -> T:
+        """Run many commands as one: every event they decide is saved in ONE transaction
+        (with its hash-chain entries, as every save), or none is.
+
+        ``work`` receives a Batch, a Store whose reads see what earlier commands of the same
+        work decided (a finding recorded by one command can be followed up by the next, by
+        its reference) and whose ``command`` decides without saving. Pass it to the functions
+        of ``auditlog.commands`` exactly as a Store::
+
+            def work(batch: Store) -> None:
+                for row in rows:
+                    commands.record_finding(batch, ctx, row)
+
+            store.bulk(work)
+
+        A Refusal from any command abandons the whole work, nothing written. Someone else
+        saving first is retried by running ``work`` again on fresh reads, so ``work`` must not
+        have effects other than its commands. ``auditlog.commands.bulk`` does this and then
+        catches the persisted projections up in the same run; importers and ``copy`` call that.
+        """
+        for attempt in range(ATTEMPTS):
+            batch = Batch(self)
+            result = work(batch)
+            if batch.refused:
+                # A command refused and the work carried on: what it began may be pending.
+                raise Refusal(f"{batch.refused} commands of this work were refused: nothing "
+                              "was written")
+            try:
+                self.app.save(*batch.changed.values())
+                return result
+            except (RecordConflictError, OperationalError):
+                time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
+        raise StoreBusy(
+            f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
+            "attempts; nothing was written: try again"
+        )
+
+
+class Batch(Store):
+    """The Store that ``Store.bulk`` hands to its work: same log, decisions kept pending.
+
+    It shares the opened store (no new connection); aggregates read are cached, so each is
+    loaded once per work however many commands touch it.
+    """
+
+    def __init__(self, store: Store) -> None:  # noqa: D107 - shares, does not open
+        self.__dict__.update(store.__dict__)
+        self.changed: dict[UUID, Aggregate] = {}
+        self._seen: dict[UUID, Aggregate | None] = {}
+        self._allocated: dict[tuple[int, int], tuple[UUID, str]] = {}
+        self.refused = 0
+
+    def get(self, aggregate_id: UUID) -> Aggregate | None:
+        if aggregate_id not in self._seen:
+            self._seen[aggregate_id] = super().get(aggregate_id)
+        return self._seen[aggregate_id]
+
+    def head_version(self, aggregate_id: UUID) -> int:
+        held = self._seen.get(aggregate_id)
+        if held is not None:
+            return held.version
+        return super().head_version(aggregate_id)
+
+    def finding_id_of(self, ref: str) -> tuple[UUID, str, int | None]:
+        year, number, rec = parse_ref(ref)
+        pending = self._allocated.get((year, number))
+        if pending is not None:
+            return pending[0], pending[1], rec
+        return super().finding_id_of(ref)
+
+    def command(self, decide: Callable[[], Sequence[Aggregate]]) -> Any:
+        try:
+            aggregates = decide()
+        except BaseException:
+            self.refused += 1
+            raise
+        for aggregate in aggregates:
+            before = self.changed.get(aggregate.id) or self._seen.get(aggregate.id)
+            if before is not None and before is not aggregate:
+                # A fresh object built at the pending head (a counter): it carries on from
+                # the events still pending on the one it replaces.
+                aggregate._pending[:0] = before._pending
+                before._pending = []
+            for event in aggregate._pending:
+                if isinstance(event, ReferenceAllocated):
+                    year, number, _ = parse_ref(event.ref)
+                    self._allocated[(year, number)] = (event.finding_id, event.ref)
+            self.changed[aggregate.id] = aggregate
+            self._seen[aggregate.id] = aggregate
+        return aggregates
