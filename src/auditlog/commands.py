@@ -5,12 +5,13 @@ and importers can call it directly.
 """
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from itertools import count
 from pathlib import Path
+from typing import TypeVar
 from uuid import UUID
 
 from auditlog.domain.aggregate import Aggregate, Context, create_new
@@ -22,6 +23,30 @@ from auditlog.domain.pemda import Pemda, pemda_id, resolve_identity
 from auditlog.domain.references import ReferenceCounter, counter_id, format_ref
 from auditlog.errors import Refusal
 from auditlog.store.app import Store
+
+
+T = TypeVar("T")
+
+
+def bulk(store: Store, work: Callable[[Store], T]) -> T:
+    """Many commands saved as one transaction (see ``Store.bulk``), then the persisted
+    projections caught up in the same run, so the next reading command finds them current.
+
+    ``work`` gets a Store to pass to the functions of this module; reads inside it see what
+    earlier commands of the same work decided. A Refusal anywhere writes nothing. This is the
+    path for importers and for copying a log::
+
+        commands.bulk(store, lambda batch: [record_finding(batch, ctx, new) for new in rows])
+    """
+    from auditlog.projections.persisted import Projection  # only bulk callers pay for it
+
+    result = store.bulk(work)
+    projection = Projection(store)
+    try:
+        projection.catch_up()
+    finally:
+        projection.close()
+    return result
 
 
 def register_pemda(store: Store, ctx: Context, code: str, name: str | None,
@@ -55,6 +80,8 @@ def key_holder(store: Store, pemda: str, report: str | None, title: str,
     """
     for generation in count(1):
         the_id = finding_id(pemda, report, title, generation)
+        if not store.head_version(the_id):  # the usual case, a free key: an index lookup
+            return the_id, None
         there = store.get(the_id)
         if there is None:
             return the_id, None
@@ -108,8 +135,9 @@ def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
         if existing is not None:
             raise Refusal(f"this finding is already recorded as {existing.ref} (same pemda, "
                           "report number and title): use 'auditlog finding correct' to change it")
-        counter = store.get(counter_id(year))
-        if isinstance(counter, ReferenceCounter):
+        allocated = store.head_version(counter_id(year))
+        if allocated:
+            counter = ReferenceCounter.at(year, allocated)
             ref = counter.next_ref()
             counter.trigger(ctx, ReferenceAllocated, new.received, ref=ref, finding_id=the_id)
         else:

@@ -24,3 +24,10 @@ class StoreBusy(Exception):
     """The store kept changing underneath (or stayed locked) through every retry."""
 
     exit_code = ExitCode.BUSY
+
+
+class DamagedStore(Exception):
+    """A row read from the log fails its hash-chain check or cannot be decoded: the command
+    stops there (exit 3) instead of answering from, or spreading, damaged data."""
+
+    exit_code = ExitCode.INTEGRITY

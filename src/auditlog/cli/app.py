@@ -24,7 +24,7 @@ from auditlog.domain.inputs import (
     normalise_region_code,
     parse_date,
 )
-from auditlog.errors import ExitCode, Refusal, StoreBusy
+from auditlog.errors import DamagedStore, ExitCode, Refusal, StoreBusy
 from auditlog.projections.model import Moment
 from auditlog.reports import views
 from auditlog.reports.render import Format, render
@@ -74,6 +74,8 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             fail(str(refusal), ExitCode.REFUSED)
         except StoreBusy as busy:
             fail(str(busy), ExitCode.BUSY)
+        except DamagedStore as damage:  # a row failed its chain check while being read
+            fail(str(damage), ExitCode.INTEGRITY)
         raise AssertionError("unreachable")
 
     return wrapper

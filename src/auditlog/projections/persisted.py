@@ -132,19 +132,23 @@ class Projection:
                             "nothing was changed: try again") from None
 
     def _catch_up(self, progress: Progress | None) -> int:
+        """Streams the log (checked against the chain, see Store.stream) from the tracked
+        position; starts again from the new position when another process moved it."""
         applied = 0
         while True:
             start = self.position()
-            rows = self.store.app.recorder.select_notifications(
-                start=start, limit=BATCH, inclusive_of_start=False
-            )
-            if not rows:
-                return applied
-            events = [self.store.decode(n) for n in rows]
-            if self._apply_batch(start, rows[-1].id, events):
-                applied += len(events)
+            moved = False
+            for batch in self.store.stream(after=start, batch=BATCH):
+                end = batch[-1][0]
+                if not self._apply_batch(start, end, [event for _, event in batch]):
+                    moved = True
+                    break
+                applied += len(batch)
                 if progress is not None:
-                    progress(len(events))
+                    progress(len(batch))
+                start = end
+            if not moved:
+                return applied
 
     def _apply_batch(self, start: int, end: int, events: Sequence[Event]) -> bool:
         by_id: dict[UUID, list[Event]] = {}

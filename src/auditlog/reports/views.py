@@ -11,7 +11,6 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from eventsourcing.persistence import Notification
 
 from auditlog.domain.aggregate import project
 from auditlog.domain.events import (
@@ -41,7 +40,9 @@ from auditlog.projections.summary import STATUSES, status_report
 from auditlog.projections.temporal import TemporalModel
 from auditlog.reports.render import Format, render, to_json
 from auditlog.store.app import Store
-from auditlog.store.mapper import decode_event
+from auditlog.store.stream import decode_rows
+
+Row = tuple[int, bytes, int, bytes, bytes]
 
 PEMDA_COLUMNS = [("pemda", "pemda"), ("name", "name"), ("level", "level")]
 
@@ -60,9 +61,8 @@ def current(store: Store) -> Projection:
 
 
 def events_in_order(store: Store, stop: int | None = None) -> Iterator[tuple[int, Event]]:
-    for batch in store.notifications(stop=stop):
-        for notification in batch:
-            yield notification.id, store.decode(notification)
+    for batch in store.stream(stop=stop):
+        yield from batch
 
 
 @dataclass
@@ -86,39 +86,43 @@ def events_effective_between(store: Store, start: date, end: date, moment: Momen
     first, last = start.isoformat(), end.isoformat()
     known = moment.known_at
     leading = True
-    received: dict[UUID, str] = {}
-    withdrawn: set[UUID] = set()
+    received: dict[bytes, str] = {}
+    withdrawn: set[bytes] = set()
     # Only the rows are kept until the end (their JSON is read again for the few kept): a
     # dict per event held for the whole scan would cost more in garbage collection than that.
-    recordings: dict[UUID, Notification] = {}
-    candidates: list[Notification] = []
-    for batch in store.notifications():
+    # Rows come checked against the hash chain, so the kept ones are built without validation.
+    recorded_topic = FindingRecorded.topic.encode()
+    corrected_topic = FindingCorrected.topic.encode()
+    withdrawn_topic = FindingWithdrawn.topic.encode()
+    recordings: dict[bytes, Row] = {}
+    candidates: list[Row] = []
+    refs: dict[bytes, str] = {}
+    for batch in store.checked_rows():
         for n in batch:
-            state = orjson.loads(n.state)
-            fid: Any = n.originator_id
-            if n.topic == FindingRecorded.topic:
-                found.refs[fid] = state["ref"]
+            _, fid, _, topic, raw = n
+            state = orjson.loads(raw)
+            if topic == recorded_topic:
+                refs[fid] = state["ref"]
             later = known is not None and datetime.fromisoformat(state["recorded_at"]) > known
             leading = leading and not later
             found.known += leading
             if later:
                 continue
-            if n.topic == FindingRecorded.topic:
+            if topic == recorded_topic:
                 received[fid] = state["received"]
                 recordings[fid] = n
                 continue
-            if n.topic == FindingCorrected.topic and state["field"] == "received":
+            if topic == corrected_topic and state["field"] == "received":
                 received[fid] = state["value"]
-            elif n.topic == FindingWithdrawn.topic:
+            elif topic == withdrawn_topic:
                 withdrawn.add(fid)
             if first <= state["effective_on"] <= last:
                 candidates.append(n)
+    found.refs = {UUID(fid.decode()): ref for fid, ref in refs.items()}
     candidates += [n for fid, n in recordings.items() if first <= received[fid] <= last]
-    for n in sorted(candidates, key=lambda row: row.id):
-        if n.originator_id in withdrawn and n.topic != FindingWithdrawn.topic:
-            continue
-        found.kept.append((n.id, decode_event(n.topic, n.originator_id, n.originator_version,
-                                              orjson.loads(n.state))))
+    candidates.sort(key=lambda row: row[0])
+    kept = [n for n in candidates if n[1] not in withdrawn or n[3] == withdrawn_topic]
+    found.kept = decode_rows(kept, {})
     return found
 
 

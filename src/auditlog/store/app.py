@@ -6,7 +6,7 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -21,16 +21,19 @@ from eventsourcing.persistence import (
 from eventsourcing.utils import get_topic
 
 from auditlog.domain.aggregate import Aggregate, project
-from auditlog.domain.events import Event
+from auditlog.domain.events import Event, ReferenceAllocated
 from auditlog.domain.finding import Finding
 from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import Refusal, StoreBusy
 from auditlog.store.mapper import PydanticMapper
 from auditlog.store.recorder import AuditRecorder
-from auditlog.store.sqlite_integrity import SQLiteLog
+from auditlog.store import stream
+from auditlog.store.sqlite_integrity import MMAP_SIZE, SQLiteLog
+from auditlog.store.sqlite_rows import SQLiteRows
 
 ATTEMPTS = 8
 BATCH = 1000
+T = TypeVar("T")
 
 
 class AuditApplication(Application[UUID]):
@@ -76,6 +79,7 @@ class Store:
         except (DatabaseError, sqlite3.DatabaseError) as error:  # a file that is no store
             raise Refusal(f"{target} is not an auditlog store: {error}") from None
         self._closers: list[Callable[[], None]] = []
+        self._rows: SQLiteRows | None = None
 
     @staticmethod
     def exists(target: str) -> bool:
@@ -166,6 +170,23 @@ class Store:
                 found[aggregate_id].append(event)
         return found
 
+    def head_version(self, aggregate_id: UUID) -> int:
+        """The version of an aggregate's last event, 0 when it has none: one index lookup
+        (the events' primary key is (originator_id, originator_version))."""
+        recorder = self.app.recorder
+        assert isinstance(recorder, AuditRecorder)
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(f"SELECT max(originator_version) FROM {recorder.events_table_name} "
+                      "WHERE originator_id = ?", [aggregate_id.hex])
+            row = c.fetchone()
+        return int(row[0] or 0)
+
+    def last_event(self, aggregate_id: UUID) -> Event | None:
+        """An aggregate's last event alone (one index lookup), for aggregates whose state
+        it holds whole."""
+        found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
+        return found[0] if found else None  # type: ignore[return-value]
+
     def events_of(self, aggregate_id: UUID) -> list[Event]:
         return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
 
@@ -201,6 +222,31 @@ class Store:
             if len(rows) < batch:
                 return
 
+    def _row_source(self) -> "SQLiteRows":
+        """The streaming reader's own connection: reads only, each batch its own snapshot."""
+        if self._rows is None:
+            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
+                                 timeout=lock_timeout())
+            db.execute("PRAGMA query_only = ON")
+            db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
+            self._rows = SQLiteRows(db)
+            self.on_close(db.close)
+        return self._rows
+
+    def checked_rows(self, after: int = 0, stop: int | None = None, batch: int = stream.BATCH
+                     ) -> Iterator[list[tuple[int, bytes, int, bytes, bytes]]]:
+        """The log's rows in order, each proven by the hash chain (see store/stream.py), for
+        readers that look at the JSON before deciding which events to build."""
+        return stream.checked_rows(self._row_source(), after, stop, batch)
+
+    def stream(self, after: int = 0, stop: int | None = None, batch: int = stream.BATCH
+               ) -> Iterator[list[tuple[int, Event]]]:
+        """The log's events after position ``after`` up to ``stop``, in batches of
+        (position, event): THE read path of every command that decodes the log. Each row is
+        checked against the hash chain as it is read (DamagedStore at the first that fails)
+        and decoded without re-validation; memory holds one batch."""
+        return stream.events(self._row_source(), after, stop, batch)
+
     def decode(self, notification: Notification) -> Event:
         return self.app.mapper.to_domain_event(notification)  # type: ignore[return-value]
 
@@ -233,3 +279,94 @@ class Store:
             f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
             "attempts; nothing was written: try again"
         )
+
+    def bulk(self, work: "Callable[[Store], T]") -> T:
+        """Run many commands as one: every event they decide is saved in ONE transaction
+        (with its hash-chain entries, as every save), or none is.
+
+        ``work`` receives a Batch, a Store whose reads see what earlier commands of the same
+        work decided (a finding recorded by one command can be followed up by the next, by
+        its reference) and whose ``command`` decides without saving. Pass it to the functions
+        of ``auditlog.commands`` exactly as a Store::
+
+            def work(batch: Store) -> None:
+                for row in rows:
+                    commands.record_finding(batch, ctx, row)
+
+            store.bulk(work)
+
+        A Refusal from any command abandons the whole work, nothing written. Someone else
+        saving first is retried by running ``work`` again on fresh reads, so ``work`` must not
+        have effects other than its commands. ``auditlog.commands.bulk`` does this and then
+        catches the persisted projections up in the same run; importers and ``copy`` call that.
+        """
+        for attempt in range(ATTEMPTS):
+            batch = Batch(self)
+            result = work(batch)
+            if batch.refused:
+                # A command refused and the work carried on: what it began may be pending.
+                raise Refusal(f"{batch.refused} commands of this work were refused: nothing "
+                              "was written")
+            try:
+                self.app.save(*batch.changed.values())
+                return result
+            except (RecordConflictError, OperationalError):
+                time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
+        raise StoreBusy(
+            f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
+            "attempts; nothing was written: try again"
+        )
+
+
+class Batch(Store):
+    """The Store that ``Store.bulk`` hands to its work: same log, decisions kept pending.
+
+    It shares the opened store (no new connection); aggregates read are cached, so each is
+    loaded once per work however many commands touch it.
+    """
+
+    def __init__(self, store: Store) -> None:  # noqa: D107 - shares, does not open
+        self.__dict__.update(store.__dict__)
+        self.changed: dict[UUID, Aggregate] = {}
+        self._seen: dict[UUID, Aggregate | None] = {}
+        self._allocated: dict[tuple[int, int], tuple[UUID, str]] = {}
+        self.refused = 0
+
+    def get(self, aggregate_id: UUID) -> Aggregate | None:
+        if aggregate_id not in self._seen:
+            self._seen[aggregate_id] = super().get(aggregate_id)
+        return self._seen[aggregate_id]
+
+    def head_version(self, aggregate_id: UUID) -> int:
+        held = self._seen.get(aggregate_id)
+        if held is not None:
+            return held.version
+        return super().head_version(aggregate_id)
+
+    def finding_id_of(self, ref: str) -> tuple[UUID, str, int | None]:
+        year, number, rec = parse_ref(ref)
+        pending = self._allocated.get((year, number))
+        if pending is not None:
+            return pending[0], pending[1], rec
+        return super().finding_id_of(ref)
+
+    def command(self, decide: Callable[[], Sequence[Aggregate]]) -> Any:
+        try:
+            aggregates = decide()
+        except BaseException:
+            self.refused += 1
+            raise
+        for aggregate in aggregates:
+            before = self.changed.get(aggregate.id) or self._seen.get(aggregate.id)
+            if before is not None and before is not aggregate:
+                # A fresh object built at the pending head (a counter): it carries on from
+                # the events still pending on the one it replaces.
+                aggregate._pending[:0] = before._pending
+                before._pending = []
+            for event in aggregate._pending:
+                if isinstance(event, ReferenceAllocated):
+                    year, number, _ = parse_ref(event.ref)
+                    self._allocated[(year, number)] = (event.finding_id, event.ref)
+            self.changed[aggregate.id] = aggregate
+            self._seen[aggregate.id] = aggregate
+        return aggregates

@@ -35,6 +35,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from auditlog.clock import now
 from auditlog.domain import checkpoint as checkpoint_log
 from auditlog.domain.aggregate import Aggregate, Context
+from auditlog.domain.events import CheckpointRecorded
 from auditlog.errors import Refusal
 from auditlog.store.chain import (
     BLOCK_LEVEL,
@@ -633,8 +634,11 @@ def record_checkpoint(store: Store, ctx: Context, checkpoint: Checkpoint) -> Non
     """Record in the log that this checkpoint was issued; nothing of the key goes in."""
 
     def decide() -> Sequence[Aggregate]:
+        last = store.last_event(checkpoint_log.CHECKPOINTS_ID)
+        current = (checkpoint_log.CheckpointLog.after(last)
+                   if isinstance(last, CheckpointRecorded) else None)
         return [checkpoint_log.record_checkpoint(
-            store.get(checkpoint_log.CHECKPOINTS_ID), ctx, store_id=UUID(checkpoint.store_id),
+            current, ctx, store_id=UUID(checkpoint.store_id),
             size=checkpoint.size, root=checkpoint.root, signed=checkpoint.signature is not None,
         )]
 

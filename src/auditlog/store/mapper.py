@@ -4,11 +4,17 @@ eventsourcing 9.5 ships no pydantic mapper; this one keeps the library's contrac
 state bytes, class_version inside the state) while using our explicit topic registry.
 """
 
-from typing import Any
+import types
+from collections.abc import Callable
+from datetime import date, datetime
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
 import orjson
 from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
+from pydantic import BaseModel
 
 from auditlog.domain.events import EVENT_TYPES, Event
 
@@ -45,6 +51,92 @@ def decode_event(topic: str, originator_id: UUID | str, originator_version: int,
     state["originator_id"] = originator_id
     state["originator_version"] = originator_version
     return cls.model_validate(state)
+
+
+# --- decoding trusted bytes without re-validation ---------------------------------------------
+
+Convert = Callable[[Any], Any]
+
+
+def _converter(annotation: Any) -> Convert | None:
+    """How a JSON value of a field becomes the Python value pydantic would have made of it
+    (None: as it is). Raises TypeError for a type it does not know, which the test over every
+    event type would show."""
+    origin = get_origin(annotation)
+    if annotation in (str, int, bool, Any) or origin is Literal:
+        return None
+    if annotation is date:
+        return date.fromisoformat
+    if annotation is datetime:
+        return datetime.fromisoformat
+    if annotation in (UUID, Decimal):
+        return annotation  # type: ignore[no-any-return]
+    if isinstance(annotation, type) and issubclass(annotation, Enum):
+        return annotation
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return _constructor(annotation)
+    if origin in (Union, types.UnionType):
+        inner_types = [a for a in get_args(annotation) if a is not type(None)]
+        if len(inner_types) != 1:
+            raise TypeError(f"no fast decoding for {annotation}")
+        inner = _converter(inner_types[0])
+        if inner is None:
+            return None
+        return lambda value: None if value is None else inner(value)
+    if origin is tuple:
+        args = get_args(annotation)
+        if len(args) != 2 or args[1] is not Ellipsis:
+            raise TypeError(f"no fast decoding for {annotation}")
+        item = _converter(args[0])
+        if item is None:
+            return tuple
+        return lambda values: tuple(map(item, values))
+    raise TypeError(f"no fast decoding for {annotation}")
+
+
+_CONSTRUCTORS: dict[type[BaseModel], Callable[..., Any]] = {}
+
+
+def _constructor(cls: type[BaseModel]) -> Callable[..., Any]:
+    """model_construct after converting each field: what model_validate gives for bytes it
+    validated when they were written, at a fraction of its cost."""
+    made = _CONSTRUCTORS.get(cls)
+    if made is not None:
+        return made
+    converters = [(name, convert) for name, info in cls.model_fields.items()
+                  if (convert := _converter(info.annotation)) is not None]
+    construct = cls.model_construct
+
+    def make(state: dict[str, Any], **ready: Any) -> Any:
+        for name, convert in converters:
+            if name in state:
+                state[name] = convert(state[name])
+        return construct(**state, **ready)
+
+    _CONSTRUCTORS[cls] = make
+    return make
+
+
+def construct_event(topic: str, originator_id: UUID, originator_version: int,
+                    state: dict[str, Any]) -> Event:
+    """decode_event for bytes the hash chain proves unchanged since they were validated:
+    upcast as usual, then build the event without validating it again."""
+    try:
+        cls = EVENT_TYPES[topic]
+    except KeyError:
+        raise UnknownEventTopic(
+            f"stored event topic {topic!r} is not known to this version of auditlog"
+        ) from None
+    from_version = state.pop("class_version", 1)
+    while from_version < cls.class_version:
+        getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
+        from_version += 1
+    unknown = state.keys() - cls.model_fields.keys()
+    if unknown:
+        raise ValueError(f"fields unknown to {topic}: {', '.join(sorted(unknown))}")
+    event: Event = _constructor(cls)(state, originator_id=originator_id,
+                                     originator_version=originator_version)
+    return event
 
 
 class PydanticMapper(Mapper[UUID]):
