@@ -32,6 +32,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from auditlog import files
 from auditlog.clock import now
 from auditlog.domain import checkpoint as checkpoint_log
 from auditlog.domain.aggregate import Aggregate, Context
@@ -83,8 +84,9 @@ __all__ = [
 
 HEADER = "auditlog checkpoint v1"
 _FIELDS = ("store", "events", "root", "time")
-_LINE = re.compile(r"^([a-z]+):\s*(\S+)\s*$", re.IGNORECASE)
+_LINE = re.compile(r"^([a-z]+):\s*(\S+)\s*$", re.IGNORECASE | re.ASCII)
 _HEX64 = re.compile(r"^[0-9a-f]{64}$")
+_EVENTS = re.compile(r"^[0-9]{1,18}$")
 
 
 @dataclass(frozen=True)
@@ -172,8 +174,9 @@ def parse_checkpoint(text: str, *, source: str = "checkpoint") -> Checkpoint:
         store_id = str(UUID(values["store"]))
     except ValueError:
         raise Refusal(f"{source}: store {values['store']!r} is not a store identity") from None
-    if not values["events"].isdigit():
-        raise Refusal(f"{source}: events {values['events']!r} is not a number of events")
+    if not _EVENTS.match(values["events"]):
+        raise Refusal(f"{source}: events {values['events']!r} is not a number of events "
+                      "(at most 18 digits 0-9)")
     root = values["root"].lower()
     if not _HEX64.match(root):
         raise Refusal(f"{source}: root should be 64 hexadecimal digits")
@@ -183,6 +186,12 @@ def parse_checkpoint(text: str, *, source: str = "checkpoint") -> Checkpoint:
         raise Refusal(f"{source}: time {values['time']!r} is not an ISO 8601 time") from None
     if time.tzinfo is None:
         raise Refusal(f"{source}: time {values['time']!r} lacks its zone (e.g. Z)")
+    try:
+        in_range = 1945 <= time.astimezone(UTC).year <= 2200
+    except (OverflowError, ValueError):
+        in_range = False
+    if not in_range:
+        raise Refusal(f"{source}: time {values['time']!r} is outside the years 1945 to 2200")
     key = values.get("key")
     signature = values.get("signature")
     if (key is None) != (signature is None):
@@ -207,13 +216,17 @@ def _canonical_base64(source: str, name: str, value: str, size: int) -> str:
     return base64.b64encode(decoded).decode()
 
 
+CHECKPOINT_FILE_CAP = 4096
+"""A checkpoint is six short lines; a larger file is something else."""
+
+
 def read_checkpoint(path: Path) -> Checkpoint:
+    data = files.read_small_file(path, CHECKPOINT_FILE_CAP, "checkpoint file")
     try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise Refusal(f"checkpoint file {path} does not exist") from None
-    except (OSError, UnicodeDecodeError) as error:
-        raise Refusal(f"cannot read checkpoint file {path}: {error}") from None
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Refusal(f"checkpoint file {path} is not UTF-8 text: give a checkpoint that "
+                      "'auditlog checkpoint --to' saved") from None
     return parse_checkpoint(text, source=str(path))
 
 
@@ -231,44 +244,40 @@ def public_fingerprint(key: Ed25519PublicKey) -> str:
                                             serialization.PublicFormat.Raw))
 
 
-def generate_keys(base: Path) -> tuple[Path, Path]:
-    """Write BASE.key (private, readable by its owner only) and BASE.pub; overwrite nothing."""
+def generate_keys(base: Path, *, force: bool = False) -> tuple[Path, Path]:
+    """Write BASE.key (private, readable by its owner only) and BASE.pub, each whole or not at
+    all; an existing pair is replaced only with ``force``."""
     private_path = base.with_name(base.name + ".key")
     public_path = base.with_name(base.name + ".pub")
     for path in (private_path, public_path):
-        if path.exists():
+        if path.exists() and not force:
             raise Refusal(f"{path} already exists: choose another name with --to, or move it "
-                          "away (a lost private key cannot sign again)")
-    if not base.parent.is_dir():
-        raise Refusal(f"folder {base.parent} does not exist")
+                          "away (a lost private key cannot sign again); --force replaces it")
+        files.check_writable(path, force=force)
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(serialization.Encoding.PEM,
                                     serialization.PrivateFormat.PKCS8,
                                     serialization.NoEncryption())
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
-    try:
-        with open(private_path, "xb", opener=_owner_only) as handle:
-            handle.write(private_pem)
-        with open(public_path, "xb") as handle:
-            handle.write(public_pem)
-    except OSError as error:
-        raise Refusal(f"cannot write the key files: {error}") from None
+    # The public key last: a pair whose .pub exists is complete.
+    files.write_file(private_path, private_pem, force=force, private=True)
+    files.write_file(public_path, public_pem, force=force)
     return private_path, public_path
 
 
-def _owner_only(path: str, flags: int) -> int:
-    return os.open(path, flags, 0o600)
+KEY_FILE_CAP = 4096
+"""A PEM Ed25519 key is about 120 bytes; anything much larger is not one."""
 
 
 def _read_key_file(path: Path, what: str) -> bytes:
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise Refusal(f"{what} {path} does not exist: make a pair with "
-                      "'auditlog keys generate'") from None
-    except OSError as error:
-        raise Refusal(f"cannot read {what} {path}: {error}") from None
+        return files.read_small_file(path, KEY_FILE_CAP, what)
+    except Refusal as refusal:
+        if not path.exists() and not path.is_symlink():
+            raise Refusal(f"{what} {path} does not exist: make a pair with "
+                          "'auditlog keys generate'") from None
+        raise refusal from None
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
@@ -581,7 +590,10 @@ def _against(report: Report, name: str, cp: Checkpoint, root: bytes | None,
             found.append(Problem(Kind.bad_signature, "the signature does not match the "
                                  "checkpoint's text: it was altered after signing",
                                  checkpoint=name))
-    if trusted is not None and result.signed_by != public_fingerprint(trusted):
+    # A checkpoint that names the trusted key but whose signature broke is reported once, as
+    # a broken signature: "signed by K, not by K" would name the same key twice.
+    if (trusted is not None and result.signed_by != public_fingerprint(trusted)
+            and not (cp.signature is not None and cp.fingerprint == public_fingerprint(trusted))):
         by = f"signed by {cp.fingerprint}" if cp.key else "unsigned"
         found.append(Problem(Kind.untrusted, f"it is {by}, not by {public_fingerprint(trusted)}",
                              checkpoint=name))
