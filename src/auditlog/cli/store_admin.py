@@ -17,6 +17,7 @@ from auditlog.errors import DamagedStore, Refusal
 from auditlog.reports import views
 from auditlog.reports.render import Format
 from auditlog.store.app import Store
+from auditlog.store.chain import Kind
 from auditlog.store.integrity import verify_store
 
 from .options import FormatOpt
@@ -52,9 +53,11 @@ def _restore_guards(store: Store) -> list[str]:
         raise Refusal(f"the store at {store.target} is read-only: its triggers cannot be "
                       "put back")
     report = verify_store(store)
-    if not report.ok:
+    problems = [p for p in report.problems if p.kind is not Kind.unguarded]  # those it fixes
+    if problems:
         raise DamagedStore(f"the store at {store.target} lacks append-only triggers and its log "
-                      f"does not verify ({len(report.problems)} problems): run 'auditlog "
+                      f"does not verify ({len(problems)} problem"
+                      f"{'s' * (len(problems) > 1)}): run 'auditlog "
                       "verify'; nothing was put back")
     return store.restore_triggers()
 
