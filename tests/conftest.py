@@ -14,6 +14,14 @@ FIXED_NOW = "2024-01-15T09:00:00+00:00"
 FIXED_STORE_ID = "3f2c8a1e-5b7d-4e9a-8c6f-1d2e3a4b5c6d"
 
 
+@pytest.fixture(autouse=True, scope="session")
+def no_real_witness(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Stores made by module- or session-wide fixtures witness into a temporary folder too."""
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("AUDITLOG_WITNESS", str(tmp_path_factory.mktemp("witness")))
+        yield
+
+
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     """Point AUDITLOG_DB at a temporary file, pin the clock, the actor and the identity of new
@@ -23,6 +31,8 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("AUDITLOG_NOW", FIXED_NOW)
     monkeypatch.setenv("AUDITLOG_STORE_ID", FIXED_STORE_ID)
     monkeypatch.setenv("AUDITLOG_ACTOR", "auditor")
+    # The witness log outside the store: never the real user's data folder.
+    monkeypatch.setenv("AUDITLOG_WITNESS", str(tmp_path / "witness"))
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("COLUMNS", "200")
     time.tzset()

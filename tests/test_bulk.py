@@ -20,7 +20,6 @@ from auditlog.reports.views import fold
 from auditlog.store.app import Store
 from auditlog.store.integrity import verify_store
 from auditlog.store.recorder import AuditRecorder
-
 from test_projection_property import reports
 
 

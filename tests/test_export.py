@@ -43,7 +43,7 @@ def parts(data: bytes) -> dict[str, str]:
 
 
 def test_golden_files(ok: Run, demo: None) -> None:
-    meta = json.loads(export(ok, "review.json"))["meta"]["checkpoint"]
+    meta = json.loads(export(ok, "first.json"))["meta"]["checkpoint"]
     store_id, root = meta["store_id"], meta["root"]
     for fmt in FORMATS:
         data = export(ok, f"review.{fmt}")
@@ -183,9 +183,29 @@ def test_export_never_leaves_a_partial_file(ok: Run, run: Run, demo: None,
 
     monkeypatch.setattr("auditlog.reports.export.to_json_bytes", broken)
     with pytest.raises(OSError):
-        run("export", "--year", "2023", "--to", "review.json")
+        run("export", "--year", "2023", "--to", "review.json", "--force")
     assert Path("review.json").read_text() == "the previous review"
-    assert sorted(p.name for p in Path(".").iterdir() if p.name.startswith(".review")) == []
+    assert sorted(p.name for p in Path(".").iterdir() if p.name.startswith(".")) == []
+
+
+def test_export_overwrites_nothing_without_force_and_never_a_store(ok: Run, run: Run,
+                                                                   demo: None) -> None:
+    Path("review.json").write_text("the previous review")
+    refused = run("export", "--year", "2023", "--to", "review.json")
+    assert refused.exit_code == 1 and "add --force" in refused.stderr
+    assert Path("review.json").read_text() == "the previous review"
+    ok("export", "--year", "2023", "--to", "review.json", "--force")
+    assert Path("review.json").read_text().startswith("{")
+    store = Path("auditlog.db").read_bytes()
+    for args in (("--to", "auditlog.db", "--format", "json"),
+                 ("--to", "auditlog.db", "--format", "json", "--force")):
+        refused = run("export", "--year", "2023", *args)
+        assert refused.exit_code == 1 and "store in use" in refused.stderr, refused
+    ok("init", env={"AUDITLOG_DB": "other.db"})
+    other = Path("other.db").read_bytes()
+    refused = run("export", "--year", "2023", "--to", "other.db", "--format", "json", "--force")
+    assert refused.exit_code == 1 and "holds an auditlog store" in refused.stderr
+    assert Path("auditlog.db").read_bytes() == store and Path("other.db").read_bytes() == other
 
 
 def test_format_comes_from_the_option_or_the_extension(ok: Run, run: Run, demo: None) -> None:

@@ -23,7 +23,7 @@ from auditlog.demo import record_demo
 from auditlog.domain.aggregate import Context
 from auditlog.domain.checkpoint import CHECKPOINTS_ID, CheckpointLog
 from auditlog.domain.events import PemdaRegistered
-from auditlog.errors import Refusal
+from auditlog.errors import DamagedStore, Refusal
 from auditlog.store import chain, integrity
 from auditlog.store.app import Store
 from auditlog.store.chain import (
@@ -49,7 +49,7 @@ from auditlog.store.integrity import (
     verify_store,
 )
 from auditlog.store.mapper import PydanticMapper
-from auditlog.store.sqlite_integrity import SQLiteLog
+from auditlog.store.sqlite_integrity import TRIGGERS, SQLiteLog
 from auditlog.store.verify_worker import run as run_worker
 
 # RFC 6962's reference leaves, and the tree heads of their first 0..8 (as published with the
@@ -220,7 +220,7 @@ def test_the_store_refuses_to_change_or_delete_what_it_holds(isolated: Path,
         db.execute(statement)
 
 
-def test_removed_triggers_are_put_back_and_said_so(isolated: Path) -> None:
+def test_a_removed_trigger_is_reported_not_put_back_and_blocks_writing(isolated: Path) -> None:
     store = Store(str(isolated))
     record_demo(store, "auditor")
     store.close()
@@ -228,12 +228,14 @@ def test_removed_triggers_are_put_back_and_said_so(isolated: Path) -> None:
         db.execute("DROP TRIGGER stored_events_no_update")
     store = Store(str(isolated))
     report = verify_store(store)
+    assert [p.kind for p in report.problems] == [integrity.Kind.unguarded]
+    assert "stored_events_no_update" in report.problems[0].detail
+    with pytest.raises(DamagedStore, match="stored_events_no_update"):
+        store.require_writable()
     store.close()
-    assert report.ok
-    assert any("stored_events_no_update" in note for note in report.notes)
-    with closing(sqlite3.connect(isolated, isolation_level=None)) as db, \
-            pytest.raises(sqlite3.IntegrityError):
-        db.execute("UPDATE stored_events SET topic = 'x' WHERE rowid = 1")
+    with closing(sqlite3.connect(isolated, isolation_level=None)) as db:
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    assert "stored_events_no_update" not in names  # the evidence is left as it was
 
 
 # --- stores made before the chain existed -------------------------------------------------------
@@ -261,17 +263,37 @@ def _old_store(path: Path, count: int) -> None:
     app.close()
 
 
-def test_an_old_store_gets_its_chain_once_when_first_opened(isolated: Path) -> None:
-    _old_store(isolated, 12)
+def test_events_without_a_chain_are_an_integrity_failure_never_rechained(isolated: Path) -> None:
+    _old_store(isolated, 12)  # events, and no integrity tables at all
     store = Store(str(isolated))
     report = verify_store(store)
-    assert report.ok and report.size == 12
-    assert any("added to this store" in note and "12 events" in note for note in report.notes)
+    assert not report.ok
+    kinds = {p.kind for p in report.problems}
+    assert integrity.Kind.unguarded in kinds and integrity.Kind.inserted in kinds
+    with pytest.raises(DamagedStore, match="lost its integrity tables"):
+        store.require_intact_tables()
     store.close()
     with closing(sqlite3.connect(isolated, isolation_level=None)) as db:
-        assert db.execute("SELECT count(*) FROM integrity_chain").fetchone() == (12,)
-    again = Store(str(isolated))
-    assert verify_store(again).root == report.root  # not given a second chain
+        names = {r[0] for r in db.execute("SELECT name FROM sqlite_master")}
+    assert "integrity_chain" not in names
+
+
+def test_an_edit_then_dropped_integrity_tables_is_never_hidden(isolated: Path) -> None:
+    store = Store(str(isolated))
+    record_demo(store, "auditor")
+    store.close()
+    with closing(sqlite3.connect(isolated, isolation_level=None)) as db:
+        for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'"
+                                  ).fetchall():
+            db.execute(f'DROP TRIGGER "{name}"')
+        db.execute("UPDATE stored_events SET state = replace(state, '12150000', '14150000')")
+        db.execute("DROP TABLE integrity_chain")
+        db.execute("DROP TABLE integrity_meta")
+    store = Store(str(isolated))
+    assert not verify_store(store).ok
+    store.close()
+    again = Store(str(isolated))  # a second opening does not lay a new chain either
+    assert not verify_store(again).ok
     again.close()
 
 
@@ -286,7 +308,8 @@ def test_a_store_whose_chain_table_was_emptied_is_not_quietly_rechained(isolated
     report = verify_store(store)
     store.close()
     assert not report.ok
-    assert {p.kind for p in report.problems} == {integrity.Kind.inserted}
+    assert {p.kind for p in report.problems} == {integrity.Kind.inserted,
+                                                 integrity.Kind.unguarded}
 
 
 # --- verify, current_checkpoint ----------------------------------------------------------------
@@ -407,6 +430,7 @@ def test_no_checkpoint_of_a_log_that_does_not_verify(demo: Path) -> None:
     with closing(sqlite3.connect(demo, isolation_level=None)) as db:
         db.execute("DROP TRIGGER stored_events_no_update")
         db.execute("UPDATE stored_events SET state = state || ' ' WHERE rowid = 3")
+        db.execute(TRIGGERS["stored_events_no_update"])
     store = Store(str(demo))
     with pytest.raises(IntegrityFailure) as failure:
         current_checkpoint(store)

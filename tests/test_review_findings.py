@@ -23,7 +23,9 @@ def test_a_csv_folder_export_never_touches_files_it_did_not_write(ok: Run, run: 
     assert Path("auditlog.db").exists()
     ok("export", "--year", "2023", "--format", "csv", "--to", "review")
     first = {p.name: p.read_bytes() for p in Path("review").iterdir()}
-    ok("export", "--year", "2023", "--format", "csv", "--to", "review")  # an earlier review: ok
+    refused = run("export", "--year", "2023", "--format", "csv", "--to", "review")
+    assert refused.exit_code == 1 and "--force" in refused.stderr
+    ok("export", "--year", "2023", "--format", "csv", "--to", "review", "--force")
     assert {p.name: p.read_bytes() for p in Path("review").iterdir()} == first
     Path("folder.md").mkdir()
     refused = run("export", "--year", "2023", "--to", "folder.md")

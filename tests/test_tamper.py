@@ -20,7 +20,7 @@ from auditlog.demo import record_demo
 from auditlog.store.app import Store
 from auditlog.store.chain import GENESIS, chain_entries
 from auditlog.store.integrity import Checkpoint, Kind, Tuning, current_checkpoint, verify_log
-from auditlog.store.sqlite_integrity import SQLiteLog
+from auditlog.store.sqlite_integrity import TRIGGERS, SQLiteLog
 
 from conftest import FIXED_NOW, FIXED_STORE_ID, Run
 
@@ -71,6 +71,12 @@ def attacker(log: Path) -> Iterator[sqlite3.Connection]:
         yield db
 
 
+def put_back_triggers(db: sqlite3.Connection) -> None:
+    """What a careful attacker does last, so that no missing trigger gives the attack away."""
+    for statement in TRIGGERS.values():
+        db.execute(statement)
+
+
 def event(db: sqlite3.Connection, position: int) -> tuple[str, int, str, bytes]:
     row = db.execute("SELECT originator_id, originator_version, topic, state FROM stored_events "
                      "WHERE rowid = ?", (position,)).fetchone()
@@ -78,13 +84,18 @@ def event(db: sqlite3.Connection, position: int) -> tuple[str, int, str, bytes]:
     return row[0], row[1], row[2], row[3]
 
 
-def failing(run: Run, *args: str) -> list[str]:
-    """verify's problem lines; it must exit 3 with one summary line on stderr."""
-    result = run("verify", *args)
+def failing(run: Run, *args: str, witness: bool = False) -> list[str]:
+    """verify's problem lines; it must exit 3 with one summary line on stderr. The witness
+    log is left out unless asked for: each test looks at one way of catching the attack."""
+    result = run("verify", *args, *(() if witness else ("--no-witness",)))
     assert result.exit_code == 3, result
     assert result.stderr.startswith("auditlog: the log does not verify: "), result
     assert len(result.stderr.strip().splitlines()) == 1
-    return [line for line in result.stdout.splitlines() if not line.startswith("note: ")]
+    # The attacker fixture drops the append-only triggers, which verify reports on a line of
+    # its own (tested in test_dropped_triggers_are_reported_and_block_writing); each test
+    # here looks at what the attack did to the events.
+    return [line for line in result.stdout.splitlines()
+            if not line.startswith("note: ") and "append-only guard missing" not in line]
 
 
 def rechain(db: sqlite3.Connection) -> None:
@@ -185,10 +196,15 @@ def test_the_last_events_deleted_are_caught_against_a_checkpoint(
     # The careful attacker removes the chain's entries too: the chain alone still holds.
     attacker.execute("DELETE FROM stored_events WHERE rowid > 40")
     attacker.execute("DELETE FROM integrity_chain WHERE seq > 40")
-    assert ok("verify").stdout.startswith("verified 40 events")
+    put_back_triggers(attacker)
+    assert ok("verify", "--no-witness").stdout.startswith("verified 40 events")
     assert failing(run, "--checkpoint", str(saved)) == [
         f"checkpoint {saved}: shorter than checkpoint: the log has 40 events; the checkpoint "
         "covers 45"]
+    # The witness caught it without the saved checkpoint.
+    (line,) = failing(run, witness=True)
+    assert line.startswith("checkpoint witness ") and "shorter than checkpoint" in line
+    assert line.endswith("the log has 40: events were cut off")
 
 
 def test_the_last_events_deleted_without_their_entries(attacker: sqlite3.Connection,
@@ -204,7 +220,10 @@ def test_a_full_rewrite_with_recomputed_hashes_is_caught_against_a_checkpoint(
     assert state != original
     attacker.execute("UPDATE stored_events SET state = ? WHERE rowid = 33", (state,))
     rechain(attacker)
-    assert ok("verify").stdout.startswith(f"verified {EVENTS + 1} events")  # holds, alone
+    put_back_triggers(attacker)
+    assert ok("verify", "--no-witness").stdout.startswith(f"verified {EVENTS + 1} events")
+    (line,) = failing(run, witness=True)  # the witness caught it alone
+    assert line.startswith("checkpoint witness ") and "root differs" in line
     (line,) = failing(run, "--checkpoint", str(saved))
     assert line.startswith(f"checkpoint {saved}: root differs from checkpoint: the first 45 "
                            "events hash to ")

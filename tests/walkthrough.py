@@ -115,6 +115,7 @@ if __name__ == "__main__":
     for name in [str(Path(a).resolve()) for a in args[1:]]:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["AUDITLOG_DB"] = "auditlog.db"
+            os.environ["AUDITLOG_WITNESS"] = os.path.join(tmp, "witness")  # never the home
             os.environ.setdefault("AUDITLOG_NOW", "2024-01-15T09:00:00+00:00")
             os.environ.setdefault("AUDITLOG_STORE_ID", "3f2c8a1e-5b7d-4e9a-8c6f-1d2e3a4b5c6d")
             os.environ["AUDITLOG_ACTOR"] = "auditor"

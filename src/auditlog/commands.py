@@ -24,7 +24,6 @@ from auditlog.domain.references import ReferenceCounter, counter_id, format_ref
 from auditlog.errors import Refusal
 from auditlog.store.app import Store
 
-
 T = TypeVar("T")
 
 

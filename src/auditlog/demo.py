@@ -14,8 +14,7 @@ from auditlog.clock import now
 from auditlog.domain.aggregate import Context
 from auditlog.domain.events import RecommendationSpec, Status
 from auditlog.domain.finding import Finding, finding_id
-from auditlog.domain.grades import rule_for, series_id
-from auditlog.domain.pemda import pemda_id
+from auditlog.domain.grades import rule_for
 from auditlog.errors import Refusal
 from auditlog.store.app import Store
 
@@ -34,19 +33,18 @@ def record_demo(store: Store, actor: str) -> int:
     """Record the story unless it is already there; returns how many events were added."""
     if isinstance(store.get(finding_id(MALANG, FIRST_REPORT, FIRST_TITLE)), Finding):
         return 0
-    # The story is recorded in many transactions: check first that none of it can be refused
-    # halfway (a grade of the same pemda and instrument already there would be).
-    for code in (MALANG, BANYUWANGI, SURABAYA):
-        for instrument in ("SAKIP", "RB"):
-            if store.get(series_id(code, instrument)) is not None:
-                raise Refusal(f"this store already has {instrument} grades for {code}: run the "
-                              "demo in a new store, e.g. auditlog --db demo.db demo")
+    # The story is fiction: it goes only into a store of its own, never among real records
+    # (there it would stay for ever, the log being append-only).
+    held = store.max_position()
+    if held:
+        raise Refusal(f"this store already holds {held} events that are not the demo story, "
+                      "which would stay in it for ever: run the demo in a new store, e.g. "
+                      "auditlog --db demo.db demo")
     before = store.max_position()
     ctx = Context(actor=actor, at=now())
 
     for code in (JATIM, MALANG, BANYUWANGI, SURABAYA):
-        if store.get(pemda_id(code)) is None:  # registered earlier by hand: keep it
-            commands.register_pemda(store, ctx, code, None, None, date(2023, 1, 2))
+        commands.register_pemda(store, ctx, code, None, None, date(2023, 1, 2))
 
     def grade(pemda: str, instrument: str, year: int, value: str, on: date,
               because: tuple[str, ...] = ()) -> None:

@@ -16,7 +16,7 @@ from typing import Annotated, ParamSpec, TypeVar
 
 import typer
 
-from auditlog import version
+from auditlog import files, version
 from auditlog.clock import now, parse_timestamp, today
 from auditlog.domain.aggregate import Context
 from auditlog.domain.finding import Finding
@@ -102,6 +102,7 @@ def main_options(
 ) -> None:
     """A tamper-evident, event-sourced audit log of findings, follow-ups and grades."""
     _current[:] = [Settings(db=db, actor=(actor or _login()).strip() or "unknown")]
+    files.forget_protected()  # a new invocation (tests run many in one process)
 
 
 def _login() -> str:
@@ -119,8 +120,11 @@ def recording() -> Context:
 
 
 @contextmanager
-def writer() -> Iterator[Store]:
-    """A store to record into, created on first use; a refusal on a new store leaves none."""
+def writer(*, restoring: bool = False) -> Iterator[Store]:
+    """A store to record into, created on first use; a refusal on a new store leaves none.
+
+    One whose append-only triggers were removed is refused (exit 3), except to 'init'
+    (``restoring``), which puts them back once the log verifies."""
     target = settings().db
     Store.check_target(target, existing=False)
     existed = Store.exists(target)
@@ -128,10 +132,13 @@ def writer() -> Iterator[Store]:
         parent = os.path.dirname(os.path.abspath(target))
         if not os.path.isdir(parent):
             raise Refusal(f"folder {parent} does not exist: create it or choose another --db")
+    files.protect(target)
     store = Store(target)
     try:
+        if not restoring:
+            store.require_writable()
         yield store
-    except (Refusal, StoreBusy):
+    except (Refusal, StoreBusy, DamagedStore):
         store.close()
         if not existed:
             for suffix in ("", "-wal", "-shm", "-journal"):
@@ -139,15 +146,24 @@ def writer() -> Iterator[Store]:
                     os.remove(target + suffix)
         raise
     finally:
+        for warning in dict.fromkeys(store.warnings):
+            typer.echo(f"auditlog: warning: {warning}", err=True)
         store.close()
 
 
 @contextmanager
-def reader() -> Iterator[Store]:
+def reader(*, verifying: bool = False) -> Iterator[Store]:
+    """A store to read; one that lost its integrity tables is refused (exit 3), except to
+    verify, which reports what is gone."""
+    files.protect(settings().db)
     store = Store.open_existing(settings().db)
     try:
+        if not verifying:
+            store.require_intact_tables()
         yield store
     finally:
+        for warning in dict.fromkeys(store.warnings):  # e.g. checkpoint records an event
+            typer.echo(f"auditlog: warning: {warning}", err=True)
         store.close()
 
 

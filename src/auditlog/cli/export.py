@@ -6,13 +6,14 @@ from typing import Annotated, Literal
 
 import typer
 
-from auditlog.cli.app import app, echo, fail, guarded, moment, reader
+from auditlog import files
+from auditlog.cli.app import app, echo, fail, guarded, moment, reader, settings
 from auditlog.cli.options import AsOfOpt, KnownAtOpt
 from auditlog.clock import today
 from auditlog.domain.inputs import parse_year
 from auditlog.errors import ExitCode, Refusal
 from auditlog.projections.model import Moment
-from auditlog.reports.export import ExportFormat, choose_format, write_review
+from auditlog.reports.export import ExportFormat, check_target, choose_format, write_review
 from auditlog.reports.review import build_review
 from auditlog.reports.views import (
     current,
@@ -38,6 +39,9 @@ def export(
     known_at: KnownAtOpt = None,
     lang: Annotated[Literal["id", "en"], typer.Option(
         "--lang", help="Language of headings: id (Bahasa Indonesia) or en.")] = "id",
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the --to file (or a folder's earlier CSVs) if it exists; "
+        "a store is never replaced.")] = False,
 ) -> None:
     """Export the annual review: compliance, follow-up matrices, aging, financial card, grades,
     findings register, activity of the year and the log's integrity checkpoint.
@@ -47,6 +51,8 @@ def export(
     """
     the_year = parse_year(year, what="--year")
     chosen = choose_format(to, fmt)
+    files.protect(settings().db)
+    check_target(to, chosen, force=force)
     asked = moment(as_of, known_at)
     # Not a day later than today: a review of the current year is as of today, so nothing is
     # judged overdue on a date that has not come.
@@ -80,6 +86,6 @@ def export(
             {"store_id": checkpoint.store_id, "size": checkpoint.size, "root": checkpoint.root},
             event_detail, lang,
         )
-    what = write_review(review, to, chosen, lang)
+    what = write_review(review, to, chosen, lang, force=force)
     echo(f"wrote {to} ({what}): {len(review.sections)} sections for {the_year} as of {on}, "
          f"log of {checkpoint.size} events with root {checkpoint.root[:16]}…")

@@ -13,9 +13,10 @@ import typer
 from rich.console import Console
 from rich.progress import Progress
 
+from auditlog import files
 from auditlog.cli.app import app, echo, fail, guarded, reader, recording
 from auditlog.cli.options import FormatOpt
-from auditlog.errors import ExitCode, Refusal
+from auditlog.errors import ExitCode
 from auditlog.reports.render import Format, render, to_json
 from auditlog.reports.views import projection_drift
 from auditlog.store.app import Store
@@ -84,10 +85,12 @@ def _failed(report: Report, fmt: Format, what: str) -> NoReturn:
 def checkpoint(
     to: Annotated[Path | None, typer.Option(
         "--to", help="Save it to this new file instead of printing it, e.g. "
-        "--to checkpoint-2023.txt (an existing file is never overwritten).")] = None,
+        "--to checkpoint-2023.txt (an existing file is kept unless --force).")] = None,
     sign: Annotated[Path | None, typer.Option(
         "--sign", help="Sign it with this private key, made by 'auditlog keys generate', "
         "e.g. --sign inspektorat.key.")] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace the --to file if it exists (never a store).")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Print (or save) a checkpoint: the log's identity, size, root hash and time.
@@ -95,46 +98,30 @@ def checkpoint(
     It is recorded in the log too. Print it in the annual review: years later,
     'auditlog verify --checkpoint FILE' proves that the log still extends it, untouched.
     The whole log is verified first: a log that does not verify gets no checkpoint (exit 3).
+    The file appears whole or not at all.
 
     Example: auditlog checkpoint --to checkpoint-2023.txt --sign inspektorat.key
     """
     key = load_private_key(sign) if sign is not None else None
     ctx = recording()
-    handle = _reserve(to) if to is not None else None
-    try:
-        with reader() as store:
-            try:
-                with progress_bar(store, "verifying") as progress:
-                    made = current_checkpoint(store, at=ctx.at, progress=progress)
-            except IntegrityFailure as failure:
-                _failed(failure.report, fmt, "the log does not verify, so no checkpoint was "
-                        "made")
-            if key is not None:
-                made = made.signed(key)
-            record_checkpoint(store, ctx, made)
-    except BaseException:
-        if handle is not None and to is not None:
-            handle.close()
-            to.unlink(missing_ok=True)
-        raise
-    if handle is not None and to is not None:
-        with handle:
-            handle.write(made.text())
+    with reader() as store:
+        if to is not None:  # a name that cannot be written is refused before anything is
+            files.check_writable(to, force=force)  # recorded
+        try:
+            with progress_bar(store, "verifying") as progress:
+                made = current_checkpoint(store, at=ctx.at, progress=progress)
+        except IntegrityFailure as failure:
+            _failed(failure.report, fmt, "the log does not verify, so no checkpoint was "
+                    "made")
+        if key is not None:
+            made = made.signed(key)
+        record_checkpoint(store, ctx, made)
+    if to is not None:
+        files.write_file(to, made.text().encode(), force=force)
         signed = "a signed checkpoint" if made.signature else "the checkpoint"
         echo(f"saved {signed} of {made.size} events to {to}")
         return
     _print_checkpoint(made, fmt)
-
-
-def _reserve(path: Path) -> Any:
-    """Create the file now, so a name already taken is refused before anything is recorded."""
-    try:
-        return path.open("x", encoding="utf-8")
-    except FileExistsError:
-        raise Refusal(f"{path} already exists: a saved checkpoint is evidence, so choose a "
-                      "new file name") from None
-    except OSError as error:
-        raise Refusal(f"cannot create {path}: {error.strerror}") from None
 
 
 def _print_checkpoint(made: Checkpoint, fmt: Format) -> None:
@@ -157,6 +144,9 @@ def verify(
     projections: Annotated[bool, typer.Option(
         "--projections", help="Also check that the read models behind status and the "
         "annual review equal a fold of the verified events (costs one replay).")] = False,
+    no_witness: Annotated[bool, typer.Option(
+        "--no-witness", help="Skip the checkpoints witnessed after every write (kept outside "
+        "the store, in AUDITLOG_WITNESS or the user's data folder).")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Check the integrity of the whole log, and that it still extends saved checkpoints.
@@ -165,16 +155,19 @@ def verify(
     Each problem is one line (edited, missing, inserted, out of order, chain broken,
     shorter than checkpoint, root differs from checkpoint), then exit code 3.
     Otherwise it prints how many events were verified, and the root.
-    A checkpoint's signature is checked whenever it has one.
+    A checkpoint's signature is checked whenever it has one. Every checkpoint witnessed
+    after a write is checked too, and events added after the last one are reported
+    (a forged append), unless --no-witness.
 
     Example: auditlog verify --checkpoint checkpoint-2023.txt
     """
     saved = [(str(path), read_checkpoint(path)) for path in checkpoint or []]
     trusted = load_public_key(key) if key is not None else None
     drift: list[str] = []
-    with reader() as store:
+    with reader(verifying=True) as store:
         with progress_bar(store, "verifying") as progress:
-            report = verify_store(store, saved, trusted=trusted, progress=progress)
+            report = verify_store(store, saved, trusted=trusted, progress=progress,
+                                  witnessed=not no_witness)
         if report.ok and projections:
             drift = projection_drift(store)
     if not report.ok:
@@ -202,6 +195,15 @@ def verify(
                       else f", signed by key {result.signed_by}")
         echo(f"{result.name}: the log extends it ({made.size} events on "
              f"{made.as_dict()['time']}{signed})")
+    if report.witness is not None:
+        seen = report.witness
+        if seen.checked:
+            echo(f"witness: the log extends all {seen.checked} checkpoints witnessed "
+                 f"(up to {seen.last} events, in {seen.folders} "
+                 f"folder{'s' if seen.folders > 1 else ''})")
+        else:
+            echo("witness: no checkpoint witnessed yet for this store (a copy, or made "
+                 "before witnessing)")
     if projections:
         echo("projections: equal to a fold of the verified events")
     for note in report.notes:
@@ -214,6 +216,9 @@ def keys_generate(
     to: Annotated[Path, typer.Option(
         "--to", help="Name of the pair: writes NAME.key (private) and NAME.pub (public), "
         "e.g. --to inspektorat.")] = Path("auditlog"),
+    force: Annotated[bool, typer.Option(
+        "--force", help="Replace an existing pair of that name (its signatures can then no "
+        "longer be made again).")] = False,
 ) -> None:
     """Make an Ed25519 key pair for signing checkpoints; overwrites nothing.
 
@@ -223,6 +228,6 @@ def keys_generate(
 
     Example: auditlog keys generate --to inspektorat
     """
-    private, public = generate_keys(to)
+    private, public = generate_keys(to, force=force)
     echo(f"wrote {private} (private: whoever holds it can sign checkpoints; keep it safe)")
     echo(f"wrote {public} (public: publish it so anyone can check the signatures)")

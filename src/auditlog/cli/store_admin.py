@@ -13,9 +13,12 @@ from auditlog.cli.app import (
     writer,
 )
 from auditlog.clock import today
+from auditlog.errors import DamagedStore, Refusal
 from auditlog.reports import views
 from auditlog.reports.render import Format
 from auditlog.store.app import Store
+from auditlog.store.chain import Kind
+from auditlog.store.integrity import verify_store
 
 from .options import FormatOpt
 
@@ -29,9 +32,34 @@ def init() -> None:
     """
     target = settings().db
     existed = Store.exists(target)
-    with writer() as store:
+    with writer(restoring=True) as store:
+        restored = _restore_guards(store)
         views.open_projection(store).close()
+        held = store.max_position()
     echo(f"{'store already exists' if existed else 'created an empty store'} at {target}")
+    if restored:
+        echo(f"put back the append-only triggers {', '.join(restored)}: the log of {held} "
+             "events verifies")
+
+
+def _restore_guards(store: Store) -> list[str]:
+    """Removed triggers are put back only here, and only over a log that verifies; lost
+    integrity tables never are (a chain laid over events that may have changed proves
+    nothing)."""
+    if not store.missing_guards:
+        return []
+    store.require_intact_tables()
+    if store.readonly:
+        raise Refusal(f"the store at {store.target} is read-only: its triggers cannot be "
+                      "put back")
+    report = verify_store(store)
+    problems = [p for p in report.problems if p.kind is not Kind.unguarded]  # those it fixes
+    if problems:
+        raise DamagedStore(f"the store at {store.target} lacks append-only triggers and its log "
+                      f"does not verify ({len(problems)} problem"
+                      f"{'s' * (len(problems) > 1)}): run 'auditlog "
+                      "verify'; nothing was put back")
+    return store.restore_triggers()
 
 
 @app.command()

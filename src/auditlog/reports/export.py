@@ -10,6 +10,7 @@ import html
 import io
 import os
 import re
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable
@@ -20,6 +21,7 @@ from typing import Any
 
 import orjson
 
+from auditlog import files
 from auditlog.domain.inputs import format_rupiah
 from auditlog.errors import Refusal
 from auditlog.reports.render import defuse
@@ -91,59 +93,62 @@ def csv_cell(column: Column, value: Any) -> str:
 # --- atomic output -------------------------------------------------------------------------
 
 
-def _umask_mode() -> int:
-    """The mode an ordinary new file gets here (mkstemp would make it private, 0600)."""
-    mask = os.umask(0)
-    os.umask(mask)
-    return 0o666 & ~mask
-
-
-def write_atomically(target: Path, produce: Callable[[Path], object]) -> None:
-    """produce() writes a temporary sibling; only a complete result replaces the target."""
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise Refusal(f"folder {parent} does not exist: create it or choose another --to")
-    if target.is_dir():
-        raise Refusal(f"{target} is a folder: give a file name such as {target}/review.xlsx")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        produce(tmp)
-        os.chmod(tmp, _umask_mode())
-        os.replace(tmp, target)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 CSV_NAME = re.compile(r"^\d{2}-[a-z_]+\.csv$")
 
 
-def _writer(data: bytes) -> Callable[[Path], object]:
-    return lambda path: path.write_bytes(data)
-
-
-def write_folder(target: Path, files: dict[str, bytes]) -> None:
-    """One CSV per section in a folder: a new or empty folder, or one holding only an earlier
-    review's CSVs. Each file is replaced whole; nothing else in the folder is ever touched."""
-    if target.exists() and not target.is_dir():
-        raise Refusal(f"{target} exists and is not a folder: choose another --to")
-    if target.is_dir():
-        others = sorted(p.name for p in target.iterdir() if not CSV_NAME.match(p.name))
-        if others:
-            raise Refusal(f"folder {target} holds other files ({', '.join(others[:3])}"
-                          f"{' ...' if len(others) > 3 else ''}): give a new or empty folder, "
-                          "or a name ending in .zip")
+def check_target(target: Path, fmt: "ExportFormat", *, force: bool) -> None:
+    """Refuse a target that cannot be written before the review is computed."""
+    if fmt is ExportFormat.csv and target.suffix.lower() != ".zip":
+        _check_folder(target, force=force)
     else:
+        files.check_writable(target, force=force)
+
+
+def _check_folder(target: Path, *, force: bool) -> None:
+    if files.holds_store(target) or (target.exists() and not target.is_dir()):
+        files.check_writable(target, force=force)  # says why, in the same words
+        raise Refusal(f"{target} exists and is not a folder: choose another --to")
+    if not target.is_dir():
         parent = target.parent if str(target.parent) else Path(".")
         if not parent.is_dir():
             raise Refusal(f"folder {parent} does not exist: create it or choose another --to")
-        target.mkdir()
-    for name, data in files.items():
-        write_atomically(target / name, _writer(data))
+        return
+    names = sorted(p.name for p in target.iterdir())
+    others = [name for name in names if not CSV_NAME.match(name)]
+    if others:
+        raise Refusal(f"folder {target} holds other files ({', '.join(others[:3])}"
+                      f"{' ...' if len(others) > 3 else ''}): give a new or empty folder, "
+                      "or a name ending in .zip")
+    if names and not force:
+        raise Refusal(f"folder {target} already holds a review's CSV files: add --force to "
+                      "replace them, or give a new folder")
+
+
+def write_folder(target: Path, files_: dict[str, bytes], *, force: bool = False) -> None:
+    """One CSV per section in a folder: a new one appears whole (written under a hidden name,
+    then renamed); an existing one, with --force, holding only an earlier review's CSVs, has
+    each file replaced whole. Nothing else in a folder is ever touched."""
+    _check_folder(target, force=force)
+    if not target.is_dir():
+        parent = target.parent if str(target.parent) else Path(".")
+        try:
+            staging = Path(tempfile.mkdtemp(prefix=".auditlog-", suffix=".tmp", dir=parent))
+        except OSError as error:
+            raise Refusal(f"cannot write {target}: {error.strerror}") from None
+        try:
+            for name, data in files_.items():
+                files.write_file(staging / name, data)
+            os.rename(staging, target)
+        except OSError as error:
+            raise Refusal(f"cannot write {target}: {error.strerror}") from None
+        finally:
+            if staging.exists():
+                shutil.rmtree(staging, ignore_errors=True)
+        return
+    for name, data in files_.items():
+        files.write_file(target / name, data, force=True)
     for stale in target.iterdir():
-        if CSV_NAME.match(stale.name) and stale.name not in files:
+        if CSV_NAME.match(stale.name) and stale.name not in files_:
             stale.unlink()  # a section an earlier version of auditlog wrote
 
 
@@ -215,10 +220,10 @@ def flat_meta(meta: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 
 
 def to_markdown(review: Review, lang: Lang) -> str:
-    lines = [f"# {review.meta['title']}", ""]
+    lines = [f"# {md_text(str(review.meta['title']))}", ""]
     for key, value in flat_meta(review.meta):
         if key != "title":
-            lines.append(f"- {key}: {value if value != '' else '-'}")
+            lines.append(f"- {key}: {md_text(str(value)) if value != '' else '-'}")
     for section in review.sections:
         lines += ["", f"## {section.title(lang)}", ""]
         if not section.rows:
@@ -228,10 +233,18 @@ def to_markdown(review: Review, lang: Lang) -> str:
     return "\n".join(lines) + "\n"
 
 
+def md_text(text: str) -> str:
+    """A text as Markdown shows it, never as markup: a title holding <script> stays text in
+    every viewer that renders the HTML Markdown allows; a | or a newline never splits a row."""
+    # < and & are what can open markup or an entity; > alone never does (BD -> S stays).
+    escaped = text.replace("&", "&amp;").replace("<", "&lt;").replace("|", "\\|")
+    return " ".join(escaped.splitlines()) if "\n" in escaped or "\r" in escaped else escaped
+
+
 def pipe_table(section: Section, lang: Lang) -> str:
     """A Markdown pipe table, padded to line up in a plain-text editor too."""
     headers = [c.heading(lang) for c in section.columns]
-    body = [[text_cell(c, row.get(c.key)).replace("|", "\\|") for c in section.columns]
+    body = [[md_text(text_cell(c, row.get(c.key))) for c in section.columns]
             for row in section.rows]
     widths = [max(3, len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
     right = [c.kind in ("int", "rupiah", "pct") for c in section.columns]
@@ -443,22 +456,22 @@ def to_html(review: Review, lang: Lang) -> str:
 # --- entry point ---------------------------------------------------------------------------
 
 
-def write_review(review: Review, target: Path, fmt: ExportFormat, lang: Lang) -> str:
-    """Write the review; returns a short description of what was written."""
+def write_review(review: Review, target: Path, fmt: ExportFormat, lang: Lang, *,
+                 force: bool = False) -> str:
+    """Write the review, whole or not at all; returns a short description of what was
+    written. An existing file is replaced only with ``force``; a store never."""
     if fmt is ExportFormat.csv:
-        files = csv_files(review, lang)
+        csvs = csv_files(review, lang)
         if target.suffix.lower() == ".zip":
-            data = deterministic_zip(files)
-            write_atomically(target, lambda p: p.write_bytes(data))
-            return f"a zip of {len(files)} CSV files"  # the cover and one per section
-        write_folder(target, files)
-        return f"a folder of {len(files)} CSV files"
+            files.write_file(target, deterministic_zip(csvs), force=force)
+            return f"a zip of {len(csvs)} CSV files"  # the cover and one per section
+        write_folder(target, csvs, force=force)
+        return f"a folder of {len(csvs)} CSV files"
     producers: dict[ExportFormat, Callable[[], bytes]] = {
         ExportFormat.xlsx: lambda: to_xlsx(review, lang),
         ExportFormat.json: lambda: to_json_bytes(review, lang),
         ExportFormat.md: lambda: to_markdown(review, lang).encode(),
         ExportFormat.html: lambda: to_html(review, lang).encode(),
     }
-    data = producers[fmt]()
-    write_atomically(target, lambda p: p.write_bytes(data))
+    files.write_file(target, producers[fmt](), force=force)
     return fmt.value.upper()

@@ -5,8 +5,10 @@ import random
 import sqlite3
 import time
 from collections.abc import Callable, Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -20,15 +22,16 @@ from eventsourcing.persistence import (
 )
 from eventsourcing.utils import get_topic
 
+from auditlog.clock import NOW_ENV, now
 from auditlog.domain.aggregate import Aggregate, project
 from auditlog.domain.events import Event, ReferenceAllocated
 from auditlog.domain.finding import Finding
 from auditlog.domain.references import counter_id, parse_ref
-from auditlog.errors import Refusal, StoreBusy
+from auditlog.errors import DamagedStore, Refusal, StoreBusy
+from auditlog.store import stream, witness
 from auditlog.store.mapper import PydanticMapper
-from auditlog.store.recorder import AuditRecorder
-from auditlog.store import stream
-from auditlog.store.sqlite_integrity import MMAP_SIZE, SQLiteLog
+from auditlog.store.recorder import AuditRecorder, ClockBehind
+from auditlog.store.sqlite_integrity import CHAIN, META, MMAP_SIZE, SQLiteLog, restore_triggers
 from auditlog.store.sqlite_rows import SQLiteRows
 
 ATTEMPTS = 8
@@ -51,6 +54,33 @@ def lock_timeout() -> int:
     return int(raw)
 
 
+def writable(path: Path) -> bool:
+    """Whether this process may write the store file and the folder its journal lives in."""
+    folder = path.parent if str(path.parent) else Path(".")
+    return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
+
+
+def readonly_uri(path: Path) -> str:
+    """A URI that opens a store without writing anything: mode=ro where SQLite can keep its
+    shared-memory file beside it, else immutable (an archived copy on read-only media)."""
+    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+    try:
+        probe = sqlite3.connect(uri, uri=True)
+        try:
+            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
+        finally:
+            probe.close()
+    except sqlite3.Error:
+        return uri + "&immutable=1"
+    return uri
+
+
+def restamp(aggregates: Sequence[Aggregate], at: datetime) -> None:
+    for aggregate in aggregates:
+        aggregate._pending = [event.model_copy(update={"recorded_at": at})
+                              for event in aggregate._pending]
+
+
 def is_postgres(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://"))
 
@@ -66,9 +96,10 @@ class Store:
                 "use a SQLite file path for --db"
             )
         self.path = Path(target)
+        self.readonly = os.path.exists(target) and not writable(self.path)
         env = {
             "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": str(self.path),
+            "SQLITE_DBNAME": readonly_uri(self.path) if self.readonly else str(self.path),
             "SQLITE_LOCK_TIMEOUT": str(lock_timeout()),
             "APPLICATION_RECORDER_TOPIC": get_topic(AuditRecorder),
         }
@@ -80,6 +111,10 @@ class Store:
             raise Refusal(f"{target} is not an auditlog store: {error}") from None
         self._closers: list[Callable[[], None]] = []
         self._rows: SQLiteRows | None = None
+        self.warnings: list[str] = []  # told to the user, never a reason to undo a write
+        recorder = self.app.recorder
+        assert isinstance(recorder, AuditRecorder)
+        self.missing_guards: list[str] = list(recorder.missing)
 
     @staticmethod
     def exists(target: str) -> bool:
@@ -114,7 +149,7 @@ class Store:
                               "'auditlog init' or point --db at an existing store")
             return
         try:
-            db = sqlite3.connect(f"file:{target}?mode=ro", uri=True)
+            db = sqlite3.connect(readonly_uri(Path(target)), uri=True)
             try:
                 tables = {r[0] for r in db.execute(
                     "SELECT name FROM sqlite_master WHERE type = 'table'")}
@@ -255,9 +290,49 @@ class Store:
 
     def log_reader(self) -> SQLiteLog:
         """One consistent snapshot of the events and their hash chain, for verify."""
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
-        return SQLiteLog(str(self.path), recorder.restored_triggers)
+        return SQLiteLog(str(self.path), readonly=self.readonly)
+
+    # --- guards ----------------------------------------------------------------------------
+
+    def require_intact_tables(self) -> None:
+        """A store whose integrity tables are gone cannot have anything it holds checked:
+        every command but verify stops here (exit 3)."""
+        tables = [name for name in self.missing_guards if name in (CHAIN, META)
+                  or name.startswith(META + ".")]
+        if tables:
+            raise DamagedStore(f"the store at {self.target} has lost its integrity tables "
+                          f"({', '.join(tables)}): nothing in it can be checked; run "
+                          "'auditlog verify'")
+
+    def require_writable(self) -> None:
+        """Refuse to record into a store that is read-only or whose guards were removed."""
+        self.require_intact_tables()
+        if self.missing_guards:
+            raise DamagedStore(f"the store at {self.target} lacks its append-only trigger "
+                          f"{self.missing_guards[0]}: someone went around auditlog; nothing "
+                          "was written: run 'auditlog verify', then 'auditlog init' to put "
+                          "it back")
+        if self.readonly:
+            raise Refusal(f"the store at {self.target} is read-only: reading and verify work, "
+                          "recording needs a writable copy")
+
+    def witness(self) -> None:
+        """Append the log's new checkpoint to the witness log outside the store."""
+        with self.log_reader() as log:
+            self.warnings.extend(witness.witness(log))
+
+    def restore_triggers(self) -> list[str]:
+        """Put back removed append-only triggers: only 'auditlog init' calls this, after the
+        log verifies."""
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=lock_timeout())
+        try:
+            db.execute("BEGIN IMMEDIATE")
+            restored = restore_triggers(db)
+            db.execute("COMMIT")
+        finally:
+            db.close()
+        self.missing_guards = [m for m in self.missing_guards if m not in restored]
+        return restored
 
     # --- writing ---------------------------------------------------------------------------
 
@@ -268,17 +343,40 @@ class Store:
         fresh read; nothing is ever half-written because eventsourcing saves all the pending
         events of one call in one transaction.
         """
+        self.require_writable()
         for attempt in range(ATTEMPTS):
             aggregates = decide()
-            try:
-                self.app.save(*aggregates)
+            if self._save_once(aggregates, attempt):
                 return aggregates
-            except (RecordConflictError, OperationalError):
-                time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
+            time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
         raise StoreBusy(
             f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
             "attempts; nothing was written: try again"
         )
+
+    def _save_once(self, aggregates: Sequence[Aggregate], attempt: int) -> bool:
+        """One attempt to save; True when saved (and witnessed), False to retry."""
+        if os.environ.get(NOW_ENV) is None:
+            # Stamp the events just before they are saved, not when the command began, so
+            # that a writer who began earlier but saves later than another does not step
+            # backwards in time (which the store refuses).
+            restamp(aggregates, now())
+        try:
+            self.app.save(*aggregates)
+        except ClockBehind as behind:
+            if os.environ.get(NOW_ENV) is not None or attempt == ATTEMPTS - 1:
+                raise Refusal(
+                    f"the event would be recorded at {behind.recorded}, before the last "
+                    f"event in the log ({behind.head}): transaction time never goes "
+                    "backwards; check the system clock (or AUDITLOG_NOW)") from None
+            return False
+        except (RecordConflictError, OperationalError) as error:
+            if "readonly" in str(error):
+                raise Refusal(f"the store at {self.target} is read-only: reading and "
+                              "verify work, recording needs a writable copy") from None
+            return False
+        self.witness()
+        return True
 
     def bulk(self, work: "Callable[[Store], T]") -> T:
         """Run many commands as one: every event they decide is saved in ONE transaction
@@ -300,6 +398,7 @@ class Store:
         have effects other than its commands. ``auditlog.commands.bulk`` does this and then
         catches the persisted projections up in the same run; importers and ``copy`` call that.
         """
+        self.require_writable()
         for attempt in range(ATTEMPTS):
             batch = Batch(self)
             result = work(batch)
@@ -307,11 +406,9 @@ class Store:
                 # A command refused and the work carried on: what it began may be pending.
                 raise Refusal(f"{batch.refused} commands of this work were refused: nothing "
                               "was written")
-            try:
-                self.app.save(*batch.changed.values())
+            if self._save_once(list(batch.changed.values()), attempt):
                 return result
-            except (RecordConflictError, OperationalError):
-                time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
+            time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
         raise StoreBusy(
             f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
             "attempts; nothing was written: try again"
@@ -325,7 +422,7 @@ class Batch(Store):
     loaded once per work however many commands touch it.
     """
 
-    def __init__(self, store: Store) -> None:  # noqa: D107 - shares, does not open
+    def __init__(self, store: Store) -> None:
         self.__dict__.update(store.__dict__)
         self.changed: dict[UUID, Aggregate] = {}
         self._seen: dict[UUID, Aggregate | None] = {}

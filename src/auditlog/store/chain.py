@@ -14,6 +14,7 @@ import hashlib
 import struct
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
@@ -39,6 +40,48 @@ def entry_hash(seq: int, prev: bytes, originator_id: bytes, originator_version: 
         ).digest()
     except (TypeError, struct.error):
         return b""
+
+
+_RECORDED = b'"recorded_at":"'
+_RECORDED_LEN = len(_RECORDED)
+
+
+def recorded_stamp(state: Any) -> bytes | None:
+    """The transaction time as the event's state bytes hold it, without decoding them.
+
+    The state is JSON with sorted keys written by orjson: a quote inside a string value is
+    escaped, so this key can only be found where it is one.
+    """
+    if not isinstance(state, bytes):
+        return None
+    start = state.find(_RECORDED)
+    if start < 0:
+        return None
+    start += len(_RECORDED)
+    end = state.find(b'"', start)
+    return state[start:end] if end > 0 else None
+
+
+def stamp_time(stamp: bytes) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(stamp.decode())
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return moment if moment.tzinfo is not None else None
+
+
+def recorded_time(state: Any) -> datetime | None:
+    stamp = recorded_stamp(state)
+    return None if stamp is None else stamp_time(stamp)
+
+
+def earlier(stamp: bytes, before: bytes) -> bool:
+    """Whether the stamp is a moment earlier than ``before``; same-length stamps (the same
+    format, all in UTC) compare as bytes, which is the usual and cheap case."""
+    if len(stamp) == len(before) and stamp[-1:] == before[-1:] == b"Z":
+        return stamp < before
+    first, second = stamp_time(stamp), stamp_time(before)
+    return first is not None and second is not None and first < second
 
 
 EventRow = tuple[int, bytes, int, bytes, bytes]
@@ -239,6 +282,9 @@ class Kind(StrEnum):
     other_store = "other store"
     bad_signature = "signature invalid"
     untrusted = "not signed by the trusted key"
+    backwards = "recorded before the event before it"
+    unguarded = "append-only guard missing"
+    unwitnessed = "not witnessed"
 
 
 @dataclass(frozen=True)
@@ -325,6 +371,9 @@ class Segment:
     gaps: list[Gap] = field(default_factory=list)
     pending: int | None = None  # position of a mismatch the next segment's first entry decides
     prev: bytes = GENESIS  # the recomputed hash of its last entry
+    first_stamp: bytes | None = None  # transaction times of its first and last events, so
+    last_stamp: bytes | None = None  # a step backwards between segments is seen too
+    first_position: int = 0
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -337,10 +386,16 @@ class Segment:
             "moved_to": self.moved_to,
             "gaps": [[g.first, g.last, g.after, g.before] for g in self.gaps],
             "pending": self.pending, "prev": self.prev.hex(),
+            "stamps": [None if t is None else t.decode("latin-1")
+                       for t in (self.first_stamp, self.last_stamp)],
+            "first_position": self.first_position,
         }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> "Segment":
+        def stamp(text: str | None) -> bytes | None:
+            return None if text is None else text.encode("latin-1")
+
         def nodes(items: list[list[Any]]) -> list[tuple[int, bytes]]:
             return [(int(lv), bytes.fromhex(h)) for lv, h in items]
 
@@ -354,6 +409,8 @@ class Segment:
             moved_to=list(data["moved_to"]),
             gaps=[Gap(*g) for g in data["gaps"]],
             pending=data["pending"], prev=bytes.fromhex(data["prev"]),
+            first_stamp=stamp(data["stamps"][0]), last_stamp=stamp(data["stamps"][1]),
+            first_position=data["first_position"],
         )
 
 
@@ -431,6 +488,12 @@ class _Classify:
                      f"{here}; the event recorded here is at position {moved}, changed")
 
 
+def backwards(position: int, stamp: bytes, before: bytes) -> Problem:
+    return Problem(Kind.backwards, f"recorded at {stamp.decode(errors='replace')}, before the "
+                   f"event before it ({before.decode(errors='replace')}): transaction time went "
+                   "backwards (backdated, or inserted out of time)", position)
+
+
 def edited(position: int) -> Problem:
     return Problem(Kind.edited, "its bytes are not those its chain entry was made for", position)
 
@@ -481,6 +544,7 @@ def check_segment(reader: LogReader, first: int, last: int, start: Start,
     expected = start.expected
     last_position = start.last_position
     pending: int | None = None
+    last_stamp: bytes | None = None
     sha = _sha256
     pack = _ENTRY_HEAD.pack
     join = b"".join
@@ -505,6 +569,15 @@ def check_segment(reader: LogReader, first: int, last: int, start: Start,
                                                   pending, (position, oid, version, topic,
                                                             state))
             last_position = position
+            if type(state) is bytes and (at := state.find(_RECORDED)) >= 0:
+                at += _RECORDED_LEN
+                stamp = state[at:state.find(b'"', at)]
+                if last_stamp is None:
+                    segment.first_stamp, segment.first_position = stamp, position
+                elif ((stamp < last_stamp or len(stamp) != len(last_stamp))
+                      and earlier(stamp, last_stamp)):
+                    segment.problems.append(backwards(position, stamp, last_stamp))
+                last_stamp = stamp
         else:
             slow.structural(seq, position, stored, expected, last_position, stored_prev,
                             pending, oid is not None)
@@ -537,4 +610,5 @@ def check_segment(reader: LogReader, first: int, last: int, start: Start,
     segment.partial = partial_stack(leaves)
     segment.pending = pending
     segment.prev = prev
+    segment.last_stamp = last_stamp
     return segment

@@ -38,6 +38,7 @@ from auditlog.domain import checkpoint as checkpoint_log
 from auditlog.domain.aggregate import Aggregate, Context
 from auditlog.domain.events import CheckpointRecorded
 from auditlog.errors import Refusal
+from auditlog.store import witness
 from auditlog.store.chain import (
     BLOCK_LEVEL,
     EMPTY_ROOT,
@@ -48,8 +49,10 @@ from auditlog.store.chain import (
     Problem,
     Segment,
     Start,
+    backwards,
     check_segment,
     coalesce,
+    earlier,
     edited,
     entry_altered,
     entry_hash,
@@ -341,6 +344,7 @@ class Report:
     problems: list[Problem] = field(default_factory=list)
     checkpoints: list[CheckpointResult] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    witness: witness.WitnessReport | None = None  # when the witness log was checked
 
     @property
     def ok(self) -> bool:
@@ -356,6 +360,9 @@ class Report:
                 for c in self.checkpoints
             ],
             "notes": self.notes,
+            **({} if self.witness is None else {"witness": {
+                "checked": self.witness.checked, "folders": self.witness.folders,
+                "last": self.witness.last}}),
         }
 
 
@@ -415,6 +422,8 @@ def verify_log(reader: LogReader, checkpoints: Sequence[tuple[str, Checkpoint]] 
     problems.extend(_unlinked(reader, segments))
     if not reader.store_id:
         problems.append(Problem(Kind.chain_broken, "the store's identity is missing"))
+    problems.extend(_time_between(segments))
+    problems.extend(guard_problems(reader))
 
     size = sum(s.entries for s in segments)
     whole = fold(s.blocks for s in segments)
@@ -428,6 +437,39 @@ def verify_log(reader: LogReader, checkpoints: Sequence[tuple[str, Checkpoint]] 
         root = _root_at(segments, cp.size)
         report.checkpoints.append(_against(report, name, cp, root, trusted))
     return report
+
+
+def guard_problems(reader: LogReader) -> list[Problem]:
+    """What is gone of the store's own guards: its integrity tables and append-only triggers.
+
+    A backend's reader tells through ``missing_guards()``; one that cannot tell reports none.
+    """
+    missing_guards = getattr(reader, "missing_guards", None)
+    names: list[str] = list(missing_guards()) if callable(missing_guards) else []
+    found = [Problem(Kind.unguarded, f"{name} is gone: the store's events cannot be checked "
+                     "against their chain (it is never rebuilt over events that may have "
+                     "changed)") for name in names if name.endswith(("_chain", "_meta"))]
+    triggers = [name for name in names if not name.endswith(("_chain", "_meta"))
+                and "." not in name]
+    if triggers:
+        found.append(Problem(Kind.unguarded, f"the append-only trigger{'s' * (len(triggers) > 1)}"
+                             f" {', '.join(triggers)} {'were' if len(triggers) > 1 else 'was'} "
+                             "removed, so the store stopped refusing changes to its rows; "
+                             "writing is refused until 'auditlog init' puts them back"))
+    return found
+
+
+def _time_between(segments: list[Segment]) -> list[Problem]:
+    """Steps backwards in transaction time where one segment ends and the next begins."""
+    found = []
+    last: bytes | None = None
+    for segment in segments:
+        if (last is not None and segment.first_stamp is not None
+                and earlier(segment.first_stamp, last)):
+            found.append(backwards(segment.first_position, segment.first_stamp, last))
+        if segment.last_stamp is not None:
+            last = segment.last_stamp
+    return found
 
 
 def _check(reader: LogReader, ranges: list[tuple[int, int]], wanted: list[int],
@@ -622,10 +664,16 @@ def prefix_checkpoint(store: Store, size: int, *, at: datetime | None = None) ->
 def verify_store(store: Store, checkpoints: Sequence[tuple[str, Checkpoint]] = (), *,
                  trusted: Ed25519PublicKey | None = None,
                  progress: Progress | None = None, workers: int | None = None,
-                 tuning: Tuning = Tuning()) -> Report:
+                 tuning: Tuning = Tuning(), witnessed: bool = False) -> Report:
+    """verify_log over the store; with ``witnessed``, also every checkpoint its witness log
+    holds (see store/witness.py)."""
     with store.log_reader() as reader:
-        return verify_log(reader, checkpoints, trusted=trusted, progress=progress,
-                          workers=workers, tuning=tuning)
+        report = verify_log(reader, checkpoints, trusted=trusted, progress=progress,
+                            workers=workers, tuning=tuning)
+        if witnessed and reader.store_id:
+            report.witness, found = witness.check_witnessed(reader, report.size)
+            report.problems.extend(found)
+        return report
 
 
 def current_checkpoint(store: Store, *, at: datetime | None = None,

@@ -6,6 +6,7 @@ Whatever must never be stored without its events (the integrity chain) is writte
 
 import sqlite3
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -13,28 +14,59 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from auditlog.errors import Refusal
-from auditlog.store.chain import GENESIS, entry_hash
-from auditlog.store.sqlite_integrity import INSERT_ENTRY, SELECT_HEAD, needs_setup, set_up
+from auditlog.store.chain import GENESIS, entry_hash, recorded_time
+from auditlog.store.sqlite_integrity import (
+    CHAIN,
+    EVENTS,
+    INSERT_ENTRY,
+    META,
+    SELECT_HEAD,
+    is_new,
+    missing_guards,
+    names_in,
+    set_up,
+)
+
+
+class ClockBehind(Exception):
+    """An event would be recorded earlier than the log's last one: transaction time would go
+    backwards. The store refuses it; Store.command retries with a fresh clock, and refuses
+    when the clock itself is behind (or pinned behind, by AUDITLOG_NOW)."""
+
+    def __init__(self, recorded: str, head: str) -> None:
+        super().__init__(recorded, head)
+        self.recorded = recorded
+        self.head = head
 
 
 class AuditRecorder(SQLiteApplicationRecorder):
-    restored_triggers: list[str]
+    missing: list[str]
 
     def create_table(self) -> None:
-        """eventsourcing's table, then the integrity tables and triggers if any is missing."""
-        super().create_table()
-        self.restored_triggers = []
+        """Only a new store gets the integrity tables and triggers; on any other, what is
+        missing is noted (``missing``), never silently put back or laid over its events."""
+        self.missing = []
         with self.datastore.transaction(commit=False) as c:
-            if not needs_setup(c.sqlite_cursor.connection):
+            db = c.sqlite_cursor.connection
+            names = names_in(db)
+            if {EVENTS, META, CHAIN} <= names:
+                self.missing = missing_guards(db)
                 return
+            if not is_new(db):
+                self.missing = missing_guards(db)
+                return
+        super().create_table()
         with self.datastore.get_connection(commit=True) as conn:
-            db: sqlite3.Connection = conn.cursor().sqlite_cursor.connection
-            # IMMEDIATE takes the write lock first, so two processes opening a store made
-            # before the chain existed cannot both give it links.
+            db = conn.cursor().sqlite_cursor.connection
+            # IMMEDIATE takes the write lock first, so two processes creating the same store
+            # cannot both give it an identity.
             try:
                 db.execute("BEGIN IMMEDIATE")
                 try:
-                    self.restored_triggers = set_up(db)
+                    if is_new(db):
+                        set_up(db)
+                    else:
+                        self.missing = missing_guards(db)
                 except BaseException:
                     db.rollback()
                     raise
@@ -43,8 +75,8 @@ class AuditRecorder(SQLiteApplicationRecorder):
                 if "readonly" not in str(error):
                     raise
                 raise Refusal(
-                    f"the store at {self.datastore.pool.db_name} lacks its integrity tables "
-                    "and is read-only, so they cannot be added: open a writable copy"
+                    f"the store at {self.datastore.pool.db_name} is new and read-only, so it "
+                    "cannot be set up: give a writable --db"
                 ) from None
 
     def _insert_events(
@@ -61,13 +93,23 @@ class AuditRecorder(SQLiteApplicationRecorder):
         """Link the events into the hash chain, inside the transaction that stores them.
 
         The transaction began with the first event INSERT, which took the write lock, so the
-        head read here is the latest: no other writer can slip in between.
+        head read here is the latest: no other writer can slip in between. An event recorded
+        earlier than the one before it is refused here, so transaction time never goes
+        backwards in log order (what --known-at and every checkpoint's time rely on).
         """
         cursor = c.sqlite_cursor  # the plain cursor: this runs once per save, keep it short
         head = cursor.execute(SELECT_HEAD).fetchone()
         seq, prev = (head[0], head[1]) if head is not None else (0, GENESIS)
+        before = cursor.execute(
+            f"SELECT state FROM {EVENTS} WHERE rowid < ? ORDER BY rowid DESC LIMIT 1",
+            (ids[0],)).fetchone()
+        last = recorded_time(before[0]) if before is not None else None
         entries = []
         for stored, position in zip(stored_events, ids, strict=True):
+            when = recorded_time(stored.state)
+            if last is not None and when is not None and when < last:
+                raise ClockBehind(_iso(when), _iso(last))
+            last = when if when is not None else last
             # The id as the recorder wrote it, and the topic as TEXT: their stored bytes.
             oid = (stored.originator_id.hex if isinstance(stored.originator_id, UUID)
                    else str(stored.originator_id))
@@ -79,3 +121,7 @@ class AuditRecorder(SQLiteApplicationRecorder):
             cursor.execute(INSERT_ENTRY, entries[0])
         else:
             cursor.executemany(INSERT_ENTRY, entries)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")

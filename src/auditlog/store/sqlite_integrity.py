@@ -8,12 +8,13 @@ import os
 import sqlite3
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
 from auditlog.clock import now
 from auditlog.errors import Refusal
-from auditlog.store.chain import ChainRow, EventRow, chain_entries
+from auditlog.store.chain import ChainRow, EventRow
 
 EVENTS = "stored_events"
 CHAIN = "integrity_chain"
@@ -91,48 +92,56 @@ def new_store_id() -> str:
     return str(uuid.uuid4())
 
 
-def needs_setup(db: sqlite3.Connection) -> bool:
-    """Whether anything is missing (a read only, so opening an intact store writes nothing)."""
-    names = {row[0] for row in db.execute(
+def names_in(db: sqlite3.Connection) -> set[str]:
+    return {row[0] for row in db.execute(
         "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
-    if not {CHAIN, META, *TRIGGERS} <= names:
-        return True
-    return db.execute(f"SELECT 1 FROM {META} WHERE key = 'store_id'").fetchone() is None
 
 
-def set_up(db: sqlite3.Connection) -> list[str]:
-    """Create what is missing, inside the caller's write transaction; returns what was restored.
+def has_events(db: sqlite3.Connection) -> bool:
+    return db.execute(f"SELECT 1 FROM {EVENTS} LIMIT 1").fetchone() is not None
 
-    A store made before the chain existed (no integrity tables at all) gets its entries now,
-    for every event it already holds, in this same transaction. Where the tables exist but
-    entries are missing, nothing is invented: verify reports those events.
+
+def is_new(db: sqlite3.Connection) -> bool:
+    """A store that holds no event and no integrity table yet: the only kind that may be
+    given its integrity tables and triggers (so a chain is never laid over events that might
+    already have been changed)."""
+    names = names_in(db)
+    return not ({META, CHAIN} & names) and (EVENTS not in names or not has_events(db))
+
+
+def missing_guards(db: sqlite3.Connection) -> list[str]:
+    """What is gone from a store that had its integrity tables: tables, triggers, identity.
+
+    Only read, never put back: a removed trigger is evidence that someone went around the
+    store, and only 'auditlog init' may restore one, after the log verifies.
     """
-    names = {row[0] for row in db.execute(
-        "SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
-    fresh = META not in names and CHAIN not in names
+    names = names_in(db)
+    missing = [name for name in (META, CHAIN) if name not in names]
+    missing += sorted(name for name in TRIGGERS if name not in names)
+    if META in names and db.execute(
+            f"SELECT 1 FROM {META} WHERE key = 'store_id'").fetchone() is None:
+        missing.append(f"{META}.store_id")
+    return missing
+
+
+def set_up(db: sqlite3.Connection) -> None:
+    """Give a new store its integrity tables, triggers and identity, inside the caller's write
+    transaction (see is_new)."""
     for statement in TABLES:
         db.execute(statement)
-    restored = sorted(name for name in TRIGGERS if name not in names and not fresh)
     for statement in TRIGGERS.values():
         db.execute(statement)
-    if not fresh:
-        return restored
-    existing = int(db.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()[0])
     facts = [("store_id", new_store_id()), ("chain", "auditlog-chain-v1"),
              ("created_at", now().isoformat())]
-    if existing:
-        facts.append(("chain_added_for", str(existing)))
-        rows = db.execute(f"{SELECT_EVENTS} ORDER BY rowid")
-        batch: list[tuple[int, int, str, int, bytes]] = []
-        for seq, position, originator_id, version, digest in chain_entries(rows):
-            # A row of the wrong kind gets an entry that cannot hold: verify will name it.
-            batch.append((seq, position, (originator_id or b"").decode(errors="replace"),
-                          version if isinstance(version, int) else -1, digest or b"\x00"))
-            if len(batch) == 5000:
-                db.executemany(INSERT_ENTRY, batch)
-                batch.clear()
-        db.executemany(INSERT_ENTRY, batch)
     db.executemany(f"INSERT INTO {META} VALUES (?, ?)", facts)
+
+
+def restore_triggers(db: sqlite3.Connection) -> list[str]:
+    """Put back removed triggers (only 'auditlog init' does, once the log verifies)."""
+    names = names_in(db)
+    restored = sorted(name for name in TRIGGERS if name not in names)
+    for name in restored:
+        db.execute(TRIGGERS[name])
     return restored
 
 
@@ -143,22 +152,31 @@ class SQLiteLog:
     and writers (WAL) carry on meanwhile; they are simply not part of this snapshot.
     """
 
-    def __init__(self, path: str, restored: list[str] | None = None) -> None:
+    def __init__(self, path: str, readonly: bool = False) -> None:
         self.path = os.path.abspath(path)
-        self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        if readonly:
+            uri = f"file:{Path(self.path).as_posix()}?mode=ro"
+            self.db = sqlite3.connect(uri, uri=True, isolation_level=None,
+                                      check_same_thread=False)
+        else:
+            self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         # Reading the file through a memory map saves a copy of every page verify reads.
         self.db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
         self.db.execute("BEGIN")
         self.notes: list[str] = []
-        if restored:
-            self.notes.append("the append-only triggers " + ", ".join(restored) + " had been "
-                              "removed from the file; they were put back when it was opened")
-        facts = dict(self.db.execute(f"SELECT key, value FROM {META}").fetchall())
+        self.missing = missing_guards(self.db)
+        names = names_in(self.db)
+        self.has_chain = CHAIN in names
+        facts = (dict(self.db.execute(f"SELECT key, value FROM {META}").fetchall())
+                 if META in names else {})
         self.store_id = facts.get("store_id", "")
         if "chain_added_for" in facts:
             self.notes.append(f"the chain was added to this store on {facts['created_at']}, "
                               f"over the {facts['chain_added_for']} events it already held: "
                               "of those, it proves only that they have not changed since")
+
+    def missing_guards(self) -> list[str]:
+        return self.missing
 
     def close(self) -> None:
         self.db.rollback()
@@ -172,8 +190,17 @@ class SQLiteLog:
         self.close()
 
     def count(self) -> int:
+        if not self.has_chain:
+            return 0
         row = self.db.execute(f"SELECT max(seq) FROM {CHAIN}").fetchone()
         return int(row[0] or 0)
+
+    def hashes_after(self, seq: int) -> Iterator[bytes]:
+        """The stored hashes of the chain's entries after ``seq``, in order."""
+        if not self.has_chain:
+            return iter(())
+        return (row[0] for row in self.db.execute(
+            f"SELECT hash FROM {CHAIN} WHERE seq > ? ORDER BY seq", (seq,)))
 
     def event_count(self) -> int:
         return int(self.db.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()[0])
@@ -198,6 +225,8 @@ class SQLiteLog:
         return (row[0] for row in self.db.execute(f"SELECT rowid FROM {EVENTS} ORDER BY rowid"))
 
     def chain_positions(self) -> Iterator[int]:
+        if not self.has_chain:
+            return iter(())
         return (row[0] for row in self.db.execute(
             f"SELECT position FROM {CHAIN} ORDER BY position"))
 
