@@ -139,6 +139,24 @@ def construct_event(topic: str, originator_id: UUID, originator_version: int,
     return event
 
 
+def stored_version(cls: type[Event], state: dict[str, Any]) -> int:
+    """The oldest version that expresses this state; later optional fields left unset are
+    dropped. An event that uses nothing new is stored byte for byte as its older version was,
+    which that version's schema describes and the upcasters read back unchanged."""
+    version = cls.class_version
+    if cls.optional_since:
+        version = 1
+        for name, since in cls.optional_since.items():
+            if state.get(name) is None:
+                state.pop(name, None)
+            else:
+                version = max(version, since)
+        # A later version that changed more than optional fields must keep its number.
+        version = max(version, max((v for v in range(1, cls.class_version + 1)
+                                    if v not in cls.optional_since.values()), default=1))
+    return version
+
+
 class PydanticMapper(Mapper[UUID]):
     def __init__(self) -> None:
         super().__init__(transcoder=OrjsonTranscoder())
@@ -146,8 +164,9 @@ class PydanticMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         event: Event = domain_event
         state = event.model_dump(mode="json", exclude=_ROW_FIELDS)
-        if type(event).class_version > 1:
-            state["class_version"] = type(event).class_version
+        version = stored_version(type(event), state)
+        if version > 1:
+            state["class_version"] = version
         return StoredEvent(
             originator_id=event.originator_id,
             originator_version=event.originator_version,
