@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from auditlog.domain.events import Status
 from auditlog.domain.inputs import MAX_RUPIAH
 from auditlog.importer.values import (
+    Cell,
     Problem,
     official_names,
     parse_date_cell,
@@ -25,7 +26,7 @@ days = st.dates(min_value=date(1945, 1, 1), max_value=date(2200, 12, 31))
 
 @given(days)
 def test_every_written_form_of_a_date_is_that_date(day: date) -> None:
-    forms = [
+    forms: list[Cell] = [
         day, datetime.combine(day, datetime.min.time()), (day - date(1899, 12, 30)).days,
         float((day - date(1899, 12, 30)).days), f"{day.day}/{day.month}/{day.year}",
         f"{day.day:02d}-{day.month:02d}-{day.year}", day.isoformat(),

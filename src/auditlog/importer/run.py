@@ -28,7 +28,7 @@ class Prepared:
 
 
 def prepare(path: Path, sheet: str | None, mapping: Path | None, today: date,
-            started: Callable[[int], Tick] | None = None) -> Prepared:
+            started: Callable[[int], Tick | None] | None = None) -> Prepared:
     """Read and parse the file; `started(rows)` gives a tick for a progress bar, if any."""
     matcher = Matcher(load_mapping(mapping) if mapping is not None else None)
     source = load(path)
