@@ -3,6 +3,7 @@ fields case- and space-insensitively, Indonesian names first, plus a --mapping f
 
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -58,7 +59,7 @@ class Columns:
     header_row: int
     where: dict[str, tuple[int, str]]
 
-    def get(self, cells: list[Cell], field: str) -> Cell:
+    def get(self, cells: Sequence[Cell], field: str) -> Cell:
         found = self.where.get(field)
         if found is None or found[0] >= len(cells):
             return None
@@ -78,7 +79,7 @@ class Matcher:
         for header, field in (extra or {}).items():
             self.names[header_key(header)] = field
 
-    def match_row(self, cells: list[Cell]) -> dict[str, tuple[int, str]]:
+    def match_row(self, cells: Sequence[Cell]) -> dict[str, tuple[int, str]]:
         found: dict[str, tuple[int, str]] = {}
         for i, cell in enumerate(cells):
             if not isinstance(cell, str):
@@ -88,12 +89,12 @@ class Matcher:
                 found[field] = (i, " ".join(cell.split()))
         return found
 
-    def score(self, rows: list[list[Cell]]) -> int:
+    def score(self, rows: list[Sequence[Cell]]) -> int:
         """How many fields the best header row among the first rows names."""
         return max((len(self.match_row(cells)) for cells in rows[:HEADER_SEARCH_ROWS]),
                    default=0)
 
-    def find(self, rows: list[tuple[int, list[Cell]]], name: str) -> Columns:
+    def find(self, rows: list[tuple[int, Sequence[Cell]]], name: str) -> Columns:
         """The first row naming the required columns (title rows above it are skipped)."""
         best: tuple[int, dict[str, tuple[int, str]]] | None = None
         for number, cells in rows[:HEADER_SEARCH_ROWS]:

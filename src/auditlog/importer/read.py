@@ -19,9 +19,9 @@ ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 DELIMITERS = (";", ",", "\t")
 SAVE_AS = "save it as .xlsx or .csv (UTF-8 or Windows-1252) and import that"
 
-Row = tuple[int, list[Cell]]
+Row = tuple[int, Sequence[Cell]]
 # How well a delimiter splits a file's first rows (how many known headers it finds).
-Score = Callable[[list[list[Cell]]], int]
+Score = Callable[[list[Sequence[Cell]]], int]
 
 
 @dataclass
@@ -104,7 +104,8 @@ def _read_workbook(source: Source, sheet: str | None) -> Table:
                           + ", ".join(repr(n) for n in names))
         try:
             found = workbook.get_sheet_by_name(chosen)
-            rows = [(n, _trim(cells)) for n, cells in enumerate(found.iter_rows(), start=1)]
+            # Row n of the sheet is list item n-1: the reader starts at A1 when asked.
+            rows: list[Row] = list(enumerate(found.to_python(skip_empty_area=False), start=1))
             merged = found.merged_cell_ranges or []
         except calamine.CalamineError as error:
             raise Refusal(f"sheet {chosen!r} of {source.name} cannot be read "
@@ -117,10 +118,6 @@ def _short(error: Exception) -> str:
     return " ".join(str(error).split())[:120] or type(error).__name__
 
 
-def _trim(cells: Sequence[Cell]) -> list[Cell]:
-    return [None if isinstance(c, str) and not c.strip() else c for c in cells]
-
-
 def _fill_merged(rows: list[Row], merged: list[tuple[tuple[int, int], tuple[int, int]]]) -> None:
     """A merged range shows one value over all its cells; the reader gives it only to the
     first. Each cell of the range gets the value, as the user sees it."""
@@ -130,11 +127,10 @@ def _fill_merged(rows: list[Row], merged: list[tuple[tuple[int, int], tuple[int,
         first = rows[top][1]
         value = first[left] if left < len(first) else None
         for r in range(top, min(bottom, len(rows) - 1) + 1):
-            cells = rows[r][1]
-            if len(cells) <= right:
-                cells.extend([None] * (right + 1 - len(cells)))
-            for c in range(left, right + 1):
-                cells[c] = value
+            number, cells = rows[r]
+            filled = [*cells, *([None] * (right + 1 - len(cells)))]
+            filled[left:right + 1] = [value] * (right + 1 - left)
+            rows[r] = (number, filled)
 
 
 # --- CSV --------------------------------------------------------------------------------------
@@ -163,15 +159,16 @@ def _read_csv(source: Source, score: Score) -> list[Row]:
     best, best_score = DELIMITERS[0], -1
     for delimiter in DELIMITERS:
         try:
-            sample = [_trim(r) for r in csv.reader(io.StringIO(head), delimiter=delimiter)][:40]
+            sample: list[Sequence[Cell]] = []
+            sample.extend(csv.reader(io.StringIO(head), delimiter=delimiter))
         except csv.Error:
             continue
-        found = score(sample)
+        found = score(sample[:40])
         if found > best_score:
             best, best_score = delimiter, found
     try:
-        return [(n, _trim(cells))
-                for n, cells in enumerate(csv.reader(io.StringIO(text), delimiter=best), 1)]
+        rows: list[Row] = list(enumerate(csv.reader(io.StringIO(text), delimiter=best), 1))
+        return rows
     except csv.Error as error:
         raise Refusal(f"{source.name} is not a well-formed CSV file ({_short(error)}): "
                       f"{SAVE_AS}") from None

@@ -37,10 +37,6 @@ REC_FIELDS = ("recommendation", "rec_code", "rec_value", "due", "followup", "fol
               "deposit", "slip", "status", "reviewed_on", "reason")
 
 
-def _text(value: Cell) -> str:
-    return text_of(value)
-
-
 def _from_refusal(parse: Callable[[str], Any]) -> Callable[[Cell], Any]:
     """A domain parser (raising Refusal) as a cell parser (raising Problem)."""
 
@@ -127,6 +123,9 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
     previous: dict[str, Cell] = {}
     previous_title: str | None = None
     count = 0
+    # Registers repeat their values (the pemda, dates, statuses on every row): each distinct
+    # value of a column is parsed once.
+    seen: dict[tuple[str, type, Cell], Any] = {}
     for number, cells in rows:
         if tick is not None:
             tick(1)
@@ -150,11 +149,21 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
             if is_blank(value):
                 parsed[f] = None
                 continue
-            parse = PARSERS.get(f, _text)
-            try:
-                parsed[f] = parse(value)
-            except Problem as bad:
-                row_problems.append(problem(number, columns.header(f), str(bad)))
+            parse = PARSERS.get(f)
+            if parse is None:
+                parsed[f] = text_of(value)
+                continue
+            result = seen.get((f, type(value), value), seen)
+            if result is seen:
+                try:
+                    result = parse(value)
+                except Problem as bad:
+                    result = bad
+                seen[(f, type(value), value)] = result
+            if isinstance(result, Problem):
+                row_problems.append(problem(number, columns.header(f), str(result)))
+            else:
+                parsed[f] = result
         if "status" in columns.where and parsed.get("status") is None:
             parsed["status"] = Status.BD
         for f in ("pemda", "title", "recommendation"):
