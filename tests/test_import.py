@@ -14,8 +14,10 @@ import pytest
 import xlsxwriter
 
 from auditlog.domain.events import FindingRecorded, FollowUpRecorded, RecommendationReviewed
+from auditlog.importer import plan as plan_module
 from auditlog.importer.columns import HEADERS, Matcher
 from auditlog.store.app import Store
+from auditlog.store.recorder import AuditRecorder
 
 from conftest import Run
 
@@ -346,3 +348,46 @@ def test_template_must_be_xlsx_and_not_with_a_file(run: Run, tmp_path: Path) -> 
     both = run("import", str(tmp_path / "a.xlsx"), "--template", str(tmp_path / "t.xlsx"))
     assert both.exit_code == 1 and "not both" in both.stderr
     assert not (tmp_path / "t.xlsx").exists()
+
+
+def test_a_problem_in_a_later_chunk_rolls_back_the_chunks_already_written(
+        run: Run, ok: Run, tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(plan_module, "CHUNK", 1)  # every finding its own chunk
+    inserted: list[int] = []
+    insert_in = AuditRecorder.insert_in
+
+    def counting(self: AuditRecorder, c: Any, stored: Any) -> None:
+        inserted.append(len(stored))
+        insert_in(self, c, stored)
+
+    monkeypatch.setattr(AuditRecorder, "insert_in", counting)
+    ok("init")
+    before = store_bytes(isolated)
+    # the third finding's review is dated before its report was received
+    result = run("import", str(matriks(tmp_path / "m.xlsx", bad={(9, 11): "1/1/2023"})))
+    assert result.exit_code == 1 and "row 10: review date 2023-01-01" in result.stderr
+    assert len(inserted) == 2  # two chunks went in before the problem, then rolled back
+    assert store_bytes(isolated) == before
+    ok("verify")
+
+
+def test_killed_half_way_the_store_has_none_of_it_and_still_verifies(
+        run: Run, ok: Run, tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(plan_module, "CHUNK", 1)
+    calls: list[int] = []
+    insert_in = AuditRecorder.insert_in
+
+    def killed(self: AuditRecorder, c: Any, stored: Any) -> None:
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process stops between two chunks
+        insert_in(self, c, stored)
+
+    monkeypatch.setattr(AuditRecorder, "insert_in", killed)
+    ok("init")
+    before = store_bytes(isolated)
+    assert run("import", str(matriks(tmp_path / "m.xlsx"))).exit_code == 130  # interrupted
+    assert store_bytes(isolated) == before
+    assert events(isolated) == []
+    ok("verify")

@@ -14,10 +14,9 @@ from rich.progress import Progress
 
 from auditlog.cli.app import app, echo, guarded, recording, settings, writer
 from auditlog.clock import today
-from auditlog.domain.aggregate import Aggregate
 from auditlog.errors import Refusal
 from auditlog.importer import run
-from auditlog.importer.plan import Plan, Summary
+from auditlog.importer.plan import Summary
 from auditlog.importer.template import write_template
 from auditlog.reports import views
 from auditlog.store.app import Store
@@ -71,27 +70,11 @@ def import_register(
             echo(_summary(prepared, made.summary, day, dry_run=True))
             return
         with writer() as store:
-            made = _import(store, prepared, day)
+            made = run.save(store, recording(), prepared, day)
             # The read models follow in the same command, so the next status is instant.
             projection = views.open_projection(store, catch_up=False)
             projection.catch_up(started(store.max_position() - projection.position()))
     echo(_summary(prepared, made.summary, day, dry_run=False))
-
-
-def _import(store: Store, prepared: run.Prepared, day: date) -> Plan:
-    ctx = recording()
-    made = [run.plan(store, ctx, prepared, day)]
-    if not made[0].aggregates:
-        return made[0]  # nothing new: the store is not written at all
-    first = [made[0]]
-
-    def decide() -> list[Aggregate]:
-        # A retry plans afresh: another writer recorded meanwhile.
-        made[0] = first.pop() if first else run.plan(store, ctx, prepared, day)
-        return made[0].aggregates
-
-    store.command(decide)
-    return made[0]
 
 
 @contextmanager

@@ -6,7 +6,7 @@ indistinguishable from a typed one except that its events name the file and row.
 saved here: the caller saves every aggregate of the plan in one transaction, or none.
 """
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from uuid import UUID
@@ -59,17 +59,25 @@ class Summary:
                     or self.changed_reviews)
 
 
+# Findings planned (and saved) together: memory follows a chunk, not the whole register.
+CHUNK = 2000
+
+
 @dataclass
 class Plan:
-    aggregates: list[Aggregate]
+    """What an import will record: the aggregates to save, chunk by chunk (each yielded once
+    its rows are checked), and the summary and problems, complete once every chunk is."""
+
+    chunks: Iterator[list[Aggregate]]
     summary: Summary
     problems: list[str]
 
 
 def plan_import(store: Store, ctx: Context, register: Register, info: FileInfo, today: date,
-                tick: Callable[[int], None] | None = None) -> Plan:
+                tick: Callable[[int], None] | None = None, chunk: int | None = None) -> Plan:
     planner = _Planner(store, ctx, info, today, tick)
-    return planner.plan(register)
+    return Plan(chunks=planner.chunks(register, chunk or CHUNK), summary=planner.summary,
+                problems=planner.problems)
 
 
 class _Planner:
@@ -83,31 +91,39 @@ class _Planner:
         self.findings: list[Finding] = []
         # Keys whose first id is held by a withdrawn finding: the id a new one gets instead.
         self.free_ids: dict[tuple[str, str, str], UUID] = {}
+        self.file_noted = False
 
     def source(self, row: int) -> Source:
         return Source(file=self.info.name, sha256=self.info.sha256, row=row)
 
-    def plan(self, register: Register) -> Plan:
+    def chunks(self, register: Register, size: int) -> Iterator[list[Aggregate]]:
         self.summary.rows = register.rows
         self.problems.extend(register.problems)
         self._pemdas(register.findings)
-        existing = self._existing(register.findings)
-        for rows in register.findings:
-            found = existing.get(rows.key)
-            if found is None:
-                self._new_finding(rows)
-            else:
-                self._known_finding(rows, *found)
-            if self.tick is not None:
-                self.tick(len(rows.recs))
-        aggregates: list[Aggregate] = []
-        if self.summary.events_new and self.store.get(source_file_id(self.info.sha256)) is None:
-            aggregates.append(create_new(
-                SourceFile, self.ctx, source_file_id(self.info.sha256), self.today,
-                name=self.info.name, sha256=self.info.sha256, size=self.info.size,
-                sheet=self.info.sheet, rows=register.rows))
-        aggregates += [*self.pemdas, *self.counters.values(), *self.findings]
-        return Plan(aggregates=aggregates, summary=self.summary, problems=self.problems)
+        first: list[Aggregate] = [*self.pemdas]
+        for start in range(0, len(register.findings), size):
+            part = register.findings[start:start + size]
+            existing = self._existing(part)
+            for rows in part:
+                found = existing.get(rows.key)
+                if found is None:
+                    self._new_finding(rows)
+                else:
+                    self._known_finding(rows, *found)
+                if self.tick is not None:
+                    self.tick(len(rows.recs))
+            # The counters carry on from chunk to chunk; each save takes its pending events.
+            chunk = [*first, *self.counters.values(), *self.findings]
+            first, self.findings = [], []
+            if self.summary.events_new and not self.file_noted:
+                # Recorded with the first chunk that records anything, once per file.
+                self.file_noted = True
+                if self.store.get(source_file_id(self.info.sha256)) is None:
+                    chunk.insert(0, create_new(
+                        SourceFile, self.ctx, source_file_id(self.info.sha256), self.today,
+                        name=self.info.name, sha256=self.info.sha256, size=self.info.size,
+                        sheet=self.info.sheet, rows=register.rows))
+            yield chunk
 
     # --- pemda -----------------------------------------------------------------------------
 
