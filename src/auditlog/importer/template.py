@@ -1,13 +1,11 @@
 """`auditlog import --template FILE.xlsx`: an empty register that `auditlog import` reads back,
 with a sheet explaining each column by example and the accepted statuses offered in a list."""
 
-import contextlib
-import os
-import tempfile
-from collections.abc import Callable
+import io
 from pathlib import Path
 
 from auditlog.errors import Refusal
+from auditlog.files import write_file
 from auditlog.importer.columns import HEADERS
 
 REGISTER_SHEET = "Register"
@@ -58,14 +56,15 @@ def write_template(target: Path, *, force: bool) -> None:
     if target.suffix.lower() != ".xlsx":
         raise Refusal(f"--template writes an XLSX workbook: give a name ending in .xlsx, "
                       f"e.g. {target.with_suffix('.xlsx').name}")
-    write_new(target, _produce, force=force)
+    write_file(target, template_bytes(), force=force, option="--template")
 
 
-def _produce(path: Path) -> None:
+def template_bytes() -> bytes:
     import xlsxwriter
 
     fields = list(HEADERS)
-    with xlsxwriter.Workbook(str(path)) as workbook:
+    out = io.BytesIO()
+    with xlsxwriter.Workbook(out, {"in_memory": True}) as workbook:
         bold = workbook.add_format({"bold": True, "text_wrap": True, "valign": "top"})
         text = workbook.add_format({"num_format": "@"})
         sheet = workbook.add_worksheet(REGISTER_SHEET)
@@ -96,44 +95,4 @@ def _produce(path: Path) -> None:
         guide.set_column(0, 1, 28)
         guide.set_column(2, 2, 70)
         guide.set_column(3, 3, 32)
-
-
-def write_new(target: Path, produce: Callable[[Path], None], *, force: bool) -> None:
-    """produce() writes a temporary sibling, flushed to disk; it then takes the target's name
-    whole. An existing file is replaced only with force, and never in a race."""
-    parent = target.parent if str(target.parent) else Path(".")
-    if not parent.is_dir():
-        raise Refusal(f"folder {parent} does not exist: create it or choose another name")
-    if target.is_dir():
-        raise Refusal(f"{target} is a folder: give a file name such as {target}/register.xlsx")
-    if target.exists() and not force:
-        raise Refusal(f"{target} already exists: choose another name, or add --force to "
-                      "replace it")
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
-    try:
-        produce(tmp)
-        mask = os.umask(0)
-        os.umask(mask)
-        os.chmod(tmp, 0o666 & ~mask)
-        with tmp.open("rb") as handle:
-            os.fsync(handle.fileno())
-        if force:
-            os.replace(tmp, target)
-        else:
-            try:
-                os.link(tmp, target)  # fails if the target appeared meanwhile
-            except FileExistsError:
-                raise Refusal(f"{target} already exists: choose another name, or add --force "
-                              "to replace it") from None
-            except OSError:  # a file system without hard links: the check above must do
-                os.replace(tmp, target)
-        with contextlib.suppress(OSError):
-            dir_fd = os.open(parent, os.O_RDONLY)
-            try:
-                os.fsync(dir_fd)
-            finally:
-                os.close(dir_fd)
-    finally:
-        tmp.unlink(missing_ok=True)
+    return out.getvalue()
