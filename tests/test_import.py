@@ -122,6 +122,8 @@ def test_a_real_looking_workbook_is_imported_exactly(ok: Run, tmp_path: Path,
     }
     assert "dates supplied (the sheet gave none, so the import's date 2024-01-15): " \
            "0 follow-ups, 1 review" in out
+    trail = ok("history", "--finding", "F-2023-0001").stdout
+    assert trail.count("[matriks.xlsx row 6]") == 3 and "[matriks.xlsx row 7]" in trail
     ok("verify")
 
 
