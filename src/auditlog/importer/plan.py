@@ -92,6 +92,8 @@ class _Planner:
         # Keys whose first id is held by a withdrawn finding: the id a new one gets instead.
         self.free_ids: dict[tuple[str, str, str], UUID] = {}
         self.file_noted = False
+        # The first-generation id of each finding key of the chunk being planned.
+        self.ids: dict[tuple[str, str, str], UUID] = {}
 
     def source(self, row: int) -> Source:
         return Source(file=self.info.name, sha256=self.info.sha256, row=row)
@@ -153,6 +155,7 @@ class _Planner:
         """The findings of the register already in the store, with their events, read in a few
         queries (not one per finding) since most of a first import is new."""
         ids = {finding_id(r.new.pemda, r.new.report, r.new.title): r for r in findings}
+        self.ids = {r.key: the_id for the_id, r in ids.items()}
         there = self.store.events_of_many(list(ids))
         found: dict[tuple[str, str, str], tuple[Finding, list[Event]]] = {}
         for the_id, events in there.items():
@@ -177,7 +180,7 @@ class _Planner:
 
     def _new_finding(self, rows: FindingRows) -> None:
         new = rows.new
-        the_id = self.free_ids.get(rows.key) or finding_id(new.pemda, new.report, new.title)
+        the_id = self.free_ids.get(rows.key) or self.ids[rows.key]
         year = new.received.year
         counter = self.counters.get(year)
         if counter is None:

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
@@ -143,18 +144,22 @@ def stored_version(cls: type[Event], state: dict[str, Any]) -> int:
     """The oldest version that expresses this state; later optional fields left unset are
     dropped. An event that uses nothing new is stored byte for byte as its older version was,
     which that version's schema describes and the upcasters read back unchanged."""
-    version = cls.class_version
-    if cls.optional_since:
-        version = 1
-        for name, since in cls.optional_since.items():
-            if state.get(name) is None:
-                state.pop(name, None)
-            else:
-                version = max(version, since)
-        # A later version that changed more than optional fields must keep its number.
-        version = max(version, max((v for v in range(1, cls.class_version + 1)
-                                    if v not in cls.optional_since.values()), default=1))
+    if not cls.optional_since:
+        return cls.class_version
+    version = _floor(cls)
+    for name, since in cls.optional_since.items():
+        if state.get(name) is None:
+            state.pop(name, None)
+        else:
+            version = max(version, since)
     return version
+
+
+@cache
+def _floor(cls: type[Event]) -> int:
+    """The latest version that changed more than optional fields: it keeps its number."""
+    added = set(cls.optional_since.values())
+    return max((v for v in range(1, cls.class_version + 1) if v not in added), default=1)
 
 
 class PydanticMapper(Mapper[UUID]):
