@@ -49,18 +49,18 @@ def make_register(path: Path, rows: int) -> None:
         issued = start + timedelta(days=finding % 900)
         sheet.write_row(r, 0, [i + 1, PEMDA[finding % len(PEMDA)], f"OPD {finding % 40}",
                                f"700/{finding}/ITDA"])
-        sheet.write_datetime(r, 4, issued, day)  # type: ignore[arg-type]
+        sheet.write_datetime(r, 4, issued, day)
         sheet.write_row(r, 5, [f"Temuan nomor {finding} tentang pengelolaan keuangan",
                                (finding % 97) * 1_000_000,
                                f"Rekomendasi {i % 2 + 1} atas temuan {finding}",
                                (finding % 13) * 500_000])
         if i % 2 == 0:
             sheet.write_row(r, 9, ["Setoran ke kas daerah"])
-            sheet.write_datetime(r, 10, issued + timedelta(days=30), day)  # type: ignore[arg-type]
+            sheet.write_datetime(r, 10, issued + timedelta(days=30), day)
             sheet.write(r, 11, f"Rp{(finding % 7) * 100_000:,}".replace(",", "."))
         sheet.write(r, 12, STATUSES[i % len(STATUSES)])
         if STATUSES[i % len(STATUSES)] not in ("", "Belum Ditindaklanjuti"):
-            sheet.write_datetime(r, 13, issued + timedelta(days=40), day)  # type: ignore[arg-type]
+            sheet.write_datetime(r, 13, issued + timedelta(days=40), day)
     workbook.close()
 
 
