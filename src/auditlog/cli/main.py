@@ -7,6 +7,7 @@ Every refusal is one line on stderr and exit code 1, raised before anything is w
 
 from typer.models import CommandInfo
 
+import auditlog.cli.importing  # noqa: F401  (registers `auditlog import`)
 from auditlog.cli import export, findings, followups, grades, integrity, pemda, reading, store_admin
 from auditlog.cli.app import app
 

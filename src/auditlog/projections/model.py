@@ -10,6 +10,7 @@ from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
+from auditlog.domain import source_file  # noqa: F401  (registers its aggregate for folds)
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
 from auditlog.domain.events import (
     Event,

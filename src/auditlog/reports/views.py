@@ -296,7 +296,16 @@ def finding_list(model: ReadModel, pemda: str | None, status: Status | None, ove
 
 
 def event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, str]:
-    """(event name, subject, detail) of one event, for history and trails."""
+    """(event name, subject, detail) of one event, for history and trails; an imported event
+    says which file and row it came from."""
+    name, subject, detail = _event_detail(event, subject_of)
+    source = getattr(event, "source", None)
+    if source is not None:
+        detail += f" [{source.file} row {source.row}]"
+    return name, subject, detail
+
+
+def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, str]:
     name = event.topic.removeprefix("auditlog.")
     subject = subject_of.get(event.originator_id, "")
     rec = getattr(event, "recommendation", None)

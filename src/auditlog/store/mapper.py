@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from enum import Enum
+from functools import cache
 from typing import Any, Literal, Union, get_args, get_origin
 from uuid import UUID
 
@@ -139,6 +140,28 @@ def construct_event(topic: str, originator_id: UUID, originator_version: int,
     return event
 
 
+def stored_version(cls: type[Event], state: dict[str, Any]) -> int:
+    """The oldest version that expresses this state; later optional fields left unset are
+    dropped. An event that uses nothing new is stored byte for byte as its older version was,
+    which that version's schema describes and the upcasters read back unchanged."""
+    if not cls.optional_since:
+        return cls.class_version
+    version = _floor(cls)
+    for name, since in cls.optional_since.items():
+        if state.get(name) is None:
+            state.pop(name, None)
+        else:
+            version = max(version, since)
+    return version
+
+
+@cache
+def _floor(cls: type[Event]) -> int:
+    """The latest version that changed more than optional fields: it keeps its number."""
+    added = set(cls.optional_since.values())
+    return max((v for v in range(1, cls.class_version + 1) if v not in added), default=1)
+
+
 class PydanticMapper(Mapper[UUID]):
     def __init__(self) -> None:
         super().__init__(transcoder=OrjsonTranscoder())
@@ -146,8 +169,9 @@ class PydanticMapper(Mapper[UUID]):
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
         event: Event = domain_event
         state = event.model_dump(mode="json", exclude=_ROW_FIELDS)
-        if type(event).class_version > 1:
-            state["class_version"] = type(event).class_version
+        version = stored_version(type(event), state)
+        if version > 1:
+            state["class_version"] = version
         return StoredEvent(
             originator_id=event.originator_id,
             originator_version=event.originator_version,
