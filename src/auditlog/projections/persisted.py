@@ -49,7 +49,10 @@ CREATE TABLE IF NOT EXISTS projection_grades (
 """
 TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
           "projection_summary", "projection_grades", "projection_position")
-BATCH = 2000
+BATCH = 10000
+# Aggregates kept folded between batches of one catch-up, so that a finding touched again a
+# few batches later is not reread and re-parsed from its row: the cost of a rebuild.
+CACHE = 20000
 PROJECTED = (Pemda, Finding, GradeSeries)
 
 
@@ -87,6 +90,8 @@ Progress = Callable[[int], None]
 class Projection:
     def __init__(self, store: Store) -> None:
         self.store = store
+        self._cache: dict[UUID, tuple[Aggregate, Meta]] = {}
+        self._cached_at: int | None = None  # the position the cache is valid at
         self.db = sqlite3.connect(store.path, timeout=lock_timeout(), isolation_level=None)
         try:
             self._ensure_schema()
@@ -166,24 +171,34 @@ class Projection:
         try:
             if self.position() != start:  # another process got here first: start again
                 cur.execute("ROLLBACK")
+                self._cache.clear()
                 return False
+            if self._cached_at != start:  # rows written by someone else since: reread them
+                self._cache.clear()
+            cache = self._cache
             for aggregate_id, its_events in by_id.items():
                 kind = AGGREGATE_OF_EVENT[type(its_events[0])]
-                current, meta = self._load(kind, aggregate_id)
+                held = cache.pop(aggregate_id, None)
+                current, meta = held if held is not None else self._load(kind, aggregate_id)
                 updated = project(current, its_events)
                 assert updated is not None
                 for event in its_events:
                     meta = meta.after(event)
                 self._save(updated, meta)
+                cache[aggregate_id] = (updated, meta)
             cur.execute(
                 "INSERT INTO projection_position (name, position) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
                 (NAME, end),
             )
             cur.execute("COMMIT")
+            self._cached_at = end
+            while len(cache) > CACHE:  # the least recently touched go first
+                del cache[next(iter(cache))]
             return True
         except BaseException:
             cur.execute("ROLLBACK")
+            self._cache.clear()  # folded in place: no longer what the rows hold
             raise
 
     def _load(self, kind: type[Aggregate], aggregate_id: UUID) -> tuple[Aggregate | None, Meta]:
@@ -266,6 +281,7 @@ class Projection:
             for table in TABLES:
                 cur.execute(f"DELETE FROM {table}")
             cur.execute("COMMIT")
+            self._cache.clear()
         except BaseException:
             cur.execute("ROLLBACK")
             raise
