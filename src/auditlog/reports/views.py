@@ -153,6 +153,9 @@ def projection_drift(store: Store) -> list[str]:
                     {f.ref: f.model_dump(mode="json") for f in folded.active_findings()})
     if sorted(persisted.rec_rows(), key=repr) != sorted(folded.rec_rows(), key=repr):
         drift.append("recommendation rows")
+    last_day = date.max  # every open recommendation overdue: the summary's counts in full
+    if status_report(persisted, last_day) != status_report(folded, last_day):
+        drift.append("status summary rows")
     drift += differ("grades",
                     {f"{g.pemda} {g.instrument}": g.model_dump(mode="json")
                      for g in persisted.grade_series()},

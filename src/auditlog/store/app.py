@@ -428,6 +428,7 @@ class Batch(Store):
         self._seen: dict[UUID, Aggregate | None] = {}
         self._allocated: dict[tuple[int, int], tuple[UUID, str]] = {}
         self.refused = 0
+        self._scanned: dict[UUID, int] = {}  # pending events already looked at, per aggregate
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
         if aggregate_id not in self._seen:
@@ -457,13 +458,16 @@ class Batch(Store):
             before = self.changed.get(aggregate.id) or self._seen.get(aggregate.id)
             if before is not None and before is not aggregate:
                 # A fresh object built at the pending head (a counter): it carries on from
-                # the events still pending on the one it replaces.
-                aggregate._pending[:0] = before._pending
-                before._pending = []
-            for event in aggregate._pending:
+                # the events still pending on the one it replaces (extended, not copied:
+                # a counter may hold thousands in one work).
+                before._pending.extend(aggregate._pending)
+                aggregate._pending = before._pending
+            pending = aggregate._pending
+            for event in pending[self._scanned.get(aggregate.id, 0):]:  # only the new ones
                 if isinstance(event, ReferenceAllocated):
                     year, number, _ = parse_ref(event.ref)
                     self._allocated[(year, number)] = (event.finding_id, event.ref)
+            self._scanned[aggregate.id] = len(pending)
             self.changed[aggregate.id] = aggregate
             self._seen[aggregate.id] = aggregate
         return aggregates
