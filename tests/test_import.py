@@ -5,15 +5,23 @@ import hashlib
 import io
 import json
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 import xlsxwriter
+from eventsourcing.persistence import RecordConflictError
 
-from auditlog.domain.events import FindingRecorded, FollowUpRecorded, RecommendationReviewed
+from auditlog import commands
+from auditlog.domain.aggregate import Context
+from auditlog.domain.events import (
+    FindingRecorded,
+    FollowUpRecorded,
+    RecommendationReviewed,
+    RecommendationSpec,
+)
 from auditlog.importer import plan as plan_module
 from auditlog.importer.columns import HEADERS, Matcher
 from auditlog.store.app import Store
@@ -392,4 +400,37 @@ def test_killed_half_way_the_store_has_none_of_it_and_still_verifies(
     assert run("import", str(matriks(tmp_path / "m.xlsx"))).exit_code == 130  # interrupted
     assert store_bytes(isolated) == before
     assert events(isolated) == []
+    ok("verify")
+
+
+def test_someone_saving_first_means_planning_afresh(
+        ok: Run, tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = matriks(tmp_path / "m.xlsx")
+    ok("init")
+    insert_in = AuditRecorder.insert_in
+    calls: list[int] = []
+
+    def another_auditor_first(self: AuditRecorder, c: Any, stored: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # another auditor records a finding of 2023 meanwhile
+            other = Store(str(isolated))
+            ctx = Context("other", datetime(2024, 1, 15, 9, tzinfo=UTC))
+            commands.register_pemda(other, ctx, "35.78", None, None, date(2024, 1, 15))
+            commands.record_finding(other, ctx, commands.NewFinding(
+                pemda="35.78", title="Kas kurang", received=date(2023, 5, 2),
+                recommendations=[RecommendationSpec(n=1, text="Setor")]))
+            other.close()
+            raise RecordConflictError("another writer saved first")
+        insert_in(self, c, stored)
+
+    monkeypatch.setattr(AuditRecorder, "insert_in", another_auditor_first)
+    out = ok("import", str(path)).stdout
+    assert "new: 3 findings with 6 recommendations" in out
+    assert "registered from the official list: 35.73 Kota Malang, 35.10 Kabupaten " \
+           "Banyuwangi\n" in out  # 35.78 was registered by the other auditor
+    assert len(calls) == 2
+    recorded = [(e.ref, e.title) for e in events(isolated) if isinstance(e, FindingRecorded)]
+    assert [ref for ref, _ in recorded] == ["F-2023-0001", "F-2023-0002", "F-2023-0003",
+                                            "F-2023-0004"]
+    assert recorded[0][1] == "Kas kurang"
     ok("verify")
