@@ -4,6 +4,7 @@ clear message with the store left byte for byte as it was."""
 import hashlib
 import io
 import json
+import sqlite3
 import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -434,3 +435,15 @@ def test_someone_saving_first_means_planning_afresh(
                                             "F-2023-0004"]
     assert recorded[0][1] == "Kas kurang"
     ok("verify")
+
+
+def test_a_store_whose_guards_were_removed_gets_nothing_imported(
+        run: Run, ok: Run, tmp_path: Path, isolated: Path) -> None:
+    ok("init")
+    db = sqlite3.connect(isolated)
+    db.execute("DROP TRIGGER stored_events_no_update")
+    db.close()
+    before = store_bytes(isolated)
+    result = run("import", str(matriks(tmp_path / "m.xlsx")))
+    assert result.exit_code == 3 and "stored_events_no_update" in result.stderr
+    assert store_bytes(isolated) == before
