@@ -447,3 +447,30 @@ def test_a_store_whose_guards_were_removed_gets_nothing_imported(
     result = run("import", str(matriks(tmp_path / "m.xlsx")))
     assert result.exit_code == 3 and "stored_events_no_update" in result.stderr
     assert store_bytes(isolated) == before
+
+
+def test_codes_years_and_missing_cells_are_problems_of_their_cells(run: Run, tmp_path: Path
+                                                                  ) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "Pemda;Judul Temuan;Kode Temuan;Tahun Evaluasi;Rekomendasi;Kode Rekomendasi;Tgl LHP\n"
+        "35.73;Kas kurang;1.0x;2023;Setor;01;1/8/2023\n"
+        "35.73;IKU;1.01.03;23;Perbaiki;15;1/8/2023\n"
+        ";Aset;;;Catat;;1/8/2023\n"
+        "35.73;Belanja;;;;;\n"
+        "Kota Atlantis;Hibah;;;Tagih;;1/8/2023\n", "utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1:] == [
+        'row 2, column "Kode Temuan": finding code \'1.0x\' is not valid: use a BPK code of '
+        "three levels such as 1.01.03 (101, 1.01. and 10103 also work)",
+        'row 3, column "Tahun Evaluasi": year \'23\' is not valid: use a four-digit year such '
+        "as 2023",
+        'row 3, column "Kode Rekomendasi": recommendation code \'15\' is not valid: use 01 to '
+        "14 (e.g. 01, 06, 14)",
+        'row 4, column "Pemda": is empty: give the region code (35.73) or official name '
+        "(Kota Malang)",
+        'row 5, column "Rekomendasi": is empty: every row is one recommendation, give its text',
+        'row 6, column "Pemda": "Kota Atlantis" is not a pemda in the official region list '
+        "(use a Kemendagri code such as 35.73 or an official name such as Kota Malang)",
+    ]

@@ -10,7 +10,7 @@ from auditlog.domain.aggregate import Aggregate, Context
 from auditlog.errors import Refusal
 from auditlog.importer.columns import Matcher, load_mapping
 from auditlog.importer.plan import FileInfo, Plan, plan_import
-from auditlog.importer.read import Source, load, read_table
+from auditlog.importer.read import RegisterFile, load, read_table
 from auditlog.importer.register import Register, parse_register
 from auditlog.store.app import Store
 
@@ -22,7 +22,7 @@ _ROW = re.compile(r"^row (\d+)")
 class Prepared:
     """A file read and parsed, not yet planned against a store."""
 
-    source: Source
+    source: RegisterFile
     info: FileInfo
     register: Register
 
