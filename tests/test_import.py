@@ -4,16 +4,25 @@ clear message with the store left byte for byte as it was."""
 import hashlib
 import io
 import json
+import sqlite3
 import zipfile
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
 import openpyxl
 import pytest
 import xlsxwriter
+from eventsourcing.persistence import RecordConflictError
 
-from auditlog.domain.events import FindingRecorded, FollowUpRecorded, RecommendationReviewed
+from auditlog import commands
+from auditlog.domain.aggregate import Context
+from auditlog.domain.events import (
+    FindingRecorded,
+    FollowUpRecorded,
+    RecommendationReviewed,
+    RecommendationSpec,
+)
 from auditlog.importer import plan as plan_module
 from auditlog.importer.columns import HEADERS, Matcher
 from auditlog.store.app import Store
@@ -393,3 +402,75 @@ def test_killed_half_way_the_store_has_none_of_it_and_still_verifies(
     assert store_bytes(isolated) == before
     assert events(isolated) == []
     ok("verify")
+
+
+def test_someone_saving_first_means_planning_afresh(
+        ok: Run, tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = matriks(tmp_path / "m.xlsx")
+    ok("init")
+    insert_in = AuditRecorder.insert_in
+    calls: list[int] = []
+
+    def another_auditor_first(self: AuditRecorder, c: Any, stored: Any) -> None:
+        calls.append(1)
+        if len(calls) == 1:  # another auditor records a finding of 2023 meanwhile
+            other = Store(str(isolated))
+            ctx = Context("other", datetime(2024, 1, 15, 9, tzinfo=UTC))
+            commands.register_pemda(other, ctx, "35.78", None, None, date(2024, 1, 15))
+            commands.record_finding(other, ctx, commands.NewFinding(
+                pemda="35.78", title="Kas kurang", received=date(2023, 5, 2),
+                recommendations=[RecommendationSpec(n=1, text="Setor")]))
+            other.close()
+            raise RecordConflictError("another writer saved first")
+        insert_in(self, c, stored)
+
+    monkeypatch.setattr(AuditRecorder, "insert_in", another_auditor_first)
+    out = ok("import", str(path)).stdout
+    assert "new: 3 findings with 6 recommendations" in out
+    assert "registered from the official list: 35.73 Kota Malang, 35.10 Kabupaten " \
+           "Banyuwangi\n" in out  # 35.78 was registered by the other auditor
+    assert len(calls) == 2
+    recorded = [(e.ref, e.title) for e in events(isolated) if isinstance(e, FindingRecorded)]
+    assert [ref for ref, _ in recorded] == ["F-2023-0001", "F-2023-0002", "F-2023-0003",
+                                            "F-2023-0004"]
+    assert recorded[0][1] == "Kas kurang"
+    ok("verify")
+
+
+def test_a_store_whose_guards_were_removed_gets_nothing_imported(
+        run: Run, ok: Run, tmp_path: Path, isolated: Path) -> None:
+    ok("init")
+    db = sqlite3.connect(isolated)
+    db.execute("DROP TRIGGER stored_events_no_update")
+    db.close()
+    before = store_bytes(isolated)
+    result = run("import", str(matriks(tmp_path / "m.xlsx")))
+    assert result.exit_code == 3 and "stored_events_no_update" in result.stderr
+    assert store_bytes(isolated) == before
+
+
+def test_codes_years_and_missing_cells_are_problems_of_their_cells(run: Run, tmp_path: Path
+                                                                  ) -> None:
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "Pemda;Judul Temuan;Kode Temuan;Tahun Evaluasi;Rekomendasi;Kode Rekomendasi;Tgl LHP\n"
+        "35.73;Kas kurang;1.0x;2023;Setor;01;1/8/2023\n"
+        "35.73;IKU;1.01.03;23;Perbaiki;15;1/8/2023\n"
+        ";Aset;;;Catat;;1/8/2023\n"
+        "35.73;Belanja;;;;;\n"
+        "Kota Atlantis;Hibah;;;Tagih;;1/8/2023\n", "utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 1
+    assert result.stderr.splitlines()[1:] == [
+        'row 2, column "Kode Temuan": finding code \'1.0x\' is not valid: use a BPK code of '
+        "three levels such as 1.01.03 (101, 1.01. and 10103 also work)",
+        'row 3, column "Tahun Evaluasi": year \'23\' is not valid: use a four-digit year such '
+        "as 2023",
+        'row 3, column "Kode Rekomendasi": recommendation code \'15\' is not valid: use 01 to '
+        "14 (e.g. 01, 06, 14)",
+        'row 4, column "Pemda": is empty: give the region code (35.73) or official name '
+        "(Kota Malang)",
+        'row 5, column "Rekomendasi": is empty: every row is one recommendation, give its text',
+        'row 6, column "Pemda": "Kota Atlantis" is not a pemda in the official region list '
+        "(use a Kemendagri code such as 35.73 or an official name such as Kota Malang)",
+    ]

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from auditlog.errors import Refusal
-from auditlog.importer.values import Cell, text_of
+from auditlog.importer.values import Cell
 
 # field -> headers accepted (the first is the one the template writes). Order of fields is
 # the template's column order.
@@ -156,7 +156,3 @@ def load_mapping(path: Path) -> dict[str, str]:
         mapping[str(header)] = field
     return mapping
 
-
-def cell_text(value: Cell) -> str | None:
-    text = text_of(value)
-    return text or None

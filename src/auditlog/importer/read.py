@@ -25,8 +25,8 @@ Score = Callable[[list[Sequence[Cell]]], int]
 
 
 @dataclass
-class Source:
-    """A file to import: its name, fingerprint and bytes."""
+class RegisterFile:
+    """A register file to import: its path, bytes and fingerprint."""
 
     path: Path
     data: bytes
@@ -45,7 +45,7 @@ class Table:
     rows: list[Row]
 
 
-def load(path: Path) -> Source:
+def load(path: Path) -> RegisterFile:
     """The file's bytes and SHA-256, or a one-line refusal."""
     if path.is_dir():
         raise Refusal(f"{path} is a folder: give the path of an .xlsx or .csv register")
@@ -59,10 +59,10 @@ def load(path: Path) -> Source:
                       "permissions") from None
     if not data.strip():
         raise Refusal(f"{path} is empty: give a register with a header row and at least one row")
-    return Source(path=path, data=data, sha256=hashlib.sha256(data).hexdigest())
+    return RegisterFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
-def read_table(source: Source, sheet: str | None, score: Score) -> Table:
+def read_table(source: RegisterFile, sheet: str | None, score: Score) -> Table:
     data = source.data
     if data.startswith(OLE_MAGIC) and ENCRYPTION_INFO in data:
         raise Refusal(f"{source.name} is protected by a password: open it in the spreadsheet "
@@ -76,7 +76,7 @@ def read_table(source: Source, sheet: str | None, score: Score) -> Table:
     return Table(sheet=None, rows=_read_csv(source, score))
 
 
-def _read_workbook(source: Source, sheet: str | None) -> Table:
+def _read_workbook(source: RegisterFile, sheet: str | None) -> Table:
     # Imported here: only imports need the reader.
     import python_calamine as calamine
 
@@ -136,7 +136,7 @@ def _fill_merged(rows: list[Row], merged: list[tuple[tuple[int, int], tuple[int,
 # --- CSV --------------------------------------------------------------------------------------
 
 
-def decode(source: Source) -> str:
+def decode(source: RegisterFile) -> str:
     data = source.data
     if b"\x00" in data[:4096]:
         raise Refusal(f"{source.name} is not a spreadsheet or a text file: {SAVE_AS}")
@@ -153,7 +153,7 @@ def decode(source: Source) -> str:
             from None
 
 
-def _read_csv(source: Source, score: Score) -> list[Row]:
+def _read_csv(source: RegisterFile, score: Score) -> list[Row]:
     text = decode(source)
     head = text[:65536]
     best, best_score = DELIMITERS[0], -1

@@ -44,7 +44,7 @@ def _from_refusal(parse: Callable[[str], Any]) -> Callable[[Cell], Any]:
         try:
             return parse(text_of(value))
         except Refusal as refusal:
-            raise Problem(f"{shown(value)}: {refusal}") from None
+            raise Problem(str(refusal)) from None
 
     return parse_cell
 

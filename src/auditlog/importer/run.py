@@ -1,23 +1,18 @@
 """One import, from the file to a plan ready to save; every problem found first, then listed."""
 
-import random
 import re
-import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from eventsourcing.persistence import OperationalError, RecordConflictError
-
-from auditlog.domain.aggregate import Context
-from auditlog.errors import Refusal, StoreBusy
+from auditlog.domain.aggregate import Aggregate, Context
+from auditlog.errors import Refusal
 from auditlog.importer.columns import Matcher, load_mapping
 from auditlog.importer.plan import FileInfo, Plan, plan_import
-from auditlog.importer.read import Source, load, read_table
+from auditlog.importer.read import RegisterFile, load, read_table
 from auditlog.importer.register import Register, parse_register
-from auditlog.store.app import ATTEMPTS, Store
-from auditlog.store.recorder import AuditRecorder
+from auditlog.store.app import Store
 
 Tick = Callable[[int], None]
 _ROW = re.compile(r"^row (\d+)")
@@ -27,7 +22,7 @@ _ROW = re.compile(r"^row (\d+)")
 class Prepared:
     """A file read and parsed, not yet planned against a store."""
 
-    source: Source
+    source: RegisterFile
     info: FileInfo
     register: Register
 
@@ -63,44 +58,22 @@ def plan(store: Store, ctx: Context, prepared: Prepared, today: date,
 
 def save(store: Store, ctx: Context, prepared: Prepared, today: date,
          tick: Tick | None = None) -> Plan:
-    """Plan and save in ONE transaction, chunk by chunk, so memory follows a chunk rather than
-    the register: each chunk's events go in (with their hash-chain links, as every save) as
-    soon as its rows are checked; a problem anywhere rolls everything back, after the rest of
-    the rows were checked for the list. Someone else saving first means planning afresh."""
-    for attempt in range(ATTEMPTS):
-        made = plan_import(store, ctx, prepared.register, prepared.info, today, tick)
-        try:
-            _write(store, made)
-        except (RecordConflictError, OperationalError):
-            time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
-            continue
-        if made.problems:
-            raise Refusal(refusal_text(prepared.info.name, made.problems))
-        return made
-    raise StoreBusy(f"the store at {store.target} kept changing or stayed locked through "
-                    f"{ATTEMPTS} attempts; nothing was imported: try again")
+    """Plan and save in ONE transaction, chunk by chunk (Store.save_in_chunks), so memory
+    follows a chunk rather than the register. Once a problem is found nothing more is
+    written, the rest is still checked for the list, and the Refusal rolls everything back.
+    Someone else saving first means planning afresh."""
+    made: list[Plan] = []
 
+    def chunks() -> Iterator[list[Aggregate]]:
+        made[:] = [plan_import(store, ctx, prepared.register, prepared.info, today, tick)]
+        for chunk in made[0].chunks:
+            if not made[0].problems:
+                yield chunk
+        if made[0].problems:
+            raise Refusal(refusal_text(prepared.info.name, made[0].problems))
 
-class _RollBack(Exception):
-    pass
-
-
-def _write(store: Store, made: Plan) -> None:
-    app = store.app
-    recorder = app.recorder
-    assert isinstance(recorder, AuditRecorder)
-    try:
-        with recorder.datastore.transaction(commit=True) as cursor:
-            for chunk in made.chunks:
-                if made.problems:
-                    continue  # the rest is still checked, for the list; nothing more written
-                events = [event for aggregate in chunk for event in aggregate.collect_events()]
-                if events:
-                    recorder.insert_in(cursor, [app.mapper.to_stored_event(e) for e in events])
-            if made.problems:
-                raise _RollBack
-    except _RollBack:
-        pass
+    store.save_in_chunks(chunks)
+    return made[0]
 
 
 def refusal_text(name: str, problems: list[str]) -> str:

@@ -414,6 +414,50 @@ class Store:
             "attempts; nothing was written: try again"
         )
 
+    def save_in_chunks(self, plan: Callable[[], Iterator[Sequence[Aggregate]]]) -> None:
+        """Like ``bulk``, for work too big to hold at once (an import of 50,000 rows): each
+        chunk of changed aggregates that ``plan()`` yields has its events inserted, with their
+        hash-chain entries, as soon as it is yielded, all inside ONE transaction that commits
+        when the iterator ends; memory then follows a chunk, not the work.
+
+        A Refusal raised by the iterator (once it has checked all it must, so that it can
+        list every problem) rolls everything back. Someone else saving first, or the clock
+        behind the log, reruns ``plan()`` on fresh reads, as ``command`` does.
+        """
+        self.require_writable()
+        recorder = self.app.recorder
+        assert isinstance(recorder, AuditRecorder)
+        pinned = os.environ.get(NOW_ENV) is not None
+        for attempt in range(ATTEMPTS):
+            at = now()
+            try:
+                with recorder.datastore.transaction(commit=True) as cursor:
+                    for chunk in plan():
+                        if not pinned:
+                            restamp(chunk, at)
+                        events = [e for aggregate in chunk for e in aggregate.collect_events()]
+                        if events:
+                            recorder.insert_in(
+                                cursor, [self.app.mapper.to_stored_event(e) for e in events])
+            except ClockBehind as behind:
+                if pinned or attempt == ATTEMPTS - 1:
+                    raise Refusal(
+                        f"the event would be recorded at {behind.recorded}, before the last "
+                        f"event in the log ({behind.head}): transaction time never goes "
+                        "backwards; check the system clock (or AUDITLOG_NOW)") from None
+            except (RecordConflictError, OperationalError) as error:
+                if "readonly" in str(error):
+                    raise Refusal(f"the store at {self.target} is read-only: reading and "
+                                  "verify work, recording needs a writable copy") from None
+            else:
+                self.witness()
+                return
+            time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
+        raise StoreBusy(
+            f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
+            "attempts; nothing was written: try again"
+        )
+
 
 class Batch(Store):
     """The Store that ``Store.bulk`` hands to its work: same log, decisions kept pending.
