@@ -1,4 +1,4 @@
-"""Persisted projections: read models kept in the store's own file, caught up incrementally.
+"""Persisted projections: read models kept in the store's own database, caught up incrementally.
 
 Rows and the tracked log position are written in one transaction, and only if the position is
 still the one the batch started from, so two processes catching up at once never apply an
@@ -19,33 +19,33 @@ from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.errors import StoreBusy
 from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
-from auditlog.store.app import Store, lock_timeout
+from auditlog.store.app import Store
 
 NAME = "compliance"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection_schema (version TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_position (
-    name TEXT PRIMARY KEY, position INTEGER NOT NULL);
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_pemda (
-    code TEXT PRIMARY KEY, id TEXT NOT NULL, recorded INTEGER NOT NULL, state TEXT NOT NULL);
+    code TEXT PRIMARY KEY, id TEXT NOT NULL, recorded BIGINT NOT NULL, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_finding (
     id TEXT PRIMARY KEY, ref TEXT NOT NULL, pemda TEXT NOT NULL, withdrawn INTEGER NOT NULL,
-    received TEXT NOT NULL, first_recorded INTEGER NOT NULL, last_recorded INTEGER NOT NULL,
+    received TEXT NOT NULL, first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL,
     last_effective TEXT NOT NULL, state TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS projection_finding_pemda ON projection_finding (pemda);
 CREATE TABLE IF NOT EXISTS projection_recommendation (
     finding_id TEXT NOT NULL, n INTEGER NOT NULL, pemda TEXT NOT NULL, status TEXT NOT NULL,
-    value INTEGER NOT NULL, deposited INTEGER NOT NULL, due TEXT NOT NULL,
+    value BIGINT NOT NULL, deposited BIGINT NOT NULL, due TEXT NOT NULL,
     PRIMARY KEY (finding_id, n));
 CREATE INDEX IF NOT EXISTS projection_recommendation_pemda ON projection_recommendation (pemda);
 CREATE INDEX IF NOT EXISTS projection_recommendation_open
     ON projection_recommendation (status, due, pemda);
 CREATE TABLE IF NOT EXISTS projection_summary (
-    pemda TEXT NOT NULL, status TEXT NOT NULL, count INTEGER NOT NULL, value INTEGER NOT NULL,
-    deposited INTEGER NOT NULL, PRIMARY KEY (pemda, status));
+    pemda TEXT NOT NULL, status TEXT NOT NULL, count BIGINT NOT NULL, value BIGINT NOT NULL,
+    deposited BIGINT NOT NULL, PRIMARY KEY (pemda, status));
 CREATE TABLE IF NOT EXISTS projection_grades (
     id TEXT PRIMARY KEY, pemda TEXT NOT NULL, instrument TEXT NOT NULL,
-    first_recorded INTEGER NOT NULL, last_recorded INTEGER NOT NULL, state TEXT NOT NULL);
+    first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL, state TEXT NOT NULL);
 """
 TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
           "projection_summary", "projection_grades", "projection_position")
@@ -53,6 +53,9 @@ BATCH = 10000
 # Aggregates kept folded between batches of one catch-up, so that a finding touched again a
 # few batches later is not reread and re-parsed from its row: the cost of a rebuild.
 CACHE = 20000
+# A lock held past AUDITLOG_LOCK_TIMEOUT by another writer (PostgreSQL's connection raises
+# StoreBusy itself).
+BUSY = sqlite3.OperationalError
 PROJECTED = (Pemda, Finding, GradeSeries)
 
 
@@ -92,24 +95,28 @@ class Projection:
         self.store = store
         self._cache: dict[UUID, tuple[Aggregate, Meta]] = {}
         self._cached_at: int | None = None  # the position the cache is valid at
-        self.db = sqlite3.connect(store.path, timeout=lock_timeout(), isolation_level=None)
+        self.db = store.engine.connect()
         try:
             self._ensure_schema()
-        except sqlite3.OperationalError as error:
+        except BUSY as error:
             self.db.close()
             raise StoreBusy(f"the store at {store.target} stayed busy ({error}); nothing was "
                             "changed: try again") from None
 
     def _ensure_schema(self) -> None:
         """Projections are derived data: a different shape is dropped and rebuilt from events."""
-        exists = self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'projection_schema'").fetchone()
+        exists = self.db.has_table("projection_schema")
         version = (self.db.execute("SELECT version FROM projection_schema").fetchone()
                    if exists else None)
         if version is not None and version[0] == SCHEMA_VERSION:
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.begin_write("stored_events")
         try:
+            if self.db.has_table("projection_schema"):  # another process made it meanwhile
+                current = self.db.execute("SELECT version FROM projection_schema").fetchone()
+                if current is not None and current[0] == SCHEMA_VERSION:
+                    self.db.commit()
+                    return
             for table in (*TABLES, "projection_schema"):
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA.split(";"):  # executescript would commit midway
@@ -117,9 +124,9 @@ class Projection:
                     self.db.execute(statement)
             self.db.execute("INSERT INTO projection_schema (version) VALUES (?)",
                             (SCHEMA_VERSION,))
-            self.db.execute("COMMIT")
+            self.db.commit()
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.rollback()
             raise
 
     def close(self) -> None:
@@ -137,7 +144,7 @@ class Projection:
         """Apply every event after the tracked position; returns how many were applied."""
         try:
             return self._catch_up(progress)
-        except sqlite3.OperationalError as error:  # locked past the timeout by another writer
+        except BUSY as error:  # locked past the timeout by another writer
             raise StoreBusy(f"the store at {self.store.target} stayed busy ({error}); "
                             "nothing was changed: try again") from None
 
@@ -166,11 +173,10 @@ class Projection:
             kind = AGGREGATE_OF_EVENT.get(type(event))
             if kind in PROJECTED:
                 by_id.setdefault(event.originator_id, []).append(event)
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
+        self.db.begin_write("projection_position")
         try:
             if self.position() != start:  # another process got here first: start again
-                cur.execute("ROLLBACK")
+                self.db.rollback()
                 self._cache.clear()
                 return False
             if self._cached_at != start:  # rows written by someone else since: reread them
@@ -186,18 +192,18 @@ class Projection:
                     meta = meta.after(event)
                 self._save(updated, meta)
                 cache[aggregate_id] = (updated, meta)
-            cur.execute(
+            self.db.execute(
                 "INSERT INTO projection_position (name, position) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
                 (NAME, end),
             )
-            cur.execute("COMMIT")
+            self.db.commit()
             self._cached_at = end
             while len(cache) > CACHE:  # the least recently touched go first
                 del cache[next(iter(cache))]
             return True
         except BaseException:
-            cur.execute("ROLLBACK")
+            self.db.rollback()
             self._cache.clear()  # folded in place: no longer what the rows hold
             raise
 
@@ -225,24 +231,32 @@ class Projection:
         state = aggregate.model_dump_json()
         if isinstance(aggregate, Pemda):
             self.db.execute(
-                "INSERT OR REPLACE INTO projection_pemda (code, id, recorded, state) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO projection_pemda (code, id, recorded, state) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET id = excluded.id, "
+                "recorded = excluded.recorded, state = excluded.state",
                 (aggregate.code, str(aggregate.id), meta.first_recorded, state),
             )
         elif isinstance(aggregate, GradeSeries):
             self.db.execute(
-                "INSERT OR REPLACE INTO projection_grades "
+                "INSERT INTO projection_grades "
                 "(id, pemda, instrument, first_recorded, last_recorded, state) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "pemda = excluded.pemda, instrument = excluded.instrument, "
+                "first_recorded = excluded.first_recorded, "
+                "last_recorded = excluded.last_recorded, state = excluded.state",
                 (str(aggregate.id), aggregate.pemda, aggregate.instrument, meta.first_recorded,
                  meta.last_recorded, state),
             )
         elif isinstance(aggregate, Finding):
             fid = str(aggregate.id)
             self.db.execute(
-                "INSERT OR REPLACE INTO projection_finding (id, ref, pemda, withdrawn, received, "
+                "INSERT INTO projection_finding (id, ref, pemda, withdrawn, received, "
                 "first_recorded, last_recorded, last_effective, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "ref = excluded.ref, pemda = excluded.pemda, withdrawn = excluded.withdrawn, "
+                "received = excluded.received, first_recorded = excluded.first_recorded, "
+                "last_recorded = excluded.last_recorded, "
+                "last_effective = excluded.last_effective, state = excluded.state",
                 (fid, aggregate.ref, aggregate.pemda, int(aggregate.withdrawn),
                  aggregate.received.isoformat(), meta.first_recorded, meta.last_recorded,
                  meta.last_effective, state),
@@ -266,8 +280,9 @@ class Projection:
             self.db.executemany(
                 "INSERT INTO projection_summary (pemda, status, count, value, deposited) "
                 "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pemda, status) DO UPDATE SET "
-                "count = count + excluded.count, value = value + excluded.value, "
-                "deposited = deposited + excluded.deposited",
+                "count = projection_summary.count + excluded.count, "
+                "value = projection_summary.value + excluded.value, "
+                "deposited = projection_summary.deposited + excluded.deposited",
                 [*before, *((r[2], r[3], 1, r[4], r[5]) for r in rows)])
             # An emptied total goes, so the rows equal a rebuild's, which never made it.
             self.db.executemany(
@@ -275,15 +290,14 @@ class Projection:
                 [(p, st) for p, st, *_ in before])
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
+        self.db.begin_write("projection_position")
         try:
             for table in TABLES:
-                cur.execute(f"DELETE FROM {table}")
-            cur.execute("COMMIT")
+                self.db.execute(f"DELETE FROM {table}")
+            self.db.commit()
             self._cache.clear()
         except BaseException:
-            cur.execute("ROLLBACK")
+            self.db.rollback()
             raise
         return self.catch_up(progress)
 

@@ -8,7 +8,6 @@ from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 from uuid import UUID
 
 from eventsourcing.application import AggregateNotFoundError, Application
@@ -17,10 +16,10 @@ from eventsourcing.persistence import (
     Mapper,
     Notification,
     OperationalError,
+    ProgrammingError,
     RecordConflictError,
     StoredEvent,
 )
-from eventsourcing.utils import get_topic
 
 from auditlog.clock import NOW_ENV, now
 from auditlog.domain.aggregate import Aggregate, project
@@ -29,10 +28,11 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import DamagedStore, Refusal, StoreBusy
 from auditlog.store import stream, witness
+from auditlog.store.engine import Engine, Snapshot
 from auditlog.store.mapper import PydanticMapper
-from auditlog.store.recorder import AuditRecorder, ClockBehind
-from auditlog.store.sqlite_integrity import CHAIN, META, MMAP_SIZE, SQLiteLog, restore_triggers
-from auditlog.store.sqlite_rows import SQLiteRows
+from auditlog.store.recorder import ClockBehind
+from auditlog.store.sqlite import SQLiteEngine, readonly_uri, writable  # noqa: F401 - kept here
+from auditlog.store.sqlite_integrity import CHAIN, META
 
 ATTEMPTS = 8
 BATCH = 1000
@@ -54,27 +54,6 @@ def lock_timeout() -> int:
     return int(raw)
 
 
-def writable(path: Path) -> bool:
-    """Whether this process may write the store file and the folder its journal lives in."""
-    folder = path.parent if str(path.parent) else Path(".")
-    return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
-
-
-def readonly_uri(path: Path) -> str:
-    """A URI that opens a store without writing anything: mode=ro where SQLite can keep its
-    shared-memory file beside it, else immutable (an archived copy on read-only media)."""
-    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
-    try:
-        probe = sqlite3.connect(uri, uri=True)
-        try:
-            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            probe.close()
-    except sqlite3.Error:
-        return uri + "&immutable=1"
-    return uri
-
-
 def restamp(aggregates: Sequence[Aggregate], at: datetime) -> None:
     for aggregate in aggregates:
         aggregate._pending = [event.model_copy(update={"recorded_at": at})
@@ -85,82 +64,73 @@ def is_postgres(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://"))
 
 
+def engine_for(target: str) -> Engine:
+    """The engine a --db names: a postgresql:// (or postgres://) URL, else a SQLite file."""
+    if is_postgres(target):
+        from auditlog.store.postgres import PostgresEngine  # psycopg only when asked for
+
+        return PostgresEngine(target, lock_timeout())
+    return SQLiteEngine(target, lock_timeout())
+
+
+def refusal_of(error: ProgrammingError) -> Exception:
+    """A save the database refused to the role logged in (its grants, or auditlog's trigger
+    on PostgreSQL) as one line; the transaction was rolled back, so nothing was written.
+    Any other programming error is a bug, and stays one."""
+    line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if line.startswith("auditlog: "):
+        return Refusal(line.removeprefix("auditlog: ") + "; nothing was written")
+    if line.startswith("permission denied"):
+        return Refusal(f"the database refused: {line}; nothing was written (ask the store's "
+                       "owner for 'auditlog roles grant')")
+    return error
+
+
 class Store:
     """One opened store: the event log plus helpers to read aggregates and the log in order."""
 
     def __init__(self, target: str) -> None:
-        self.target = target
-        if is_postgres(target):
-            raise Refusal(
-                "PostgreSQL stores are not supported by this version yet: "
-                "use a SQLite file path for --db"
-            )
-        self.path = Path(target)
-        self.readonly = os.path.exists(target) and not writable(self.path)
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": readonly_uri(self.path) if self.readonly else str(self.path),
-            "SQLITE_LOCK_TIMEOUT": str(lock_timeout()),
-            "APPLICATION_RECORDER_TOPIC": get_topic(AuditRecorder),
-        }
+        self.engine = engine_for(target)
+        self.target = self.engine.display  # never a password
+        self.path = Path(target)  # the SQLite file (meaningless on PostgreSQL)
+        self.readonly = self.engine.readonly
         try:
-            self.app = AuditApplication(env=env)
+            self.app = AuditApplication(env=self.engine.env())
         except (OperationalError, sqlite3.OperationalError):
             raise  # locked or unreachable: not the user's mistake
         except (DatabaseError, sqlite3.DatabaseError) as error:  # a file that is no store
-            raise Refusal(f"{target} is not an auditlog store: {error}") from None
-        self._closers: list[Callable[[], None]] = []
-        self._rows: SQLiteRows | None = None
+            if "permission denied" in str(error):  # a server's role outside auditlog's groups
+                raise Refusal(f"the role logged in may not read {self.target}: ask the "
+                              "store's owner for 'auditlog roles grant LOGIN reader'") from None
+            raise Refusal(f"{self.target} is not an auditlog store: {error}") from None
+        self._closers: list[Callable[[], None]] = [self.engine.close]
+        self._rows: stream.RowSource | None = None
         self.warnings: list[str] = []  # told to the user, never a reason to undo a write
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
-        self.missing_guards: list[str] = list(recorder.missing)
+        self.missing_guards: list[str] = list(getattr(self.app.recorder, "missing", []))
 
     @staticmethod
     def exists(target: str) -> bool:
-        return is_postgres(target) or os.path.exists(target)
+        return engine_for(target).exists()
 
     @classmethod
     def open_existing(cls, target: str) -> "Store":
-        if not cls.exists(target):
+        engine = engine_for(target)
+        if not engine.exists():
             raise Refusal(
-                f"no store at {target}: create one with 'auditlog init' "
+                f"no store at {engine.display}: create one with 'auditlog init' "
                 "or point --db (AUDITLOG_DB) at an existing store"
             )
-        cls.check_target(target, existing=True)
+        engine.check(existing=True)
         return cls(target)
 
     @staticmethod
     def check_target(target: str, *, existing: bool) -> None:
-        """Refuse what cannot be a store before anything touches it: an empty name, memory, a
-        folder, or a SQLite file of some other program (auditlog would add its tables to it)."""
-        if is_postgres(target):
-            return
-        if not target.strip():
-            raise Refusal("--db is empty: give the path of a store file, e.g. auditlog.db")
-        if target == ":memory:" or "mode=memory" in target:
-            raise Refusal("an in-memory --db would lose everything at exit: give a file path")
-        if os.path.isdir(target):
-            raise Refusal(f"{target} is a folder: give the path of a store file inside it, "
-                          f"e.g. {os.path.join(target, 'auditlog.db')}")
-        if not os.path.exists(target) or os.path.getsize(target) == 0:
-            if existing:
-                raise Refusal(f"{target} is empty, not an auditlog store: create one with "
-                              "'auditlog init' or point --db at an existing store")
-            return
-        try:
-            db = sqlite3.connect(readonly_uri(Path(target)), uri=True)
-            try:
-                tables = {r[0] for r in db.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            finally:
-                db.close()
-        except sqlite3.DatabaseError:
-            raise Refusal(f"{target} is not an auditlog store (not a SQLite database): "
-                          "check --db") from None
-        if "stored_events" not in tables and tables:
-            raise Refusal(f"{target} is a database of something else, not an auditlog store: "
-                          "check --db")
+        """Refuse what cannot be a store before anything touches it (see each engine)."""
+        engine_for(target).check(existing=existing)
+
+    def session_user(self) -> str | None:
+        """The database role logged in, on an engine that authenticates (PostgreSQL)."""
+        return self.engine.session_user(self.app.recorder)
 
     def on_close(self, closer: Callable[[], None]) -> None:
         self._closers.append(closer)
@@ -183,24 +153,13 @@ class Store:
         """The events of many aggregates, in version order, in a few queries instead of one
         each (a question about the past may refold thousands of findings)."""
         found: dict[UUID, list[Event]] = {aggregate_id: [] for aggregate_id in aggregate_ids}
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
         for start in range(0, len(aggregate_ids), chunk):
             part = aggregate_ids[start:start + chunk]
-            marks = ",".join("?" * len(part))
-            with recorder.datastore.transaction(commit=False) as c:
-                c.execute(
-                    "SELECT originator_id, originator_version, topic, state "
-                    f"FROM {recorder.events_table_name} WHERE originator_id IN ({marks}) "
-                    "ORDER BY originator_id, originator_version",
-                    [a.hex for a in part],
-                )
-                rows = c.fetchall()
-            for row in rows:
-                aggregate_id = UUID(row["originator_id"])
+            for aggregate_id, version, topic, state in self.engine.events_of(
+                    self.app.recorder, part):
                 event = self.app.mapper.to_domain_event(StoredEvent(
-                    originator_id=aggregate_id, originator_version=row["originator_version"],
-                    topic=row["topic"], state=row["state"]))
+                    originator_id=aggregate_id, originator_version=version,
+                    topic=topic, state=state))
                 assert isinstance(event, Event)
                 found[aggregate_id].append(event)
         return found
@@ -208,13 +167,7 @@ class Store:
     def head_version(self, aggregate_id: UUID) -> int:
         """The version of an aggregate's last event, 0 when it has none: one index lookup
         (the events' primary key is (originator_id, originator_version))."""
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT max(originator_version) FROM {recorder.events_table_name} "
-                      "WHERE originator_id = ?", [aggregate_id.hex])
-            row = c.fetchone()
-        return int(row[0] or 0)
+        return self.engine.head_version(self.app.recorder, aggregate_id)
 
     def last_event(self, aggregate_id: UUID) -> Event | None:
         """An aggregate's last event alone (one index lookup), for aggregates whose state
@@ -257,15 +210,11 @@ class Store:
             if len(rows) < batch:
                 return
 
-    def _row_source(self) -> "SQLiteRows":
+    def _row_source(self) -> stream.RowSource:
         """The streaming reader's own connection: reads only, each batch its own snapshot."""
         if self._rows is None:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                 timeout=lock_timeout())
-            db.execute("PRAGMA query_only = ON")
-            db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
-            self._rows = SQLiteRows(db)
-            self.on_close(db.close)
+            self._rows, closer = self.engine.row_source()
+            self.on_close(closer)
         return self._rows
 
     def checked_rows(self, after: int = 0, stop: int | None = None, batch: int = stream.BATCH
@@ -288,9 +237,9 @@ class Store:
     def max_position(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
-    def log_reader(self) -> SQLiteLog:
+    def log_reader(self) -> Snapshot:
         """One consistent snapshot of the events and their hash chain, for verify."""
-        return SQLiteLog(str(self.path), readonly=self.readonly)
+        return self.engine.log_reader(self.app.recorder)
 
     # --- guards ----------------------------------------------------------------------------
 
@@ -324,13 +273,7 @@ class Store:
     def restore_triggers(self) -> list[str]:
         """Put back removed append-only triggers: only 'auditlog init' calls this, after the
         log verifies."""
-        db = sqlite3.connect(self.path, isolation_level=None, timeout=lock_timeout())
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            restored = restore_triggers(db)
-            db.execute("COMMIT")
-        finally:
-            db.close()
+        restored = self.engine.restore_triggers()
         self.missing_guards = [m for m in self.missing_guards if m not in restored]
         return restored
 
@@ -345,8 +288,10 @@ class Store:
         """
         self.require_writable()
         for attempt in range(ATTEMPTS):
-            aggregates = decide()
-            if self._save_once(aggregates, attempt):
+            with self.engine.writing():  # one decision at a time, where the engine can
+                aggregates = decide()
+                saved = self._save_once(aggregates, attempt)
+            if saved:
                 return aggregates
             time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
         raise StoreBusy(
@@ -363,6 +308,8 @@ class Store:
             restamp(aggregates, now())
         try:
             self.app.save(*aggregates)
+        except ProgrammingError as error:
+            raise refusal_of(error) from None
         except ClockBehind as behind:
             if os.environ.get(NOW_ENV) is not None or attempt == ATTEMPTS - 1:
                 raise Refusal(
