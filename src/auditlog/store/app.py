@@ -10,7 +10,11 @@ from pathlib import Path
 from typing import Any, TypeVar
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.persistence import (
     DatabaseError,
     Mapper,
@@ -18,6 +22,7 @@ from eventsourcing.persistence import (
     OperationalError,
     ProgrammingError,
     RecordConflictError,
+    Recording,
     StoredEvent,
 )
 
@@ -30,7 +35,7 @@ from auditlog.errors import DamagedStore, Refusal, StoreBusy
 from auditlog.store import stream, witness
 from auditlog.store.engine import Engine, Snapshot
 from auditlog.store.mapper import PydanticMapper
-from auditlog.store.recorder import ClockBehind
+from auditlog.store.recorder import AuditRecorder, ClockBehind
 from auditlog.store.sqlite import SQLiteEngine, readonly_uri, writable  # noqa: F401 - kept here
 from auditlog.store.sqlite_integrity import CHAIN, META
 
@@ -44,6 +49,27 @@ class AuditApplication(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper()
+
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Store the events of one save in the order of their recorded time.
+
+        A save of many aggregates (the bulk path) collects their events aggregate by
+        aggregate; the log must never step backwards in transaction time, so they are put in
+        time order first. An aggregate's own events keep their version order: each one sorts
+        at the latest time of its predecessors."""
+        latest: dict[UUID, datetime] = {}
+        keyed = []
+        for index, event in enumerate(processing_event.events):
+            at = getattr(event, "recorded_at", None)
+            if isinstance(at, datetime):
+                at = max(at, latest.get(event.originator_id, at))
+                latest[event.originator_id] = at
+                keyed.append((at, index, event))
+            else:  # not one of ours: leave the order as collected
+                return super()._record(processing_event)
+        processing_event.events[:] = [event for _, _, event in sorted(keyed,
+                                                                      key=lambda k: k[:2])]
+        return super()._record(processing_event)
 
 
 def lock_timeout() -> int:
@@ -373,7 +399,11 @@ class Store:
         """
         self.require_writable()
         recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
+        if not isinstance(recorder, AuditRecorder):
+            # Another engine saves the whole work as one command: still one transaction,
+            # memory follows the work instead of a chunk.
+            self.command(lambda: [aggregate for chunk in plan() for aggregate in chunk])
+            return
         pinned = os.environ.get(NOW_ENV) is not None
         for attempt in range(ATTEMPTS):
             at = now()
