@@ -13,12 +13,14 @@ from typing import Any
 from uuid import UUID
 
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
-from auditlog.domain.events import Event, Status
+from auditlog.domain.events import Event, FollowUpRecorded, Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.errors import StoreBusy
+from auditlog.errors import Refusal, StoreBusy
+from auditlog.i18n import _
 from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
+from auditlog.projections.search import MARK, Hit, fts5_query
 from auditlog.store.app import Store
 
 NAME = "compliance"
@@ -56,11 +58,19 @@ CACHE = 20000
 # A lock held past AUDITLOG_LOCK_TIMEOUT by another writer (PostgreSQL's connection raises
 # StoreBusy itself).
 BUSY = sqlite3.OperationalError
+# SQLite's full-text index of the register (FTS5). A PostgreSQL projection answers the same
+# question with its own full-text search (projections/search.py says how); until then --search
+# is refused there.
+SEARCH_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS projection_search USING fts5(
+    finding_id UNINDEXED, title, body, recommendations, followups,
+    tokenize = 'unicode61 remove_diacritics 2')
+"""
 PROJECTED = (Pemda, Finding, GradeSeries)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 def micros(moment: datetime) -> int:
@@ -90,12 +100,22 @@ class Meta:
 Progress = Callable[[int], None]
 
 
+def search_key(finding: Finding) -> int:
+    """The search row's rowid, from the finding's reference (unique and never reused), so a
+    finding's row is found through the index, not by scanning an unindexed column."""
+    year, number = ref_key(finding)
+    return year * 1_000_000_000 + number
+
+
 class Projection:
     def __init__(self, store: Store) -> None:
         self.store = store
         self._cache: dict[UUID, tuple[Aggregate, Meta]] = {}
         self._cached_at: int | None = None  # the position the cache is valid at
         self.db = store.engine.connect()
+        self.searchable = store.engine.name == "sqlite"
+        self.tables = (*TABLES[:-1], *(("projection_search",) if self.searchable else ()),
+                       TABLES[-1])
         try:
             self._ensure_schema()
         except BUSY as error:
@@ -117,11 +137,13 @@ class Projection:
                 if current is not None and current[0] == SCHEMA_VERSION:
                     self.db.commit()
                     return
-            for table in (*TABLES, "projection_schema"):
+            for table in (*self.tables, "projection_schema"):
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA.split(";"):  # executescript would commit midway
                 if statement.strip():
                     self.db.execute(statement)
+            if self.searchable:
+                self.db.execute(SEARCH_SCHEMA)
             self.db.execute("INSERT INTO projection_schema (version) VALUES (?)",
                             (SCHEMA_VERSION,))
             self.db.commit()
@@ -192,6 +214,8 @@ class Projection:
                     meta = meta.after(event)
                 self._save(updated, meta)
                 cache[aggregate_id] = (updated, meta)
+                if isinstance(updated, Finding):
+                    self._index(updated, its_events)
             self.db.execute(
                 "INSERT INTO projection_position (name, position) VALUES (?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
@@ -289,10 +313,48 @@ class Projection:
                 "DELETE FROM projection_summary WHERE pemda = ? AND status = ? AND count = 0",
                 [(p, st) for p, st, *_ in before])
 
+    def _index(self, finding: Finding, events: Sequence[Event]) -> None:
+        """The finding's texts in the search table; follow-ups live only in events, so their
+        actions are appended as they come."""
+        if not self.searchable:
+            return
+        key = search_key(finding)
+        row = self.db.execute("SELECT followups FROM projection_search WHERE rowid = ?",
+                              (key,)).fetchone()
+        self.db.execute("DELETE FROM projection_search WHERE rowid = ?", (key,))
+        if finding.withdrawn:  # it leaves the register, and so the search
+            return
+        actions = [e.action for e in events if isinstance(e, FollowUpRecorded)]
+        followups = "\n".join([row[0], *actions] if row and row[0] else actions)
+        body = "\n".join(t for t in (finding.condition, finding.criteria, finding.cause,
+                                     finding.effect) if t)
+        self.db.execute(
+            "INSERT INTO projection_search "
+            "(rowid, finding_id, title, body, recommendations, followups) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (key, str(finding.id), finding.title, body,
+             "\n".join(r.text for r in finding.recommendations), followups),
+        )
+
+    def search(self, query: str) -> list[Hit]:
+        """Findings matching every word of the query, best first (bm25, the title weighing
+        most), with the matching words marked."""
+        if not self.searchable:
+            raise Refusal(_("--search is not available on PostgreSQL stores yet: filter with "
+                            "--opd, --report, --year or --instrument"))
+        rows = self.db.execute(
+            "SELECT finding_id, highlight(projection_search, 1, ?, ?), "
+            "snippet(projection_search, -1, ?, ?, '…', 12) FROM projection_search "
+            "WHERE projection_search MATCH ? "
+            "ORDER BY bm25(projection_search, 0, 10.0, 4.0, 2.0, 1.0), rowid",
+            (MARK, MARK, MARK, MARK, fts5_query(query)),
+        ).fetchall()
+        return [Hit(UUID(fid), title, snippet) for fid, title, snippet in rows]
+
     def rebuild(self, progress: Progress | None = None) -> int:
         self.db.begin_write("projection_position")
         try:
-            for table in TABLES:
+            for table in self.tables:
                 self.db.execute(f"DELETE FROM {table}")
             self.db.commit()
             self._cache.clear()
@@ -305,7 +367,7 @@ class Projection:
         """Every row, in a stable order: for comparing incremental against rebuilt."""
         return {
             table: sorted(self.db.execute(f"SELECT * FROM {table}").fetchall())
-            for table in TABLES
+            for table in self.tables
             if table != "projection_position"
         }
 
