@@ -11,7 +11,6 @@ from auditlog.cli.app import (
     happened_on,
     moment,
     optional,
-    pemda_code,
     print_recorded,
     reader,
     rec_ref,
@@ -36,7 +35,18 @@ from auditlog.errors import Refusal
 from auditlog.reports import views
 from auditlog.reports.render import Format
 
-from .options import AsOfOpt, FormatOpt, KnownAtOpt, PemdaOpt, ReasonOpt
+from .options import (
+    AsOfOpt,
+    FormatOpt,
+    InstrumentOpt,
+    KnownAtOpt,
+    OpdOpt,
+    PemdaOpt,
+    ReasonOpt,
+    ReportOpt,
+    YearOpt,
+    narrowing,
+)
 
 finding_app = typer.Typer(help="Findings (temuan, catatan) and their recommendations.",
                           no_args_is_help=True)
@@ -136,12 +146,24 @@ def finding_show(
 @guarded
 def finding_list(
     pemda: PemdaOpt = None,
+    opd: OpdOpt = None,
+    report: ReportOpt = None,
+    year: YearOpt = None,
+    instrument: InstrumentOpt = None,
     status: Annotated[str | None, typer.Option(
-        "--status", help="Only findings with a recommendation in this status: "
-        "S, BS, BD or TDTL.")] = None,
+        "--status", metavar="STATUS", help="Only findings with a recommendation in this "
+        "status: BD (belum ditindaklanjuti, not yet followed up), BS (belum sesuai, in "
+        "progress), S (sesuai, resolved) or TDTL (tidak dapat ditindaklanjuti).")] = None,
     overdue: Annotated[bool, typer.Option(
         "--overdue", help="Only findings with an open recommendation past its due date.")]
     = False,
+    search: Annotated[str | None, typer.Option(
+        "--search", metavar="TEXT", help="Only findings whose title, kondisi, kriteria, sebab, "
+        "akibat, recommendations or follow-ups contain every word of TEXT; best match first, "
+        "matching words marked **so**.")] = None,
+    due_within: Annotated[int | None, typer.Option(
+        "--due-within", metavar="DAYS", min=0, help="List the open recommendations (BD, BS) "
+        "falling due in the next DAYS days from --as-of or today, soonest first.")] = None,
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     fmt: FormatOpt = Format.table,
@@ -149,13 +171,26 @@ def finding_list(
     """The register of findings, with their recommendations' statuses.
 
     Example: auditlog finding list --pemda 35.73 --overdue
+    Example: auditlog finding list --search "perjalanan dinas" --year 2023
+    Example: auditlog finding list --due-within 14
     """
     wanted = parse_status(status) if status else None
+    only = narrowing(pemda, opd, report, year, instrument)
     m = moment(as_of, known_at)
+    if search is not None and (m.as_of is not None or m.known_at is not None):
+        raise Refusal("--search reads the register as it is now: leave out --as-of and "
+                      "--known-at, or filter the past with --opd, --report, --year")
+    if due_within is not None and (search is not None or overdue):
+        raise Refusal("--due-within lists recommendations not yet due: leave out --search "
+                      "and --overdue")
     with reader() as store:
         model = views.read_model(store, m)
-        echo(views.finding_list(model, pemda_code(pemda), wanted, overdue,
-                                reference_date(m), fmt))
+        on = reference_date(m)
+        if due_within is not None:
+            echo(views.due_list(model, only, wanted, on, due_within, fmt))
+            return
+        hits = views.current(store).search(search) if search is not None else None
+        echo(views.finding_list(model, only, wanted, overdue, on, fmt, hits))
 
 
 @finding_app.command("correct")

@@ -4,6 +4,9 @@ from typing import Annotated
 
 import typer
 
+from auditlog.domain.grades import instrument_name
+from auditlog.domain.inputs import normalise_region_code, parse_year, require_text
+from auditlog.projections.model import FindingFilter
 from auditlog.reports.render import Format
 
 FormatOpt = Annotated[
@@ -33,3 +36,32 @@ OnOpt = Annotated[
     typer.Option("--on", help="When it happened in the world (2023-07-26 or 26/7/2023); "
                  "default today."),
 ]
+# The register's daily questions, shared by `finding list` and `status`.
+OpdOpt = Annotated[
+    str | None, typer.Option("--opd", metavar="NAME", help="Only findings of this OPD "
+                             "(the unit's name as recorded; case does not matter).")
+]
+ReportOpt = Annotated[
+    str | None, typer.Option("--report", metavar="NUMBER", help="Only findings of this "
+                             "report (LHP/LHE number, e.g. 700/012/ITDA/2023).")
+]
+YearOpt = Annotated[
+    str | None, typer.Option("--year", metavar="YYYY", help="Only findings received in "
+                             "this year.")
+]
+InstrumentOpt = Annotated[
+    str | None, typer.Option("--instrument", metavar="NAME", help="Only catatan of this "
+                             "instrument (SAKIP, RB, SPIP, BPK).")
+]
+
+
+def narrowing(pemda: str | None, opd: str | None, report: str | None, year: str | None,
+              instrument: str | None) -> FindingFilter:
+    """The filter the options ask for, each value checked as it would be when recording."""
+    return FindingFilter(
+        pemda=None if pemda is None else normalise_region_code(pemda),
+        opd=require_text(opd, what="--opd") if opd is not None else None,
+        report=require_text(report, what="--report") if report is not None else None,
+        year=parse_year(year, what="--year") if year is not None else None,
+        instrument=instrument_name(instrument) if instrument is not None else None,
+    )

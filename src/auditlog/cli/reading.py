@@ -17,25 +17,42 @@ from auditlog.errors import Refusal
 from auditlog.reports import views
 from auditlog.reports.render import Format
 
-from .options import AsOfOpt, FormatOpt, KnownAtOpt, PemdaOpt
+from .options import (
+    AsOfOpt,
+    FormatOpt,
+    InstrumentOpt,
+    KnownAtOpt,
+    OpdOpt,
+    PemdaOpt,
+    ReportOpt,
+    YearOpt,
+    narrowing,
+)
 
 
 @app.command()
 @guarded
 def status(
     pemda: PemdaOpt = None,
+    opd: OpdOpt = None,
+    report: ReportOpt = None,
+    year: YearOpt = None,
+    instrument: InstrumentOpt = None,
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Compliance per pemda: grades, recommendations by status (count and rupiah), overdue.
 
+    --opd, --report, --year and --instrument count only the recommendations of those findings.
     Example: auditlog status --pemda 35.73 --as-of 2023-06-30
+    Example: auditlog status --opd "Dinas Kesehatan" --year 2023
     """
+    only = narrowing(pemda, opd, report, year, instrument)
     m = moment(as_of, known_at)
     with reader() as store:
         echo(views.status_text(views.read_model(store, m), reference_date(m),
-                               pemda_code(pemda), fmt))
+                               only.pemda, fmt, only))
 
 
 @app.command()

@@ -20,7 +20,7 @@ from auditlog.domain.pemda import Pemda
 from auditlog.errors import Refusal, StoreBusy
 from auditlog.i18n import _
 from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
-from auditlog.projections.search import MARK, Hit, fts5_query
+from auditlog.projections.search import MARK, Hit, fts5_query, one_line
 from auditlog.store.app import Store
 
 NAME = "compliance"
@@ -349,7 +349,7 @@ class Projection:
             "ORDER BY bm25(projection_search, 0, 10.0, 4.0, 2.0, 1.0), rowid",
             (MARK, MARK, MARK, MARK, fts5_query(query)),
         ).fetchall()
-        return [Hit(UUID(fid), title, snippet) for fid, title, snippet in rows]
+        return [Hit(UUID(fid), title, one_line(snippet)) for fid, title, snippet in rows]
 
     def rebuild(self, progress: Progress | None = None) -> int:
         self.db.begin_write("projection_position")

@@ -1,6 +1,6 @@
 """Full-text search of the register: what every engine's search must mean.
 
-A query is words; a finding matches when every word occurs in its title, its kondisi /
+A query is words; a finding matches when every word begins a word in its title, its kondisi /
 kriteria / sebab / akibat, its recommendations or its follow-ups (any mix of them). Hits come
 ranked, best first, with the matching words marked. SQLite answers with FTS5 (bm25,
 highlight, snippet) on the persisted projection; a PostgreSQL projection answers the same
@@ -36,5 +36,11 @@ def words(query: str) -> list[str]:
 
 
 def fts5_query(query: str) -> str:
-    """Every word quoted (a phrase of one), so FTS5 reads none of them as an operator."""
-    return " ".join(f'"{w}"' for w in words(query))
+    """Every word quoted (so FTS5 reads none as an operator) and matched as a prefix, so
+    "setor" finds "setoran" (PostgreSQL: `to_tsquery('simple', 'setor:*')`)."""
+    return " ".join(f'"{w}"*' for w in words(query))
+
+
+def one_line(text: str) -> str:
+    """The indexed texts are kept one per line; a table cell shows them on one."""
+    return " / ".join(part for part in text.splitlines() if part.strip())

@@ -6,7 +6,7 @@ no locale), so the same question always prints the same bytes.
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -33,9 +33,18 @@ from auditlog.domain.events import (
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import INSTRUMENTS
 from auditlog.domain.inputs import format_rupiah
+from auditlog.domain.recommendation import Recommendation
 from auditlog.errors import Refusal
-from auditlog.projections.model import RETROACTIVE, Moment, ReadModel, Universe
+from auditlog.projections.model import (
+    RETROACTIVE,
+    FindingFilter,
+    Moment,
+    ReadModel,
+    Universe,
+    ref_key,
+)
 from auditlog.projections.persisted import Projection
+from auditlog.projections.search import Hit
 from auditlog.projections.summary import STATUSES, status_report
 from auditlog.projections.temporal import TemporalModel
 from auditlog.reports.render import Format, render, to_json
@@ -192,8 +201,9 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format) -> str:
-    report = status_report(model, on, pemda)
+def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format,
+                only: FindingFilter | None = None) -> str:
+    report = status_report(model, on, pemda, only)
     if pemda is not None and not report:
         raise Refusal(f"pemda {pemda} is not registered: 'auditlog pemda list' shows the "
                       "registered ones")
@@ -276,26 +286,78 @@ def finding_json(finding: Finding, on: date) -> dict[str, Any]:
     return data
 
 
-def finding_list(model: ReadModel, pemda: str | None, status: Status | None, overdue: bool,
-                 on: date, fmt: Format) -> str:
+def _require_registered(model: ReadModel, pemda: str | None) -> None:
     if pemda is not None and pemda not in {p.code for p in model.pemda_list()}:
         raise Refusal(f"pemda {pemda} is not registered: 'auditlog pemda list' shows the "
                       "registered ones")
+
+
+def finding_list(model: ReadModel, only: FindingFilter, status: Status | None, overdue: bool,
+                 on: date, fmt: Format, hits: list[Hit] | None = None) -> str:
+    """The register narrowed by `only`, a status and overdue; with search hits, only the hits,
+    best first, their matching words marked (JSON adds "match", CSV a match column)."""
+    _require_registered(model, only.pemda)
     found = []
-    for finding in model.active_findings(pemda):
+    candidates = only.findings(model)
+    if hits is not None:
+        by_id = {f.id: f for f in candidates}
+        candidates = [by_id[h.finding_id] for h in hits if h.finding_id in by_id]
+    for finding in candidates:
         if status is not None and all(r.status != status for r in finding.recommendations):
             continue
         if overdue and not _overdue(finding, on):
             continue
         found.append(finding)
+    hit_of = {h.finding_id: h for h in hits or []}
     if fmt is Format.json:
-        return to_json([finding_json(f, on) for f in found])
+        return to_json([{**finding_json(f, on), "match": hit_of[f.id].snippet}
+                        if hits is not None else finding_json(f, on) for f in found])
     rows = [finding_row(f, on) for f in found]
+    columns = FINDING_COLUMNS
+    if hits is not None:
+        columns = [*FINDING_COLUMNS, ("match", "match")]
+        for f, row in zip(found, rows, strict=True):
+            row["match"] = hit_of[f.id].snippet
+            if fmt is not Format.csv:
+                row["title"] = hit_of[f.id].title
     if fmt is not Format.csv:
         for row in rows:
             if row["value"] != "":
                 row["value"] = format_rupiah(row["value"])
-    return render(rows, FINDING_COLUMNS, fmt)
+    return render(rows, columns, fmt)
+
+
+DUE_COLUMNS = [("ref", "recommendation"), ("pemda", "pemda"), ("opd", "OPD"),
+               ("title", "finding"), ("status", "status"), ("due", "due"),
+               ("days_left", "days left"), ("value", "to recover")]
+
+
+def due_list(model: ReadModel, only: FindingFilter, status: Status | None, on: date,
+             days: int, fmt: Format) -> str:
+    """Open recommendations (BD, BS) falling due from `on` to `days` days later, soonest first:
+    the list for reminder letters before the 60 days run out."""
+    _require_registered(model, only.pemda)
+    last = on + timedelta(days=days)
+    due: list[tuple[date, Finding, Recommendation]] = []
+    for finding in only.findings(model):
+        for rec in finding.recommendations:
+            when = rec.due(finding.received)
+            if (rec.status in (Status.BD, Status.BS) and on <= when <= last
+                    and (status is None or rec.status == status)):
+                due.append((when, finding, rec))
+    due.sort(key=lambda item: (item[0], ref_key(item[1]), item[2].n))
+    rows: list[dict[str, Any]] = [
+        {"ref": f"{f.ref}.{r.n}", "pemda": f.pemda, "opd": f.opd or "", "title": f.title,
+         "status": r.status.value, "due": when.isoformat(), "days_left": (when - on).days,
+         "value": r.value}
+        for when, f, r in due
+    ]
+    if fmt is Format.json:
+        return to_json(rows)
+    if fmt is not Format.csv:
+        for row in rows:
+            row["value"] = "" if row["value"] is None else format_rupiah(row["value"])
+    return render(rows, DUE_COLUMNS, fmt)
 
 
 def event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, str]:
