@@ -25,6 +25,8 @@ from auditlog import i18n
 from auditlog.domain.inputs import parse_date, parse_rupiah
 from auditlog.errors import Refusal
 
+from conftest import Run
+
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = ROOT / "src" / "auditlog"
 PO = PACKAGE / "locale" / "id" / "LC_MESSAGES" / "auditlog.po"
@@ -193,3 +195,28 @@ def test_rupiah_closed_with_comma_dash(text: str) -> None:
 def test_rupiah_with_cents_or_a_stray_mark_is_refused(text: str) -> None:
     with pytest.raises(Refusal, match=r"Rp12\.150\.000,-"):
         parse_rupiah(text)
+
+
+# --- the command line --------------------------------------------------------------------
+
+
+def test_lang_option_env_and_locale_choose_the_language(run: Run,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    run("demo")
+    indonesian = "--year '23' tidak sah: gunakan tahun empat angka seperti 2023"
+    english = "--year '23' is not valid: use a four-digit year such as 2023"
+    assert indonesian in run("--lang", "id", "finding", "list", "--year", "23").stderr
+    assert english in run("--lang", "en", "finding", "list", "--year", "23").stderr
+    assert indonesian in run("finding", "list", "--year", "23",
+                             env={"AUDITLOG_LANG": "id"}).stderr
+    monkeypatch.delenv("AUDITLOG_LANG")
+    assert indonesian in run("finding", "list", "--year", "23",
+                             env={"LANG": "id_ID.UTF-8", "LC_ALL": ""}).stderr
+    assert english in run("finding", "list", "--year", "23",
+                          env={"LANG": "en_US.UTF-8", "LC_ALL": ""}).stderr
+
+
+def test_an_unknown_language_is_a_usage_error(run: Run) -> None:
+    for args, env in ((("--lang", "fr", "status"), {}), (("status",), {"AUDITLOG_LANG": "fr"})):
+        result = run(*args, env=env)
+        assert result.exit_code == 2 and "use one of id, en" in result.stderr, result

@@ -69,7 +69,10 @@ def reset() -> None:
 
 def language() -> Lang:
     if not _chosen:
-        set_language(None)
+        try:
+            set_language(None)
+        except UnknownLanguage:  # refused where the options are parsed; speak English here
+            set_language("en")
     return _chosen[0]
 
 

@@ -30,11 +30,14 @@ from auditlog.reports import views
 from auditlog.reports.render import Format, render
 from auditlog.store.app import Store, is_postgres
 
+from .language import LocalisedGroup, choose_language
+
 P = ParamSpec("P")
 R = TypeVar("R")
 
 app = typer.Typer(
     name="auditlog",
+    cls=LocalisedGroup,
     help="A tamper-evident, event-sourced audit log of findings, follow-ups and grades.\n\n"
     "Start with: auditlog demo",
     no_args_is_help=True,
@@ -103,6 +106,13 @@ def main_options(
     version: Annotated[bool, typer.Option(
         "--version", callback=version_callback, is_eager=True, help="Print the version.",
     )] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", envvar="AUDITLOG_LANG", metavar="id|en", is_eager=True,
+        callback=choose_language, show_default=False,
+        help="Language of everything you read: id (Bahasa Indonesia) or en; default from "
+        "the locale (LANG starting with id: Indonesian). JSON keys and CSV headers stay "
+        "English.",
+    )] = None,
 ) -> None:
     """A tamper-evident, event-sourced audit log of findings, follow-ups and grades."""
     current = Settings(db=db, actor=(actor or _login()).strip() or "unknown",

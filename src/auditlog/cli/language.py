@@ -1,0 +1,77 @@
+"""The command line in the user's language: `--lang`, and help texts translated when shown.
+
+Help texts are written once, in English, marked with N_() so Babel extracts them; Typer reads
+them at import time, before anyone chose a language. So the root command, when it starts,
+chooses the language (the `--lang` it is given, else AUDITLOG_LANG or the locale) and
+translates every help text of the command tree in place, before Click parses or prints
+anything. Typer builds a fresh tree for every run, so a text is never translated twice.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from auditlog import i18n
+from auditlog.i18n import _
+
+
+def _asked_language(args: Sequence[str]) -> i18n.Lang | None:
+    """The --lang among the global options (before the command), if it names a language."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        elif not arg.startswith("-"):
+            return None  # the command: the global options are behind us
+        else:
+            continue
+        try:
+            return i18n.parse_lang(value)
+        except i18n.UnknownLanguage:
+            return None  # Click refuses it with a usage error when it parses the option
+    return None
+
+
+def _translate(text: str | None) -> str | None:
+    return _(text) if text else text
+
+
+def translate_tree(command: Any) -> None:
+    """Every help text of the command and its subcommands, in the chosen language.
+
+    Duck-typed: Typer ships its own copy of Click, whose classes are not public."""
+    for name in ("help", "short_help", "epilog"):
+        setattr(command, name, _translate(getattr(command, name, None)))
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+    for sub in getattr(command, "commands", {}).values():
+        translate_tree(sub)
+
+
+class LocalisedGroup(TyperGroup):
+    def main(self, args: Sequence[str] | None = None, *more: Any, **extra: Any) -> Any:
+        import sys
+
+        given = list(sys.argv[1:] if args is None else args)
+        try:
+            i18n.set_language(_asked_language(given))
+        except i18n.UnknownLanguage:  # a bad AUDITLOG_LANG: Click refuses it as --lang's
+            i18n.set_language("en")
+        translate_tree(self)
+        return super().main(given, *more, **extra)
+
+
+def choose_language(value: str | None) -> str | None:
+    """The --lang callback: the option is checked (and AUDITLOG_LANG with it) by Click."""
+    if value is None:
+        i18n.set_language(None)
+        return None
+    try:
+        i18n.set_language(i18n.parse_lang(value))
+    except i18n.UnknownLanguage as unknown:
+        raise typer.BadParameter(str(unknown)) from None
+    return value
