@@ -22,7 +22,8 @@ from auditlog.domain.grades import GradeSeries, Rule, decide_grade, series_id
 from auditlog.domain.pemda import Pemda, pemda_id, resolve_identity
 from auditlog.domain.references import ReferenceCounter, counter_id, format_ref
 from auditlog.errors import Refusal
-from auditlog.store.app import Store
+from auditlog.store.app import Store, lock_timeout
+from auditlog.store.evidence import Vault, check_size
 
 T = TypeVar("T")
 
@@ -185,14 +186,30 @@ def _on_recommendation(store: Store, ref: str) -> tuple[Finding, int]:
 
 
 def record_followup(store: Store, ctx: Context, ref: str, on: date, action: str, deposit: int,
-                    slip: str | None, evidence_paths: Sequence[str]) -> Finding:
+                    slip: str | None, evidence_paths: Sequence[str], keep: bool = False
+                    ) -> Finding:
+    """With keep, the evidence bytes are kept too: after the domain accepted the follow-up and
+    before it is saved, so a refused follow-up keeps nothing. (Should a concurrent writer make
+    the save itself fail, a kept file stays uncited: content-addressed, it is reused by the
+    next follow-up that cites it.)"""
     evidence = tuple(fingerprint(p) for p in evidence_paths)
+    if keep:
+        for path, item in zip(evidence_paths, evidence, strict=True):
+            check_size(Path(path), item.size)
 
     def decide() -> Sequence[Aggregate]:
         finding, n = _on_recommendation(store, ref)
         finding.record_followup(ctx, n, on, action, deposit, slip, evidence)
         return [finding]
 
+    if keep:
+        decide()  # refuses now, before any byte is kept, what the save would refuse
+        vault = Vault(store.path, lock_timeout())
+        try:
+            for path, item in zip(evidence_paths, evidence, strict=True):
+                vault.keep(Path(path), item.sha256, item.size)
+        finally:
+            vault.close()
     return store.command(decide)[0]  # type: ignore[no-any-return]
 
 

@@ -21,6 +21,7 @@ from auditlog.domain.inputs import (
     require_text,
 )
 from auditlog.domain.recommendation import parse_status
+from auditlog.errors import Refusal
 from auditlog.reports.render import Format
 
 from .options import FormatOpt, OnOpt, ReasonOpt
@@ -39,21 +40,27 @@ def followup_record(
                                                 "(nilai setor).")] = None,
     slip: Annotated[str | None, typer.Option("--slip", help="Deposit slip number.")] = None,
     evidence: Annotated[list[str] | None, typer.Option(
-        "--evidence", help="An evidence file, fingerprinted with SHA-256 (not copied); "
-        "repeat for each.")] = None,
+        "--evidence", metavar="FILE", help="An evidence file, fingerprinted with SHA-256 "
+        "(not copied unless --keep); repeat for each.")] = None,
+    keep: Annotated[bool, typer.Option(
+        "--keep", help="Keep the evidence files' bytes in the store too (content-addressed, "
+        "once however often cited; at most AUDITLOG_EVIDENCE_MAX bytes each, default 50 MB); "
+        "'auditlog evidence get' gives them back.")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Record a follow-up received for a recommendation. Money alone never closes it.
 
     Example: auditlog followup record F-2023-0001.1 --on 10/5/2023
-    --action "IKU direvisi" --evidence sk-iku.pdf
+    --action "IKU direvisi" --evidence sk-iku.pdf --keep
     """
+    if keep and not evidence:
+        raise Refusal("--keep keeps evidence files: give them with --evidence FILE")
     day = happened_on(on)
     what = require_text(action, what="--action")
     amount = parse_rupiah(deposit, what="--deposit") if deposit else 0
     with writer() as store:
         finding = commands.record_followup(store, recording(), rec, day, what, amount,
-                                           optional(slip), evidence or [])
+                                           optional(slip), evidence or [], keep)
     extra = f", deposit {format_rupiah(amount)}" if amount else ""
     print_recorded(finding, fmt, f"recorded a follow-up on {rec.upper()} ({day}{extra})",
                     rec_ref(finding, rec))

@@ -17,10 +17,12 @@ from auditlog import files
 from auditlog.cli.app import app, echo, fail, guarded, reader, recording
 from auditlog.cli.options import FormatOpt
 from auditlog.errors import ExitCode
+from auditlog.i18n import _, ngettext
 from auditlog.reports.render import Format, render, to_json
 from auditlog.reports.views import projection_drift
-from auditlog.store.app import Store
+from auditlog.store.app import Store, lock_timeout
 from auditlog.store.chain import Kind
+from auditlog.store.evidence import Vault
 from auditlog.store.integrity import (
     Checkpoint,
     IntegrityFailure,
@@ -170,11 +172,22 @@ def verify(
                                   witnessed=not no_witness)
         if report.ok and projections:
             drift = projection_drift(store)
+        vault = Vault(store.path, lock_timeout())
+        try:
+            kept, damaged = vault.damaged()
+        finally:
+            vault.close()
     if not report.ok:
         only_signatures = all(p.kind in (Kind.bad_signature, Kind.untrusted)
                               for p in report.problems)
         _failed(report, fmt, "the log verifies, but a checkpoint's signature does not hold"
                 if only_signatures else "the log does not verify")
+    if damaged:
+        shown = ", ".join(d[:12] for d in damaged[:5]) + (
+            f" and {len(damaged) - 5} more" if len(damaged) > 5 else "")
+        fail(_("the log verifies, but {n} kept evidence file(s) no longer match their SHA-256 "
+               "({shown}): restore them from a copy of the store").format(
+            n=len(damaged), shown=shown), ExitCode.INTEGRITY)
     if drift:
         shown = ", ".join(drift[:5]) + (f" and {len(drift) - 5} more" if len(drift) > 5 else "")
         fail(f"the log verifies, but the projections differ from its events ({shown}): "
@@ -206,6 +219,9 @@ def verify(
                  "before witnessing)")
     if projections:
         echo("projections: equal to a fold of the verified events")
+    if kept:
+        echo(ngettext("evidence: {n} kept file matches its SHA-256",
+                      "evidence: {n} kept files match their SHA-256", kept).format(n=kept))
     for note in report.notes:
         echo(f"note: {note}")
 

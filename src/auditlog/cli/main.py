@@ -9,6 +9,7 @@ from typer.models import CommandInfo
 
 import auditlog.cli.importing  # noqa: F401  (registers `auditlog import`)
 from auditlog.cli import (
+    evidence,
     export,
     findings,
     followups,
@@ -27,6 +28,7 @@ app.add_typer(followups.followup_app, name="followup")
 app.add_typer(grades.grade_app, name="grade")
 app.add_typer(integrity.keys_app, name="keys")
 app.add_typer(server.roles_app, name="roles")
+app.add_typer(evidence.evidence_app, name="evidence")
 
 # The order users read in `auditlog --help`: first steps, then reading, then proving.
 _ORDER = ("init", "demo", "status", "history", "replay", "rebuild", "export", "checkpoint",
@@ -46,5 +48,5 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "export", "findings", "followups", "grades", "integrity", "main", "pemda",
-           "reading", "server", "store_admin"]
+__all__ = ["app", "evidence", "export", "findings", "followups", "grades", "integrity", "main",
+           "pemda", "reading", "server", "store_admin"]
