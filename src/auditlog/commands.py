@@ -203,7 +203,11 @@ def record_followup(store: Store, ctx: Context, ref: str, on: date, action: str,
         return [finding]
 
     if keep:
-        decide()  # refuses now, before any byte is kept, what the save would refuse
+        # Refuses now, before any byte is kept, what the save would refuse; on a copy, since
+        # a bulk batch hands out the very aggregate the real decision will change.
+        finding, n = _on_recommendation(store, ref)
+        finding.model_copy(deep=True).record_followup(ctx, n, on, action, deposit, slip,
+                                                      evidence)
         vault = Vault(store.path, lock_timeout())
         try:
             for path, item in zip(evidence_paths, evidence, strict=True):
