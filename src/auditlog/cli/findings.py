@@ -32,10 +32,12 @@ from auditlog.domain.inputs import (
 )
 from auditlog.domain.recommendation import parse_status
 from auditlog.errors import Refusal
+from auditlog.i18n import N_
 from auditlog.reports import views
 from auditlog.reports.render import Format
 
 from .options import (
+    STATUSES_SPELLED,
     AsOfOpt,
     FormatOpt,
     InstrumentOpt,
@@ -151,9 +153,8 @@ def finding_list(
     year: YearOpt = None,
     instrument: InstrumentOpt = None,
     status: Annotated[str | None, typer.Option(
-        "--status", metavar="STATUS", help="Only findings with a recommendation in this "
-        "status: BD (belum ditindaklanjuti, not yet followed up), BS (belum sesuai, in "
-        "progress), S (sesuai, resolved) or TDTL (tidak dapat ditindaklanjuti).")] = None,
+        "--status", metavar="STATUS", help=N_("Only findings with a recommendation in this "
+                                              "status.") + " " + STATUSES_SPELLED)] = None,
     overdue: Annotated[bool, typer.Option(
         "--overdue", help="Only findings with an open recommendation past its due date.")]
     = False,

@@ -24,7 +24,7 @@ from auditlog.domain.recommendation import parse_status
 from auditlog.errors import Refusal
 from auditlog.reports.render import Format
 
-from .options import FormatOpt, OnOpt, ReasonOpt
+from .options import STATUSES_SPELLED, FormatOpt, OnOpt, ReasonOpt
 
 followup_app = typer.Typer(help="Follow-ups (tindak lanjut) and the auditor's reviews.",
                            no_args_is_help=True)
@@ -70,7 +70,7 @@ def followup_record(
 @guarded
 def followup_review(
     rec: Annotated[str, typer.Argument(help="Recommendation reference, e.g. F-2023-0001.1.")],
-    status: Annotated[str, typer.Option("--status", help="S, BS, BD or TDTL.")],
+    status: Annotated[str, typer.Option("--status", help=STATUSES_SPELLED)],
     reason: ReasonOpt = None,
     on: OnOpt = None,
     fmt: FormatOpt = Format.table,

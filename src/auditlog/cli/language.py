@@ -39,8 +39,29 @@ def _translate(text: str | None) -> str | None:
     return _(text) if text else text
 
 
+# What each option's value is, shown in help instead of Typer's <str>; an option declared
+# with its own metavar keeps it (--to is a DATE for replay, a FILE for export).
+METAVARS = {
+    "--on": "DATE", "--received": "DATE", "--issued": "DATE", "--due": "DATE",
+    "--as-of": "DATE", "--known-at": "TIMESTAMP", "--deposit": "RUPIAH", "--value": "RUPIAH",
+    "--rec-value": "RUPIAH", "--pemda": "CODE", "--province": "CODE", "--code": "CODE",
+    "--rec-code": "CODE", "--finding": "REF", "--because": "REF", "--status": "STATUS",
+    "--reason": "TEXT", "--action": "TEXT", "--title": "TEXT", "--recommendation": "TEXT",
+    "--condition": "TEXT", "--criteria": "TEXT", "--cause": "TEXT", "--effect": "TEXT",
+    "--year": "YYYY", "--instrument": "NAME", "--opd": "NAME", "--report": "NUMBER",
+    "--name": "NAME", "--level": "LEVEL", "--grade": "GRADE", "--score": "SCORE",
+    "--rule": "VERSION", "--db": "TARGET", "--actor": "NAME", "--evidence": "FILE",
+    "--slip": "NUMBER", "--field": "FIELD", "--to": "FILE", "--checkpoint": "FILE",
+    "--key": "FILE", "--sign": "FILE", "--sheet": "NAME", "--mapping": "FILE",
+    "--template": "FILE",
+}
+
+ARGUMENTS = {"ref": "REF", "rec": "REF", "code": "CODE"}
+
+
 def translate_tree(command: Any) -> None:
-    """Every help text of the command and its subcommands, in the chosen language.
+    """Every help text of the command and its subcommands, in the chosen language, and a
+    metavar that says what to type for every option that takes a value.
 
     Duck-typed: Typer ships its own copy of Click, whose classes are not public."""
     for name in ("help", "short_help", "epilog"):
@@ -48,6 +69,16 @@ def translate_tree(command: Any) -> None:
     for param in command.params:
         if getattr(param, "help", None):
             param.help = _(param.help)
+        if param.metavar is None and getattr(param, "param_type_name", "") == "option":
+            if getattr(param, "is_flag", False):
+                param.metavar = ""  # a flag takes no value: no <bool>
+            else:
+                longest = max(param.opts, key=len)
+                param.metavar = METAVARS.get(longest, param.metavar)
+        if getattr(param, "param_type_name", "") == "argument":
+            param.metavar = param.metavar or ARGUMENTS.get(param.name, param.name.upper())
+            # The name column already says what to type (REF); Typer would add <str>.
+            param.display_type_rich = lambda ctx: None
     for sub in getattr(command, "commands", {}).values():
         translate_tree(sub)
 

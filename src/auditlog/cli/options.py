@@ -6,6 +6,7 @@ import typer
 
 from auditlog.domain.grades import instrument_name
 from auditlog.domain.inputs import normalise_region_code, parse_year, require_text
+from auditlog.i18n import N_
 from auditlog.projections.model import FindingFilter
 from auditlog.reports.render import Format
 
@@ -36,6 +37,10 @@ OnOpt = Annotated[
     typer.Option("--on", help="When it happened in the world (2023-07-26 or 26/7/2023); "
                  "default today."),
 ]
+STATUSES_SPELLED = N_("BD (belum ditindaklanjuti: not yet followed up), BS (belum sesuai: "
+                      "followed up, not yet matching), S (sesuai: resolved) or TDTL (tidak "
+                      "dapat ditindaklanjuti: cannot be followed up, for a lawful reason)")
+
 # The register's daily questions, shared by `finding list` and `status`.
 OpdOpt = Annotated[
     str | None, typer.Option("--opd", metavar="NAME", help="Only findings of this OPD "
