@@ -3,14 +3,18 @@ spelled out, in both languages."""
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 import typer
-
-from auditlog.cli.main import app
-
 from conftest import Run
+
+from auditlog import i18n
+from auditlog.cli.main import app
+from auditlog.cli.reference import reference
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 
 
 def commands(group: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
@@ -46,3 +50,11 @@ def test_statuses_are_spelled_out_where_asked(ok: Run, path: tuple[str, ...]) ->
     for words in ("belum ditindaklanjuti", "belum sesuai", "sesuai",
                   "tidak dapat ditindaklanjuti"):
         assert words in text, (path, words)
+
+
+@pytest.mark.parametrize(("lang", "name"), [("en", "cli-reference.md"),
+                                            ("id", "cli-reference.id.md")])
+def test_the_cli_reference_is_generated_from_the_code(lang: i18n.Lang, name: str) -> None:
+    written = (DOCS / name).read_text()
+    assert written == reference(lang), (
+        f"docs/{name} is stale: python -m auditlog.cli.reference {lang} > docs/{name}")
