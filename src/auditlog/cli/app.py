@@ -41,7 +41,7 @@ app = typer.Typer(
     help="A tamper-evident, event-sourced audit log of findings, follow-ups and grades.\n\n"
     "Start with: auditlog demo",
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion; refs and codes complete from the store
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 

@@ -18,6 +18,7 @@ from auditlog.cli.app import (
     reference_date,
     writer,
 )
+from auditlog.cli.completion import finding_refs
 from auditlog.clock import today
 from auditlog.domain.events import RecommendationSpec
 from auditlog.domain.grades import instrument_name
@@ -130,7 +131,8 @@ def finding_record(
 @finding_app.command("show")
 @guarded
 def finding_show(
-    ref: Annotated[str, typer.Argument(help="Finding reference, e.g. F-2023-0001.")],
+    ref: Annotated[str, typer.Argument(
+        autocompletion=finding_refs, help="Finding reference, e.g. F-2023-0001.")],
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     fmt: FormatOpt = Format.table,
@@ -197,7 +199,8 @@ def finding_list(
 @finding_app.command("correct")
 @guarded
 def finding_correct(
-    ref: Annotated[str, typer.Argument(help="F-2023-0001, or F-2023-0001.2 for a "
+    ref: Annotated[str, typer.Argument(
+        autocompletion=finding_refs, help="F-2023-0001, or F-2023-0001.2 for a "
                                        "recommendation's text, code or value.")],
     field: Annotated[str, typer.Option("--field", help="The field to correct, e.g. received, "
                                        "title, value, opd.")],
@@ -221,7 +224,8 @@ def finding_correct(
 @finding_app.command("withdraw")
 @guarded
 def finding_withdraw(
-    ref: Annotated[str, typer.Argument(help="The finding recorded in error.")],
+    ref: Annotated[str, typer.Argument(
+        autocompletion=finding_refs, help="The finding recorded in error.")],
     reason: ReasonOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:

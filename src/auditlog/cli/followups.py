@@ -14,6 +14,7 @@ from auditlog.cli.app import (
     recording,
     writer,
 )
+from auditlog.cli.completion import recommendation_refs
 from auditlog.domain.inputs import (
     format_rupiah,
     parse_date,
@@ -33,7 +34,8 @@ followup_app = typer.Typer(help="Follow-ups (tindak lanjut) and the auditor's re
 @followup_app.command("record")
 @guarded
 def followup_record(
-    rec: Annotated[str, typer.Argument(help="Recommendation reference, e.g. F-2023-0001.1.")],
+    rec: Annotated[str, typer.Argument(
+        autocompletion=recommendation_refs, help="Recommendation reference, e.g. F-2023-0001.1.")],
     on: Annotated[str, typer.Option("--on", help="Date the follow-up was received.")],
     action: Annotated[str, typer.Option("--action", help="What the audited unit did.")],
     deposit: Annotated[str | None, typer.Option("--deposit", help="Rupiah deposited "
@@ -69,7 +71,8 @@ def followup_record(
 @followup_app.command("review")
 @guarded
 def followup_review(
-    rec: Annotated[str, typer.Argument(help="Recommendation reference, e.g. F-2023-0001.1.")],
+    rec: Annotated[str, typer.Argument(
+        autocompletion=recommendation_refs, help="Recommendation reference, e.g. F-2023-0001.1.")],
     status: Annotated[str, typer.Option("--status", help=STATUSES_SPELLED)],
     reason: ReasonOpt = None,
     on: OnOpt = None,
@@ -92,7 +95,8 @@ def followup_review(
 @followup_app.command("reopen")
 @guarded
 def followup_reopen(
-    rec: Annotated[str, typer.Argument(help="A recommendation that is S or TDTL.")],
+    rec: Annotated[str, typer.Argument(
+        autocompletion=recommendation_refs, help="A recommendation that is S or TDTL.")],
     reason: ReasonOpt = None,
     on: OnOpt = None,
     fmt: FormatOpt = Format.table,
@@ -112,7 +116,8 @@ def followup_reopen(
 @followup_app.command("extend")
 @guarded
 def followup_extend(
-    rec: Annotated[str, typer.Argument(help="Recommendation reference.")],
+    rec: Annotated[str, typer.Argument(
+        autocompletion=recommendation_refs, help="Recommendation reference.")],
     due: Annotated[str, typer.Option("--due", help="The new, later due date.")],
     reason: ReasonOpt = None,
     on: OnOpt = None,

@@ -4,6 +4,7 @@ from typing import Annotated
 
 import typer
 
+from auditlog.cli.completion import pemda_codes
 from auditlog.domain.grades import instrument_name
 from auditlog.domain.inputs import normalise_region_code, parse_year, require_text
 from auditlog.i18n import N_
@@ -26,7 +27,8 @@ KnownAtOpt = Annotated[
                  "2024-01-15, means the end of that day)."),
 ]
 PemdaOpt = Annotated[
-    str | None, typer.Option("--pemda", help="Only this pemda (region code, e.g. 35.73).")
+    str | None, typer.Option("--pemda", help="Only this pemda (region code, e.g. 35.73).",
+                             autocompletion=pemda_codes)
 ]
 # Optional to Typer so that leaving it out is a one-line refusal (exit 1), not a usage box.
 ReasonOpt = Annotated[
