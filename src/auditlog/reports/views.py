@@ -35,6 +35,7 @@ from auditlog.domain.grades import INSTRUMENTS
 from auditlog.domain.inputs import format_rupiah
 from auditlog.domain.recommendation import Recommendation
 from auditlog.errors import Refusal
+from auditlog.i18n import format_date, format_pct
 from auditlog.projections.model import (
     RETROACTIVE,
     FindingFilter,
@@ -223,9 +224,10 @@ def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format,
             "completion_pct": _pct(row["completion_pct"]), "overdue": row["overdue"],
             "value_to_recover": row["value_to_recover"], "deposited": row["deposited"],
         }
-        if fmt is not Format.csv:
+        if fmt is not Format.csv:  # for people: Rp12.150.000, and 37,50% in Indonesian
             display["value_to_recover"] = format_rupiah(row["value_to_recover"])
             display["deposited"] = format_rupiah(row["deposited"])
+            display["completion_pct"] = format_pct(row["completion_pct"])
         for i in instruments:
             entry = row["grades"].get(i)
             display[f"grade_{i}"] = (
@@ -313,6 +315,9 @@ def finding_list(model: ReadModel, only: FindingFilter, status: Status | None, o
         return to_json([{**finding_json(f, on), "match": hit_of[f.id].snippet}
                         if hits is not None else finding_json(f, on) for f in found])
     rows = [finding_row(f, on) for f in found]
+    if fmt is not Format.csv:
+        for f, row in zip(found, rows, strict=True):
+            row["received"] = format_date(f.received)
     columns = FINDING_COLUMNS
     if hits is not None:
         columns = [*FINDING_COLUMNS, ("match", "match")]
@@ -355,8 +360,9 @@ def due_list(model: ReadModel, only: FindingFilter, status: Status | None, on: d
     if fmt is Format.json:
         return to_json(rows)
     if fmt is not Format.csv:
-        for row in rows:
+        for (when, _f, _r), row in zip(due, rows, strict=True):
             row["value"] = "" if row["value"] is None else format_rupiah(row["value"])
+            row["due"] = format_date(when)
     return render(rows, DUE_COLUMNS, fmt)
 
 
