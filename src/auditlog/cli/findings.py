@@ -38,7 +38,6 @@ from auditlog.reports import views
 from auditlog.reports.render import Format
 
 from .options import (
-    STATUSES_SPELLED,
     AsOfOpt,
     FormatOpt,
     InstrumentOpt,
@@ -155,8 +154,11 @@ def finding_list(
     year: YearOpt = None,
     instrument: InstrumentOpt = None,
     status: Annotated[str | None, typer.Option(
-        "--status", metavar="STATUS", help=N_("Only findings with a recommendation in this "
-                                              "status.") + " " + STATUSES_SPELLED)] = None,
+        "--status", metavar="STATUS", help=N_(
+            "Only findings with a recommendation in this status: BD (belum ditindaklanjuti: "
+            "not yet followed up), BS (belum sesuai: followed up, not yet matching), S "
+            "(sesuai: resolved) or TDTL (tidak dapat ditindaklanjuti: cannot be followed up, "
+            "for a lawful reason)."))] = None,
     overdue: Annotated[bool, typer.Option(
         "--overdue", help="Only findings with an open recommendation past its due date.")]
     = False,

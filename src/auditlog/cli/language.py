@@ -14,7 +14,7 @@ import typer
 from typer.core import TyperGroup
 
 from auditlog import i18n
-from auditlog.i18n import _
+from auditlog.i18n import N_, _
 
 
 def _asked_language(args: Sequence[str]) -> i18n.Lang | None:
@@ -83,6 +83,23 @@ def translate_tree(command: Any) -> None:
         translate_tree(sub)
 
 
+# The words Typer itself prints around our help; rich_utils reads these module constants each
+# time it renders, so setting them speaks the chosen language there too.
+TYPER_WORDS = {
+    "ARGUMENTS_PANEL_TITLE": N_("Arguments"), "OPTIONS_PANEL_TITLE": N_("Options"),
+    "COMMANDS_PANEL_TITLE": N_("Commands"), "ERRORS_PANEL_TITLE": N_("Error"),
+    "REQUIRED_LONG_STRING": N_("[required]"), "DEFAULT_STRING": N_("[default: {}]"),
+    "ENVVAR_STRING": N_("[env var: {}]"),
+}
+
+
+def _typer_speaks() -> None:
+    from typer import rich_utils
+
+    for name, text in TYPER_WORDS.items():
+        setattr(rich_utils, name, _(text))
+
+
 class LocalisedGroup(TyperGroup):
     def main(self, args: Sequence[str] | None = None, *more: Any, **extra: Any) -> Any:
         import sys
@@ -92,6 +109,7 @@ class LocalisedGroup(TyperGroup):
             i18n.set_language(_asked_language(given))
         except i18n.UnknownLanguage:  # a bad AUDITLOG_LANG: Click refuses it as --lang's
             i18n.set_language("en")
+        _typer_speaks()
         translate_tree(self)
         return super().main(given, *more, **extra)
 
