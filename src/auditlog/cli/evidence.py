@@ -8,6 +8,7 @@ from typing import Annotated
 
 import typer
 
+from auditlog import files
 from auditlog.cli.app import echo, guarded, reader
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _
@@ -34,15 +35,10 @@ def evidence_get(
     force: Annotated[bool, typer.Option("--force", help=N_(
         "Replace FILE if it exists."))] = False,
 ) -> None:
-    if to.is_dir():
-        raise Refusal(_("--to {path} is a folder: give a file name").format(path=to))
-    if to.exists() and not force:
-        raise Refusal(_("{path} exists: choose another --to, or add --force to replace it")
-                      .format(path=to))
+    # The same refusals as every file auditlog writes (never onto a store, --force to
+    # replace); the bytes are then streamed, so a kept file never sits whole in memory.
+    files.check_writable(to, force=force)
     folder = to.parent if str(to.parent) else Path(".")
-    if not folder.is_dir():
-        raise Refusal(_("folder {path} does not exist: create it or choose another --to")
-                      .format(path=folder))
     with reader() as store:
         vault = Vault(store.path, lock_timeout())
         try:
