@@ -25,6 +25,7 @@ from auditlog.domain.inputs import (
     parse_date,
 )
 from auditlog.errors import DamagedStore, ExitCode, Refusal, StoreBusy
+from auditlog.i18n import N_, _
 from auditlog.projections.model import Moment
 from auditlog.reports import views
 from auditlog.reports.render import Format, render
@@ -38,8 +39,8 @@ R = TypeVar("R")
 app = typer.Typer(
     name="auditlog",
     cls=LocalisedGroup,
-    help="A tamper-evident, event-sourced audit log of findings, follow-ups and grades.\n\n"
-    "Start with: auditlog demo",
+    help=N_("A tamper-evident, event-sourced audit log of findings, follow-ups and grades.\n\n"
+    "Start with: auditlog demo"),
     no_args_is_help=True,
     add_completion=True,  # --install-completion; refs and codes complete from the store
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -64,7 +65,7 @@ def settings() -> Settings:
 
 
 def fail(message: str, code: ExitCode) -> None:
-    typer.echo(f"auditlog: {message}", err=True)
+    typer.echo(_("auditlog: {message}").format(message=message), err=True)
     raise typer.Exit(int(code))
 
 
@@ -88,7 +89,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
 def version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"auditlog {version()}")
+        typer.echo(_("auditlog {value}").format(value=version()))
         raise typer.Exit()
 
 
@@ -96,22 +97,22 @@ def version_callback(value: bool) -> None:
 def main_options(
     db: Annotated[str, typer.Option(
         "--db", envvar="AUDITLOG_DB", show_default=True,
-        help="The store: a SQLite file path, or postgresql://user@host:port/dbname (the "
-        "password from PGPASSWORD or ~/.pgpass).",
+        help=N_("The store: a SQLite file path, or postgresql://user@host:port/dbname (the "
+        "password from PGPASSWORD or ~/.pgpass)."),
     )] = "auditlog.db",
     actor: Annotated[str | None, typer.Option(
-        "--actor", envvar="AUDITLOG_ACTOR", help="Who is recording (default: your login name; "
-        "on PostgreSQL always the database role).",
+        "--actor", envvar="AUDITLOG_ACTOR", help=N_("Who is recording (default: your login name; "
+        "on PostgreSQL always the database role)."),
     )] = None,
     version: Annotated[bool, typer.Option(
-        "--version", callback=version_callback, is_eager=True, help="Print the version.",
+        "--version", callback=version_callback, is_eager=True, help=N_("Print the version."),
     )] = False,
     lang: Annotated[str | None, typer.Option(
         "--lang", envvar="AUDITLOG_LANG", metavar="id|en", is_eager=True,
         callback=choose_language, show_default=False,
-        help="Language of everything you read: id (Bahasa Indonesia) or en; default from "
+        help=N_("Language of everything you read: id (Bahasa Indonesia) or en; default from "
         "the locale (LANG starting with id: Indonesian). JSON keys and CSV headers stay "
-        "English.",
+        "English."),
     )] = None,
 ) -> None:
     """A tamper-evident, event-sourced audit log of findings, follow-ups and grades."""
@@ -178,7 +179,7 @@ def writer(*, restoring: bool = False) -> Iterator[Store]:
         raise
     finally:
         for warning in dict.fromkeys(store.warnings):
-            typer.echo(f"auditlog: warning: {warning}", err=True)
+            typer.echo(_("auditlog: warning: {warning}").format(warning=warning), err=True)
         store.close()
 
 
@@ -194,7 +195,7 @@ def reader(*, verifying: bool = False) -> Iterator[Store]:
         yield store
     finally:
         for warning in dict.fromkeys(store.warnings):  # e.g. checkpoint records an event
-            typer.echo(f"auditlog: warning: {warning}", err=True)
+            typer.echo(_("auditlog: warning: {warning}").format(warning=warning), err=True)
         store.close()
 
 
@@ -204,8 +205,8 @@ def happened_on(text: str | None, *, what: str = "--on") -> date:
         return today()
     day = parse_date(text, what=what)
     if day > today():
-        raise Refusal(f"{what} {day} is in the future (today is {today()}): record it once it "
-                      "has happened")
+        raise Refusal(_("{what} {day} is in the future (today is {value}): record it once it "
+                        "has happened").format(what=what, day=day, value=today()))
     return day
 
 

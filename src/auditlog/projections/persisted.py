@@ -120,8 +120,9 @@ class Projection:
             self._ensure_schema()
         except BUSY as error:
             self.db.close()
-            raise StoreBusy(f"the store at {store.target} stayed busy ({error}); nothing was "
-                            "changed: try again") from None
+            raise StoreBusy(_("the store at {target} stayed busy ({error}); nothing was "
+                              "changed: try again").format(
+                                  target=store.target, error=error)) from None
 
     def _ensure_schema(self) -> None:
         """Projections are derived data: a different shape is dropped and rebuilt from events."""
@@ -167,8 +168,9 @@ class Projection:
         try:
             return self._catch_up(progress)
         except BUSY as error:  # locked past the timeout by another writer
-            raise StoreBusy(f"the store at {self.store.target} stayed busy ({error}); "
-                            "nothing was changed: try again") from None
+            raise StoreBusy(_("the store at {target} stayed busy ({error}); nothing was "
+                              "changed: try again").format(
+                                  target=self.store.target, error=error)) from None
 
     def _catch_up(self, progress: Progress | None) -> int:
         """Streams the log (checked against the chain, see Store.stream) from the tracked

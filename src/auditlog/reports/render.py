@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 from tabulate import tabulate
 
+from auditlog.i18n import _
+
 
 class Format(StrEnum):
     table = "table"
@@ -63,10 +65,10 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], f
             ])
         return out.getvalue().rstrip("\n")
     body = [[cell(row.get(key)) for key, _ in columns] for row in rows]
-    headers = [heading for _, heading in columns]
+    headers = [_(heading) for _key, heading in columns]  # headings are marked N_()
     style = "github" if fmt is Format.md else "simple"
     if not body:
-        return "(none)"
+        return _("(none)")
     align = ["right" if key in NUMERIC else "left" for key, _ in columns]
     return tabulate(body, headers=headers, tablefmt=style, disable_numparse=True,
                     colalign=align)
