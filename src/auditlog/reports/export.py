@@ -88,6 +88,18 @@ COVER_LABELS = {
 }
 
 
+# Sheet names are short (a spreadsheet allows 31 characters); sections not named here use
+# their title.
+SHEETS = {
+    "summary": N_("Summary"), "matrix_pemda": N_("Matrix by pemda"),
+    "matrix_opd": N_("Matrix by OPD"), "matrix_report": N_("Matrix by report"),
+    "aging": N_("Aging"), "financial_pemda": N_("Financial card by pemda"),
+    "financial_finding": N_("Financial card by finding"), "grades": N_("Grades"),
+    "register": N_("Register"), "activity_counts": N_("Activity counts"),
+    "activity": N_("Activity"),
+}
+
+
 def sheet_name(title: str) -> str:
     """A section's title as a sheet's name: at most 31 characters, none of []:*?/\\."""
     return re.sub(r"[\[\]:*?/\\]", "-", title)[:31].rstrip()
@@ -323,7 +335,8 @@ def to_xlsx(review: Review, lang: Lang) -> bytes:
             cover.write_string(line, 1, str(value))
             line += 1
     for section in review.sections:
-        sheet = book.add_worksheet(sheet_name(section.title(lang)))
+        sheet = book.add_worksheet(sheet_name(words(lang, SHEETS[section.key])
+                                              if section.key in SHEETS else section.title(lang)))
         widths = [len(c.heading(lang)) for c in section.columns]
         for row in section.rows:
             for i, column in enumerate(section.columns):
