@@ -255,3 +255,31 @@ def test_a_broken_signature_never_names_the_same_key_twice(demo: Path, ok: Run, 
     for line in result.stdout.splitlines():
         fingerprints = [w for w in line.replace(",", " ").split() if w.startswith("ed25519:")]
         assert len(fingerprints) == len(set(fingerprints)), line
+
+
+# --- projections rest on this log ----------------------------------------------------------------
+
+
+def test_status_refuses_projections_built_on_a_log_that_was_cut_short(demo: Path,
+                                                                      run: Run) -> None:
+    assert run("status").exit_code == 0  # the projection is caught up to position 45
+    with closing(raw(demo)) as db:
+        for name in TRIGGERS:
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute("DELETE FROM stored_events WHERE rowid > 40")
+        db.execute("DELETE FROM integrity_chain WHERE seq > 40")
+        for statement in TRIGGERS.values():
+            db.execute(statement)
+    for args in (("status",), ("finding", "list")):
+        result = run(*args)
+        assert result.exit_code == 3, result
+        assert "built up to position 45" in result.stderr and result.stdout == ""
+        assert len(result.stderr.splitlines()) == 1
+
+
+def test_verify_says_when_the_projections_were_last_proven(demo: Path, ok: Run) -> None:
+    assert "projections: never proven equal to a fold" in ok("verify").stdout
+    ok("verify", "--projections")
+    out = ok("verify").stdout
+    assert ("projections: last proven equal to a fold of the events on 2024-01-15T09:00:00Z, "
+            "up to position 45") in out

@@ -11,14 +11,13 @@ from typing import Any, TypeVar
 from urllib.parse import quote
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.application import Application
 from eventsourcing.persistence import (
     DatabaseError,
     Mapper,
     Notification,
     OperationalError,
     RecordConflictError,
-    StoredEvent,
 )
 from eventsourcing.utils import get_topic
 
@@ -29,9 +28,18 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import DamagedStore, Refusal, StoreBusy
 from auditlog.store import stream, witness
+from auditlog.store.chain import GENESIS, entry_hash
 from auditlog.store.mapper import PydanticMapper
 from auditlog.store.recorder import AuditRecorder, ClockBehind
-from auditlog.store.sqlite_integrity import CHAIN, META, MMAP_SIZE, SQLiteLog, restore_triggers
+from auditlog.store.sqlite_integrity import (
+    CHAIN,
+    EVENTS,
+    META,
+    MMAP_SIZE,
+    SQLiteLog,
+    event_columns,
+    restore_triggers,
+)
 from auditlog.store.sqlite_rows import SQLiteRows
 
 ATTEMPTS = 8
@@ -73,6 +81,30 @@ def readonly_uri(path: Path) -> str:
     except sqlite3.Error:
         return uri + "&immutable=1"
     return uri
+
+
+def _check_row(db: sqlite3.Cursor, row: tuple[Any, ...]) -> None:
+    """Raise DamagedStore unless this event row is the one its chain entry was made for.
+
+    Positions and sequence numbers coincide in a store auditlog wrote (both count from 1,
+    without gaps), so the entry is one primary-key lookup; the scan is only for a store
+    that was altered."""
+    position, oid, version, topic, state = row
+    entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT JOIN "
+                       f"{CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.seq = ?",
+                       (position,)).fetchone()
+    if entry is None or entry[1] != position:
+        entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT "
+                           f"JOIN {CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.position = ?",
+                           (position,)).fetchone()
+    if entry is None:
+        raise stream.damaged(position, "an event here has no chain entry")
+    seq, _, stored, prev = entry
+    if prev is None and seq != 1:
+        raise stream.damaged(position, "the chain entry before it is gone")
+    if oid is None or entry_hash(seq, GENESIS if seq == 1 else prev, oid, version, topic,
+                                 state) != stored:
+        raise stream.damaged(position, "its bytes are not those its chain entry was made for")
 
 
 def restamp(aggregates: Sequence[Aggregate], at: datetime) -> None:
@@ -173,10 +205,32 @@ class Store:
     # --- reading ---------------------------------------------------------------------------
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
-        try:
-            return self.app.repository.get(aggregate_id, projector_func=project)
-        except AggregateNotFoundError:
-            return None
+        events = self._checked_events(aggregate_id)
+        return project(None, events) if events else None
+
+    # An aggregate's rows, read by the primary key (originator_id, originator_version), each
+    # checked against its chain entry before it is decoded: the same promise as the streaming
+    # path (store/stream.py) for what a command reads one aggregate at a time.
+    def _checked_events(self, aggregate_id: UUID, *, gt: int | None = None,
+                        lte: int | None = None, last: bool = False) -> list[Event]:
+        recorder = self.app.recorder
+        assert isinstance(recorder, AuditRecorder)
+        where = "originator_id = ?"
+        args: list[object] = [aggregate_id.hex]
+        if gt is not None:
+            where, args = where + " AND originator_version > ?", [*args, gt]
+        if lte is not None:
+            where, args = where + " AND originator_version <= ?", [*args, lte]
+        order = "DESC LIMIT 1" if last else "ASC"
+        with recorder.datastore.transaction(commit=False) as c:
+            db = c.sqlite_cursor
+            rows = db.execute(f"SELECT rowid, {event_columns(EVENTS)} FROM {EVENTS} "
+                              f"WHERE {where} ORDER BY originator_version {order}",
+                              args).fetchall()
+            checked = [tuple(row) for row in rows]
+            for row in checked:
+                _check_row(db, row)
+        return [event for _, event in stream.decode_rows(checked, {})]
 
     def events_of_many(self, aggregate_ids: Sequence[UUID], chunk: int = 500
                        ) -> dict[UUID, list[Event]]:
@@ -189,20 +243,17 @@ class Store:
             part = aggregate_ids[start:start + chunk]
             marks = ",".join("?" * len(part))
             with recorder.datastore.transaction(commit=False) as c:
-                c.execute(
-                    "SELECT originator_id, originator_version, topic, state "
-                    f"FROM {recorder.events_table_name} WHERE originator_id IN ({marks}) "
+                db = c.sqlite_cursor
+                rows = [tuple(row) for row in db.execute(
+                    f"SELECT rowid, {event_columns(EVENTS)} FROM {EVENTS} "
+                    f"WHERE originator_id IN ({marks}) "
                     "ORDER BY originator_id, originator_version",
                     [a.hex for a in part],
-                )
-                rows = c.fetchall()
-            for row in rows:
-                aggregate_id = UUID(row["originator_id"])
-                event = self.app.mapper.to_domain_event(StoredEvent(
-                    originator_id=aggregate_id, originator_version=row["originator_version"],
-                    topic=row["topic"], state=row["state"]))
-                assert isinstance(event, Event)
-                found[aggregate_id].append(event)
+                ).fetchall()]
+                for row in rows:
+                    _check_row(db, row)
+            for _, event in stream.decode_rows(rows, {}):
+                found[event.originator_id].append(event)
         return found
 
     def head_version(self, aggregate_id: UUID) -> int:
@@ -219,16 +270,16 @@ class Store:
     def last_event(self, aggregate_id: UUID) -> Event | None:
         """An aggregate's last event alone (one index lookup), for aggregates whose state
         it holds whole."""
-        found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
-        return found[0] if found else None  # type: ignore[return-value]
+        found = self._checked_events(aggregate_id, last=True)
+        return found[0] if found else None
 
     def events_of(self, aggregate_id: UUID) -> list[Event]:
-        return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
+        return self._checked_events(aggregate_id)
 
     def finding_id_of(self, ref: str) -> tuple[UUID, str, int | None]:
         """Resolve F-2023-0007[.n] to (finding id, finding ref, recommendation number)."""
         year, number, rec = parse_ref(ref)
-        allocated = list(self.app.events.get(counter_id(year), gt=number - 1, lte=number))
+        allocated = self._checked_events(counter_id(year), gt=number - 1, lte=number)
         if not allocated:
             raise Refusal(f"no finding {ref.split('.')[0].upper()} in this store: "
                           "'auditlog finding list' shows the references")
