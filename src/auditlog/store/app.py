@@ -3,6 +3,7 @@
 import os
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
@@ -175,6 +176,9 @@ class Store:
         if os.path.isdir(target):
             raise Refusal(f"{target} is a folder: give the path of a store file inside it, "
                           f"e.g. {os.path.join(target, 'auditlog.db')}")
+        if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+            raise Refusal(f"{target} is not a regular file (a device or a pipe): give the "
+                          "path of a store file, e.g. auditlog.db")
         if not os.path.exists(target) or os.path.getsize(target) == 0:
             if existing:
                 raise Refusal(f"{target} is empty, not an auditlog store: create one with "
