@@ -19,7 +19,7 @@ from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.errors import DamagedStore, StoreBusy
 from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
-from auditlog.store.app import Store, lock_timeout, readonly_uri
+from auditlog.store.app import Store, readonly_uri
 from auditlog.store.sqlite_integrity import CHAIN
 
 NAME = "compliance"
@@ -99,7 +99,7 @@ def last_proven(store: Store) -> tuple[int, str] | None:
 class Projection:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.db = sqlite3.connect(store.path, timeout=lock_timeout(), isolation_level=None)
+        self.db = sqlite3.connect(store.path, timeout=store.remaining(), isolation_level=None)
         try:
             self._ensure_schema()
         except sqlite3.OperationalError as error:

@@ -145,6 +145,10 @@ class Store:
         self._closers: list[Callable[[], None]] = []
         self._rows: SQLiteRows | None = None
         self.warnings: list[str] = []  # told to the user, never a reason to undo a write
+        # AUDITLOG_LOCK_TIMEOUT bounds the whole command, retries included: every wait for
+        # another writer's lock is given only what is left of it.
+        self.deadline = time.monotonic() + lock_timeout()
+        self._bound_new_connections()
         recorder = self.app.recorder
         assert isinstance(recorder, AuditRecorder)
         self.missing_guards: list[str] = list(recorder.missing)
@@ -347,6 +351,43 @@ class Store:
         """One consistent snapshot of the events and their hash chain, for verify."""
         return SQLiteLog(str(self.path), readonly=self.readonly)
 
+    # --- the time a command may wait ------------------------------------------------------
+
+    def remaining(self) -> float:
+        """Seconds left of AUDITLOG_LOCK_TIMEOUT for this command (never below 0)."""
+        return max(0.0, self.deadline - time.monotonic())
+
+    def _pool(self) -> Any:
+        recorder = self.app.recorder
+        assert isinstance(recorder, AuditRecorder)
+        return recorder.datastore.pool
+
+    def _bound_new_connections(self) -> None:
+        """eventsourcing opens connections with a fixed busy timeout (and reads 0 as its own
+        default of 5 s): each new one gets what is left of the command's time instead."""
+        pool = self._pool()
+        create = pool._create_connection
+
+        def bounded() -> Any:
+            connection = create()
+            connection._sqlite_conn.execute(f"PRAGMA busy_timeout = {self._wait_ms()}")
+            return connection
+
+        pool._create_connection = bounded
+
+    def _wait_ms(self) -> int:
+        return int(self.remaining() * 1000)
+
+    def _bound_waits(self, attempt: int) -> None:
+        """Before each attempt: give up when the command's time is spent (always one try),
+        else let each pooled connection wait only for what is left of it."""
+        if attempt > 0 and self.remaining() <= 0:
+            raise StoreBusy(f"the store at {self.target} stayed locked or kept changing for "
+                            f"AUDITLOG_LOCK_TIMEOUT={lock_timeout()} s; nothing was written: "
+                            "try again")
+        for connection in list(self._pool()._pool):
+            connection._sqlite_conn.execute(f"PRAGMA busy_timeout = {self._wait_ms()}")
+
     # --- guards ----------------------------------------------------------------------------
 
     def require_intact_tables(self) -> None:
@@ -379,7 +420,7 @@ class Store:
     def restore_triggers(self) -> list[str]:
         """Put back removed append-only triggers: only 'auditlog init' calls this, after the
         log verifies."""
-        db = sqlite3.connect(self.path, isolation_level=None, timeout=lock_timeout())
+        db = sqlite3.connect(self.path, isolation_level=None, timeout=self.remaining())
         try:
             db.execute("BEGIN IMMEDIATE")
             restored = restore_triggers(db)
@@ -411,6 +452,7 @@ class Store:
 
     def _save_once(self, aggregates: Sequence[Aggregate], attempt: int) -> bool:
         """One attempt to save; True when saved (and witnessed), False to retry."""
+        self._bound_waits(attempt)
         if os.environ.get(NOW_ENV) is None:
             # Stamp the events just before they are saved, not when the command began, so
             # that a writer who began earlier but saves later than another does not step
