@@ -243,3 +243,36 @@ def test_the_html_report_renders_in_a_real_browser(ok: Run, demo: None, tmp_path
     console = [line for line in done.stderr.splitlines() if "CONSOLE" in line]
     assert console == [], console
     assert not re.search(r"(https?:)?//[^\"']*\.(js|css|png|woff)", page.read_text())
+
+
+def test_the_workbook_holds_the_review_cell_for_cell_with_types(ok: Run, demo: None) -> None:
+    """What the XLSX says is what the JSON says: text as text (never a formula), rupiah, counts
+    and percentages as numbers, dates as dates, grade scores as numbers."""
+    from openpyxl import load_workbook
+
+    ok("grade", "record", "--pemda", "35.78", "--instrument", "RB", "--year", "2019",
+       "--score", "65.5", "--on", "2020-03-01")
+
+    review = json.loads(export(ok, "review.json"))
+    book = load_workbook(io.BytesIO(export(ok, "review.xlsx")), read_only=True)
+    assert book.sheetnames[0] == "Sampul"
+    scores = 0
+    for key, section in review["sections"].items():
+        rows = list(book[key[:31]].iter_rows(values_only=True))
+        assert list(rows[0]) == [c["heading"] for c in section["columns"]]
+        assert len(rows) == len(section["rows"]) + 1
+        for row, expected in zip(rows[1:], section["rows"], strict=True):
+            for cell, column in zip(row, section["columns"], strict=True):
+                value = expected[column["key"]]
+                if value is None or value == "":
+                    assert cell is None
+                elif column["key"] == "score":
+                    assert isinstance(cell, int | float) and cell == float(value)
+                    scores += 1
+                elif column["kind"] == "date":
+                    assert isinstance(cell, datetime) and cell.date().isoformat() == value
+                elif column["kind"] in ("int", "rupiah", "pct"):
+                    assert isinstance(cell, int | float) and cell == value
+                else:
+                    assert cell == value
+    assert scores > 0  # the demo's grades have scores: the numeric path was taken

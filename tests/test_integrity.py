@@ -30,6 +30,7 @@ from auditlog.store.chain import (
     EMPTY_ROOT,
     GENESIS,
     AlignedStack,
+    LogReader,
     MerkleTree,
     entry_hash,
     fold,
@@ -49,7 +50,7 @@ from auditlog.store.integrity import (
     verify_store,
 )
 from auditlog.store.mapper import PydanticMapper
-from auditlog.store.sqlite_integrity import TRIGGERS, SQLiteLog
+from auditlog.store.sqlite_integrity import TRIGGERS
 from auditlog.store.verify_worker import run as run_worker
 
 # RFC 6962's reference leaves, and the tree heads of their first 0..8 (as published with the
@@ -352,7 +353,7 @@ def test_checkpoints_of_every_size_hold_however_the_work_is_split(demo: Path) ->
 class _Prefix:
     """A reader that shows only the first `size` entries (and their events) of another."""
 
-    def __init__(self, reader: SQLiteLog, size: int) -> None:
+    def __init__(self, reader: LogReader, size: int) -> None:
         self.reader, self.size = reader, size
         self.store_id, self.notes = reader.store_id, reader.notes
 

@@ -116,8 +116,8 @@ class NewFinding:
     extra: dict[str, str] = field(default_factory=dict)
 
 
-def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
-    require_pemda(store, new.pemda)
+def check_new_finding(new: NewFinding) -> None:
+    """The rules a new finding must meet on its own, before the store is asked anything."""
     if not new.recommendations:
         raise Refusal("a finding needs at least one --recommendation TEXT")
     if new.issued is not None and new.received < new.issued:
@@ -127,6 +127,11 @@ def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
         if spec.due is not None and spec.due < new.received:
             raise Refusal(f"due date {spec.due} is before the received date {new.received}: "
                           "give a due date on or after it")
+
+
+def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
+    require_pemda(store, new.pemda)
+    check_new_finding(new)
     year = new.received.year
 
     def decide() -> Sequence[Aggregate]:

@@ -36,7 +36,7 @@ from auditlog.errors import DamagedStore, ExitCode, Refusal, StoreBusy
 from auditlog.projections.model import Moment
 from auditlog.reports import views
 from auditlog.reports.render import Format, render
-from auditlog.store.app import Store
+from auditlog.store.app import Store, is_postgres
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -56,6 +56,8 @@ app = typer.Typer(
 class Settings:
     db: str
     actor: str
+    actor_given: bool = False
+    actor_refused: str | None = None  # why the --actor given cannot record here
 
 
 _current: list[Settings] = []
@@ -127,10 +129,12 @@ def version_callback(value: bool) -> None:
 def main_options(
     db: Annotated[str, typer.Option(
         "--db", envvar="AUDITLOG_DB", show_default=True,
-        help="The store: a SQLite file path (or a postgresql:// URL in a later version).",
+        help="The store: a SQLite file path, or postgresql://user@host:port/dbname (the "
+        "password from PGPASSWORD or ~/.pgpass).",
     )] = "auditlog.db",
     actor: Annotated[str | None, typer.Option(
-        "--actor", envvar="AUDITLOG_ACTOR", help="Who is recording (default: your login name).",
+        "--actor", envvar="AUDITLOG_ACTOR", help="Who is recording (default: your login name; "
+        "on PostgreSQL always the database role).",
     )] = None,
     version: Annotated[bool, typer.Option(
         "--version", callback=version_callback, is_eager=True, help="Print the version.",
@@ -143,8 +147,24 @@ def main_options(
             check_text(actor, what="--actor (AUDITLOG_ACTOR)", limit=ACTOR_LIMIT)
     except Refusal as refusal:
         fail(str(refusal), ExitCode.REFUSED)
-    _current[:] = [Settings(db=db, actor=(actor or _login()).strip() or "unknown")]
+    current = Settings(db=db, actor=(actor or _login()).strip() or "unknown",
+                       actor_given=bool(actor and actor.strip()))
+    _current[:] = [current]
     files.forget_protected()  # a new invocation (tests run many in one process)
+    if is_postgres(db):
+        from auditlog.store.postgres import PostgresTarget  # psycopg only when asked for
+
+        with contextlib.suppress(Refusal):  # a malformed URL is refused by the command
+            _log_in_as(current, PostgresTarget(db).user)
+
+
+def _log_in_as(current: Settings, role: str) -> None:
+    """On a server the actor is whom the database logs in, not whom --actor names."""
+    if current.actor_given and current.actor != role:
+        current.actor_refused = (
+            f"--actor {current.actor} is not who is logged in: on PostgreSQL the actor is the "
+            f"database role ({role}); leave --actor out or connect as that role")
+    current.actor = role
 
 
 def _login() -> str:
@@ -158,7 +178,10 @@ def _login() -> str:
 
 
 def recording() -> Context:
-    return Context(actor=settings().actor, at=now())
+    current = settings()
+    if current.actor_refused is not None:
+        raise Refusal(current.actor_refused)
+    return Context(actor=current.actor, at=now())
 
 
 @contextmanager
@@ -170,22 +193,20 @@ def writer(*, restoring: bool = False) -> Iterator[Store]:
     target = settings().db
     Store.check_target(target, existing=False)
     existed = Store.exists(target)
-    if not existed:
-        parent = os.path.dirname(os.path.abspath(target))
-        if not os.path.isdir(parent):
-            raise Refusal(f"folder {parent} does not exist: create it or choose another --db")
     files.protect(target)
     store = Store(target)
     try:
+        authenticated = store.session_user()
+        if authenticated is not None:  # the database's word is final
+            _log_in_as(settings(), authenticated)
+            recording()
         if not restoring:
             store.require_writable()
         yield store
     except (Refusal, StoreBusy, DamagedStore):
         store.close()
         if not existed:
-            for suffix in ("", "-wal", "-shm", "-journal"):
-                with contextlib.suppress(FileNotFoundError):
-                    os.remove(target + suffix)
+            store.engine.discard()
         raise
     finally:
         for warning in dict.fromkeys(store.warnings):

@@ -7,7 +7,18 @@ Every refusal is one line on stderr and exit code 1, raised before anything is w
 
 from typer.models import CommandInfo
 
-from auditlog.cli import export, findings, followups, grades, integrity, pemda, reading, store_admin
+import auditlog.cli.importing  # noqa: F401  (registers `auditlog import`)
+from auditlog.cli import (
+    export,
+    findings,
+    followups,
+    grades,
+    integrity,
+    pemda,
+    reading,
+    server,
+    store_admin,
+)
 from auditlog.cli.app import app
 
 app.add_typer(pemda.pemda_app, name="pemda")
@@ -15,10 +26,11 @@ app.add_typer(findings.finding_app, name="finding")
 app.add_typer(followups.followup_app, name="followup")
 app.add_typer(grades.grade_app, name="grade")
 app.add_typer(integrity.keys_app, name="keys")
+app.add_typer(server.roles_app, name="roles")
 
 # The order users read in `auditlog --help`: first steps, then reading, then proving.
 _ORDER = ("init", "demo", "status", "history", "replay", "rebuild", "export", "checkpoint",
-          "verify")
+          "verify", "copy")
 
 
 def _place(command: CommandInfo) -> int:
@@ -35,4 +47,4 @@ def main() -> None:
 
 
 __all__ = ["app", "export", "findings", "followups", "grades", "integrity", "main", "pemda",
-           "reading", "store_admin"]
+           "reading", "server", "store_admin"]

@@ -36,7 +36,8 @@ def init() -> None:
         restored = _restore_guards(store)
         views.open_projection(store).close()
         held = store.max_position()
-    echo(f"{'store already exists' if existed else 'created an empty store'} at {target}")
+    echo(f"{'store already exists' if existed else 'created an empty store'} at "
+         f"{store.target}")
     if restored:
         echo(f"put back the append-only triggers {', '.join(restored)}: the log of {held} "
              "events verifies")

@@ -34,6 +34,10 @@ class Event(BaseModel):
 
     topic: ClassVar[str]
     class_version: ClassVar[int] = 1
+    # Optional fields added after version 1, with the version that added them: an event that
+    # leaves them all unset is stored exactly as the older version was (see store/mapper.py),
+    # so stores, checkpoints and reviews made before them keep their bytes.
+    optional_since: ClassVar[dict[str, int]] = {}
 
     originator_id: UUID
     originator_version: int
@@ -44,6 +48,19 @@ class Event(BaseModel):
     @property
     def timestamp(self) -> datetime:
         return self.recorded_at
+
+
+class Source(BaseModel):
+    """Where an imported event came from: a row of a register file (`auditlog import`)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    file: str = Field(description="the file's name as imported")
+    sha256: str = Field(description="SHA-256 of the file's bytes (auditlog.import.file_recorded)")
+    row: int = Field(description="the row number in the sheet, from 1, as the spreadsheet shows it")
+
+
+SOURCE_DESCRIPTION = "set when the event was imported: the file and row it came from"
 
 
 EVENT_TYPES: dict[str, type[Event]] = {}
@@ -68,9 +85,16 @@ def topic(name: str) -> Callable[[E], E]:
 
 @topic("auditlog.pemda.registered")
 class PemdaRegistered(Event):
+    class_version = 2
+    optional_since = {"source": 2}
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 2 only added the optional `source`: a version-1 state is a valid one."""
+
     code: str = Field(description="Kemendagri region code, as text: '35.73'")
     name: str
     level: Level
+    source: Source | None = Field(default=None, description=SOURCE_DESCRIPTION)
 
 
 # --- finding references ----------------------------------------------------------------------
@@ -101,6 +125,12 @@ class RecommendationSpec(BaseModel):
 
 @topic("auditlog.finding.recorded")
 class FindingRecorded(Event):
+    class_version = 2
+    optional_since = {"source": 2}
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 2 only added the optional `source`: a version-1 state is a valid one."""
+
     ref: str
     pemda: str
     title: str
@@ -117,6 +147,7 @@ class FindingRecorded(Event):
     code: str | None = Field(default=None, description="BPK finding code, normalised 1.01.03")
     value: int | None = Field(default=None, description="nilai temuan in rupiah")
     recommendations: tuple[RecommendationSpec, ...]
+    source: Source | None = Field(default=None, description=SOURCE_DESCRIPTION)
 
 
 class Evidence(BaseModel):
@@ -129,19 +160,33 @@ class Evidence(BaseModel):
 
 @topic("auditlog.followup.recorded")
 class FollowUpRecorded(Event):
+    class_version = 2
+    optional_since = {"source": 2}
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 2 only added the optional `source`: a version-1 state is a valid one."""
+
     recommendation: int
     action: str
     deposit: int = Field(default=0, description="rupiah deposited (nilai setor)")
     slip: str | None = Field(default=None, description="deposit slip number")
     evidence: tuple[Evidence, ...] = ()
+    source: Source | None = Field(default=None, description=SOURCE_DESCRIPTION)
 
 
 @topic("auditlog.recommendation.reviewed")
 class RecommendationReviewed(Event):
+    class_version = 2
+    optional_since = {"source": 2}
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        """Version 2 only added the optional `source`: a version-1 state is a valid one."""
+
     recommendation: int
     previous: Status
     status: Status
     reason: str
+    source: Source | None = Field(default=None, description=SOURCE_DESCRIPTION)
 
 
 @topic("auditlog.recommendation.reopened")
@@ -239,3 +284,18 @@ class FindingKeyClaimed(Event):
 
     finding_id: UUID
     ref: str
+
+
+# --- imports -------------------------------------------------------------------------------
+
+
+@topic("auditlog.import.file_recorded")
+class ImportFileRecorded(Event):
+    """A register file was imported: its fingerprint, recorded once per distinct file, as
+    evidence of where the imported events (each naming its row) came from."""
+
+    name: str = Field(description="the file's name")
+    sha256: str = Field(description="SHA-256 of the file's bytes")
+    size: int = Field(description="bytes")
+    sheet: str | None = Field(default=None, description="the sheet read, for a workbook")
+    rows: int = Field(description="data rows read")

@@ -21,6 +21,7 @@ from auditlog.domain.events import (
     FollowUpRecorded,
     RecommendationReopened,
     RecommendationReviewed,
+    Source,
     Status,
 )
 from auditlog.domain.grades import instrument_name
@@ -107,7 +108,7 @@ class Finding(Aggregate):
         assert isinstance(event, FindingRecorded)
         fields = event.model_dump(
             exclude={"originator_id", "originator_version", "actor", "recorded_at",
-                     "effective_on", "recommendations"}
+                     "effective_on", "recommendations", "source"}
         )
         return cls(
             id=event.originator_id,
@@ -194,14 +195,16 @@ class Finding(Aggregate):
     # --- commands --------------------------------------------------------------------------
 
     def record_followup(self, ctx: Context, n: int, on: date, action: str, deposit: int,
-                        slip: str | None, evidence: tuple[Evidence, ...]) -> None:
+                        slip: str | None, evidence: tuple[Evidence, ...],
+                        source: Source | None = None) -> None:
         self._require_active()
         self.recommendation(n)
         self._require_received_by(on, "follow-up")
         self.trigger(ctx, FollowUpRecorded, on, recommendation=n, action=action,
-                     deposit=deposit, slip=slip, evidence=evidence)
+                     deposit=deposit, slip=slip, evidence=evidence, source=source)
 
-    def review(self, ctx: Context, n: int, status: Status, reason: str, on: date) -> None:
+    def review(self, ctx: Context, n: int, status: Status, reason: str, on: date,
+               source: Source | None = None) -> None:
         self._require_active()
         reason = require_text(reason, what="the reason of a review")
         rec = self.recommendation(n)
@@ -209,7 +212,7 @@ class Finding(Aggregate):
         self._require_after_status_change(rec, on, "review")
         check_review(f"{self.ref}.{n}", rec.status, status)
         self.trigger(ctx, RecommendationReviewed, on, recommendation=n, previous=rec.status,
-                     status=status, reason=reason)
+                     status=status, reason=reason, source=source)
 
     def reopen(self, ctx: Context, n: int, reason: str, on: date) -> None:
         self._require_active()

@@ -7,9 +7,10 @@ Reports take a ReadModel, so `status` (persisted projection, now) and `replay`/`
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 from uuid import UUID
 
+from auditlog.domain import source_file  # noqa: F401  (registers its aggregate for folds)
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
 from auditlog.domain.events import (
     Event,
@@ -54,6 +55,15 @@ class ReadModel(Protocol):
     def rec_rows(self, pemda: str | None = None) -> list[RecRow]: ...
 
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]: ...
+
+
+@runtime_checkable
+class Summarized(Protocol):
+    """A read model that keeps per-pemda totals (the persisted projection): `status` reads
+    those instead of every recommendation."""
+
+    def summary_rows(self, on: date, pemda: str | None = None
+                     ) -> tuple[list[tuple[str, Status, int, int, int]], dict[str, int]]: ...
 
 
 # Events that say how things were rather than what happened on their own date: they apply in

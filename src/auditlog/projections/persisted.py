@@ -1,4 +1,4 @@
-"""Persisted projections: read models kept in the store's own file, caught up incrementally.
+"""Persisted projections: read models kept in the store's own database, caught up incrementally.
 
 Rows and the tracked log position are written in one transaction, and only if the position is
 still the one the batch started from, so two processes catching up at once never apply an
@@ -19,40 +19,52 @@ from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.errors import DamagedStore, StoreBusy
 from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
-from auditlog.store.app import Store, readonly_uri
+from auditlog.store.app import Store
 from auditlog.store.sqlite_integrity import CHAIN
 
 NAME = "compliance"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection_schema (version TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_position (
-    name TEXT PRIMARY KEY, position INTEGER NOT NULL, hash BLOB);
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL, hash TEXT);
 CREATE TABLE IF NOT EXISTS projection_proven (
-    name TEXT PRIMARY KEY, position INTEGER NOT NULL, at TEXT NOT NULL);
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_pemda (
-    code TEXT PRIMARY KEY, id TEXT NOT NULL, recorded INTEGER NOT NULL, state TEXT NOT NULL);
+    code TEXT PRIMARY KEY, id TEXT NOT NULL, recorded BIGINT NOT NULL, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_finding (
     id TEXT PRIMARY KEY, ref TEXT NOT NULL, pemda TEXT NOT NULL, withdrawn INTEGER NOT NULL,
-    received TEXT NOT NULL, first_recorded INTEGER NOT NULL, last_recorded INTEGER NOT NULL,
+    received TEXT NOT NULL, first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL,
     last_effective TEXT NOT NULL, state TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS projection_finding_pemda ON projection_finding (pemda);
 CREATE TABLE IF NOT EXISTS projection_recommendation (
     finding_id TEXT NOT NULL, n INTEGER NOT NULL, pemda TEXT NOT NULL, status TEXT NOT NULL,
-    value INTEGER NOT NULL, deposited INTEGER NOT NULL, due TEXT NOT NULL,
+    value BIGINT NOT NULL, deposited BIGINT NOT NULL, due TEXT NOT NULL,
     PRIMARY KEY (finding_id, n));
 CREATE INDEX IF NOT EXISTS projection_recommendation_pemda ON projection_recommendation (pemda);
+CREATE INDEX IF NOT EXISTS projection_recommendation_open
+    ON projection_recommendation (status, due, pemda);
+CREATE TABLE IF NOT EXISTS projection_summary (
+    pemda TEXT NOT NULL, status TEXT NOT NULL, count BIGINT NOT NULL, value BIGINT NOT NULL,
+    deposited BIGINT NOT NULL, PRIMARY KEY (pemda, status));
 CREATE TABLE IF NOT EXISTS projection_grades (
     id TEXT PRIMARY KEY, pemda TEXT NOT NULL, instrument TEXT NOT NULL,
-    first_recorded INTEGER NOT NULL, last_recorded INTEGER NOT NULL, state TEXT NOT NULL);
+    first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL, state TEXT NOT NULL);
 """
 TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
-          "projection_grades", "projection_position", "projection_proven")
-BATCH = 2000
+          "projection_summary", "projection_grades", "projection_position",
+          "projection_proven")
+BATCH = 10000
+# Aggregates kept folded between batches of one catch-up, so that a finding touched again a
+# few batches later is not reread and re-parsed from its row: the cost of a rebuild.
+CACHE = 20000
+# A lock held past AUDITLOG_LOCK_TIMEOUT by another writer (PostgreSQL's connection raises
+# StoreBusy itself).
+BUSY = sqlite3.OperationalError
 PROJECTED = (Pemda, Finding, GradeSeries)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 def micros(moment: datetime) -> int:
@@ -84,12 +96,14 @@ Progress = Callable[[int], None]
 
 def last_proven(store: Store) -> tuple[int, str] | None:
     """(position, time) of the last time verify --projections found the rows equal to a fold;
-    read without writing anything (verify also runs on read-only stores)."""
-    db = sqlite3.connect(readonly_uri(store.path), uri=True)
+    only read (verify also runs on read-only stores)."""
+    db = store.engine.connect()
     try:
+        if not db.has_table("projection_proven"):
+            return None
         row = db.execute("SELECT position, at FROM projection_proven WHERE name = ?",
                          (NAME,)).fetchone()
-    except sqlite3.Error:  # no projection yet, or one of an earlier shape
+    except Exception:  # a projection of an earlier shape, or none: never proven
         return None
     finally:
         db.close()
@@ -99,24 +113,30 @@ def last_proven(store: Store) -> tuple[int, str] | None:
 class Projection:
     def __init__(self, store: Store) -> None:
         self.store = store
-        self.db = sqlite3.connect(store.path, timeout=store.remaining(), isolation_level=None)
+        self._cache: dict[UUID, tuple[Aggregate, Meta]] = {}
+        self._cached_at: int | None = None  # the position the cache is valid at
+        self.db = store.engine.connect()
         try:
             self._ensure_schema()
-        except sqlite3.OperationalError as error:
+        except BUSY as error:
             self.db.close()
             raise StoreBusy(f"the store at {store.target} stayed busy ({error}); nothing was "
                             "changed: try again") from None
 
     def _ensure_schema(self) -> None:
         """Projections are derived data: a different shape is dropped and rebuilt from events."""
-        exists = self.db.execute(
-            "SELECT 1 FROM sqlite_master WHERE name = 'projection_schema'").fetchone()
+        exists = self.db.has_table("projection_schema")
         version = (self.db.execute("SELECT version FROM projection_schema").fetchone()
                    if exists else None)
         if version is not None and version[0] == SCHEMA_VERSION:
             return
-        self.db.execute("BEGIN IMMEDIATE")
+        self.db.begin_write("stored_events")
         try:
+            if self.db.has_table("projection_schema"):  # another process made it meanwhile
+                current = self.db.execute("SELECT version FROM projection_schema").fetchone()
+                if current is not None and current[0] == SCHEMA_VERSION:
+                    self.db.commit()
+                    return
             for table in (*TABLES, "projection_schema"):
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA.split(";"):  # executescript would commit midway
@@ -124,9 +144,9 @@ class Projection:
                     self.db.execute(statement)
             self.db.execute("INSERT INTO projection_schema (version) VALUES (?)",
                             (SCHEMA_VERSION,))
-            self.db.execute("COMMIT")
+            self.db.commit()
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self.db.rollback()
             raise
 
     def close(self) -> None:
@@ -144,11 +164,11 @@ class Projection:
         """Apply every event after the tracked position; returns how many were applied."""
         try:
             return self._catch_up(progress)
-        except sqlite3.OperationalError as error:  # locked past the timeout by another writer
+        except BUSY as error:  # locked past the timeout by another writer
             raise StoreBusy(f"the store at {self.store.target} stayed busy ({error}); "
                             "nothing was changed: try again") from None
 
-    def _chain_hash(self, position: int) -> bytes | None:
+    def _chain_hash(self, position: int) -> str | None:
         """The hash of the chain entry at this log position (positions and sequence numbers
         coincide in a store auditlog wrote: one lookup; a scan only in an altered store)."""
         row = self.db.execute(f"SELECT hash FROM {CHAIN} WHERE seq = ? AND position = ?",
@@ -156,7 +176,7 @@ class Projection:
         if row is None:
             row = self.db.execute(f"SELECT hash FROM {CHAIN} WHERE position = ?",
                                   (position,)).fetchone()
-        return None if row is None else bytes(row[0])
+        return None if row is None else bytes(row[0]).hex()
 
     def check_head(self) -> None:
         """The projection must rest on this log: the chain entry at its position is the one
@@ -175,10 +195,17 @@ class Projection:
 
     def mark_proven(self, at: datetime) -> None:
         """verify --projections found the rows equal to a fold of the events, up to here."""
-        self.db.execute(
-            "INSERT INTO projection_proven (name, position, at) VALUES (?, ?, ?) "
-            "ON CONFLICT (name) DO UPDATE SET position = excluded.position, at = excluded.at",
-            (NAME, self.position(), at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+        position = self.position()
+        self.db.begin_write("stored_events")
+        try:
+            self.db.execute(
+                "INSERT INTO projection_proven (name, position, at) VALUES (?, ?, ?) ON "
+                "CONFLICT (name) DO UPDATE SET position = excluded.position, at = excluded.at",
+                (NAME, position, at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
 
     def proven(self) -> tuple[int, str] | None:
         """(position, time) of the last proof that the rows equal a fold, if any."""
@@ -212,30 +239,39 @@ class Projection:
             kind = AGGREGATE_OF_EVENT.get(type(event))
             if kind in PROJECTED:
                 by_id.setdefault(event.originator_id, []).append(event)
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
+        self.db.begin_write("projection_position")
         try:
             if self.position() != start:  # another process got here first: start again
-                cur.execute("ROLLBACK")
+                self.db.rollback()
+                self._cache.clear()
                 return False
+            if self._cached_at != start:  # rows written by someone else since: reread them
+                self._cache.clear()
+            cache = self._cache
             for aggregate_id, its_events in by_id.items():
                 kind = AGGREGATE_OF_EVENT[type(its_events[0])]
-                current, meta = self._load(kind, aggregate_id)
+                held = cache.pop(aggregate_id, None)
+                current, meta = held if held is not None else self._load(kind, aggregate_id)
                 updated = project(current, its_events)
                 assert updated is not None
                 for event in its_events:
                     meta = meta.after(event)
                 self._save(updated, meta)
-            cur.execute(
+                cache[aggregate_id] = (updated, meta)
+            self.db.execute(
                 "INSERT INTO projection_position (name, position, hash) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
                 "hash = excluded.hash",
                 (NAME, end, self._chain_hash(end)),
             )
-            cur.execute("COMMIT")
+            self.db.commit()
+            self._cached_at = end
+            while len(cache) > CACHE:  # the least recently touched go first
+                del cache[next(iter(cache))]
             return True
         except BaseException:
-            cur.execute("ROLLBACK")
+            self.db.rollback()
+            self._cache.clear()  # folded in place: no longer what the rows hold
             raise
 
     def _load(self, kind: type[Aggregate], aggregate_id: UUID) -> tuple[Aggregate | None, Meta]:
@@ -262,51 +298,73 @@ class Projection:
         state = aggregate.model_dump_json()
         if isinstance(aggregate, Pemda):
             self.db.execute(
-                "INSERT OR REPLACE INTO projection_pemda (code, id, recorded, state) "
-                "VALUES (?, ?, ?, ?)",
+                "INSERT INTO projection_pemda (code, id, recorded, state) "
+                "VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET id = excluded.id, "
+                "recorded = excluded.recorded, state = excluded.state",
                 (aggregate.code, str(aggregate.id), meta.first_recorded, state),
             )
         elif isinstance(aggregate, GradeSeries):
             self.db.execute(
-                "INSERT OR REPLACE INTO projection_grades "
+                "INSERT INTO projection_grades "
                 "(id, pemda, instrument, first_recorded, last_recorded, state) "
-                "VALUES (?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "pemda = excluded.pemda, instrument = excluded.instrument, "
+                "first_recorded = excluded.first_recorded, "
+                "last_recorded = excluded.last_recorded, state = excluded.state",
                 (str(aggregate.id), aggregate.pemda, aggregate.instrument, meta.first_recorded,
                  meta.last_recorded, state),
             )
         elif isinstance(aggregate, Finding):
             fid = str(aggregate.id)
             self.db.execute(
-                "INSERT OR REPLACE INTO projection_finding (id, ref, pemda, withdrawn, received, "
+                "INSERT INTO projection_finding (id, ref, pemda, withdrawn, received, "
                 "first_recorded, last_recorded, last_effective, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "ref = excluded.ref, pemda = excluded.pemda, withdrawn = excluded.withdrawn, "
+                "received = excluded.received, first_recorded = excluded.first_recorded, "
+                "last_recorded = excluded.last_recorded, "
+                "last_effective = excluded.last_effective, state = excluded.state",
                 (fid, aggregate.ref, aggregate.pemda, int(aggregate.withdrawn),
                  aggregate.received.isoformat(), meta.first_recorded, meta.last_recorded,
                  meta.last_effective, state),
             )
+            # The per-pemda summary behind `status` moves by what this finding's rows were
+            # and now are, so `status` reads one row per pemda and status, not every row.
+            before = self.db.execute(
+                "SELECT pemda, status, -1, -value, -deposited FROM projection_recommendation "
+                "WHERE finding_id = ?", (fid,)).fetchall()
             self.db.execute("DELETE FROM projection_recommendation WHERE finding_id = ?", (fid,))
-            if not aggregate.withdrawn:  # a withdrawn finding leaves the projections
-                self.db.executemany(
-                    "INSERT INTO projection_recommendation "
-                    "(finding_id, n, pemda, status, value, deposited, due) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    [
-                        (fid, rec.n, row.pemda, row.status.value, row.value, row.deposited,
-                         row.due.isoformat())
-                        for rec, row in zip(aggregate.recommendations, rec_rows_of(aggregate),
-                                            strict=True)
-                    ],
-                )
+            rows = [] if aggregate.withdrawn else [  # a withdrawn finding leaves the projections
+                (fid, rec.n, row.pemda, row.status.value, row.value, row.deposited,
+                 row.due.isoformat())
+                for rec, row in zip(aggregate.recommendations, rec_rows_of(aggregate),
+                                    strict=True)
+            ]
+            self.db.executemany(
+                "INSERT INTO projection_recommendation "
+                "(finding_id, n, pemda, status, value, deposited, due) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            self.db.executemany(
+                "INSERT INTO projection_summary (pemda, status, count, value, deposited) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pemda, status) DO UPDATE SET "
+                "count = projection_summary.count + excluded.count, "
+                "value = projection_summary.value + excluded.value, "
+                "deposited = projection_summary.deposited + excluded.deposited",
+                [*before, *((r[2], r[3], 1, r[4], r[5]) for r in rows)])
+            # An emptied total goes, so the rows equal a rebuild's, which never made it.
+            self.db.executemany(
+                "DELETE FROM projection_summary WHERE pemda = ? AND status = ? AND count = 0",
+                [(p, st) for p, st, *_ in before])
 
     def rebuild(self, progress: Progress | None = None) -> int:
-        cur = self.db.cursor()
-        cur.execute("BEGIN IMMEDIATE")
+        self.db.begin_write("projection_position")
         try:
             for table in TABLES:
-                cur.execute(f"DELETE FROM {table}")
-            cur.execute("COMMIT")
+                self.db.execute(f"DELETE FROM {table}")
+            self.db.commit()
+            self._cache.clear()
         except BaseException:
-            cur.execute("ROLLBACK")
+            self.db.rollback()
             raise
         return self.catch_up(progress)
 
@@ -330,16 +388,31 @@ class Projection:
             "WHERE status IN ('BD', 'BS')").fetchall()
         return {UUID(r[0]) for r in rows}
 
-    def _rows(self, sql: str, pemda: str | None, order: str = "") -> list[tuple[Any, ...]]:
+    def _rows(self, sql: str, pemda: str | None, order: str = "",
+              params: tuple[object, ...] = ()) -> list[tuple[Any, ...]]:
         """sql (with a WHERE clause) narrowed to one pemda when asked."""
         if pemda is None:
-            return self.db.execute(sql + order).fetchall()
-        return self.db.execute(sql + " AND pemda = ?" + order, (pemda,)).fetchall()
+            return self.db.execute(sql + order, params).fetchall()
+        return self.db.execute(sql + " AND pemda = ?" + order, (*params, pemda)).fetchall()
 
     def active_findings(self, pemda: str | None = None) -> list[Finding]:
         found = [Finding.model_validate_json(r[0]) for r in self._rows(
             "SELECT state FROM projection_finding WHERE withdrawn = 0", pemda)]
         return sorted(found, key=ref_key)
+
+    def summary_rows(self, on: date, pemda: str | None = None
+                     ) -> tuple[list[tuple[str, Status, int, int, int]], dict[str, int]]:
+        """The per-pemda totals `status` prints, from the summary rows: (pemda, status, count,
+        rupiah to recover, deposited) for each pemda and status, and the overdue count per
+        pemda on ``on`` (open and due before it: an index range over the overdue ones)."""
+        totals = [(p, Status(s), c, v, d) for p, s, c, v, d in self._rows(
+            "SELECT pemda, status, count, value, deposited FROM projection_summary "
+            "WHERE 1 = 1", pemda)]
+        overdue = dict(self._rows(
+            "SELECT pemda, count(*) FROM projection_recommendation "
+            "WHERE status IN ('BD', 'BS') AND due < ?", pemda, " GROUP BY pemda",
+            (on.isoformat(),)))
+        return totals, overdue
 
     def rec_rows(self, pemda: str | None = None) -> list[RecRow]:
         return [

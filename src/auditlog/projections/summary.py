@@ -8,7 +8,7 @@ from typing import Any
 from auditlog.domain.events import Status
 from auditlog.domain.grades import GradeEntry
 from auditlog.domain.recommendation import overdue
-from auditlog.projections.model import ReadModel, RecRow
+from auditlog.projections.model import ReadModel, RecRow, Summarized
 
 STATUSES = tuple(Status)
 
@@ -109,8 +109,18 @@ class Totals:
 def status_report(model: ReadModel, on: date, pemda: str | None = None) -> list[dict[str, Any]]:
     """Per registered pemda: grades (latest and previous), recommendations, completion, overdue."""
     totals: dict[str, Totals] = {}
-    for row in model.rec_rows(pemda):
-        totals.setdefault(row.pemda, Totals()).add_row(row, on)
+    if isinstance(model, Summarized):
+        rows, overdue = model.summary_rows(on, pemda)
+        for code, status, count, value, deposited in rows:
+            tally = totals.setdefault(code, Totals())
+            tally.count[status] += count
+            tally.value[status] += value
+            tally.deposited += deposited
+        for code, late in overdue.items():
+            totals.setdefault(code, Totals()).overdue = late
+    else:
+        for row in model.rec_rows(pemda):
+            totals.setdefault(row.pemda, Totals()).add_row(row, on)
     grades: dict[str, dict[str, Any]] = {}
     for series in model.grade_series(pemda):
         latest, previous = series.latest()

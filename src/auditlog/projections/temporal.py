@@ -46,7 +46,8 @@ class TemporalModel:
 
     def pemda_list(self) -> list[Pemda]:
         rows = self.projection.db.execute(
-            "SELECT state FROM projection_pemda WHERE ? IS NULL OR recorded <= ? ORDER BY code",
+            "SELECT state FROM projection_pemda WHERE CAST(? AS BIGINT) IS NULL OR recorded <= ? "
+            "ORDER BY code",
             (self.ts, self.ts),
         ).fetchall()
         return [Pemda.model_validate_json(r[0]) for r in rows]
@@ -98,14 +99,14 @@ class TemporalModel:
         self._fill_reuse(reusable)
         found.update(UUID(r[0]) for r in db.execute(
             "SELECT DISTINCT r.finding_id FROM projection_recommendation r "
-            "JOIN temp.reuse u ON u.id = r.finding_id WHERE r.status IN ('BD', 'BS')"))
+            "JOIN reuse u ON u.id = r.finding_id WHERE r.status IN ('BD', 'BS')"))
         return found
 
     def _fill_reuse(self, reusable: list[str]) -> None:
         db = self.projection.db
         db.execute("CREATE TEMP TABLE IF NOT EXISTS reuse (id TEXT PRIMARY KEY)")
-        db.execute("DELETE FROM temp.reuse")
-        db.executemany("INSERT INTO temp.reuse (id) VALUES (?)", [(i,) for i in reusable])
+        db.execute("DELETE FROM reuse")
+        db.executemany("INSERT INTO reuse (id) VALUES (?)", [(i,) for i in reusable])
 
     def active_findings(self, pemda: str | None = None) -> list[Finding]:
         found, _ = self._findings(pemda, states=True)
@@ -118,7 +119,7 @@ class TemporalModel:
         self._fill_reuse(reusable)
         for p, s, v, d, due in db.execute(
             "SELECT r.pemda, r.status, r.value, r.deposited, r.due "
-            "FROM projection_recommendation r JOIN temp.reuse u ON u.id = r.finding_id"
+            "FROM projection_recommendation r JOIN reuse u ON u.id = r.finding_id"
         ):
             rows.append(RecRow(p, Status(s), v, d, date.fromisoformat(due)))
         return rows

@@ -43,6 +43,9 @@ class Column:
     en: str
     id: str
     kind: Kind = "text"
+    # Decimal text (a grade score, "80.01"): text wherever exact digits matter, a number in a
+    # spreadsheet so that it sorts and sums.
+    decimal: bool = False
 
     def heading(self, lang: Lang) -> str:
         return self.id if lang == "id" else self.en
@@ -336,7 +339,7 @@ def _grades(model: ReadModel, lang: Lang) -> Section:
     section = Section("grades", "Grade history", "Riwayat predikat", [
         Column("pemda", "Pemda", "Pemda"), Column("instrument", "Instrument", "Instrumen"),
         Column("year", "Year", "Tahun", "int"), Column("grade", "Grade", "Predikat"),
-        Column("score", "Score", "Nilai"), Column("rule", "Rule", "Versi aturan"),
+        Column("score", "Score", "Nilai", decimal=True), Column("rule", "Rule", "Versi aturan"),
         Column("change", "Change", "Perubahan"),
         Column("because", "Produced by", "Hasil tindak lanjut atas"),
         Column("corrected", "Corrected", "Dikoreksi"),

@@ -153,6 +153,9 @@ def projection_drift(store: Store) -> list[str]:
                     {f.ref: f.model_dump(mode="json") for f in folded.active_findings()})
     if sorted(persisted.rec_rows(), key=repr) != sorted(folded.rec_rows(), key=repr):
         drift.append("recommendation rows")
+    last_day = date.max  # every open recommendation overdue: the summary's counts in full
+    if status_report(persisted, last_day) != status_report(folded, last_day):
+        drift.append("status summary rows")
     drift += differ("grades",
                     {f"{g.pemda} {g.instrument}": g.model_dump(mode="json")
                      for g in persisted.grade_series()},
@@ -296,7 +299,16 @@ def finding_list(model: ReadModel, pemda: str | None, status: Status | None, ove
 
 
 def event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, str]:
-    """(event name, subject, detail) of one event, for history and trails."""
+    """(event name, subject, detail) of one event, for history and trails; an imported event
+    says which file and row it came from."""
+    name, subject, detail = _event_detail(event, subject_of)
+    source = getattr(event, "source", None)
+    if source is not None:
+        detail += f" [{source.file} row {source.row}]"
+    return name, subject, detail
+
+
+def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, str]:
     name = event.topic.removeprefix("auditlog.")
     subject = subject_of.get(event.originator_id, "")
     rec = getattr(event, "recommendation", None)

@@ -1,26 +1,31 @@
 """The eventsourcing application behind auditlog, and the retrying command loop."""
 
+import contextlib
 import os
 import random
 import sqlite3
-import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
-from urllib.parse import quote
 from uuid import UUID
 
-from eventsourcing.application import Application
+from eventsourcing.application import (
+    AggregateNotFoundError,
+    Application,
+    ProcessingEvent,
+)
 from eventsourcing.persistence import (
     DatabaseError,
     Mapper,
     Notification,
     OperationalError,
+    ProgrammingError,
     RecordConflictError,
+    Recording,
+    StoredEvent,
 )
-from eventsourcing.utils import get_topic
 
 from auditlog.clock import NOW_ENV, now
 from auditlog.domain.aggregate import Aggregate, project
@@ -29,19 +34,11 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import DamagedStore, Refusal, StoreBusy
 from auditlog.store import stream, witness
-from auditlog.store.chain import GENESIS, entry_hash
+from auditlog.store.engine import Engine, Snapshot
 from auditlog.store.mapper import PydanticMapper
 from auditlog.store.recorder import AuditRecorder, ClockBehind
-from auditlog.store.sqlite_integrity import (
-    CHAIN,
-    EVENTS,
-    META,
-    MMAP_SIZE,
-    SQLiteLog,
-    event_columns,
-    restore_triggers,
-)
-from auditlog.store.sqlite_rows import SQLiteRows
+from auditlog.store.sqlite import SQLiteEngine, readonly_uri, writable  # noqa: F401 - kept here
+from auditlog.store.sqlite_integrity import CHAIN, META
 
 ATTEMPTS = 8
 BATCH = 1000
@@ -54,6 +51,27 @@ class AuditApplication(Application[UUID]):
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper()
 
+    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
+        """Store the events of one save in the order of their recorded time.
+
+        A save of many aggregates (the bulk path) collects their events aggregate by
+        aggregate; the log must never step backwards in transaction time, so they are put in
+        time order first. An aggregate's own events keep their version order: each one sorts
+        at the latest time of its predecessors."""
+        latest: dict[UUID, datetime] = {}
+        keyed = []
+        for index, event in enumerate(processing_event.events):
+            at = getattr(event, "recorded_at", None)
+            if isinstance(at, datetime):
+                at = max(at, latest.get(event.originator_id, at))
+                latest[event.originator_id] = at
+                keyed.append((at, index, event))
+            else:  # not one of ours: leave the order as collected
+                return super()._record(processing_event)
+        processing_event.events[:] = [event for _, _, event in sorted(keyed,
+                                                                      key=lambda k: k[:2])]
+        return super()._record(processing_event)
+
 
 def lock_timeout() -> int:
     """Seconds to wait for another writer's lock (AUDITLOG_LOCK_TIMEOUT, default 15)."""
@@ -63,49 +81,20 @@ def lock_timeout() -> int:
     return int(raw)
 
 
-def writable(path: Path) -> bool:
-    """Whether this process may write the store file and the folder its journal lives in."""
-    folder = path.parent if str(path.parent) else Path(".")
-    return os.access(path, os.W_OK) and os.access(folder, os.W_OK)
-
-
-def readonly_uri(path: Path) -> str:
-    """A URI that opens a store without writing anything: mode=ro where SQLite can keep its
-    shared-memory file beside it, else immutable (an archived copy on read-only media)."""
-    uri = f"file:{quote(str(path.absolute()))}?mode=ro"
+@contextlib.contextmanager
+def undecodable(aggregate_id: UUID) -> Iterator[None]:
+    """A row read one aggregate at a time that cannot be decoded (a changed topic, broken
+    JSON, a field of the wrong kind) is damage: one line, exit 3, never a traceback."""
     try:
-        probe = sqlite3.connect(uri, uri=True)
-        try:
-            probe.execute("SELECT count(*) FROM sqlite_master").fetchone()
-        finally:
-            probe.close()
-    except sqlite3.Error:
-        return uri + "&immutable=1"
-    return uri
-
-
-def _check_row(db: sqlite3.Cursor, row: tuple[Any, ...]) -> None:
-    """Raise DamagedStore unless this event row is the one its chain entry was made for.
-
-    Positions and sequence numbers coincide in a store auditlog wrote (both count from 1,
-    without gaps), so the entry is one primary-key lookup; the scan is only for a store
-    that was altered."""
-    position, oid, version, topic, state = row
-    entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT JOIN "
-                       f"{CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.seq = ?",
-                       (position,)).fetchone()
-    if entry is None or entry[1] != position:
-        entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT "
-                           f"JOIN {CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.position = ?",
-                           (position,)).fetchone()
-    if entry is None:
-        raise stream.damaged(position, "an event here has no chain entry")
-    seq, _, stored, prev = entry
-    if prev is None and seq != 1:
-        raise stream.damaged(position, "the chain entry before it is gone")
-    if oid is None or entry_hash(seq, GENESIS if seq == 1 else prev, oid, version, topic,
-                                 state) != stored:
-        raise stream.damaged(position, "its bytes are not those its chain entry was made for")
+        yield
+    except (AggregateNotFoundError, Refusal, StoreBusy, DamagedStore, OperationalError):
+        raise
+    except Exception as error:
+        detail = " ".join(str(error).split())[:160]
+        raise DamagedStore(f"the store is damaged: an event of aggregate {aggregate_id.hex} "
+                           f"cannot be decoded ({type(error).__name__}: {detail}); nothing "
+                           "was read past it: run 'auditlog verify' to see every "
+                           "problem") from None
 
 
 def restamp(aggregates: Sequence[Aggregate], at: datetime) -> None:
@@ -118,89 +107,77 @@ def is_postgres(target: str) -> bool:
     return target.startswith(("postgresql://", "postgres://"))
 
 
+def engine_for(target: str) -> Engine:
+    """The engine a --db names: a postgresql:// (or postgres://) URL, else a SQLite file."""
+    if is_postgres(target):
+        from auditlog.store.postgres import PostgresEngine  # psycopg only when asked for
+
+        return PostgresEngine(target, lock_timeout())
+    return SQLiteEngine(target, lock_timeout())
+
+
+def refusal_of(error: ProgrammingError) -> Exception:
+    """A save the database refused to the role logged in (its grants, or auditlog's trigger
+    on PostgreSQL) as one line; the transaction was rolled back, so nothing was written.
+    Any other programming error is a bug, and stays one."""
+    line = str(error).strip().splitlines()[0] if str(error).strip() else ""
+    if line.startswith("auditlog: "):
+        return Refusal(line.removeprefix("auditlog: ") + "; nothing was written")
+    if line.startswith("permission denied"):
+        return Refusal(f"the database refused: {line}; nothing was written (ask the store's "
+                       "owner for 'auditlog roles grant')")
+    return error
+
+
 class Store:
     """One opened store: the event log plus helpers to read aggregates and the log in order."""
 
     def __init__(self, target: str) -> None:
-        self.target = target
-        if is_postgres(target):
-            raise Refusal(
-                "PostgreSQL stores are not supported by this version yet: "
-                "use a SQLite file path for --db"
-            )
-        self.path = Path(target)
-        self.readonly = os.path.exists(target) and not writable(self.path)
-        env = {
-            "PERSISTENCE_MODULE": "eventsourcing.sqlite",
-            "SQLITE_DBNAME": readonly_uri(self.path) if self.readonly else str(self.path),
-            "SQLITE_LOCK_TIMEOUT": str(lock_timeout()),
-            "APPLICATION_RECORDER_TOPIC": get_topic(AuditRecorder),
-        }
+        self.engine = engine_for(target)
+        self.target = self.engine.display  # never a password
+        self.path = Path(target)  # the SQLite file (meaningless on PostgreSQL)
+        self.readonly = self.engine.readonly
         try:
-            self.app = AuditApplication(env=env)
+            self.app = AuditApplication(env=self.engine.env())
         except (OperationalError, sqlite3.OperationalError):
             raise  # locked or unreachable: not the user's mistake
         except (DatabaseError, sqlite3.DatabaseError) as error:  # a file that is no store
-            raise Refusal(f"{target} is not an auditlog store: {error}") from None
-        self._closers: list[Callable[[], None]] = []
-        self._rows: SQLiteRows | None = None
+            if "permission denied" in str(error):  # a server's role outside auditlog's groups
+                raise Refusal(f"the role logged in may not read {self.target}: ask the "
+                              "store's owner for 'auditlog roles grant LOGIN reader'") from None
+            raise Refusal(f"{self.target} is not an auditlog store: {error}") from None
+        self._closers: list[Callable[[], None]] = [self.engine.close]
+        self._rows: stream.RowSource | None = None
         self.warnings: list[str] = []  # told to the user, never a reason to undo a write
+        self.missing_guards: list[str] = list(getattr(self.app.recorder, "missing", []))
         # AUDITLOG_LOCK_TIMEOUT bounds the whole command, retries included: every wait for
         # another writer's lock is given only what is left of it.
         self.deadline = time.monotonic() + lock_timeout()
         self._bound_new_connections()
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
-        self.missing_guards: list[str] = list(recorder.missing)
 
     @staticmethod
     def exists(target: str) -> bool:
-        return is_postgres(target) or os.path.exists(target)
+        return engine_for(target).exists()
 
     @classmethod
     def open_existing(cls, target: str) -> "Store":
-        if not cls.exists(target):
+        engine = engine_for(target)
+        if not engine.exists():
             raise Refusal(
-                f"no store at {target}: create one with 'auditlog init' "
+                f"no store at {engine.display}: create one with 'auditlog init' "
                 "or point --db (AUDITLOG_DB) at an existing store"
             )
-        cls.check_target(target, existing=True)
+        engine.check(existing=True)
         return cls(target)
 
     @staticmethod
     def check_target(target: str, *, existing: bool) -> None:
-        """Refuse what cannot be a store before anything touches it: an empty name, memory, a
-        folder, or a SQLite file of some other program (auditlog would add its tables to it)."""
-        if is_postgres(target):
-            return
-        if not target.strip():
-            raise Refusal("--db is empty: give the path of a store file, e.g. auditlog.db")
-        if target == ":memory:" or "mode=memory" in target:
-            raise Refusal("an in-memory --db would lose everything at exit: give a file path")
-        if os.path.isdir(target):
-            raise Refusal(f"{target} is a folder: give the path of a store file inside it, "
-                          f"e.g. {os.path.join(target, 'auditlog.db')}")
-        if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
-            raise Refusal(f"{target} is not a regular file (a device or a pipe): give the "
-                          "path of a store file, e.g. auditlog.db")
-        if not os.path.exists(target) or os.path.getsize(target) == 0:
-            if existing:
-                raise Refusal(f"{target} is empty, not an auditlog store: create one with "
-                              "'auditlog init' or point --db at an existing store")
-            return
-        try:
-            db = sqlite3.connect(readonly_uri(Path(target)), uri=True)
-            try:
-                tables = {r[0] for r in db.execute(
-                    "SELECT name FROM sqlite_master WHERE type = 'table'")}
-            finally:
-                db.close()
-        except sqlite3.DatabaseError:
-            raise Refusal(f"{target} is not an auditlog store (not a SQLite database): "
-                          "check --db") from None
-        if "stored_events" not in tables and tables:
-            raise Refusal(f"{target} is a database of something else, not an auditlog store: "
-                          "check --db")
+        """Refuse what cannot be a store before anything touches it (see each engine)."""
+        engine_for(target).check(existing=existing)
+
+    def session_user(self) -> str | None:
+        """The database role logged in, on an engine that authenticates (PostgreSQL)."""
+        return self.engine.session_user(self.app.recorder)
 
     def on_close(self, closer: Callable[[], None]) -> None:
         self._closers.append(closer)
@@ -213,81 +190,49 @@ class Store:
     # --- reading ---------------------------------------------------------------------------
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
-        events = self._checked_events(aggregate_id)
-        return project(None, events) if events else None
-
-    # An aggregate's rows, read by the primary key (originator_id, originator_version), each
-    # checked against its chain entry before it is decoded: the same promise as the streaming
-    # path (store/stream.py) for what a command reads one aggregate at a time.
-    def _checked_events(self, aggregate_id: UUID, *, gt: int | None = None,
-                        lte: int | None = None, last: bool = False) -> list[Event]:
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
-        where = "originator_id = ?"
-        args: list[object] = [aggregate_id.hex]
-        if gt is not None:
-            where, args = where + " AND originator_version > ?", [*args, gt]
-        if lte is not None:
-            where, args = where + " AND originator_version <= ?", [*args, lte]
-        order = "DESC LIMIT 1" if last else "ASC"
-        with recorder.datastore.transaction(commit=False) as c:
-            db = c.sqlite_cursor
-            rows = db.execute(f"SELECT rowid, {event_columns(EVENTS)} FROM {EVENTS} "
-                              f"WHERE {where} ORDER BY originator_version {order}",
-                              args).fetchall()
-            checked = [tuple(row) for row in rows]
-            for row in checked:
-                _check_row(db, row)
-        return [event for _, event in stream.decode_rows(checked, {})]
+        try:
+            with undecodable(aggregate_id):
+                return self.app.repository.get(aggregate_id, projector_func=project)
+        except AggregateNotFoundError:
+            return None
 
     def events_of_many(self, aggregate_ids: Sequence[UUID], chunk: int = 500
                        ) -> dict[UUID, list[Event]]:
         """The events of many aggregates, in version order, in a few queries instead of one
         each (a question about the past may refold thousands of findings)."""
         found: dict[UUID, list[Event]] = {aggregate_id: [] for aggregate_id in aggregate_ids}
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
         for start in range(0, len(aggregate_ids), chunk):
             part = aggregate_ids[start:start + chunk]
-            marks = ",".join("?" * len(part))
-            with recorder.datastore.transaction(commit=False) as c:
-                db = c.sqlite_cursor
-                rows = [tuple(row) for row in db.execute(
-                    f"SELECT rowid, {event_columns(EVENTS)} FROM {EVENTS} "
-                    f"WHERE originator_id IN ({marks}) "
-                    "ORDER BY originator_id, originator_version",
-                    [a.hex for a in part],
-                ).fetchall()]
-                for row in rows:
-                    _check_row(db, row)
-            for _, event in stream.decode_rows(rows, {}):
-                found[event.originator_id].append(event)
+            for aggregate_id, version, topic, state in self.engine.events_of(
+                    self.app.recorder, part):
+                event = self.app.mapper.to_domain_event(StoredEvent(
+                    originator_id=aggregate_id, originator_version=version,
+                    topic=topic, state=state))
+                assert isinstance(event, Event)
+                found[aggregate_id].append(event)
         return found
 
     def head_version(self, aggregate_id: UUID) -> int:
         """The version of an aggregate's last event, 0 when it has none: one index lookup
         (the events' primary key is (originator_id, originator_version))."""
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
-        with recorder.datastore.transaction(commit=False) as c:
-            c.execute(f"SELECT max(originator_version) FROM {recorder.events_table_name} "
-                      "WHERE originator_id = ?", [aggregate_id.hex])
-            row = c.fetchone()
-        return int(row[0] or 0)
+        return self.engine.head_version(self.app.recorder, aggregate_id)
 
     def last_event(self, aggregate_id: UUID) -> Event | None:
         """An aggregate's last event alone (one index lookup), for aggregates whose state
         it holds whole."""
-        found = self._checked_events(aggregate_id, last=True)
-        return found[0] if found else None
+        with undecodable(aggregate_id):
+            found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
+        return found[0] if found else None  # type: ignore[return-value]
 
     def events_of(self, aggregate_id: UUID) -> list[Event]:
-        return self._checked_events(aggregate_id)
+        with undecodable(aggregate_id):
+            return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
 
     def finding_id_of(self, ref: str) -> tuple[UUID, str, int | None]:
         """Resolve F-2023-0007[.n] to (finding id, finding ref, recommendation number)."""
         year, number, rec = parse_ref(ref)
-        allocated = self._checked_events(counter_id(year), gt=number - 1, lte=number)
+        with undecodable(counter_id(year)):
+            allocated = list(self.app.events.get(counter_id(year), gt=number - 1, lte=number))
         if not allocated:
             raise Refusal(f"no finding {ref.split('.')[0].upper()} in this store: "
                           "'auditlog finding list' shows the references")
@@ -316,15 +261,11 @@ class Store:
             if len(rows) < batch:
                 return
 
-    def _row_source(self) -> "SQLiteRows":
+    def _row_source(self) -> stream.RowSource:
         """The streaming reader's own connection: reads only, each batch its own snapshot."""
         if self._rows is None:
-            db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False,
-                                 timeout=lock_timeout())
-            db.execute("PRAGMA query_only = ON")
-            db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
-            self._rows = SQLiteRows(db)
-            self.on_close(db.close)
+            self._rows, closer = self.engine.row_source()
+            self.on_close(closer)
         return self._rows
 
     def checked_rows(self, after: int = 0, stop: int | None = None, batch: int = stream.BATCH
@@ -347,9 +288,9 @@ class Store:
     def max_position(self) -> int:
         return self.app.recorder.max_notification_id() or 0
 
-    def log_reader(self) -> SQLiteLog:
+    def log_reader(self) -> Snapshot:
         """One consistent snapshot of the events and their hash chain, for verify."""
-        return SQLiteLog(str(self.path), readonly=self.readonly)
+        return self.engine.log_reader(self.app.recorder)
 
     # --- the time a command may wait ------------------------------------------------------
 
@@ -357,15 +298,17 @@ class Store:
         """Seconds left of AUDITLOG_LOCK_TIMEOUT for this command (never below 0)."""
         return max(0.0, self.deadline - time.monotonic())
 
-    def _pool(self) -> Any:
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
-        return recorder.datastore.pool
+    def _sqlite_pool(self) -> Any:
+        """eventsourcing's pool of SQLite connections (None on another engine)."""
+        pool = getattr(getattr(self.app.recorder, "datastore", None), "pool", None)
+        return pool if hasattr(pool, "_create_connection") and hasattr(pool, "_pool") else None
 
     def _bound_new_connections(self) -> None:
-        """eventsourcing opens connections with a fixed busy timeout (and reads 0 as its own
-        default of 5 s): each new one gets what is left of the command's time instead."""
-        pool = self._pool()
+        """eventsourcing opens SQLite connections with a fixed busy timeout (and reads 0 as its
+        own default of 5 s): each new one gets what is left of the command's time instead."""
+        pool = self._sqlite_pool()
+        if pool is None:
+            return
         create = pool._create_connection
 
         def bounded() -> Any:
@@ -385,7 +328,8 @@ class Store:
             raise StoreBusy(f"the store at {self.target} stayed locked or kept changing for "
                             f"AUDITLOG_LOCK_TIMEOUT={lock_timeout()} s; nothing was written: "
                             "try again")
-        for connection in list(self._pool()._pool):
+        pool = self._sqlite_pool()
+        for connection in list(pool._pool) if pool is not None else []:
             connection._sqlite_conn.execute(f"PRAGMA busy_timeout = {self._wait_ms()}")
 
     # --- guards ----------------------------------------------------------------------------
@@ -420,13 +364,7 @@ class Store:
     def restore_triggers(self) -> list[str]:
         """Put back removed append-only triggers: only 'auditlog init' calls this, after the
         log verifies."""
-        db = sqlite3.connect(self.path, isolation_level=None, timeout=self.remaining())
-        try:
-            db.execute("BEGIN IMMEDIATE")
-            restored = restore_triggers(db)
-            db.execute("COMMIT")
-        finally:
-            db.close()
+        restored = self.engine.restore_triggers()
         self.missing_guards = [m for m in self.missing_guards if m not in restored]
         return restored
 
@@ -441,8 +379,10 @@ class Store:
         """
         self.require_writable()
         for attempt in range(ATTEMPTS):
-            aggregates = decide()
-            if self._save_once(aggregates, attempt):
+            with self.engine.writing():  # one decision at a time, where the engine can
+                aggregates = decide()
+                saved = self._save_once(aggregates, attempt)
+            if saved:
                 return aggregates
             time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
         raise StoreBusy(
@@ -460,6 +400,8 @@ class Store:
             restamp(aggregates, now())
         try:
             self.app.save(*aggregates)
+        except ProgrammingError as error:
+            raise refusal_of(error) from None
         except ClockBehind as behind:
             if os.environ.get(NOW_ENV) is not None or attempt == ATTEMPTS - 1:
                 raise Refusal(
@@ -511,6 +453,54 @@ class Store:
             "attempts; nothing was written: try again"
         )
 
+    def save_in_chunks(self, plan: Callable[[], Iterator[Sequence[Aggregate]]]) -> None:
+        """Like ``bulk``, for work too big to hold at once (an import of 50,000 rows): each
+        chunk of changed aggregates that ``plan()`` yields has its events inserted, with their
+        hash-chain entries, as soon as it is yielded, all inside ONE transaction that commits
+        when the iterator ends; memory then follows a chunk, not the work.
+
+        A Refusal raised by the iterator (once it has checked all it must, so that it can
+        list every problem) rolls everything back. Someone else saving first, or the clock
+        behind the log, reruns ``plan()`` on fresh reads, as ``command`` does.
+        """
+        self.require_writable()
+        recorder = self.app.recorder
+        if not isinstance(recorder, AuditRecorder):
+            # Another engine saves the whole work as one command: still one transaction,
+            # memory follows the work instead of a chunk.
+            self.command(lambda: [aggregate for chunk in plan() for aggregate in chunk])
+            return
+        pinned = os.environ.get(NOW_ENV) is not None
+        for attempt in range(ATTEMPTS):
+            at = now()
+            try:
+                with recorder.datastore.transaction(commit=True) as cursor:
+                    for chunk in plan():
+                        if not pinned:
+                            restamp(chunk, at)
+                        events = [e for aggregate in chunk for e in aggregate.collect_events()]
+                        if events:
+                            recorder.insert_in(
+                                cursor, [self.app.mapper.to_stored_event(e) for e in events])
+            except ClockBehind as behind:
+                if pinned or attempt == ATTEMPTS - 1:
+                    raise Refusal(
+                        f"the event would be recorded at {behind.recorded}, before the last "
+                        f"event in the log ({behind.head}): transaction time never goes "
+                        "backwards; check the system clock (or AUDITLOG_NOW)") from None
+            except (RecordConflictError, OperationalError) as error:
+                if "readonly" in str(error):
+                    raise Refusal(f"the store at {self.target} is read-only: reading and "
+                                  "verify work, recording needs a writable copy") from None
+            else:
+                self.witness()
+                return
+            time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
+        raise StoreBusy(
+            f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
+            "attempts; nothing was written: try again"
+        )
+
 
 class Batch(Store):
     """The Store that ``Store.bulk`` hands to its work: same log, decisions kept pending.
@@ -525,6 +515,7 @@ class Batch(Store):
         self._seen: dict[UUID, Aggregate | None] = {}
         self._allocated: dict[tuple[int, int], tuple[UUID, str]] = {}
         self.refused = 0
+        self._scanned: dict[UUID, int] = {}  # pending events already looked at, per aggregate
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
         if aggregate_id not in self._seen:
@@ -554,13 +545,16 @@ class Batch(Store):
             before = self.changed.get(aggregate.id) or self._seen.get(aggregate.id)
             if before is not None and before is not aggregate:
                 # A fresh object built at the pending head (a counter): it carries on from
-                # the events still pending on the one it replaces.
-                aggregate._pending[:0] = before._pending
-                before._pending = []
-            for event in aggregate._pending:
+                # the events still pending on the one it replaces (extended, not copied:
+                # a counter may hold thousands in one work).
+                before._pending.extend(aggregate._pending)
+                aggregate._pending = before._pending
+            pending = aggregate._pending
+            for event in pending[self._scanned.get(aggregate.id, 0):]:  # only the new ones
                 if isinstance(event, ReferenceAllocated):
                     year, number, _ = parse_ref(event.ref)
                     self._allocated[(year, number)] = (event.finding_id, event.ref)
+            self._scanned[aggregate.id] = len(pending)
             self.changed[aggregate.id] = aggregate
             self._seen[aggregate.id] = aggregate
         return aggregates

@@ -89,6 +89,11 @@ class AuditRecorder(SQLiteApplicationRecorder):
         self.after_insert(c, stored_events, ids)
         return ids
 
+    def insert_in(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
+        """Insert (and chain) events inside a transaction the caller holds, so that a bulk
+        write can go in chunk by chunk and still commit, or roll back, as one."""
+        self._insert_events(c, stored_events)
+
     def after_insert(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], ids: Sequence[int]
     ) -> None:

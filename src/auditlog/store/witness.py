@@ -28,7 +28,7 @@ from auditlog.clock import now
 from auditlog.store.chain import EMPTY_ROOT, Kind, MerkleTree, Problem
 
 if TYPE_CHECKING:
-    from auditlog.store.sqlite_integrity import SQLiteLog
+    from auditlog.store.engine import Snapshot
 
 WITNESS_ENV = "AUDITLOG_WITNESS"
 LINE_CAP = 200  # a witness line is ~100 characters; a longer one is not one
@@ -55,7 +55,7 @@ def _paths(folder: Path, store_id: str) -> tuple[Path, Path]:
     return folder / f"{store_id}.witness", folder / f"{store_id}.frontier"
 
 
-def witness(log: SQLiteLog) -> list[str]:
+def witness(log: Snapshot) -> list[str]:
     """Append the log's current checkpoint to every witness folder; returns the warnings
     (a folder that could not be written), which never undo the write that was made."""
     warnings: list[str] = []
@@ -70,7 +70,7 @@ def witness(log: SQLiteLog) -> list[str]:
     return warnings
 
 
-def _witness_into(folder: Path, log: SQLiteLog) -> None:
+def _witness_into(folder: Path, log: Snapshot) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     witness_path, frontier_path = _paths(folder, log.store_id)
     with open(witness_path, "a", encoding="utf-8") as out:
@@ -131,7 +131,7 @@ class WitnessReport:
     last: int = 0  # the largest size witnessed
 
 
-def check_witnessed(log: SQLiteLog, size: int) -> tuple[WitnessReport, list[Problem]]:
+def check_witnessed(log: Snapshot, size: int) -> tuple[WitnessReport, list[Problem]]:
     """Compare every witnessed checkpoint with the log (streamed: one pass over the chain's
     stored hashes, a root computed at each witnessed size). ``size`` is the log's length."""
     report = WitnessReport()
@@ -177,7 +177,7 @@ def check_witnessed(log: SQLiteLog, size: int) -> tuple[WitnessReport, list[Prob
     return report, problems
 
 
-def _roots_at(log: SQLiteLog, sizes: list[int], size: int) -> dict[int, str]:
+def _roots_at(log: Snapshot, sizes: list[int], size: int) -> dict[int, str]:
     roots: dict[int, str] = {}
     pending = iter(sizes)
     want = next(pending, None)

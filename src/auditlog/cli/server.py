@@ -1,0 +1,94 @@
+"""Commands for a store shared by a team: moving a log between engines (`copy`), and who may
+do what on PostgreSQL (`roles`)."""
+
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import Progress
+
+from auditlog.cli.app import app, echo, fail, guarded, reader, settings
+from auditlog.errors import ExitCode, Refusal
+from auditlog.reports import views
+from auditlog.store.app import Store, is_postgres, lock_timeout
+from auditlog.store.copy import copy_store
+from auditlog.store.integrity import IntegrityFailure
+
+if TYPE_CHECKING:
+    from auditlog.store.postgres import PostgresEngine
+
+
+@app.command()
+@guarded
+def copy(
+    to: Annotated[str, typer.Option(
+        "--to", help="The empty target: a new SQLite file, or postgresql://user@host/dbname "
+        "of an empty database.")],
+) -> None:
+    """Copy the store named by --db into an empty TARGET, event by event, bytes unchanged.
+
+    Either engine, either direction; afterwards both give the same checkpoint, so a
+    checkpoint taken on the source verifies on the target. The source is verified first.
+    Example: auditlog --db inspektorat.db copy --to postgresql://admin@db.example/auditlog
+    """
+    console = Console(stderr=True)
+    with reader() as store, Progress(transient=True, console=console,
+                                     disable=not console.is_terminal) as progress:
+        task = progress.add_task("copying", total=store.max_position())
+        try:
+            _, after = copy_store(store, to, lambda n: progress.advance(task, n))
+        except IntegrityFailure as failure:
+            fail(f"{failure}: run 'auditlog verify'; a damaged log is not copied",
+                 ExitCode.INTEGRITY)
+            raise
+    copied = Store(to)
+    try:  # the target's read models, so that its first reader finds them current
+        views.open_projection(copied).close()
+        where = copied.target
+    finally:
+        copied.close()
+    echo(f"copied {after.size} events to {where}; checkpoint root {after.root} on both")
+
+
+roles_app = typer.Typer(help="Who may do what on a PostgreSQL store (the database enforces "
+                        "it).", no_args_is_help=True)
+
+
+def _server_engine(what: str) -> "PostgresEngine":
+    target = settings().db
+    if not is_postgres(target):
+        raise Refusal(f"{what} concerns a PostgreSQL store: a SQLite file has no logins; "
+                      "give --db postgresql://owner@host/dbname")
+    from auditlog.store.postgres import PostgresEngine
+
+    return PostgresEngine(target, lock_timeout())
+
+
+@roles_app.command("setup")
+@guarded
+def roles_setup() -> None:
+    """Create the groups auditlog_reader, auditlog_auditor and auditlog_inspektur and grant
+    them their rights on this store (run as the store's owner; idempotent).
+
+    Example: auditlog --db postgresql://owner@db.example/inspektorat roles setup
+    """
+    from auditlog.store import roles
+
+    for line in roles.setup(_server_engine("roles setup")):
+        echo(line)
+
+
+@roles_app.command("grant")
+@guarded
+def roles_grant(
+    login: Annotated[str, typer.Argument(help="A PostgreSQL LOGIN role (a person).")],
+    group: Annotated[str, typer.Argument(help="reader, auditor or inspektur.")],
+) -> None:
+    """Make a login a member of reader, auditor or inspektur (run as the store's owner).
+
+    Example: auditlog --db postgresql://owner@db.example/inspektorat roles grant budi auditor
+    """
+    from auditlog.store import roles
+
+    role = roles.grant(_server_engine("roles grant"), login, group)
+    echo(f"{login} is now a member of {role}")

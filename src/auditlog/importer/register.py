@@ -1,0 +1,250 @@
+"""From numbered rows to findings: one row per recommendation; a finding whose cells are merged
+over its rows, repeated on each, or left blank after its first row is one finding.
+
+Every value is parsed here, before the store is opened; each failure is one problem line
+(row, column, value, what would be right), and all of them are collected, not just the first.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from auditlog.commands import NewFinding, check_new_finding
+from auditlog.domain.events import RecommendationSpec, Status
+from auditlog.domain.grades import instrument_name
+from auditlog.domain.inputs import normalise_finding_code, normalise_recommendation_code, parse_year
+from auditlog.errors import Refusal
+from auditlog.importer.columns import Columns
+from auditlog.importer.read import Row
+from auditlog.importer.values import (
+    Cell,
+    Problem,
+    is_blank,
+    parse_date_cell,
+    parse_rupiah_cell,
+    parse_status_cell,
+    resolve_region_cell,
+    shown,
+    text_of,
+)
+
+# The cells that belong to the finding, not to one recommendation: carried down over the
+# rows of a finding where they are blank (merged or left empty after the first row).
+FINDING_FIELDS = ("pemda", "opd", "report", "issued", "received", "title", "condition",
+                  "criteria", "cause", "effect", "code", "value", "instrument", "year")
+REC_FIELDS = ("recommendation", "rec_code", "rec_value", "due", "followup", "followup_on",
+              "deposit", "slip", "status", "reviewed_on", "reason")
+
+
+def _from_refusal(parse: Callable[[str], Any]) -> Callable[[Cell], Any]:
+    """A domain parser (raising Refusal) as a cell parser (raising Problem)."""
+
+    def parse_cell(value: Cell) -> Any:
+        try:
+            return parse(text_of(value))
+        except Refusal as refusal:
+            raise Problem(str(refusal)) from None
+
+    return parse_cell
+
+
+PARSERS: dict[str, Callable[[Cell], Any]] = {
+    "pemda": resolve_region_cell,
+    "issued": parse_date_cell,
+    "received": parse_date_cell,
+    "code": _from_refusal(normalise_finding_code),
+    "value": parse_rupiah_cell,
+    "instrument": _from_refusal(instrument_name),
+    "year": _from_refusal(parse_year),
+    "rec_code": _from_refusal(normalise_recommendation_code),
+    "rec_value": parse_rupiah_cell,
+    "due": parse_date_cell,
+    "followup_on": parse_date_cell,
+    "deposit": parse_rupiah_cell,
+    "status": parse_status_cell,
+    "reviewed_on": parse_date_cell,
+}
+
+
+@dataclass
+class FollowUpRow:
+    action: str
+    on: date | None
+    deposit: int
+    slip: str | None
+
+
+@dataclass
+class RecRow:
+    row: int
+    spec: RecommendationSpec
+    followup: FollowUpRow | None
+    status: Status
+    reviewed_on: date | None
+    reason: str | None
+
+
+@dataclass
+class FindingRows:
+    row: int
+    new: NewFinding
+    recs: list[RecRow] = field(default_factory=list)
+
+    @property
+    def key(self) -> tuple[str, str, str]:
+        return finding_key(self.new.pemda, self.new.report, self.new.title)
+
+
+def finding_key(pemda: str, report: str | None, title: str) -> tuple[str, str, str]:
+    """As the store identifies a finding: pemda, report number and title, however typed."""
+    return pemda, (report or "").strip().casefold(), " ".join(title.casefold().split())
+
+
+def rec_key(text: str) -> str:
+    return " ".join(text.casefold().split())
+
+
+@dataclass
+class Register:
+    findings: list[FindingRows]
+    rows: int  # data rows read (not counting blank ones)
+    problems: list[str]
+
+
+def problem(row: int, column: str | None, message: str) -> str:
+    return f'row {row}, column "{column}": {message}' if column else f"row {row}: {message}"
+
+
+def parse_register(rows: Iterable[Row], columns: Columns, today: date,
+                   tick: Callable[[int], None] | None = None) -> Register:
+    problems: list[str] = []
+    findings: dict[tuple[str, str, str], FindingRows] = {}
+    previous: dict[str, Cell] = {}
+    previous_title: str | None = None
+    count = 0
+    # Registers repeat their values (the pemda, dates, statuses on every row): each distinct
+    # value of a column is parsed once.
+    seen: dict[tuple[str, type, Cell], Any] = {}
+    for number, cells in rows:
+        if tick is not None:
+            tick(1)
+        if number <= columns.header_row:
+            continue
+        raw = {f: columns.get(cells, f) for f in columns.where}
+        if all(is_blank(v) for v in raw.values()):
+            continue  # blank rows, trailing ones included
+        count += 1
+        title = text_of(raw.get("title"))
+        if not title or " ".join(title.casefold().split()) == previous_title:
+            for f in FINDING_FIELDS:  # this row continues the finding above
+                if is_blank(raw.get(f)) and not is_blank(previous.get(f)):
+                    raw[f] = previous[f]
+        previous = {f: raw.get(f) for f in FINDING_FIELDS}
+        title = text_of(raw.get("title"))
+        previous_title = " ".join(title.casefold().split()) if title else None
+        row_problems: list[str] = []
+        parsed: dict[str, Any] = {}
+        for f, value in raw.items():
+            if is_blank(value):
+                parsed[f] = None
+                continue
+            parse = PARSERS.get(f)
+            if parse is None:
+                parsed[f] = text_of(value)
+                continue
+            result = seen.get((f, type(value), value), seen)
+            if result is seen:
+                try:
+                    result = parse(value)
+                except Problem as bad:
+                    result = bad
+                seen[(f, type(value), value)] = result
+            if isinstance(result, Problem):
+                row_problems.append(problem(number, columns.header(f), str(result)))
+            else:
+                parsed[f] = result
+        if "status" in columns.where and parsed.get("status") is None:
+            parsed["status"] = Status.BD
+        for f in ("pemda", "title", "recommendation"):
+            if is_blank(raw.get(f)):
+                row_problems.append(problem(number, columns.header(f), _EMPTY[f]))
+        if row_problems:
+            problems.extend(row_problems)
+            continue
+        _add_row(findings, number, parsed, columns, today, problems)
+    found = list(findings.values())
+    for finding in found:
+        finding.new.recommendations = [r.spec for r in finding.recs]
+        try:
+            check_new_finding(finding.new)
+        except Refusal as refusal:
+            problems.append(problem(finding.row, None, str(refusal)))
+    return Register(findings=found, rows=count, problems=problems)
+
+
+_EMPTY = {
+    "pemda": "is empty: give the region code (35.73) or official name (Kota Malang)",
+    "title": "is empty and no finding above it: give the finding's title",
+    "recommendation": "is empty: every row is one recommendation, give its text",
+}
+
+
+def _add_row(findings: dict[tuple[str, str, str], FindingRows], number: int,
+             parsed: dict[str, Any], columns: Columns, today: date,
+             problems: list[str]) -> None:
+    def bad(f: str | None, message: str) -> None:
+        problems.append(problem(number, columns.header(f) if f else None, message))
+
+    for f in ("issued", "received", "followup_on", "reviewed_on"):
+        day = parsed.get(f)
+        if day is not None and day > today:
+            bad(f, f"{day} is in the future (today is {today}): import it once it has happened")
+            return
+    received = parsed.get("received") or parsed.get("issued")
+    if received is None:
+        bad("received", f'is empty and so is "{columns.header("issued")}": give the date '
+            "the report was received (26/7/2023 or 2023-07-26)")
+        return
+    key = finding_key(parsed["pemda"], parsed.get("report"), parsed["title"])
+    finding = findings.get(key)
+    if finding is None:
+        finding = FindingRows(row=number, new=NewFinding(
+            pemda=parsed["pemda"], title=parsed["title"], received=received,
+            recommendations=[], opd=parsed.get("opd"), report=parsed.get("report"),
+            issued=parsed.get("issued"), instrument=parsed.get("instrument"),
+            year=parsed.get("year"), condition=parsed.get("condition"),
+            criteria=parsed.get("criteria"), cause=parsed.get("cause"),
+            effect=parsed.get("effect"), code=parsed.get("code"), value=parsed.get("value"),
+        ))
+        findings[key] = finding
+    else:
+        for f in FINDING_FIELDS:
+            mine = received if f == "received" else parsed.get(f)
+            theirs = getattr(finding.new, f)
+            if mine is not None and theirs is not None and f not in ("pemda", "title") \
+                    and mine != theirs:
+                bad(f, f"{shown(mine)} differs from row {finding.row} of the same finding "
+                    f"({shown(theirs)}): a finding has one {columns.header(f)}")
+                return
+    text = parsed["recommendation"]
+    for other in finding.recs:
+        if rec_key(other.spec.text) == rec_key(text):
+            bad("recommendation", f"repeats row {other.row} of the same finding: give one "
+                "row per recommendation")
+            return
+    followup = None
+    if any(parsed.get(f) for f in ("followup", "followup_on", "deposit", "slip")):
+        if not parsed.get("followup"):
+            bad("followup", "is empty while the row has a follow-up's date, deposit or slip: "
+                "describe the follow-up")
+            return
+        followup = FollowUpRow(action=parsed["followup"], on=parsed.get("followup_on"),
+                               deposit=parsed.get("deposit") or 0, slip=parsed.get("slip"))
+    finding.recs.append(RecRow(
+        row=number,
+        spec=RecommendationSpec(n=len(finding.recs) + 1, text=text, code=parsed.get("rec_code"),
+                                value=parsed.get("rec_value"), due=parsed.get("due")),
+        followup=followup, status=parsed.get("status") or Status.BD,
+        reviewed_on=parsed.get("reviewed_on"), reason=parsed.get("reason"),
+    ))

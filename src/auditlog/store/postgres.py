@@ -1,0 +1,563 @@
+"""The PostgreSQL engine: eventsourcing's own ``eventsourcing.postgres`` recorder (psycopg 3 and
+its pool), with the integrity chain written in the insert transaction, after the library's
+table lock, so that log order is commit order and the chain is as dense as the log.
+
+Append-only rests on triggers owned by the schema owner (a role granted UPDATE for the lock
+that eventsourcing takes still cannot change a row, nor drop the trigger): UPDATE, DELETE and
+TRUNCATE on the event, chain and facts tables are refused.
+"""
+
+import getpass
+import os
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self
+from uuid import UUID
+
+import psycopg
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
+from eventsourcing.utils import get_topic
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from psycopg.rows import DictRow
+
+from auditlog.clock import now
+from auditlog.errors import Refusal, StoreBusy
+from auditlog.store.chain import GENESIS, ChainRow, EventRow, entry_hash, recorded_time
+from auditlog.store.engine import Cursor, EventTuple
+from auditlog.store.recorder import ClockBehind
+from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META, new_store_id
+
+CONNECT_TIMEOUT = 10
+TABLES = (EVENTS, CHAIN, META)
+SETUP_LOCK = 7_142_857  # an advisory lock: two processes opening a new store set it up once
+WRITE_LOCK = 7_142_858  # an advisory lock: one command decides and saves at a time
+REFUSE_FUNCTION = "auditlog_refuse_change"
+TRIGGERS = {f"{table}_no_{action}": (table, action)
+            for table in TABLES for action in ("update", "delete", "truncate")}
+
+SCHEMA = [
+    f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
+    # As on SQLite: seq is dense even where positions are not; the identity beside the hash
+    # tells a moved event from an edited one.
+    f"CREATE TABLE IF NOT EXISTS {CHAIN} (seq BIGINT PRIMARY KEY, position BIGINT NOT NULL, "
+    "originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, hash BYTEA NOT NULL)",
+    f"CREATE OR REPLACE FUNCTION {REFUSE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN RAISE EXCEPTION 'auditlog: % is append-only: % refused', TG_TABLE_NAME, TG_OP "
+    "USING ERRCODE = 'insufficient_privilege'; END $$",
+]
+
+
+def _trigger_sql(name: str, table: str, action: str) -> str:
+    level = "STATEMENT" if action == "truncate" else "ROW"
+    return (f"CREATE OR REPLACE TRIGGER {name} BEFORE {action.upper()} ON {table} "
+            f"FOR EACH {level} EXECUTE FUNCTION {REFUSE_FUNCTION}()")
+
+
+# The id as text without dashes: the 32 hex digits the SQLite recorder stores, so the same
+# event has the same bytes (and chain hash) on both engines.
+def event_columns(alias: str) -> str:
+    return (f"convert_to(replace({alias}.originator_id::text, '-', ''), 'UTF8'), "
+            f"{alias}.originator_version, convert_to({alias}.topic, 'UTF8'), {alias}.state")
+
+
+# --- the URL -------------------------------------------------------------------------------
+
+
+class PostgresTarget:
+    """A postgresql:// URL taken apart; the password stays here and in libpq, nowhere else."""
+
+    def __init__(self, url: str) -> None:
+        try:
+            parts = conninfo_to_dict(url)
+        except psycopg.ProgrammingError as error:
+            raise Refusal(f"--db is not a valid PostgreSQL URL ({_first_line(error)}): give "
+                          "postgresql://user@host:port/dbname") from None
+        self.params = {k: str(v) for k, v in parts.items() if v is not None}
+        # libpq's own defaults, said out loud so that messages can name them.
+        self.host = self.params.get("host") or os.environ.get("PGHOST") or "localhost"
+        self.port = self.params.get("port") or os.environ.get("PGPORT") or "5432"
+        self.user = self.params.get("user") or os.environ.get("PGUSER") or _login()
+        self.dbname = self.params.get("dbname") or os.environ.get("PGDATABASE") or self.user
+        if not self.port.isdigit():  # not echoed: a mistyped URL may hold a password there
+            raise Refusal("--db has a port that is not a number: give "
+                          "postgresql://user@host:5432/dbname")
+        # Without a password in the URL, libpq reads PGPASSWORD itself, then ~/.pgpass.
+        self.password = self.params.get("password")
+
+    @property
+    def display(self) -> str:
+        return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
+
+    def where(self) -> str:
+        return f"database {self.dbname} on {self.host}:{self.port}"
+
+    def connect_kwargs(self) -> dict[str, Any]:
+        kwargs: dict[str, Any] = {k: v for k, v in self.params.items() if k != "password"}
+        kwargs.update(host=self.host, port=self.port, user=self.user, dbname=self.dbname)
+        if self.password is not None:
+            kwargs["password"] = self.password
+        kwargs.setdefault("connect_timeout", CONNECT_TIMEOUT)
+        kwargs.setdefault("application_name", "auditlog")
+        return kwargs
+
+    def connect(self, **extra: Any) -> psycopg.Connection[Any]:
+        """A connection of its own, or a Refusal that names host and database."""
+        try:
+            return psycopg.connect(**self.connect_kwargs(), **extra)
+        except psycopg.OperationalError as error:
+            raise Refusal(self.explain(error)) from None
+
+    def explain(self, error: BaseException) -> str:
+        text = str(error)
+        if "password authentication failed" in text or "no password supplied" in text:
+            return (f"PostgreSQL refused the login of {self.user} to {self.where()}: wrong or "
+                    "missing password (give it in the URL, PGPASSWORD or ~/.pgpass)")
+        if "does not exist" in text and "database" in text:
+            return (f"{self.where()} does not exist: create it (CREATE DATABASE "
+                    f"{self.dbname}) or check --db")
+        if "role" in text and "does not exist" in text:
+            return f"PostgreSQL has no role {self.user} at {self.where()}: check --db"
+        if ("Connection refused" in text or "resolve host" in text or "timeout" in text
+                or "could not connect" in text or "No such file" in text):
+            return (f"cannot reach PostgreSQL for {self.where()}: is the server running "
+                    "and the host and port right? check --db")
+        return f"cannot open {self.where()}: {_first_line(error)}"
+
+
+def _first_line(error: BaseException) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    text = lines[0] if lines else type(error).__name__
+    return text.removeprefix("connection failed: ")
+
+
+def _login() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no login name in some containers
+        return os.environ.get("USER", "postgres")
+
+
+# --- the recorder ----------------------------------------------------------------------------
+
+
+class PostgresAuditRecorder(PostgresApplicationRecorder):
+    missing: list[str]
+
+    def __init__(self, datastore: PostgresDatastore, *, events_table_name: str = EVENTS) -> None:
+        # The same table name as on SQLite (eventsourcing would name it after the
+        # application), so that both engines are read and checked by the same SQL.
+        super().__init__(datastore, events_table_name=EVENTS)
+
+    def create_table(self) -> None:
+        """Only a new store gets the integrity tables and triggers; on any other, what is
+        missing is noted (``missing``), never silently put back or laid over its events.
+
+        Opening a store only reads; two processes creating the same store set it up once
+        (an advisory lock held for the transaction)."""
+        self.missing = []
+        with self.datastore.transaction(commit=False) as c:
+            if not _is_new(c):
+                self.missing = _missing(c)
+                return
+        super().create_table()
+        with self.datastore.transaction(commit=True) as c:
+            c.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+            if _is_new(c):
+                _set_up(c)
+            else:
+                self.missing = _missing(c)
+
+    def _fetch_ids_after_insert_events(
+        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
+        assert ids is not None
+        self.after_insert(curs, stored_events, ids)
+        return ids
+
+    def after_insert(self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent],
+                     ids: Sequence[int]) -> None:
+        """Link the events into the hash chain inside the transaction that stores them.
+
+        eventsourcing took its EXCLUSIVE table lock before the insert, so no other writer is
+        between this head and these events, and commit order is chain order. An event
+        recorded earlier than the one before it is refused, as on SQLite."""
+        curs.execute(f"SELECT seq, hash FROM {CHAIN} ORDER BY seq DESC LIMIT 1")
+        head = curs.fetchone()
+        seq, prev = (head["seq"], bytes(head["hash"])) if head is not None else (0, GENESIS)
+        curs.execute(f"SELECT state FROM {EVENTS} WHERE notification_id < %s "
+                     "ORDER BY notification_id DESC LIMIT 1", (ids[0],))
+        before = curs.fetchone()
+        last = recorded_time(bytes(before["state"])) if before is not None else None
+        entries = []
+        for stored, position in zip(stored_events, ids, strict=True):
+            when = recorded_time(stored.state)
+            if last is not None and when is not None and when < last:
+                raise ClockBehind(_iso(when), _iso(last))
+            last = when if when is not None else last
+            oid = (stored.originator_id.hex if isinstance(stored.originator_id, UUID)
+                   else str(stored.originator_id))
+            seq += 1
+            prev = entry_hash(seq, prev, oid.encode(), stored.originator_version,
+                              stored.topic.encode(), stored.state)
+            entries.append((seq, position, oid, stored.originator_version, prev))
+        curs.executemany(f"INSERT INTO {CHAIN} VALUES (%s, %s, %s, %s, %s)", entries)
+
+
+def _value(row: Any) -> Any:
+    """The first column of a row, from a plain cursor (a tuple) or eventsourcing's (a dict)."""
+    assert row is not None
+    return next(iter(row.values())) if isinstance(row, dict) else row[0]
+
+
+def _names(c: psycopg.Cursor[Any]) -> tuple[set[str], set[str]]:
+    tables = {_value(r) for r in c.execute(
+        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()}
+    triggers = {_value(r) for r in c.execute(
+        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").fetchall()}
+    return tables, triggers
+
+
+def _is_new(c: psycopg.Cursor[Any]) -> bool:
+    """No event and no integrity table yet: the only store that may be given its chain."""
+    tables, _ = _names(c)
+    if {META, CHAIN} & tables:
+        return False
+    return EVENTS not in tables or c.execute(f"SELECT 1 FROM {EVENTS} LIMIT 1").fetchone() is None
+
+
+def _missing(c: psycopg.Cursor[Any]) -> list[str]:
+    """What is gone of the store's guards: tables, triggers, identity (read, never put back:
+    only 'auditlog init' restores a trigger, once the log verifies)."""
+    tables, triggers = _names(c)
+    missing = [name for name in (META, CHAIN) if name not in tables]
+    missing += sorted(name for name in TRIGGERS if name not in triggers)
+    if META in tables and c.execute(
+            f"SELECT 1 FROM {META} WHERE key = 'store_id'").fetchone() is None:
+        missing.append(f"{META}.store_id")
+    return missing
+
+
+def _set_up(c: psycopg.Cursor[Any]) -> None:
+    for statement in SCHEMA:
+        c.execute(statement)
+    for name, (table, action) in TRIGGERS.items():
+        c.execute(_trigger_sql(name, table, action))
+    c.executemany(f"INSERT INTO {META} VALUES (%s, %s)",
+                  [("store_id", new_store_id()), ("chain", "auditlog-chain-v1"),
+                   ("created_at", now().isoformat())])
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat().replace("+00:00", "Z")
+
+
+# --- reading one snapshot, for verify ---------------------------------------------------------
+
+
+class PostgresLog:
+    """One REPEATABLE READ, read-only transaction: a consistent snapshot, streamed through a
+    server-side cursor so that memory stays flat however long the log is."""
+
+    def __init__(self, target: PostgresTarget) -> None:
+        self.target = target
+        self.db = target.connect()
+        self.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self.notes: list[str] = []
+        with self.db.cursor() as c:
+            self.missing = _missing(c)
+            tables, _ = _names(c)
+        self.has_chain = CHAIN in tables
+        facts = (dict(self.db.execute(f"SELECT key, value FROM {META}").fetchall())
+                 if META in tables else {})
+        self.store_id = facts.get("store_id", "")
+        if "chain_added_for" in facts:
+            self.notes.append(f"the chain was added to this store on {facts['created_at']}, "
+                              f"over the {facts['chain_added_for']} events it already held: "
+                              "of those, it proves only that they have not changed since")
+        self._cursors = 0
+
+    def missing_guards(self) -> list[str]:
+        return self.missing
+
+    def close(self) -> None:
+        self.db.rollback()
+        self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
+
+    def _stream(self, query: str, params: Sequence[Any] = ()) -> Iterator[Any]:
+        self._cursors += 1
+        with self.db.cursor(name=f"auditlog_{self._cursors}") as cursor:
+            cursor.itersize = 5000
+            cursor.execute(query, params)
+            yield from cursor
+
+    def count(self) -> int:
+        return int(_value(self.db.execute(f"SELECT coalesce(max(seq), 0) FROM {CHAIN}")
+                          .fetchone()))
+
+    def hashes_after(self, seq: int) -> Iterator[bytes]:
+        if not self.has_chain:
+            return iter(())
+        return (bytes(row[0]) for row in self._stream(
+            f"SELECT hash FROM {CHAIN} WHERE seq > %s ORDER BY seq", (seq,)))
+
+    def event_count(self) -> int:
+        return int(_value(self.db.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()))
+
+    def chain(self, first: int, last: int) -> Iterator[ChainRow]:
+        return self._stream(
+            f"SELECT c.seq, c.position, c.hash, {event_columns('e')} FROM {CHAIN} AS c "
+            f"LEFT JOIN {EVENTS} AS e ON e.notification_id = c.position "
+            "WHERE c.seq BETWEEN %s AND %s ORDER BY c.seq", (first, last))
+
+    def entry_before(self, seq: int) -> tuple[int, int, bytes] | None:
+        row = self.db.execute(
+            f"SELECT seq, position, hash FROM {CHAIN} WHERE seq < %s ORDER BY seq DESC LIMIT 1",
+            (seq,)).fetchone()
+        return None if row is None else (row[0], row[1], bytes(row[2]))
+
+    def event_positions(self) -> Iterator[int]:
+        return (row[0] for row in self._stream(
+            f"SELECT notification_id FROM {EVENTS} ORDER BY notification_id"))
+
+    def chain_positions(self) -> Iterator[int]:
+        return (row[0] for row in self._stream(
+            f"SELECT position FROM {CHAIN} ORDER BY position"))
+
+    def linked_identity(self, seq: int) -> tuple[bytes, int] | None:
+        row = self.db.execute(
+            f"SELECT originator_id, originator_version FROM {CHAIN} WHERE seq = %s",
+            (seq,)).fetchone()
+        return None if row is None else (row[0].encode(), row[1])
+
+    def find(self, originator_id: bytes, originator_version: int) -> EventRow | None:
+        try:
+            wanted = UUID(originator_id.decode())
+        except ValueError:
+            return None
+        row = self.db.execute(
+            f"SELECT e.notification_id, {event_columns('e')} FROM {EVENTS} AS e "
+            "WHERE e.originator_id = %s AND e.originator_version = %s",
+            (wanted, originator_version)).fetchone()
+        return None if row is None else (row[0], row[1], row[2], row[3], row[4])
+
+    def source(self) -> dict[str, str] | None:
+        return None  # verify checks in this process: a worker would need the password
+
+
+# --- the streaming read path (store/stream.py) ----------------------------------------------
+
+
+_NO_STOP = 1 << 62
+
+
+class PostgresRows:
+    """A RowSource over one autocommit connection: each query its own snapshot, so a long
+    read holds no transaction open between batches; paging by chain seq is an index range."""
+
+    def __init__(self, db: psycopg.Connection[Any]) -> None:
+        self.db = db
+
+    def entry_at_or_before(self, position: int) -> tuple[int, int, bytes] | None:
+        row = self.db.execute(
+            f"SELECT seq, position, hash FROM {CHAIN} WHERE position <= %s "
+            "ORDER BY seq DESC LIMIT 1", (position,)).fetchone()
+        return None if row is None else (row[0], row[1], bytes(row[2]))
+
+    def chained(self, after_seq: int, stop: int | None, limit: int) -> list[Any]:
+        return self.db.execute(
+            f"SELECT c.seq, c.position, c.hash, {event_columns('e')} FROM {CHAIN} AS c "
+            f"LEFT JOIN {EVENTS} AS e ON e.notification_id = c.position "
+            "WHERE c.seq > %s AND c.position <= %s ORDER BY c.seq LIMIT %s",
+            (after_seq, _NO_STOP if stop is None else stop, limit)).fetchall()
+
+    def events_between(self, first: int, last: int) -> int:
+        return int(_value(self.db.execute(
+            f"SELECT count(*) FROM {EVENTS} WHERE notification_id BETWEEN %s AND %s",
+            (first, last)).fetchone()))
+
+    def unchained_tail(self) -> int | None:
+        value = _value(self.db.execute(
+            f"SELECT min(notification_id) FROM {EVENTS} WHERE notification_id > coalesce("
+            f"(SELECT position FROM {CHAIN} ORDER BY seq DESC LIMIT 1), 0)").fetchone())
+        return None if value is None else int(value)
+
+
+# --- the derived tables ----------------------------------------------------------------------
+
+
+class PostgresConnection:
+    """psycopg in autocommit, with ``?`` placeholders as in the shared SQL."""
+
+    def __init__(self, target: PostgresTarget, lock_timeout: int) -> None:
+        self.target = target
+        self.db = target.connect(autocommit=True)
+        self.lock_timeout = lock_timeout
+
+    def execute(self, query: str, params: Sequence[Any] = ()) -> Cursor:
+        try:
+            return self.db.execute(query.replace("?", "%s"), params)
+        except psycopg.errors.LockNotAvailable as error:
+            raise StoreBusy(f"the store at {self.target.display} stayed busy "
+                            f"({_first_line(error)}); nothing was changed: try again") from None
+
+    def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
+        with self.db.cursor() as cursor:
+            cursor.executemany(query.replace("?", "%s"), rows)
+
+    def begin_write(self, lock: str) -> None:
+        self.execute("BEGIN")
+        self.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout)}s'")
+        self.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
+            sql.Identifier(lock)).as_string(self.db))
+
+    def commit(self) -> None:
+        self.db.execute("COMMIT")
+
+    def rollback(self) -> None:
+        if self.db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
+            self.db.execute("ROLLBACK")
+
+    def has_table(self, name: str) -> bool:
+        return self.db.execute(
+            "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s",
+            (name,)).fetchone() is not None
+
+    def close(self) -> None:
+        self.db.close()
+
+
+# --- the engine ------------------------------------------------------------------------------
+
+
+class PostgresEngine:
+    name = "postgresql"
+
+    readonly = False  # what a role may not write, the server refuses
+
+    def __init__(self, url: str, lock_timeout: int) -> None:
+        self.target = PostgresTarget(url)
+        self.display = self.target.display
+        self.lock_timeout = lock_timeout
+        self._tables: set[str] | None = None
+        self._writer: psycopg.Connection[Any] | None = None
+
+    def env(self) -> dict[str, str]:
+        t = self.target
+        password = t.password if t.password is not None else os.environ.get("PGPASSWORD", "")
+        return {
+            "PERSISTENCE_MODULE": "eventsourcing.postgres",
+            "POSTGRES_DBNAME": t.dbname,
+            "POSTGRES_HOST": t.host,
+            "POSTGRES_PORT": t.port,
+            "POSTGRES_USER": t.user,
+            # Empty: libpq falls back to ~/.pgpass.
+            "POSTGRES_PASSWORD": password,
+            "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
+            "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
+            "POSTGRES_POOL_SIZE": "1",
+            "POSTGRES_MAX_OVERFLOW": "4",
+            "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "0",
+            "APPLICATION_RECORDER_TOPIC": get_topic(PostgresAuditRecorder),
+        }
+
+    def tables(self) -> set[str]:
+        """The tables of the URL's database, read once: connecting here first turns an
+        unreachable server or a wrong password into one line instead of a pool's retries."""
+        if self._tables is None:
+            with self.target.connect() as db:
+                self._tables = {r[0] for r in db.execute(
+                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+        return self._tables
+
+    def exists(self) -> bool:
+        """Whether the database holds a store; one that holds something else is refused as
+        soon as it is looked at, for reading and writing alike."""
+        tables = self.tables()
+        if tables and EVENTS not in tables:
+            raise Refusal(f"{self.target.where()} holds something else ({len(tables)} "
+                          "tables), not an auditlog store: give an empty database or a store")
+        return EVENTS in tables
+
+    def check(self, *, existing: bool) -> None:
+        if not self.exists() and existing:
+            raise Refusal(f"no store in {self.target.where()}: create one with "
+                          f"'auditlog --db {self.display} init'")
+
+    def events_of(self, recorder: Any, aggregate_ids: Sequence[UUID]) -> list[EventTuple]:
+        with recorder.datastore.transaction(commit=False) as c:
+            c.execute(
+                "SELECT originator_id, originator_version, topic, state "
+                f"FROM {recorder.events_table_name} WHERE originator_id = ANY(%s) "
+                "ORDER BY originator_id, originator_version", (list(aggregate_ids),))
+            rows = c.fetchall()
+        return [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
+                for r in rows]
+
+    def head_version(self, recorder: Any, aggregate_id: UUID) -> int:
+        with recorder.datastore.transaction(commit=False) as c:
+            row = c.execute(f"SELECT max(originator_version) AS v FROM {EVENTS} "
+                            "WHERE originator_id = %s", (aggregate_id,)).fetchone()
+        return int(_value(row) or 0)
+
+    def row_source(self) -> tuple[PostgresRows, Callable[[], None]]:
+        db = self.target.connect(autocommit=True)
+        db.execute("SET default_transaction_read_only = on")
+        return PostgresRows(db), db.close
+
+    def log_reader(self, recorder: Any) -> PostgresLog:
+        return PostgresLog(self.target)
+
+    def restore_triggers(self) -> list[str]:
+        with self.target.connect() as db, db.transaction(), db.cursor() as c:
+            _, triggers = _names(c)
+            restored = sorted(name for name in TRIGGERS if name not in triggers)
+            for name in restored:
+                c.execute(_trigger_sql(name, *TRIGGERS[name]))
+        return restored
+
+    def session_user(self, recorder: Any) -> str | None:
+        with recorder.datastore.transaction(commit=False) as c:
+            return str(_value(c.execute("SELECT session_user").fetchone()))
+
+    def connect(self) -> PostgresConnection:
+        return PostgresConnection(self.target, self.lock_timeout)
+
+    @contextmanager
+    def writing(self) -> Iterator[None]:
+        """An advisory lock, on a connection of its own, while a command decides and saves.
+
+        Without it, recorders in several processes all read the year's reference counter,
+        all but one conflict, and retry; with it they take turns (eventsourcing's table lock
+        serialises the inserts anyway). A lock held past AUDITLOG_LOCK_TIMEOUT is busy."""
+        if self._writer is None:
+            self._writer = self.target.connect(autocommit=True)
+            self._writer.execute(f"SET lock_timeout = '{int(self.lock_timeout)}s'")
+        try:
+            self._writer.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
+        except psycopg.errors.LockNotAvailable:
+            raise StoreBusy(f"another writer held the store at {self.display} for "
+                            f"{self.lock_timeout} s; nothing was written: try again") from None
+        try:
+            yield
+        finally:
+            self._writer.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+
+    def close(self) -> None:
+        if self._writer is not None:
+            self._writer.close()
+            self._writer = None
+
+    def discard(self) -> None:
+        """A server's database is the administrator's: a refused first command leaves it."""

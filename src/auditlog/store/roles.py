@@ -1,0 +1,159 @@
+"""Who may do what on a PostgreSQL store: three group roles whose rights the database enforces.
+
+- auditlog_reader: reads everything, records checkpoints (``auditlog checkpoint``);
+- auditlog_auditor (a reader too): records findings, follow-ups, reviews, extensions, grades;
+- auditlog_inspektur (an auditor too): also reopens, corrects and withdraws.
+
+Grants give each group SELECT, INSERT on the log and UPDATE on the events table (eventsourcing
+takes ``LOCK TABLE ... IN EXCLUSIVE MODE`` on every insert, which PostgreSQL refuses to a role
+with only SELECT and INSERT; the append-only trigger refuses any actual UPDATE). DELETE and
+TRUNCATE on the log are granted to no one. Which events a role may insert is decided by a
+trigger, owned by the store's owner, that reads the event's topic, and that also refuses an
+event whose actor is not the role logged in. The derived read-model tables may be brought up
+to the log by every group (their rows are checked by ``verify --projections`` and restored by
+``rebuild``; they are not the log).
+"""
+
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from auditlog.errors import Refusal
+from auditlog.store.postgres import PostgresEngine, _first_line
+from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META
+
+GROUPS = {"reader": "auditlog_reader", "auditor": "auditlog_auditor",
+          "inspektur": "auditlog_inspektur"}
+DELIBERATE = ("auditlog.recommendation.reopened", "auditlog.finding.corrected",
+              "auditlog.finding.withdrawn", "auditlog.grade.corrected")
+CHECKPOINT = "auditlog.checkpoint.recorded"
+PROJECTIONS = ("projection_schema", "projection_position", "projection_pemda",
+               "projection_finding", "projection_recommendation", "projection_grades")
+GATE = "auditlog_may_record"
+
+_GATE_FUNCTION = f"""
+CREATE OR REPLACE FUNCTION {GATE}() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    needed text;
+    act text;
+    actor text;
+    tier text;
+BEGIN
+    -- The store's owner (and a superuser) writes anything: init, copy, migrations.
+    IF pg_has_role(session_user, (SELECT tableowner FROM pg_tables
+                                  WHERE schemaname = TG_TABLE_SCHEMA
+                                  AND tablename = TG_TABLE_NAME), 'MEMBER') THEN
+        RETURN NEW;
+    END IF;
+    IF NEW.topic = '{CHECKPOINT}' THEN
+        needed := 'auditlog_reader'; act := 'a checkpoint';
+    ELSIF NEW.topic IN ({", ".join(f"'{t}'" for t in DELIBERATE)}) THEN
+        needed := 'auditlog_inspektur';
+        act := CASE split_part(NEW.topic, '.', 3) WHEN 'reopened' THEN 'reopening'
+                                                  WHEN 'withdrawn' THEN 'a withdrawal'
+                                                  ELSE 'a correction' END;
+    ELSE
+        needed := 'auditlog_auditor'; act := 'recording';
+    END IF;
+    IF NOT pg_has_role(session_user, needed, 'MEMBER') THEN
+        tier := CASE WHEN pg_has_role(session_user, 'auditlog_auditor', 'MEMBER')
+                     THEN 'an auditor'
+                     WHEN pg_has_role(session_user, 'auditlog_reader', 'MEMBER')
+                     THEN 'a reader'
+                     ELSE 'in no auditlog role' END;
+        RAISE EXCEPTION 'auditlog: role % is %: % needs %', session_user, tier, act, needed
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    actor := convert_from(NEW.state, 'UTF8')::jsonb ->> 'actor';
+    IF actor IS DISTINCT FROM session_user::text THEN
+        RAISE EXCEPTION 'auditlog: role % may record only as itself, not as %',
+            session_user, coalesce(actor, 'nobody') USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    RETURN NEW;
+END $$
+"""
+
+
+def _identifier(name: str) -> sql.Identifier:
+    return sql.Identifier(name)
+
+
+def setup(engine: PostgresEngine) -> list[str]:
+    """Create the three groups (if missing) and grant them their rights on this database;
+    idempotent. Needs the store's owner with CREATEROLE (or a superuser)."""
+    if not engine.exists():
+        raise Refusal(f"no store in {engine.target.where()}: create it first with "
+                      f"'auditlog --db {engine.display} init' as its owner")
+    done: list[str] = []
+    try:
+        with engine.target.connect() as db, db.transaction():
+            existing = {r[0] for r in db.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname = ANY(%s)",
+                (list(GROUPS.values()),))}
+            member_of = {"auditlog_auditor": "auditlog_reader",
+                         "auditlog_inspektur": "auditlog_auditor"}
+            for group in GROUPS.values():
+                if group not in existing:
+                    db.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(_identifier(group)))
+                if group in member_of:
+                    db.execute(sql.SQL("GRANT {} TO {}").format(
+                        _identifier(member_of[group]), _identifier(group)))
+            reader = _identifier(GROUPS["reader"])
+            dbname = db.execute("SELECT current_database()").fetchone()
+            assert dbname is not None
+            db.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
+                _identifier(dbname[0]), reader))
+            db.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(reader))
+            tables = [EVENTS, CHAIN, META, *PROJECTIONS]
+            db.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
+                sql.SQL(", ").join(_identifier(t) for t in tables), reader))
+            db.execute(sql.SQL("GRANT INSERT, UPDATE ON {} TO {}").format(
+                _identifier(EVENTS), reader))
+            db.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(_identifier(CHAIN), reader))
+            db.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(
+                _identifier(f"{EVENTS}_notification_id_seq"), reader))
+            db.execute(sql.SQL("GRANT INSERT, UPDATE, DELETE ON {} TO {}").format(
+                sql.SQL(", ").join(_identifier(t) for t in PROJECTIONS), reader))
+            db.execute(_GATE_FUNCTION)
+            db.execute(sql.SQL(
+                "CREATE OR REPLACE TRIGGER {} BEFORE INSERT ON {} FOR EACH ROW "
+                "EXECUTE FUNCTION {}()").format(
+                    _identifier(GATE), _identifier(EVENTS), _identifier(GATE)))
+            done.append(f"the groups {', '.join(GROUPS.values())} are ready (each includes "
+                        "the one before)")
+            done.append(f"granted them their rights on database {dbname[0]}")
+    except psycopg.errors.InsufficientPrivilege as error:
+        raise Refusal(f"roles setup needs the store's owner with CREATEROLE (or a superuser) "
+                      f"on {engine.target.where()}: {_first_line(error)}") from None
+    except psycopg.errors.UndefinedTable as error:
+        raise Refusal(f"{engine.target.where()} lacks a table of the store "
+                      f"({_first_line(error)}): run 'auditlog init' first") from None
+    return done
+
+
+def grant(engine: PostgresEngine, login: str, group: str) -> str:
+    """Make LOGIN a member of a group; returns the group's role name."""
+    role = GROUPS.get(group.strip().lower())
+    if role is None:
+        raise Refusal(f"{group!r} is not a group: give reader, auditor or inspektur")
+    try:
+        with engine.target.connect() as db, db.transaction():
+            rows: list[Any] = db.execute(
+                "SELECT rolname, rolcanlogin FROM pg_roles WHERE rolname = ANY(%s)",
+                ([login, role],)).fetchall()
+            found = dict(rows)
+            if role not in found:
+                raise Refusal(f"there is no role {role} yet: run 'auditlog roles setup' first")
+            if login not in found:
+                raise Refusal(f"PostgreSQL has no role {login}: create it first (CREATE ROLE "
+                              f"{login} LOGIN PASSWORD '...') and grant it then")
+            if not found[login]:
+                raise Refusal(f"{login} cannot log in: give a LOGIN role (a person), "
+                              "not a group")
+            db.execute(sql.SQL("GRANT {} TO {}").format(_identifier(role),
+                                                        _identifier(login)))
+    except psycopg.errors.InsufficientPrivilege as error:
+        raise Refusal(f"granting {role} needs the store's owner with CREATEROLE (or a "
+                      f"superuser) on {engine.target.where()}: {_first_line(error)}") from None
+    return role

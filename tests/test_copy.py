@@ -1,0 +1,92 @@
+"""`auditlog copy`: a log moved between engines keeps its bytes, its identity and its root."""
+
+import sqlite3
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+
+from auditlog.store.app import Store
+from engines import admin_connect, fresh_database
+from store_state import assert_one_line_refusal
+
+from conftest import Run
+
+
+@pytest.fixture
+def pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    for url in fresh_database():
+        monkeypatch.delenv("AUDITLOG_ACTOR", raising=False)
+        yield url
+
+
+def rows(target: str) -> list[tuple[str, int, str, bytes]]:
+    """Every stored event as (id, version, topic, state bytes), in log order."""
+    store = Store.open_existing(target)
+    try:
+        return [(str(n.originator_id).replace("-", ""), n.originator_version, n.topic,
+                 bytes(n.state)) for batch in store.notifications() for n in batch]
+    finally:
+        store.close()
+
+
+def test_sqlite_to_postgresql_and_back_keeps_bytes_identity_and_root(
+        pg: str, ok: Run, tmp_path: Path) -> None:
+    ok("demo")
+    ok("checkpoint", "--to", "source.txt")
+    source = str(tmp_path / "auditlog.db")
+    copied = ok("copy", "--to", pg).stdout
+    assert copied.startswith("copied 46 events to postgresql://") and "on both" in copied
+    assert rows(pg) == rows(source)
+    # A checkpoint taken on the source verifies on the target, and both print the same one.
+    ok("--db", pg, "verify", "--checkpoint", "source.txt")
+    assert ok("--db", pg, "verify").stdout == ok("verify").stdout  # count and root
+    # Each store records its own later checkpoint event (with its own actor): from here on
+    # they are two logs, and a review known at the moment of the copy is the same on both.
+    later = {"AUDITLOG_NOW": "2024-02-01T09:00:00Z"}
+    ok("--db", pg, "checkpoint", env=later)
+    ok("checkpoint", env=later)
+    ok("export", "--year", "2023", "--to", "a.json", "--known-at", "2024-01-20")
+    ok("--db", pg, "export", "--year", "2023", "--to", "b.json", "--known-at", "2024-01-20")
+    a, b = (tmp_path / "a.json").read_text(), (tmp_path / "b.json").read_text()
+    assert a == b, [(x, y) for x, y in zip(a.splitlines(), b.splitlines(), strict=True)
+                    if x != y]
+    # And back, into a new file.
+    back = str(tmp_path / "back.db")
+    ok("--db", pg, "copy", "--to", back)
+    assert rows(back) == rows(pg)
+    ok("--db", back, "verify", "--checkpoint", "source.txt")
+    assert ok("--db", back, "status").stdout == ok("status").stdout
+
+
+def test_a_target_that_holds_a_store_is_refused_and_left_alone(pg: str, ok: Run, run: Run,
+                                                               tmp_path: Path) -> None:
+    ok("demo")
+    other = tmp_path / "other.db"
+    ok("--db", str(other), "pemda", "register", "35.73")
+    before = other.read_bytes()
+    assert_one_line_refusal(run("copy", "--to", str(other)), "already holds a store")
+    assert other.read_bytes() == before
+    ok("--db", pg, "init")
+    assert_one_line_refusal(run("copy", "--to", pg), "already holds a store")
+    assert rows(pg) == []
+    for foreign in fresh_database():
+        with closing(admin_connect(foreign)) as db:
+            db.execute("CREATE TABLE payroll (id int)")
+        assert_one_line_refusal(run("copy", "--to", foreign), "holds something else")
+
+
+def test_a_damaged_log_is_not_copied(ok: Run, run: Run, isolated: Path, tmp_path: Path
+                                     ) -> None:
+    ok("demo")
+    with closing(sqlite3.connect(isolated)) as db:
+        db.execute("DROP TRIGGER stored_events_no_update")
+        db.execute("UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
+                   "'Malang', 'Malank') AS BLOB) WHERE rowid = (SELECT min(rowid) FROM "
+                   "stored_events WHERE CAST(state AS TEXT) LIKE '%Malang%')")
+        db.commit()
+    result = run("copy", "--to", str(tmp_path / "copy.db"))
+    assert result.exit_code == 3, result
+    assert "a damaged log is not copied" in result.stderr
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")) == []

@@ -1,0 +1,118 @@
+"""The command line on a PostgreSQL store: the URL, the password, the actor, and every way of
+not reaching the right database, each one line naming host and database, exit 1."""
+
+from collections.abc import Iterator
+from contextlib import closing
+from pathlib import Path
+
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from auditlog.store.app import Store
+from engines import admin_connect, fresh_database, url_for
+from store_state import assert_one_line_refusal
+
+from conftest import Run
+
+
+@pytest.fixture
+def pg(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """AUDITLOG_DB is a fresh database; the actor is left to the database."""
+    for url in fresh_database():
+        monkeypatch.setenv("AUDITLOG_DB", url)
+        monkeypatch.delenv("AUDITLOG_ACTOR", raising=False)
+        yield url
+
+
+def parts(url: str) -> dict[str, str]:
+    return {k: str(v) for k, v in conninfo_to_dict(url).items() if v is not None}
+
+
+def test_a_store_on_postgresql_is_created_recorded_and_verified(pg: str, ok: Run) -> None:
+    p = parts(pg)
+    created = ok("init").stdout
+    assert created == (f"created an empty store at postgresql://{p['user']}@{p['host']}:"
+                       f"{p['port']}/{p['dbname']}\n")
+    assert ok("init").stdout.startswith("store already exists at postgresql://")
+    ok("demo")
+    shown = ok("history", "--format", "json").stdout
+    assert f'"actor": "{p["user"]}"' in shown  # the database role, not the login name
+    assert ok("verify").stdout.startswith("verified 45 events")
+    assert "35.73" in ok("status").stdout
+
+
+def test_the_password_is_never_printed(pg: str, ok: Run, run: Run) -> None:
+    password = parts(pg)["password"]
+    outputs = [ok(*args) for args in (("init",), ("demo",), ("history",), ("checkpoint",),
+                                      ("verify",), ("status", "--format", "json"))]
+    outputs.append(run("--actor", "someone", "pemda", "register", "35.10"))
+    outputs.append(run("finding", "show", "F-2099-0001"))
+    for result in outputs:
+        assert password not in result.stdout + result.stderr, result
+
+
+def test_the_password_may_come_from_pgpassword_or_pgpass(pg: str, ok: Run, run: Run,
+                                                         tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch
+                                                         ) -> None:
+    p = parts(pg)
+    bare = url_for(pg, p["dbname"], password=None)
+    assert "password" not in parts(bare)
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.delenv("PGPASSWORD", raising=False)
+    monkeypatch.delenv("PGPASSFILE", raising=False)
+    assert_one_line_refusal(run("--db", bare, "init"), "wrong or missing password")
+    ok("--db", bare, "init", env={"PGPASSWORD": p["password"]})
+    pgpass = tmp_path / ".pgpass"
+    pgpass.write_text(f"{p['host']}:{p['port']}:*:{p['user']}:{p['password']}\n")
+    pgpass.chmod(0o600)
+    assert "(none)" in ok("--db", bare, "status").stdout
+
+
+@pytest.mark.parametrize("case", ["password", "unreachable", "no database", "foreign"])
+def test_a_wrong_database_is_one_line_naming_host_and_database(
+        pg: str, run: Run, case: str) -> None:
+    p = parts(pg)
+    if case == "password":
+        url = url_for(pg, p["dbname"], password="not-the-password")
+        expected = "wrong or missing password"
+    elif case == "unreachable":
+        url = f"postgresql://{p['user']}:{p['password']}@127.0.0.1:1/{p['dbname']}"
+        expected = "cannot reach PostgreSQL"
+    elif case == "no database":
+        url = url_for(pg, "auditlog_nowhere")
+        expected = "does not exist"
+    else:
+        url = pg
+        with closing(admin_connect(pg)) as db:
+            db.execute("CREATE TABLE payroll (id int)")
+        expected = "holds something else"
+    for args in (("init",), ("status",), ("pemda", "register", "35.73")):
+        result = run("--db", url, *args)
+        where = "127.0.0.1:1" if case == "unreachable" else f"{p['host']}:{p['port']}"
+        dbname = "auditlog_nowhere" if case == "no database" else p["dbname"]
+        line = assert_one_line_refusal(result, expected, where, dbname)
+        assert "not-the-password" not in line and p["password"] not in line
+    if case == "foreign":
+        with closing(admin_connect(pg)) as db:
+            tables = {r[0] for r in db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")}
+        assert tables == {"payroll"}  # nothing of auditlog was added to it
+
+
+def test_an_actor_other_than_the_database_role_is_refused(pg: str, ok: Run, run: Run) -> None:
+    ok("init")
+    refused = run("--actor", "budi", "pemda", "register", "35.73")
+    assert_one_line_refusal(refused, "--actor budi is not who is logged in",
+                            parts(pg)["user"])
+    store = Store.open_existing(pg)
+    try:
+        assert store.max_position() == 0
+    finally:
+        store.close()
+    ok("--actor", parts(pg)["user"], "pemda", "register", "35.73")  # naming oneself is fine
+
+
+def test_postgres_scheme_is_accepted_too(pg: str, ok: Run) -> None:
+    ok("--db", "postgres://" + pg.split("://", 1)[1], "init")
+    assert "(none)" in ok("status").stdout

@@ -1,0 +1,75 @@
+"""What the database itself refuses to auditlog's groups, whatever client a person uses."""
+
+import uuid
+from collections.abc import Iterator
+from contextlib import closing
+
+import psycopg
+import pytest
+from psycopg.conninfo import conninfo_to_dict
+
+from engines import admin_connect, fresh_database, url_for
+from store_state import assert_one_line_refusal
+
+from conftest import Run
+
+PERSON = f"pegawai_{uuid.uuid4().hex[:8]}"
+
+
+@pytest.fixture
+def store(ok: Run, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """A demo store on the server with the groups set up, and PERSON an auditor."""
+    monkeypatch.delenv("AUDITLOG_ACTOR", raising=False)
+    for url in fresh_database():
+        ok("--db", url, "demo")
+        ok("--db", url, "roles", "setup")
+        with closing(admin_connect(url)) as db:
+            db.execute(f"CREATE ROLE {PERSON} LOGIN PASSWORD 'rahasia'")
+        try:
+            ok("--db", url, "roles", "grant", PERSON, "AUDITOR")
+            yield url
+        finally:
+            with closing(admin_connect(url)) as db:
+                db.execute(f"DROP OWNED BY {PERSON}")
+                db.execute(f"DROP ROLE {PERSON}")
+
+
+def as_person(url: str) -> psycopg.Connection[tuple[object, ...]]:
+    return psycopg.connect(url_for(url, str(conninfo_to_dict(url)["dbname"]), user=PERSON,
+                                   password="rahasia"), autocommit=True)
+
+
+@pytest.mark.parametrize("statement, refusal", [
+    ("DELETE FROM stored_events", "permission denied"),
+    ("TRUNCATE integrity_chain", "permission denied"),
+    ("UPDATE stored_events SET topic = topic", "append-only"),
+    ("DELETE FROM integrity_chain", "permission denied"),
+    ("ALTER TABLE stored_events DISABLE TRIGGER USER", "must be owner"),
+    ("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+     "SELECT gen_random_uuid(), 1, 'auditlog.pemda.registered', "
+     "convert_to('{\"actor\": \"rahmat\"}', 'UTF8')", "only as itself"),
+    ("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
+     "SELECT gen_random_uuid(), 1, 'auditlog.finding.withdrawn', "
+     f"convert_to('{{\"actor\": \"{PERSON}\"}}', 'UTF8')", "needs auditlog_inspektur"),
+])
+def test_the_database_refuses_an_auditor_whatever_the_client(store: str, statement: str,
+                                                              refusal: str) -> None:
+    with closing(as_person(store)) as db, pytest.raises(psycopg.Error, match=refusal):
+        db.execute(statement)
+
+
+def test_an_auditor_records_through_auditlog_as_itself(store: str, ok: Run) -> None:
+    url = url_for(store, str(conninfo_to_dict(store)["dbname"]), user=PERSON,
+                  password="rahasia")
+    ok("--db", url, "pemda", "register", "35.09")
+    assert f'"actor": "{PERSON}"' in ok("--db", url, "history", "--pemda", "35.09",
+                                        "--format", "json").stdout
+    assert ok("--db", url, "verify").stdout.startswith("verified 46 events")
+
+
+def test_roles_are_refused_on_sqlite_and_for_unknown_groups(run: Run, store: str) -> None:
+    assert_one_line_refusal(run("roles", "setup"), "a SQLite file has no logins")
+    assert_one_line_refusal(run("--db", store, "roles", "grant", PERSON, "admin"),
+                            "give reader, auditor or inspektur")
+    assert_one_line_refusal(run("--db", store, "roles", "grant", "nobody_here", "reader"),
+                            "no role nobody_here")
