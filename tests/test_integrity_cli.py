@@ -101,8 +101,10 @@ def test_verify_prints_the_count_and_the_root(demo: Path, ok: Run) -> None:
     assert lines[0] == "verified 45 events: every entry of the hash chain holds"
     assert lines[1].startswith("root ")
     assert lines[2:] == ["witness: the log extends all 39 checkpoints witnessed (up to 45 "
-                         "events, in 1 folder)"]
-    assert len(ok("verify", "--no-witness").stdout.splitlines()) == 2
+                         "events, in 1 folder)",
+                         "projections: never proven equal to a fold of the events (verify "
+                         "--projections does)"]
+    assert len(ok("verify", "--no-witness").stdout.splitlines()) == 3
 
 
 def test_verify_against_checkpoints_after_more_recording(demo: Path, ok: Run) -> None:
@@ -115,6 +117,7 @@ def test_verify_against_checkpoints_after_more_recording(demo: Path, ok: Run) ->
         "2023.txt: the log extends it (45 events on 2024-01-15T09:00:00Z)",
         "2024.txt: the log extends it (47 events on 2024-01-15T09:00:00Z)",
         "witness: the log extends all 42 checkpoints witnessed (up to 48 events, in 1 folder)",
+        "projections: never proven equal to a fold of the events (verify --projections does)",
     ]
 
 

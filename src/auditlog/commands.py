@@ -168,10 +168,13 @@ def fingerprint(path: str) -> Evidence:
                       "give the path of an existing file")
     digest = hashlib.sha256()
     size = 0
-    with file.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
+    try:
+        with file.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as error:  # /proc/self/mem, a file gone meanwhile, no permission
+        raise Refusal(f"cannot read evidence file {path!r}: {error.strerror or error}") from None
     return Evidence(name=file.name, sha256=digest.hexdigest(), size=size)
 
 

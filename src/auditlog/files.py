@@ -95,6 +95,13 @@ def check_writable(target: Path, *, force: bool, option: str = "--to") -> None:
     if not parent.is_dir():
         raise Refusal(f"folder {_oneline(parent)} does not exist: create it or choose another "
                       f"{option}")
+    try:
+        name_max = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    if len(os.fsencode(target.name)) > name_max:
+        raise Refusal(f"cannot write {shown}: the name is too long for this file system (at "
+                      f"most {name_max} bytes)")
     if _is_store_in_use(target):
         raise Refusal(f"{shown} is the store in use: give another file name for {option}")
     if not os.path.lexists(target):

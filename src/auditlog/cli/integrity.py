@@ -16,9 +16,11 @@ from rich.progress import Progress
 from auditlog import files
 from auditlog.cli.app import app, echo, fail, guarded, reader, recording
 from auditlog.cli.options import FormatOpt
+from auditlog.clock import now
 from auditlog.errors import ExitCode
+from auditlog.projections.persisted import last_proven
 from auditlog.reports.render import Format, render, to_json
-from auditlog.reports.views import projection_drift
+from auditlog.reports.views import open_projection, projection_drift
 from auditlog.store.app import Store
 from auditlog.store.chain import Kind
 from auditlog.store.integrity import (
@@ -170,6 +172,9 @@ def verify(
                                   witnessed=not no_witness)
         if report.ok and projections:
             drift = projection_drift(store)
+            if not drift and not store.readonly:
+                open_projection(store, catch_up=False).mark_proven(now())
+        proven = last_proven(store)
     if not report.ok:
         only_signatures = all(p.kind in (Kind.bad_signature, Kind.untrusted)
                               for p in report.problems)
@@ -206,6 +211,12 @@ def verify(
                  "before witnessing)")
     if projections:
         echo("projections: equal to a fold of the verified events")
+    elif proven is not None:
+        echo(f"projections: last proven equal to a fold of the events on {proven[1]}, up to "
+             f"position {proven[0]} (verify --projections proves them again)")
+    else:
+        echo("projections: never proven equal to a fold of the events (verify "
+             "--projections does)")
     for note in report.notes:
         echo(f"note: {note}")
 

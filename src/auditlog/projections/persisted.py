@@ -17,15 +17,18 @@ from auditlog.domain.events import Event, Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.errors import StoreBusy
+from auditlog.errors import DamagedStore, StoreBusy
 from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
 from auditlog.store.app import Store
+from auditlog.store.sqlite_integrity import CHAIN
 
 NAME = "compliance"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection_schema (version TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_position (
-    name TEXT PRIMARY KEY, position BIGINT NOT NULL);
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL, hash TEXT);
+CREATE TABLE IF NOT EXISTS projection_proven (
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_pemda (
     code TEXT PRIMARY KEY, id TEXT NOT NULL, recorded BIGINT NOT NULL, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_finding (
@@ -48,7 +51,8 @@ CREATE TABLE IF NOT EXISTS projection_grades (
     first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL, state TEXT NOT NULL);
 """
 TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
-          "projection_summary", "projection_grades", "projection_position")
+          "projection_summary", "projection_grades", "projection_position",
+          "projection_proven")
 BATCH = 10000
 # Aggregates kept folded between batches of one catch-up, so that a finding touched again a
 # few batches later is not reread and re-parsed from its row: the cost of a rebuild.
@@ -60,7 +64,7 @@ PROJECTED = (Pemda, Finding, GradeSeries)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SCHEMA_VERSION = "4"
+SCHEMA_VERSION = "5"
 
 
 def micros(moment: datetime) -> int:
@@ -88,6 +92,22 @@ class Meta:
         return Meta(self.first_recorded or at, max(self.last_recorded, at), effective)
 
 Progress = Callable[[int], None]
+
+
+def last_proven(store: Store) -> tuple[int, str] | None:
+    """(position, time) of the last time verify --projections found the rows equal to a fold;
+    only read (verify also runs on read-only stores)."""
+    db = store.engine.connect()
+    try:
+        if not db.has_table("projection_proven"):
+            return None
+        row = db.execute("SELECT position, at FROM projection_proven WHERE name = ?",
+                         (NAME,)).fetchone()
+    except Exception:  # a projection of an earlier shape, or none: never proven
+        return None
+    finally:
+        db.close()
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 class Projection:
@@ -148,9 +168,55 @@ class Projection:
             raise StoreBusy(f"the store at {self.store.target} stayed busy ({error}); "
                             "nothing was changed: try again") from None
 
+    def _chain_hash(self, position: int) -> str | None:
+        """The hash of the chain entry at this log position (positions and sequence numbers
+        coincide in a store auditlog wrote: one lookup; a scan only in an altered store)."""
+        row = self.db.execute(f"SELECT hash FROM {CHAIN} WHERE seq = ? AND position = ?",
+                              (position, position)).fetchone()
+        if row is None:
+            row = self.db.execute(f"SELECT hash FROM {CHAIN} WHERE position = ?",
+                                  (position,)).fetchone()
+        return None if row is None else bytes(row[0]).hex()
+
+    def check_head(self) -> None:
+        """The projection must rest on this log: the chain entry at its position is the one
+        it was built up to. A log cut short or rewritten under it is damage (exit 3), never
+        an answer from rows derived from events that are gone."""
+        row = self.db.execute("SELECT position, hash FROM projection_position WHERE name = ?",
+                              (NAME,)).fetchone()
+        if row is None or not row[0]:
+            return
+        position, built_on = int(row[0]), row[1]
+        if self._chain_hash(position) != built_on:
+            raise DamagedStore(
+                f"the projections were built up to position {position} of a log whose entry "
+                "there was different (or is gone): the log was cut short or rewritten; run "
+                "'auditlog verify', then 'auditlog rebuild'")
+
+    def mark_proven(self, at: datetime) -> None:
+        """verify --projections found the rows equal to a fold of the events, up to here."""
+        position = self.position()
+        self.db.begin_write("stored_events")
+        try:
+            self.db.execute(
+                "INSERT INTO projection_proven (name, position, at) VALUES (?, ?, ?) ON "
+                "CONFLICT (name) DO UPDATE SET position = excluded.position, at = excluded.at",
+                (NAME, position, at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    def proven(self) -> tuple[int, str] | None:
+        """(position, time) of the last proof that the rows equal a fold, if any."""
+        row = self.db.execute("SELECT position, at FROM projection_proven WHERE name = ?",
+                              (NAME,)).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
     def _catch_up(self, progress: Progress | None) -> int:
         """Streams the log (checked against the chain, see Store.stream) from the tracked
         position; starts again from the new position when another process moved it."""
+        self.check_head()
         applied = 0
         while True:
             start = self.position()
@@ -193,9 +259,10 @@ class Projection:
                 self._save(updated, meta)
                 cache[aggregate_id] = (updated, meta)
             self.db.execute(
-                "INSERT INTO projection_position (name, position) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                (NAME, end),
+                "INSERT INTO projection_position (name, position, hash) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
+                "hash = excluded.hash",
+                (NAME, end, self._chain_hash(end)),
             )
             self.db.commit()
             self._cached_at = end
@@ -306,7 +373,7 @@ class Projection:
         return {
             table: sorted(self.db.execute(f"SELECT * FROM {table}").fetchall())
             for table in TABLES
-            if table != "projection_position"
+            if table not in ("projection_position", "projection_proven")
         }
 
     # --- ReadModel -------------------------------------------------------------------------

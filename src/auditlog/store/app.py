@@ -1,5 +1,6 @@
 """The eventsourcing application behind auditlog, and the retrying command loop."""
 
+import contextlib
 import os
 import random
 import sqlite3
@@ -80,6 +81,22 @@ def lock_timeout() -> int:
     return int(raw)
 
 
+@contextlib.contextmanager
+def undecodable(aggregate_id: UUID) -> Iterator[None]:
+    """A row read one aggregate at a time that cannot be decoded (a changed topic, broken
+    JSON, a field of the wrong kind) is damage: one line, exit 3, never a traceback."""
+    try:
+        yield
+    except (AggregateNotFoundError, Refusal, StoreBusy, DamagedStore, OperationalError):
+        raise
+    except Exception as error:
+        detail = " ".join(str(error).split())[:160]
+        raise DamagedStore(f"the store is damaged: an event of aggregate {aggregate_id.hex} "
+                           f"cannot be decoded ({type(error).__name__}: {detail}); nothing "
+                           "was read past it: run 'auditlog verify' to see every "
+                           "problem") from None
+
+
 def restamp(aggregates: Sequence[Aggregate], at: datetime) -> None:
     for aggregate in aggregates:
         aggregate._pending = [event.model_copy(update={"recorded_at": at})
@@ -133,6 +150,10 @@ class Store:
         self._rows: stream.RowSource | None = None
         self.warnings: list[str] = []  # told to the user, never a reason to undo a write
         self.missing_guards: list[str] = list(getattr(self.app.recorder, "missing", []))
+        # AUDITLOG_LOCK_TIMEOUT bounds the whole command, retries included: every wait for
+        # another writer's lock is given only what is left of it.
+        self.deadline = time.monotonic() + lock_timeout()
+        self._bound_new_connections()
 
     @staticmethod
     def exists(target: str) -> bool:
@@ -170,7 +191,8 @@ class Store:
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
         try:
-            return self.app.repository.get(aggregate_id, projector_func=project)
+            with undecodable(aggregate_id):
+                return self.app.repository.get(aggregate_id, projector_func=project)
         except AggregateNotFoundError:
             return None
 
@@ -198,16 +220,19 @@ class Store:
     def last_event(self, aggregate_id: UUID) -> Event | None:
         """An aggregate's last event alone (one index lookup), for aggregates whose state
         it holds whole."""
-        found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
+        with undecodable(aggregate_id):
+            found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
         return found[0] if found else None  # type: ignore[return-value]
 
     def events_of(self, aggregate_id: UUID) -> list[Event]:
-        return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
+        with undecodable(aggregate_id):
+            return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
 
     def finding_id_of(self, ref: str) -> tuple[UUID, str, int | None]:
         """Resolve F-2023-0007[.n] to (finding id, finding ref, recommendation number)."""
         year, number, rec = parse_ref(ref)
-        allocated = list(self.app.events.get(counter_id(year), gt=number - 1, lte=number))
+        with undecodable(counter_id(year)):
+            allocated = list(self.app.events.get(counter_id(year), gt=number - 1, lte=number))
         if not allocated:
             raise Refusal(f"no finding {ref.split('.')[0].upper()} in this store: "
                           "'auditlog finding list' shows the references")
@@ -266,6 +291,46 @@ class Store:
     def log_reader(self) -> Snapshot:
         """One consistent snapshot of the events and their hash chain, for verify."""
         return self.engine.log_reader(self.app.recorder)
+
+    # --- the time a command may wait ------------------------------------------------------
+
+    def remaining(self) -> float:
+        """Seconds left of AUDITLOG_LOCK_TIMEOUT for this command (never below 0)."""
+        return max(0.0, self.deadline - time.monotonic())
+
+    def _sqlite_pool(self) -> Any:
+        """eventsourcing's pool of SQLite connections (None on another engine)."""
+        pool = getattr(getattr(self.app.recorder, "datastore", None), "pool", None)
+        return pool if hasattr(pool, "_create_connection") and hasattr(pool, "_pool") else None
+
+    def _bound_new_connections(self) -> None:
+        """eventsourcing opens SQLite connections with a fixed busy timeout (and reads 0 as its
+        own default of 5 s): each new one gets what is left of the command's time instead."""
+        pool = self._sqlite_pool()
+        if pool is None:
+            return
+        create = pool._create_connection
+
+        def bounded() -> Any:
+            connection = create()
+            connection._sqlite_conn.execute(f"PRAGMA busy_timeout = {self._wait_ms()}")
+            return connection
+
+        pool._create_connection = bounded
+
+    def _wait_ms(self) -> int:
+        return int(self.remaining() * 1000)
+
+    def _bound_waits(self, attempt: int) -> None:
+        """Before each attempt: give up when the command's time is spent (always one try),
+        else let each pooled connection wait only for what is left of it."""
+        if attempt > 0 and self.remaining() <= 0:
+            raise StoreBusy(f"the store at {self.target} stayed locked or kept changing for "
+                            f"AUDITLOG_LOCK_TIMEOUT={lock_timeout()} s; nothing was written: "
+                            "try again")
+        pool = self._sqlite_pool()
+        for connection in list(pool._pool) if pool is not None else []:
+            connection._sqlite_conn.execute(f"PRAGMA busy_timeout = {self._wait_ms()}")
 
     # --- guards ----------------------------------------------------------------------------
 
@@ -327,6 +392,7 @@ class Store:
 
     def _save_once(self, aggregates: Sequence[Aggregate], attempt: int) -> bool:
         """One attempt to save; True when saved (and witnessed), False to retry."""
+        self._bound_waits(attempt)
         if os.environ.get(NOW_ENV) is None:
             # Stamp the events just before they are saved, not when the command began, so
             # that a writer who began earlier but saves later than another does not step
