@@ -56,9 +56,9 @@ from auditlog.store.app import Store
 store = Store.open_existing(sys.argv[1])
 times = []
 for n in range(int(sys.argv[2])):
-    ctx = Context("bench", datetime(2025, 1, 2, 9, tzinfo=UTC))
+    ctx = Context("bench", datetime(2026, 6, 1, 9, tzinfo=UTC))
     new = commands.NewFinding(pemda="11", title=f"bench {time.time_ns()}",
-        received=date(2024, 12, 30), report="BENCH", recommendations=[
+        received=date(2026, 5, 30), report="BENCH", recommendations=[
         RecommendationSpec(n=1, text="setor", value=1000000)])
     start = time.perf_counter()
     commands.record_finding(store, ctx, new)
@@ -201,7 +201,7 @@ def main() -> None:
         built = time.perf_counter() - start
 
     tmp = Path(tempfile.mkdtemp(prefix="auditlog-bench-"))
-    env = {**os.environ, "AUDITLOG_DB": str(store), "AUDITLOG_NOW": "2025-01-15T09:00:00+00:00",
+    env = {**os.environ, "AUDITLOG_DB": str(store), "AUDITLOG_NOW": "2026-06-01T09:00:00+00:00",
            "AUDITLOG_ACTOR": "bench", "XDG_DATA_HOME": str(tmp / "data"),
            "AUDITLOG_WITNESS": str(tmp / "witness.log"), "COLUMNS": "200"}
     r = Runner(env)
