@@ -96,6 +96,21 @@ os.remove(sys.argv[1] + ".floor")
 print(statistics.median(times))
 """
 
+REPLAY_GC = """
+import gc, sys, time
+if sys.argv[2] == "off":
+    gc.freeze = lambda: None  # the stream's freezing of what the fold keeps, undone
+from datetime import date
+from auditlog.projections.model import Moment
+from auditlog.projections.summary import status_report
+from auditlog.reports.views import fold
+from auditlog.store.app import Store
+store = Store.open_existing(sys.argv[1])
+start = time.perf_counter()
+status_report(fold(store, Moment(as_of=date(2024, 12, 31))), date(2024, 12, 31))
+print(time.perf_counter() - start)
+"""
+
 BULK = """
 import sys, time
 sys.path.insert(0, sys.argv[3])
@@ -229,6 +244,10 @@ def main() -> None:
         replay = r.once([AUDITLOG, "replay", "--to", "2024-12-31", "--format", "json"])
         add("replay --to 2024-12-31", replay, "select+decode", decode_floor[0],
             "<= 3x, <= 150 MB")
+        frozen = r.once([PYTHON, "-c", REPLAY_GC, str(store), "on"])
+        thawed = r.once([PYTHON, "-c", REPLAY_GC, str(store), "off"])
+        add("replay fold, gc.freeze per batch (in-process)", (float(frozen[2]), frozen[1], ""),
+            "the same without gc.freeze", float(thawed[2]), "")
         version = r.best([AUDITLOG, "--version"], 5)
         status = r.best([AUDITLOG, "status"], 5)
         add("status", status, "auditlog --version", version[0], "<= 1.2x")
