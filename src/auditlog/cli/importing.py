@@ -71,6 +71,7 @@ def import_register(
             return
         with writer() as store:
             made = run.save(store, recording(), prepared, day)
+            prepared.register.findings.clear()  # saved: memory goes to the catch-up below
             # The read models follow in the same command, so the next status is instant.
             projection = views.open_projection(store, catch_up=False)
             projection.catch_up(started(store.max_position() - projection.position()))
