@@ -161,6 +161,9 @@ def projection_drift(store: Store) -> list[str]:
                      for g in persisted.grade_series()},
                     {f"{g.pemda} {g.instrument}": g.model_dump(mode="json")
                      for g in folded.grade_series()})
+    drift += differ("commitment",
+                    {c.ref: c.model_dump(mode="json") for c in persisted.commitments()},
+                    {c.ref: c.model_dump(mode="json") for c in folded.commitments()})
     return drift
 
 
@@ -227,7 +230,26 @@ def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format) -> s
     text = render(rows, columns, fmt)
     if fmt in (Format.table, Format.md):
         text += f"\n\nas of {on}: overdue = open (BD/BS) past its due date; % S by count"
+        text += commitments_by_theme_text(report, fmt)
     return text
+
+
+COMMITMENT_THEME_COLUMNS = [
+    ("pemda", "pemda"), ("theme", "theme"), ("count", "commitments"),
+    ("achieved", "tercapai"), ("overdue", "overdue"), ("mean_progress_pct", "mean progress %"),
+]
+
+
+def commitments_by_theme_text(report: list[dict[str, Any]], fmt: Format) -> str:
+    """The commitments part of status, below the compliance table, when there are any."""
+    rows = [{"pemda": row["pemda"], "theme": theme, **tally,
+             "mean_progress_pct": _pct(tally["mean_progress_pct"])}
+            for row in report for theme, tally in row["commitments"].items()]
+    if not rows:
+        return ""
+    return ("\n\ncommitments by theme:\n" + render(rows, COMMITMENT_THEME_COLUMNS, fmt)
+            + "\n\ncommitment overdue = open (berjalan/sebagian) past its deadline; mean "
+            "progress over the commitments with a measured realisation")
 
 
 # --- findings ----------------------------------------------------------------------------------
