@@ -15,6 +15,12 @@ import orjson
 from auditlog.domain.aggregate import project
 from auditlog.domain.events import (
     CheckpointRecorded,
+    CommitmentProgressRecorded,
+    CommitmentRecorded,
+    CommitmentReferenceAllocated,
+    CommitmentReopened,
+    CommitmentReviewed,
+    CommitmentThemeAdded,
     DueDateExtended,
     Event,
     FindingCorrected,
@@ -363,6 +369,26 @@ def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, 
         return name, subject, f"{change}: {event.reason}"
     if isinstance(event, FindingWithdrawn):
         return name, subject, event.reason
+    if isinstance(event, CommitmentRecorded):
+        detail = f"{event.pemda} {event.opd}, {event.theme}: {event.text}; owner {event.owner}"
+        if event.indicator is not None:
+            detail += (f"; {event.indicator} {event.baseline} -> {event.target} {event.unit}")
+        detail += f"; by {event.by}"
+        if event.answers:
+            detail += "; answers " + ", ".join(event.answers)
+        return name, event.ref, detail
+    if isinstance(event, CommitmentProgressRecorded):
+        parts = [] if event.value is None else [f"realised {event.value}"]
+        parts += [event.note] if event.note else []
+        parts += ["evidence " + ", ".join(f"{e.name} sha256:{e.sha256[:12]}"
+                                          for e in event.evidence)] if event.evidence else []
+        return name, subject, "; ".join(parts)
+    if isinstance(event, CommitmentReviewed):
+        return name, subject, f"{event.previous.value} -> {event.status.value}: {event.reason}"
+    if isinstance(event, CommitmentReopened):
+        return name, subject, f"{event.previous.value} -> berjalan: {event.reason}"
+    if isinstance(event, CommitmentThemeAdded):
+        return name, event.code, event.name
     if isinstance(event, CheckpointRecorded):
         signed = " (signed)" if event.signed else ""
         return name, "log", f"{event.size} events, root {event.root[:16]}…{signed}"
@@ -386,6 +412,9 @@ def _event_row(position: int | None, event: Event, subject_of: dict[UUID, str]
         "subject": subject, "detail": detail,
     }
     return row if position is None else {"position": position, **row}
+
+
+event_row = _event_row
 
 
 TRAIL_COLUMNS = [("effective_on", "date"), ("event", "event"), ("subject", "on"),
@@ -490,9 +519,10 @@ def history(store: Store, moment: Moment, pemda: str | None, finding: str | None
     graded_on: dict[tuple[UUID, int], date] = {}
     admitted: list[tuple[int, Event]] = []
     for position, event in events_in_order(store):
-        if isinstance(event, ReferenceAllocated | FindingKeyClaimed):
+        if isinstance(event, ReferenceAllocated | FindingKeyClaimed
+                      | CommitmentReferenceAllocated):
             continue  # bookkeeping for references and keys; the finding's own events show it
-        if isinstance(event, FindingRecorded):
+        if isinstance(event, FindingRecorded | CommitmentRecorded):
             subject_of[event.originator_id] = event.ref
             pemda_of[event.originator_id] = event.pemda
         elif isinstance(event, GradeRecorded | GradeCorrected):
