@@ -10,6 +10,7 @@ from typer.models import CommandInfo
 import auditlog.cli.importing  # noqa: F401  (registers `auditlog import`)
 from auditlog.cli import (
     commitments,
+    compare,
     export,
     findings,
     followups,
@@ -48,5 +49,5 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "commitments", "export", "findings", "followups", "grades", "integrity",
-           "main", "pemda", "reading", "server", "store_admin"]
+__all__ = ["app", "commitments", "compare", "export", "findings", "followups", "grades",
+           "integrity", "main", "pemda", "reading", "server", "store_admin"]
