@@ -240,3 +240,31 @@ def test_recording_on_a_missing_store_refused_leaves_no_store(run: Run, isolated
                                 "--theme", "stunting", "--text", "t", "--owner", "o", "--by",
                                 "2024-12-31"), "35.73")
     assert not isolated.exists()
+
+
+def test_the_demo_follows_the_catatan_to_commitments_and_on_to_the_grade(ok: Run) -> None:
+    ok("demo")
+    commitments = json.loads(ok("commitment", "list", "--pemda", "35.73", "--format",
+                                "json").stdout)
+    assert [c["theme"] for c in commitments] == ["kemiskinan-ekstrem", "digitalisasi-pelayanan",
+                                                 "stunting", "investasi"]
+    assert all(c["owner"].startswith("Sekretaris ") for c in commitments)
+    catatan = json.loads(ok("finding", "show", "F-2023-0004", "--format", "json").stdout)
+    assert catatan["title"] == "Komitmen RB Tematik belum dituangkan dalam rencana aksi OPD"
+    assert [c["answers"] for c in commitments] == [[r["ref"]] for r in
+                                                   catatan["recommendations"]]
+    grades = json.loads(ok("grade", "list", "--pemda", "35.73", "--format", "json").stdout)
+    rb_2023 = next(g for g in grades if (g["instrument"], g["year"]) == ("RB", 2023))
+    assert rb_2023["because"] == [r["ref"] for r in catatan["recommendations"]]
+    # with the clock at 15 January 2024, only what happened by then is in the story
+    assert all(r["on"] <= "2024-01-15" for c in commitments for r in c["realisations"])
+    assert [c["status"] for c in commitments] == ["berjalan", "tercapai", "berjalan",
+                                                  "sebagian"]
+
+
+def test_the_demo_run_later_has_the_realisations_of_2024(ok: Run) -> None:
+    ok("demo", env={"AUDITLOG_NOW": "2025-06-01T09:00:00Z"})
+    commitments = json.loads(ok("commitment", "list", "--format", "json").stdout)
+    assert [c["status"] for c in commitments] == ["sebagian", "tercapai", "tercapai",
+                                                  "sebagian"]
+    assert commitments[2]["progress_pct"] == 105.0  # stunting 18.0 -> 13.8 against 14.0

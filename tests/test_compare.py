@@ -97,7 +97,7 @@ def test_refusals(scored: Path, run: Run, args: tuple[str, ...],
 
 def test_the_seed_order_comes_out_of_the_demo(ok: Run) -> None:
     ok("demo")
-    for instrument in ("SAKIP",):
+    for instrument in ("SAKIP", "RB"):
         rows = compare(ok, "--instrument", instrument, "--province", "35")
         assert [r["name"] for r in rows] == ["Kabupaten Banyuwangi", "Kota Malang",
                                              "Kota Surabaya"], instrument
