@@ -105,12 +105,14 @@ def record_commitment(store: Store, ctx: Context, new: NewCommitment) -> Commitm
     year = new.on.year
 
     def decide() -> Sequence[Aggregate]:
-        existing = store.get(the_id)
-        if isinstance(existing, Commitment):
+        if store.head_version(the_id):  # the usual case, a new commitment: an index lookup
+            existing = store.get(the_id)
+            assert isinstance(existing, Commitment)
             raise Refusal(f"this commitment is already recorded as {existing.ref} (same pemda, "
                           "OPD, theme and text): record its progress or review it instead")
-        counter = store.get(commitment_counter_id(year))
-        if isinstance(counter, CommitmentCounter):
+        allocated = store.head_version(commitment_counter_id(year))
+        if allocated:
+            counter = CommitmentCounter.at(year, allocated)
             ref = counter.next_ref()
             counter.trigger(ctx, CommitmentReferenceAllocated, new.on, ref=ref,
                             commitment_id=the_id)

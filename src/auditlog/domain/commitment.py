@@ -144,6 +144,12 @@ class CommitmentCounter(Aggregate):
         return cls(id=event.originator_id, version=event.originator_version,
                    year=int(event.ref[2:6]))
 
+    @classmethod
+    def at(cls, year: int, version: int) -> Self:
+        """The counter of a year whose last allocation is ``version``: its whole state, from
+        the head version alone (an index lookup), as for finding references."""
+        return cls(id=commitment_counter_id(year), version=version, year=year)
+
     def next_ref(self) -> str:
         return format_commitment_ref(self.year, self.version + 1)
 
