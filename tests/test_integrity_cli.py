@@ -100,7 +100,7 @@ def test_verify_prints_the_count_and_the_root(demo: Path, ok: Run) -> None:
     lines = ok("verify").stdout.splitlines()
     assert lines[0] == "verified 71 events: every entry of the hash chain holds"
     assert lines[1].startswith("root ")
-    assert lines[2:] == ["witness: the log extends all 39 checkpoints witnessed (up to 45 "
+    assert lines[2:] == ["witness: the log extends all 61 checkpoints witnessed (up to 71 "
                          "events, in 1 folder)",
                          "projections: never proven equal to a fold of the events (verify "
                          "--projections does)"]
@@ -116,7 +116,7 @@ def test_verify_against_checkpoints_after_more_recording(demo: Path, ok: Run) ->
     assert out.splitlines()[2:] == [
         "2023.txt: the log extends it (71 events on 2024-01-15T09:00:00Z)",
         "2024.txt: the log extends it (73 events on 2024-01-15T09:00:00Z)",
-        "witness: the log extends all 42 checkpoints witnessed (up to 48 events, in 1 folder)",
+        "witness: the log extends all 64 checkpoints witnessed (up to 74 events, in 1 folder)",
         "projections: never proven equal to a fold of the events (verify --projections does)",
     ]
 
