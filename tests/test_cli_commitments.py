@@ -22,13 +22,14 @@ STUNTING = ("commitment", "record", "--pemda", "35.73", "--opd", "Dinas Kesehata
 def story(ok: Run, isolated: Path) -> Path:
     """Kota Malang with a catatan, a measured commitment answering it with a realisation, and
     an unmeasured one; Surabaya registered without any."""
-    ok("pemda", "register", "35.73")
-    ok("pemda", "register", "35.78")
+    then = {"AUDITLOG_NOW": "2023-07-26T09:00:00Z"}  # transaction time only goes forward
+    ok("pemda", "register", "35.73", env=then)
+    ok("pemda", "register", "35.78", env=then)
     ok("finding", "record", "--pemda", "35.73", "--title", "Komitmen belum dituangkan",
        "--received", "2023-07-26", "-r", "Susun komitmen stunting", "-r", "Susun komitmen "
-       "investasi")
+       "investasi", env=then)
     ok("finding", "record", "--pemda", "35.78", "--title", "Target belum berorientasi hasil",
-       "--received", "2023-07-26", "-r", "Rumuskan ulang target")
+       "--received", "2023-07-26", "-r", "Rumuskan ulang target", env=then)
     ok(*STUNTING, env={"AUDITLOG_NOW": "2023-08-01T09:00:00Z"})
     ok("commitment", "progress", "K-2023-0001", "--on", "2023-12-31", "--value", "17.75",
        env={"AUDITLOG_NOW": "2024-01-05T09:00:00Z"})
