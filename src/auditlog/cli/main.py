@@ -9,6 +9,8 @@ from typer.models import CommandInfo
 
 import auditlog.cli.importing  # noqa: F401  (registers `auditlog import`)
 from auditlog.cli import (
+    commitments,
+    compare,
     export,
     findings,
     followups,
@@ -26,6 +28,7 @@ app.add_typer(findings.finding_app, name="finding")
 app.add_typer(followups.followup_app, name="followup")
 app.add_typer(grades.grade_app, name="grade")
 app.add_typer(integrity.keys_app, name="keys")
+app.add_typer(commitments.commitment_app, name="commitment")
 app.add_typer(server.roles_app, name="roles")
 
 # The order users read in `auditlog --help`: first steps, then reading, then proving.
@@ -46,5 +49,5 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "export", "findings", "followups", "grades", "integrity", "main", "pemda",
-           "reading", "server", "store_admin"]
+__all__ = ["app", "commitments", "compare", "export", "findings", "followups", "grades",
+           "integrity", "main", "pemda", "reading", "server", "store_admin"]

@@ -12,6 +12,7 @@ from uuid import UUID
 
 from auditlog.domain import source_file  # noqa: F401  (registers its aggregate for folds)
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
+from auditlog.domain.commitment import Commitment
 from auditlog.domain.events import (
     Event,
     FindingCorrected,
@@ -55,6 +56,8 @@ class ReadModel(Protocol):
     def rec_rows(self, pemda: str | None = None) -> list[RecRow]: ...
 
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]: ...
+
+    def commitments(self, pemda: str | None = None) -> list[Commitment]: ...
 
 
 @runtime_checkable
@@ -120,6 +123,7 @@ class Universe:
     pemdas: dict[str, Pemda] = field(default_factory=dict)
     findings: dict[UUID, Finding] = field(default_factory=dict)
     grades: dict[UUID, GradeSeries] = field(default_factory=dict)
+    commitment_table: dict[UUID, Commitment] = field(default_factory=dict)
     position: int = 0  # the last log position read
     events_read: int = 0
     events_applied: int = 0
@@ -148,13 +152,14 @@ class Universe:
 
     def apply(self, event: Event) -> None:
         kind = AGGREGATE_OF_EVENT.get(type(event))
-        if kind not in (Pemda, Finding, GradeSeries):
+        if kind not in (Pemda, Finding, GradeSeries, Commitment):
             return  # bookkeeping aggregates (references, keys, checkpoints) have no read model
         if kind is Finding and self.outside and self._outside_view(event):
             return
         table: dict[UUID, Aggregate] = (
             self.findings if kind is Finding  # type: ignore[assignment]
             else self.grades if kind is GradeSeries
+            else self.commitment_table if kind is Commitment
             else {}
         )
         if kind is Pemda:
@@ -205,10 +210,20 @@ class Universe:
         found = [g for g in self.grades.values() if pemda is None or g.pemda == pemda]
         return sorted(found, key=lambda g: (g.pemda, g.instrument))
 
+    def commitments(self, pemda: str | None = None) -> list[Commitment]:
+        found = [c for c in self.commitment_table.values() if pemda is None or c.pemda == pemda]
+        return sorted(found, key=commitment_key)
+
 
 def ref_key(finding: Finding) -> tuple[int, int]:
     """F-2023-0007 sorts by year, then number (numbers may grow past four digits)."""
     _, year, number = finding.ref.split("-")
+    return int(year), int(number)
+
+
+def commitment_key(commitment: Commitment) -> tuple[int, int]:
+    """K-2023-0007 sorts as finding references do."""
+    _, year, number = commitment.ref.split("-")
     return int(year), int(number)
 
 
@@ -219,6 +234,7 @@ class Snapshot:
     pemdas: list[Pemda]
     findings: list[Finding]
     grades: list[GradeSeries]
+    commitment_list: list[Commitment] = field(default_factory=list)
 
     def pemda_list(self) -> list[Pemda]:
         return self.pemdas
@@ -234,3 +250,6 @@ class Snapshot:
 
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
         return [g for g in self.grades if pemda is None or g.pemda == pemda]
+
+    def commitments(self, pemda: str | None = None) -> list[Commitment]:
+        return [c for c in self.commitment_list if pemda is None or c.pemda == pemda]

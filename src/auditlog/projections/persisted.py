@@ -9,20 +9,30 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
-from auditlog.domain.events import Event, Status
+from auditlog.domain.commitment import OPEN, Commitment
+from auditlog.domain.events import CommitmentStatus, Event, Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.errors import DamagedStore, StoreBusy
-from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
+from auditlog.projections.commitments import CommitmentTally
+from auditlog.projections.model import (
+    RETROACTIVE,
+    RecRow,
+    commitment_key,
+    rec_rows_of,
+    ref_key,
+)
 from auditlog.store.app import Store
 from auditlog.store.sqlite_integrity import CHAIN
 
 NAME = "compliance"
+OPEN_VALUES = tuple(s.value for s in OPEN)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection_schema (version TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_position (
@@ -49,10 +59,16 @@ CREATE TABLE IF NOT EXISTS projection_summary (
 CREATE TABLE IF NOT EXISTS projection_grades (
     id TEXT PRIMARY KEY, pemda TEXT NOT NULL, instrument TEXT NOT NULL,
     first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS projection_commitment (
+    id TEXT PRIMARY KEY, ref TEXT NOT NULL, pemda TEXT NOT NULL, theme TEXT NOT NULL,
+    status TEXT NOT NULL, deadline TEXT NOT NULL, progress TEXT,
+    first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL,
+    last_effective TEXT NOT NULL, state TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS projection_commitment_pemda ON projection_commitment (pemda);
 """
 TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
-          "projection_summary", "projection_grades", "projection_position",
-          "projection_proven")
+          "projection_summary", "projection_grades", "projection_commitment",
+          "projection_position", "projection_proven")
 BATCH = 10000
 # Aggregates kept folded between batches of one catch-up, so that a finding touched again a
 # few batches later is not reread and re-parsed from its row: the cost of a rebuild.
@@ -60,11 +76,11 @@ CACHE = 20000
 # A lock held past AUDITLOG_LOCK_TIMEOUT by another writer (PostgreSQL's connection raises
 # StoreBusy itself).
 BUSY = sqlite3.OperationalError
-PROJECTED = (Pemda, Finding, GradeSeries)
+PROJECTED = (Pemda, Finding, GradeSeries, Commitment)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 
 
 def micros(moment: datetime) -> int:
@@ -285,6 +301,11 @@ class Projection:
                 "SELECT state, first_recorded, last_recorded, last_effective "
                 "FROM projection_finding WHERE id = ?", key
             ).fetchone()
+        elif kind is Commitment:
+            row = self.db.execute(
+                "SELECT state, first_recorded, last_recorded, last_effective "
+                "FROM projection_commitment WHERE id = ?", key
+            ).fetchone()
         else:
             row = self.db.execute(
                 "SELECT state, first_recorded, last_recorded, '' FROM projection_grades "
@@ -313,6 +334,21 @@ class Projection:
                 "last_recorded = excluded.last_recorded, state = excluded.state",
                 (str(aggregate.id), aggregate.pemda, aggregate.instrument, meta.first_recorded,
                  meta.last_recorded, state),
+            )
+        elif isinstance(aggregate, Commitment):
+            self.db.execute(
+                "INSERT INTO projection_commitment (id, ref, pemda, theme, status, deadline, "
+                "progress, first_recorded, last_recorded, last_effective, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "ref = excluded.ref, pemda = excluded.pemda, theme = excluded.theme, "
+                "status = excluded.status, deadline = excluded.deadline, "
+                "progress = excluded.progress, first_recorded = excluded.first_recorded, "
+                "last_recorded = excluded.last_recorded, "
+                "last_effective = excluded.last_effective, state = excluded.state",
+                (str(aggregate.id), aggregate.ref, aggregate.pemda, aggregate.theme,
+                 aggregate.status.value, aggregate.by.isoformat(),
+                 None if aggregate.progress is None else str(aggregate.progress),
+                 meta.first_recorded, meta.last_recorded, meta.last_effective, state),
             )
         elif isinstance(aggregate, Finding):
             fid = str(aggregate.id)
@@ -426,3 +462,25 @@ class Projection:
         return [GradeSeries.model_validate_json(r[0]) for r in self._rows(
             "SELECT state FROM projection_grades WHERE 1 = 1", pemda,
             " ORDER BY pemda, instrument")]
+
+    def commitments(self, pemda: str | None = None) -> list[Commitment]:
+        found = [Commitment.model_validate_json(r[0]) for r in self._rows(
+            "SELECT state FROM projection_commitment WHERE 1 = 1", pemda)]
+        return sorted(found, key=commitment_key)
+
+    def commitment_tallies(self, on: date, pemda: str | None = None
+                           ) -> dict[str, dict[str, CommitmentTally]]:
+        """Commitments per pemda and theme for `status`, from their columns (no state is
+        decoded); progress is kept as exact decimal text and summed exactly."""
+        tallies: dict[str, dict[str, CommitmentTally]] = {}
+        for code, theme, status, deadline, progress in self._rows(
+                "SELECT pemda, theme, status, deadline, progress FROM projection_commitment "
+                "WHERE 1 = 1", pemda, " ORDER BY pemda, theme"):
+            tally = tallies.setdefault(code, {}).setdefault(theme, CommitmentTally())
+            tally.count += 1
+            tally.achieved += status == CommitmentStatus.TERCAPAI.value
+            tally.overdue += status in OPEN_VALUES and deadline < on.isoformat()
+            if progress is not None:
+                tally.measured += 1
+                tally.progress += Decimal(progress)
+        return tallies

@@ -8,6 +8,7 @@ from typing import Any
 from auditlog.domain.events import Status
 from auditlog.domain.grades import GradeEntry
 from auditlog.domain.recommendation import overdue
+from auditlog.projections.commitments import CommitmentsSummarized, by_pemda_and_theme
 from auditlog.projections.model import ReadModel, RecRow, Summarized
 
 STATUSES = tuple(Status)
@@ -130,6 +131,9 @@ def status_report(model: ReadModel, on: date, pemda: str | None = None) -> list[
         assert entry is not None
         entry["previous"] = grade_json(previous)
         grades.setdefault(series.pemda, {})[series.instrument] = entry
+    commitments = (model.commitment_tallies(on, pemda)
+                   if isinstance(model, CommitmentsSummarized)
+                   else by_pemda_and_theme(model.commitments(pemda), on))
     report = []
     for p in model.pemda_list():
         if pemda is not None and p.code != pemda:
@@ -140,5 +144,7 @@ def status_report(model: ReadModel, on: date, pemda: str | None = None) -> list[
             "level": p.level,
             "grades": grades.get(p.code, {}),
             **totals.get(p.code, Totals()).as_json(),
+            "commitments": {theme: tally.as_json()
+                            for theme, tally in commitments.get(p.code, {}).items()},
         })
     return report

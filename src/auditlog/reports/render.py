@@ -40,6 +40,7 @@ def cell(value: Any) -> str:
 NUMERIC = frozenset({
     "BD", "BS", "S", "TDTL", "total", "completion_pct", "value_to_recover", "deposited",
     "overdue", "value", "position", "year", "score", "balance", "count", "days_overdue",
+    "achieved", "mean_progress_pct", "progress_pct", "baseline", "target", "realised",
 })
 
 

@@ -1,0 +1,79 @@
+"""The commitments part of the annual review: per pemda and theme, each owner's account, and
+the register of commitments, as typed rows every writer lays out alike."""
+
+from datetime import date
+
+from auditlog.domain.commitment import CLOSED, Commitment
+from auditlog.projections.commitments import CommitmentTally, by_owner, by_pemda_and_theme
+from auditlog.reports.review import Column, Lang, Section
+
+TALLY_COLUMNS = [
+    Column("count", "Commitments", "Jumlah komitmen", "int"),
+    Column("achieved", "Achieved", "Tercapai", "int"),
+    Column("overdue", "Overdue", "Lewat tenggat", "int"),
+    Column("measured", "Measured", "Terukur", "int"),
+    Column("mean_progress_pct", "Mean progress %", "Rata-rata capaian %", "pct"),
+]
+
+
+def in_year(commitment: Commitment, year: int) -> bool:
+    """Made by the end of the year and not closed before it began."""
+    closed_before = (commitment.status in CLOSED and commitment.status_changed_on is not None
+                     and commitment.status_changed_on.year < year)
+    return commitment.made_on.year <= year and not closed_before
+
+
+def _tally_row(tally: CommitmentTally) -> dict[str, object]:
+    data = tally.as_json()
+    return {key: data[key] for key in ("count", "achieved", "overdue", "measured",
+                                       "mean_progress_pct")}
+
+
+def commitment_sections(commitments: list[Commitment], on: date, year: int,
+                        names: dict[str, str], themes: dict[str, str],
+                        lang: Lang) -> list[Section]:
+    chosen = [c for c in commitments if in_year(c, year)]
+    per_theme = Section("commitments", "Commitments by pemda and theme",
+                        "Komitmen per pemda dan tema", [
+                            Column("pemda", "Pemda", "Pemda"), Column("name", "Name", "Nama"),
+                            Column("theme", "Theme", "Tema"),
+                            Column("theme_name", "Theme name", "Nama tema"), *TALLY_COLUMNS])
+    for code, tallies in by_pemda_and_theme(chosen, on).items():
+        for theme, tally in tallies.items():
+            per_theme.rows.append({"pemda": code, "name": names.get(code, ""), "theme": theme,
+                                   "theme_name": themes.get(theme, ""), **_tally_row(tally)})
+    owners = Section("commitment_owners", "Owner accountability",
+                     "Akuntabilitas penanggung jawab komitmen", [
+                         Column("pemda", "Pemda", "Pemda"),
+                         Column("owner", "Owner", "Penanggung jawab"),
+                         Column("opd", "OPD", "OPD"), *TALLY_COLUMNS])
+    for (code, owner, opd), tally in by_owner(chosen, on).items():
+        owners.rows.append({"pemda": code, "owner": owner, "opd": opd, **_tally_row(tally)})
+    register = Section("commitment_list", "Commitments register", "Register komitmen", [
+        Column("ref", "Ref", "Nomor"), Column("pemda", "Pemda", "Pemda"),
+        Column("theme", "Theme", "Tema"), Column("opd", "OPD", "OPD"),
+        Column("owner", "Owner", "Penanggung jawab"), Column("text", "Commitment", "Komitmen"),
+        Column("indicator", "Indicator", "Indikator"), Column("unit", "Unit", "Satuan"),
+        Column("baseline", "Baseline", "Baseline"), Column("target", "Target", "Target"),
+        Column("realised", "Realised", "Realisasi"),
+        Column("realised_on", "Realised on", "Tanggal realisasi", "date"),
+        Column("progress_pct", "Progress %", "Capaian %", "pct"),
+        Column("by", "Deadline", "Tenggat", "date"), Column("status", "Status", "Status"),
+        Column("overdue", "Overdue", "Lewat tenggat"),
+        Column("answers", "Answers", "Menjawab"),
+    ])
+    yes = "ya" if lang == "id" else "yes"
+    for c in sorted(chosen, key=lambda c: (c.pemda, c.theme, c.ref)):
+        latest = c.latest
+        register.rows.append({
+            "ref": c.ref, "pemda": c.pemda, "theme": c.theme, "opd": c.opd, "owner": c.owner,
+            "text": c.text, "indicator": c.indicator or "", "unit": c.unit or "",
+            "baseline": "" if c.baseline is None else str(c.baseline),
+            "target": "" if c.target is None else str(c.target),
+            "realised": "" if latest is None else str(latest.value),
+            "realised_on": None if latest is None else latest.on,
+            "progress_pct": None if c.progress is None else float(c.progress),
+            "by": c.by, "status": c.status.value, "overdue": yes if c.is_overdue(on) else "",
+            "answers": " ".join(c.answers),
+        })
+    return [per_theme, owners, register]
