@@ -40,8 +40,9 @@ def parse_date(text: str, *, what: str = "date") -> date:
 
 
 # A no-break space after "Rp" is common in text pasted from office documents.
-# ",-" (or ",00") closes an amount written in full on Indonesian forms: Rp12.150.000,-
-_RUPIAH = re.compile(r"^(?:rp\.?[\s\u00a0]?)?(\d{1,3}(?:\.\d{3})+|\d+)(?:,-|,00)?$",
+# ",-" closes an amount written in full on Indonesian forms: Rp12.150.000,- (",00" stays
+# refused: it reads as a decimal part, which rupiah amounts never have)
+_RUPIAH = re.compile(r"^(?:rp\.?[\s\u00a0]?)?(\d{1,3}(?:\.\d{3})+|\d+)(?:,-)?$",
                      re.IGNORECASE | re.ASCII)
 RUPIAH_FORMS = ("a whole, non-negative amount such as 12150000, 12.150.000, Rp12.150.000 or "
                 "Rp12.150.000,-")
