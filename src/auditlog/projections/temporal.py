@@ -150,9 +150,14 @@ class TemporalModel:
             series = GradeSeries.model_validate_json(state)
             if self.moment.as_of is not None:
                 # Corrections are retroactive and keep the original's date: filtering the
-                # current entries by date is what folding the events would give.
-                series.years = {y: e for y, e in series.years.items()
-                                if e.effective_on <= self.moment.as_of}
+                # current entries by date is what folding the events would give, but for the
+                # series' version, which counts the events left out: a series that loses an
+                # entry is refolded (grade series are few and short).
+                kept = {y: e for y, e in series.years.items()
+                        if e.effective_on <= self.moment.as_of}
+                if len(kept) != len(series.years):
+                    touched.append(gid)
+                    continue
             if series.years:
                 found.append(series)
         found += [s for s in self._refold(touched) if isinstance(s, GradeSeries) and s.years]
