@@ -34,11 +34,12 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import DamagedStore, Refusal, StoreBusy
 from auditlog.store import stream, witness
+from auditlog.store.chain import GENESIS, entry_hash
 from auditlog.store.engine import Engine, Snapshot
 from auditlog.store.mapper import PydanticMapper
 from auditlog.store.recorder import AuditRecorder, ClockBehind
 from auditlog.store.sqlite import SQLiteEngine, readonly_uri, writable  # noqa: F401 - kept here
-from auditlog.store.sqlite_integrity import CHAIN, META
+from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META, event_columns
 
 ATTEMPTS = 8
 BATCH = 1000
@@ -79,6 +80,30 @@ def lock_timeout() -> int:
     if not raw.isdigit():
         raise Refusal(f"AUDITLOG_LOCK_TIMEOUT={raw!r} is not valid: give whole seconds, e.g. 15")
     return int(raw)
+
+
+def _check_row(db: sqlite3.Cursor, row: tuple[Any, ...]) -> None:
+    """Raise DamagedStore unless this event row is the one its chain entry was made for.
+
+    Positions and sequence numbers coincide in a store auditlog wrote (both count from 1,
+    without gaps), so the entry is one primary-key lookup; the scan is only for a store
+    that was altered."""
+    position, oid, version, topic, state = row
+    entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT JOIN "
+                       f"{CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.seq = ?",
+                       (position,)).fetchone()
+    if entry is None or entry[1] != position:
+        entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT "
+                           f"JOIN {CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.position = ?",
+                           (position,)).fetchone()
+    if entry is None:
+        raise stream.damaged(position, "an event here has no chain entry")
+    seq, _, stored, prev = entry
+    if prev is None and seq != 1:
+        raise stream.damaged(position, "the chain entry before it is gone")
+    if oid is None or entry_hash(seq, GENESIS if seq == 1 else prev, oid, version, topic,
+                                 state) != stored:
+        raise stream.damaged(position, "its bytes are not those its chain entry was made for")
 
 
 @contextlib.contextmanager
@@ -190,11 +215,42 @@ class Store:
     # --- reading ---------------------------------------------------------------------------
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
+        if self._sqlite():
+            events = self._checked_events(aggregate_id)
+            return project(None, events) if events else None
         try:
             with undecodable(aggregate_id):
                 return self.app.repository.get(aggregate_id, projector_func=project)
         except AggregateNotFoundError:
             return None
+
+    def _sqlite(self) -> bool:
+        return isinstance(self.engine, SQLiteEngine)
+
+    # An aggregate's rows, read by the primary key (originator_id, originator_version), each
+    # checked against its chain entry before it is decoded: the same promise as the streaming
+    # path (store/stream.py) for what a command reads one aggregate at a time.
+    def _checked_events(self, aggregate_id: UUID, *, gt: int | None = None,
+                        lte: int | None = None, last: bool = False) -> list[Event]:
+        recorder = self.app.recorder
+        assert isinstance(recorder, AuditRecorder)
+        where = "originator_id = ?"
+        args: list[object] = [aggregate_id.hex]
+        if gt is not None:
+            where, args = where + " AND originator_version > ?", [*args, gt]
+        if lte is not None:
+            where, args = where + " AND originator_version <= ?", [*args, lte]
+        order = "DESC LIMIT 1" if last else "ASC"
+        with recorder.datastore.transaction(commit=False) as c:
+            db = c.sqlite_cursor
+            rows = db.execute(f"SELECT rowid, {event_columns(EVENTS)} FROM {EVENTS} "
+                              f"WHERE {where} ORDER BY originator_version {order}",
+                              args).fetchall()
+            checked = [tuple(row) for row in rows]
+            for row in checked:
+                _check_row(db, row)
+        return [event for _, event in stream.decode_rows(checked, {})]
+
 
     def events_of_many(self, aggregate_ids: Sequence[UUID], chunk: int = 500
                        ) -> dict[UUID, list[Event]]:
@@ -220,24 +276,34 @@ class Store:
     def last_event(self, aggregate_id: UUID) -> Event | None:
         """An aggregate's last event alone (one index lookup), for aggregates whose state
         it holds whole."""
+        if self._sqlite():
+            last = self._checked_events(aggregate_id, last=True)
+            return last[0] if last else None
         with undecodable(aggregate_id):
             found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
         return found[0] if found else None  # type: ignore[return-value]
 
     def events_of(self, aggregate_id: UUID) -> list[Event]:
+        if self._sqlite():
+            return self._checked_events(aggregate_id)
         with undecodable(aggregate_id):
             return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
 
     def finding_id_of(self, ref: str) -> tuple[UUID, str, int | None]:
         """Resolve F-2023-0007[.n] to (finding id, finding ref, recommendation number)."""
         year, number, rec = parse_ref(ref)
-        with undecodable(counter_id(year)):
-            allocated = list(self.app.events.get(counter_id(year), gt=number - 1, lte=number))
+        if self._sqlite():
+            allocated: list[Any] = self._checked_events(counter_id(year), gt=number - 1,
+                                                        lte=number)
+        else:
+            with undecodable(counter_id(year)):
+                allocated = list(self.app.events.get(counter_id(year), gt=number - 1,
+                                                     lte=number))
         if not allocated:
             raise Refusal(f"no finding {ref.split('.')[0].upper()} in this store: "
                           "'auditlog finding list' shows the references")
         event = allocated[0]
-        return event.finding_id, event.ref, rec  # type: ignore[attr-defined]
+        return event.finding_id, event.ref, rec
 
     def finding(self, ref: str) -> tuple[Finding, int | None]:
         finding_id, finding_ref, rec = self.finding_id_of(ref)
