@@ -262,7 +262,7 @@ def test_a_broken_signature_never_names_the_same_key_twice(demo: Path, ok: Run, 
 
 def test_status_refuses_projections_built_on_a_log_that_was_cut_short(demo: Path,
                                                                       run: Run) -> None:
-    assert run("status").exit_code == 0  # the projection is caught up to the head
+    assert run("status").exit_code == 0  # the projection is caught up to position 71
     with closing(raw(demo)) as db:
         for name in TRIGGERS:
             db.execute(f"DROP TRIGGER IF EXISTS {name}")
@@ -273,8 +273,7 @@ def test_status_refuses_projections_built_on_a_log_that_was_cut_short(demo: Path
     for args in (("status",), ("finding", "list")):
         result = run(*args)
         assert result.exit_code == 3, result
-        assert "projections were built up to position" in result.stderr
-        assert result.stdout == ""
+        assert "built up to position 71" in result.stderr and result.stdout == ""
         assert len(result.stderr.splitlines()) == 1
 
 
@@ -283,7 +282,7 @@ def test_verify_says_when_the_projections_were_last_proven(demo: Path, ok: Run) 
     ok("verify", "--projections")
     out = ok("verify").stdout
     assert ("projections: last proven equal to a fold of the events on 2024-01-15T09:00:00Z, "
-            "up to position ") in out
+            "up to position 71") in out
 
 
 # --- inputs --------------------------------------------------------------------------------------
