@@ -22,7 +22,7 @@ from contextlib import closing, contextmanager
 from pathlib import Path
 
 import psycopg
-from _store import build
+from build_store import build
 from psycopg.conninfo import conninfo_to_dict
 
 from auditlog.projections.persisted import Projection

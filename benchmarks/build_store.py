@@ -13,12 +13,15 @@ projections are left for the benchmark to build (`auditlog rebuild` is one of it
 
 import argparse
 import heapq
+import os
 import random
 import sys
 import time
 from collections.abc import Callable
-from datetime import UTC, date, datetime, time as clock, timedelta
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 
 from auditlog import commands
@@ -30,7 +33,7 @@ from auditlog.store.app import Store
 
 FIRST, DAYS = date(2019, 1, 1), 6 * 365
 ACTORS = ("siti", "budi", "wayan", "dewi")
-PER_TRANSACTION = 20_000  # events decided before one save
+PER_TRANSACTION = 100_000  # events decided before one save: a finding is reloaded once a save
 
 
 def pemda_codes(count: int) -> list[str]:
@@ -99,13 +102,12 @@ class Plan:
         for step in range(rng.choice((1, 2, 2, 3))):
             day += timedelta(days=rng.randrange(10, 120))
             deposit = rng.randrange(0, 20) * 250_000
-            self.at(day, self.do(n, rec, lambda s, c, r, on, d=deposit: commands.record_followup(
-                s, c, r, on, "tindak lanjut", d, f"STS-{n}-{rec}" if d else None, ()), day))
+            self.at(day, self.do(n, rec, partial(
+                followup, deposit=deposit, slip=f"STS-{n}-{rec}" if deposit else None), day))
             day += timedelta(days=rng.randrange(1, 20))
             final = step > 0 and rng.random() < 0.7
             status = (Status.TDTL if rng.random() < 0.05 else Status.S) if final else Status.BS
-            self.at(day, self.do(n, rec, lambda s, c, r, on, st=status: commands.review(
-                s, c, r, st, "hasil verifikasi", on), day))
+            self.at(day, self.do(n, rec, partial(review, status=status), day))
             if final:
                 if rng.random() < 0.05:  # reopened, then resolved again
                     day += timedelta(days=rng.randrange(10, 60))
@@ -145,6 +147,11 @@ class Plan:
 
 def build(path: Path, events: int, seed: int = 7, pemdas: int = 550,
           progress: Callable[[int], None] | None = None) -> int:
+    # Each command carries its own transaction time (the plan's clock, 2019-2025): a pinned
+    # AUDITLOG_NOW keeps the store from restamping them with today; the witness log of a
+    # throw-away store stays beside it.
+    os.environ.setdefault("AUDITLOG_NOW", "2026-01-01T00:00:00+00:00")
+    os.environ.setdefault("AUDITLOG_WITNESS", str(path) + ".witness")
     rng = random.Random(seed)
     codes = pemda_codes(pemdas)
     store = Store(str(path))
@@ -168,8 +175,8 @@ def build(path: Path, events: int, seed: int = 7, pemdas: int = 550,
                 for instrument in ("SAKIP", "RB"):
                     score = Decimal(rng.randrange(4000, 9500)) / 100
                     on = date(year + 1, 2, 1) + timedelta(days=rng.randrange(0, 300))
-                    plan.at(on, lambda s, c, code=code, instrument=instrument, year=year,
-                            score=score, on=on: grade(s, c, code, instrument, year, score, on))
+                    plan.at(on, partial(grade, pemda=code, instrument=instrument, year=year,
+                                        score=score, on=on))
         written = len(codes)
         while plan.queue and written < events:
             work: list[tuple[datetime, Action]] = []
@@ -191,8 +198,17 @@ def build(path: Path, events: int, seed: int = 7, pemdas: int = 550,
         store.close()
 
 
-def grade(store: Store, ctx: Context, pemda: str, instrument: str, year: int, score: Decimal,
-          on: date) -> int:
+def followup(store: Store, ctx: Context, ref: str, on: date, *, deposit: int,
+             slip: str | None) -> None:
+    commands.record_followup(store, ctx, ref, on, "tindak lanjut", deposit, slip, ())
+
+
+def review(store: Store, ctx: Context, ref: str, on: date, *, status: Status) -> None:
+    commands.review(store, ctx, ref, status, "hasil verifikasi", on)
+
+
+def grade(store: Store, ctx: Context, *, pemda: str, instrument: str, year: int,
+          score: Decimal, on: date) -> int:
     commands.record_grade(store, ctx, pemda, instrument, year, rule_for(instrument, None),
                           None, score, (), on, None)
     return 1

@@ -56,9 +56,9 @@ from auditlog.store.app import Store
 store = Store.open_existing(sys.argv[1])
 times = []
 for n in range(int(sys.argv[2])):
-    ctx = Context("bench", datetime(2025, 1, 2, 9, tzinfo=UTC))
+    ctx = Context("bench", datetime(2026, 6, 1, 9, tzinfo=UTC))
     new = commands.NewFinding(pemda="11", title=f"bench {time.time_ns()}",
-        received=date(2024, 12, 30), report="BENCH", recommendations=[
+        received=date(2026, 5, 30), report="BENCH", recommendations=[
         RecommendationSpec(n=1, text="setor", value=1000000)])
     start = time.perf_counter()
     commands.record_finding(store, ctx, new)
@@ -94,6 +94,21 @@ for n in range(int(sys.argv[2])):
 db.close()
 os.remove(sys.argv[1] + ".floor")
 print(statistics.median(times))
+"""
+
+REPLAY_GC = """
+import gc, sys, time
+if sys.argv[2] == "off":
+    gc.freeze = lambda: None  # the stream's freezing of what the fold keeps, undone
+from datetime import date
+from auditlog.projections.model import Moment
+from auditlog.projections.summary import status_report
+from auditlog.reports.views import fold
+from auditlog.store.app import Store
+store = Store.open_existing(sys.argv[1])
+start = time.perf_counter()
+status_report(fold(store, Moment(as_of=date(2024, 12, 31))), date(2024, 12, 31))
+print(time.perf_counter() - start)
 """
 
 BULK = """
@@ -201,7 +216,7 @@ def main() -> None:
         built = time.perf_counter() - start
 
     tmp = Path(tempfile.mkdtemp(prefix="auditlog-bench-"))
-    env = {**os.environ, "AUDITLOG_DB": str(store), "AUDITLOG_NOW": "2025-01-15T09:00:00+00:00",
+    env = {**os.environ, "AUDITLOG_DB": str(store), "AUDITLOG_NOW": "2026-06-01T09:00:00+00:00",
            "AUDITLOG_ACTOR": "bench", "XDG_DATA_HOME": str(tmp / "data"),
            "AUDITLOG_WITNESS": str(tmp / "witness.log"), "COLUMNS": "200"}
     r = Runner(env)
@@ -229,6 +244,10 @@ def main() -> None:
         replay = r.once([AUDITLOG, "replay", "--to", "2024-12-31", "--format", "json"])
         add("replay --to 2024-12-31", replay, "select+decode", decode_floor[0],
             "<= 3x, <= 150 MB")
+        frozen = r.once([PYTHON, "-c", REPLAY_GC, str(store), "on"])
+        thawed = r.once([PYTHON, "-c", REPLAY_GC, str(store), "off"])
+        add("replay fold, gc.freeze per batch (in-process)", (float(frozen[2]), frozen[1], ""),
+            "the same without gc.freeze", float(thawed[2]), "")
         version = r.best([AUDITLOG, "--version"], 5)
         status = r.best([AUDITLOG, "status"], 5)
         add("status", status, "auditlog --version", version[0], "<= 1.2x")

@@ -20,7 +20,6 @@ from auditlog.projections.model import Moment, Universe
 from auditlog.projections.persisted import Projection
 from auditlog.reports.views import fold, read_model
 from auditlog.store.app import Store
-
 from test_projection_property import KINDS, History, reports
 
 

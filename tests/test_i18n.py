@@ -225,11 +225,11 @@ def test_an_unknown_language_is_a_usage_error(run: Run) -> None:
 def test_tables_use_indonesian_display_forms_and_csv_stays_machine(ok: Run) -> None:
     ok("demo")
     table = ok("--lang", "id", "status", "--pemda", "35.73").stdout
-    assert "37,50%" in table and "Rp12.150.000" in table
+    assert "87,50%" in table and "Rp12.150.000" in table
     register = ok("--lang", "id", "finding", "list", "--pemda", "35.78").stdout
     assert "23 Januari 2023" in register
     csv = ok("--lang", "id", "status", "--pemda", "35.73", "--format", "csv").stdout
-    assert ",37.50," in csv and "12150000" in csv
+    assert ",87.50," in csv and "12150000" in csv
     assert "2023-01-23" in ok("--lang", "id", "finding", "list", "--pemda", "35.78",
                               "--format", "csv").stdout
-    assert " 37.50 " in ok("--lang", "en", "status", "--pemda", "35.73").stdout
+    assert " 87.50 " in ok("--lang", "en", "status", "--pemda", "35.73").stdout

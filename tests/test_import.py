@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 import xlsxwriter
 from eventsourcing.persistence import RecordConflictError
+from openpyxl.utils import get_column_letter
 
 from auditlog import commands
 from auditlog.domain.aggregate import Context
@@ -341,7 +342,7 @@ def test_the_template_is_a_register_the_import_reads(ok: Run, run: Run, tmp_path
     headers = [str(c.value) for c in sheet[1]]
     assert Matcher().match_row([*headers]).keys() == HEADERS.keys()
     validations = sheet.data_validations.dataValidation
-    status_col = openpyxl.utils.get_column_letter(headers.index("Status") + 1)
+    status_col = get_column_letter(headers.index("Status") + 1)
     assert any(v.type == "list" and str(v.sqref).startswith(f"{status_col}2")
                and "Belum Sesuai" in (v.formula1 or "") for v in validations)
     guide = workbook["Petunjuk"]

@@ -71,7 +71,7 @@ RFC6962_ROOTS = [
     "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328",
 ]
 SMALL = Tuning(block_level=2, part_min=8, processes=False)
-"""Blocks of 4 entries and segments of 8 or more: the demo's 45 events take every path."""
+"""Blocks of 4 entries and segments of 8 or more: the demo's 71 events take every path."""
 
 
 def mth(leaves: list[bytes]) -> bytes:
@@ -171,7 +171,7 @@ def test_each_entry_hashes_the_bytes_exactly_as_stored(isolated: Path) -> None:
                           "FROM stored_events ORDER BY rowid").fetchall()
         entries = db.execute("SELECT seq, position, originator_id, originator_version, hash "
                              "FROM integrity_chain ORDER BY seq").fetchall()
-    assert len(rows) == len(entries) == 45
+    assert len(rows) == len(entries) == 71
     prev = GENESIS
     for seq, (row, entry) in enumerate(zip(rows, entries, strict=True), 1):
         position, oid, version, topic, state = row
@@ -392,11 +392,11 @@ def test_a_worker_request_round_trips(demo: Path) -> None:
     with store.log_reader() as reader:
         before = reader.entry_before(9)
         assert before is not None
-        direct = chain.check_segment(reader, 9, 45, chain.Start(10, before[2], before[1]),
+        direct = chain.check_segment(reader, 9, 71, chain.Start(10, before[2], before[1]),
                                      [20], block_level=2)
         source = reader.source()
     store.close()
-    answer = run_worker({"source": source, "first": 9, "last": 45, "wanted": [20],
+    answer = run_worker({"source": source, "first": 9, "last": 71, "wanted": [20],
                          "start": [10, before[2].hex(), before[1]], "block_level": 2})
     assert chain.Segment.from_json(answer) == direct
 
@@ -405,7 +405,7 @@ def test_current_checkpoint_records_nothing(demo: Path) -> None:
     store = Store(str(demo))
     before = store.max_position()
     checkpoint = current_checkpoint(store)
-    assert store.max_position() == before == checkpoint.size == 45
+    assert store.max_position() == before == checkpoint.size == 71
     assert checkpoint.store_id == "3f2c8a1e-5b7d-4e9a-8c6f-1d2e3a4b5c6d"
     assert checkpoint.root == verify_store(store).root
     store.close()
@@ -417,10 +417,10 @@ def test_recording_a_checkpoint_adds_one_event_and_the_log_still_extends_it(demo
     record_checkpoint(store, integrity_context(), checkpoint)
     record_checkpoint(store, integrity_context(), current_checkpoint(store))
     log = store.get(CHECKPOINTS_ID)
-    assert isinstance(log, CheckpointLog) and log.issued == 2 and log.last_size == 46
+    assert isinstance(log, CheckpointLog) and log.issued == 2 and log.last_size == 72
     report = verify_store(store, [("first", checkpoint)])
     store.close()
-    assert report.ok and report.size == 47 and report.checkpoints[0].extends
+    assert report.ok and report.size == 73 and report.checkpoints[0].extends
 
 
 def integrity_context() -> Context:

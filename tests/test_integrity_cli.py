@@ -18,7 +18,7 @@ from auditlog.store.sqlite_integrity import TRIGGERS
 from conftest import FIXED_STORE_ID, Run
 from walkthrough import run_walkthrough
 
-CHECKPOINT_LINES = ["auditlog checkpoint v1", f"store: {FIXED_STORE_ID}", "events: 45"]
+CHECKPOINT_LINES = ["auditlog checkpoint v1", f"store: {FIXED_STORE_ID}", "events: 71"]
 
 
 @pytest.fixture
@@ -49,12 +49,12 @@ def test_checkpoint_prints_identity_size_root_and_time_and_records_itself(demo: 
     assert len(lines) == 5
     history = ok("history", "--format", "json").stdout
     assert json.loads(history)[-1]["event"] == "checkpoint.recorded"
-    assert ok("verify").stdout.startswith("verified 46 events")
+    assert ok("verify").stdout.startswith("verified 72 events")
 
 
 def test_checkpoint_saves_to_a_new_file_and_never_overwrites(demo: Path, ok: Run,
                                                              run: Run) -> None:
-    assert ok("checkpoint", "--to", "cp.txt").stdout == "saved the checkpoint of 45 events to " \
+    assert ok("checkpoint", "--to", "cp.txt").stdout == "saved the checkpoint of 71 events to " \
         "cp.txt\n"
     saved = Path("cp.txt").read_text()
     refused = run("checkpoint", "--to", "cp.txt")
@@ -62,13 +62,13 @@ def test_checkpoint_saves_to_a_new_file_and_never_overwrites(demo: Path, ok: Run
     assert "cp.txt already exists" in refused.stderr
     assert Path("cp.txt").read_text() == saved
     store = Store(str(demo))
-    assert store.max_position() == 46  # the refused one recorded nothing
+    assert store.max_position() == 72  # the refused one recorded nothing
     store.close()
 
 
 def test_checkpoint_as_json(demo: Path, ok: Run) -> None:
     data = json.loads(ok("checkpoint", "--format", "json").stdout)
-    assert data["store"] == FIXED_STORE_ID and data["events"] == 45
+    assert data["store"] == FIXED_STORE_ID and data["events"] == 71
     assert data["text"].startswith("auditlog checkpoint v1\n")
     assert data["key"] is None and data["signature"] is None
 
@@ -80,10 +80,10 @@ def test_no_checkpoint_of_a_tampered_log(demo: Path, run: Run) -> None:
     (edited,) = result.stdout.splitlines()
     assert edited == "position 7: edited: its bytes are not those its chain entry was made for"
     assert result.stderr.startswith("auditlog: the log does not verify, so no checkpoint was "
-                                    "made: 1 problem in 45 events")
+                                    "made: 1 problem in 71 events")
     assert not Path("cp.txt").exists()
     store = Store(str(demo))
-    assert store.max_position() == 45
+    assert store.max_position() == 71
     store.close()
 
 
@@ -98,11 +98,13 @@ def test_checkpoint_of_a_missing_store_is_refused(run: Run, isolated: Path) -> N
 
 def test_verify_prints_the_count_and_the_root(demo: Path, ok: Run) -> None:
     lines = ok("verify").stdout.splitlines()
-    assert lines[0] == "verified 45 events: every entry of the hash chain holds"
+    assert lines[0] == "verified 71 events: every entry of the hash chain holds"
     assert lines[1].startswith("root ")
-    assert lines[2:] == ["witness: the log extends all 39 checkpoints witnessed (up to 45 "
-                         "events, in 1 folder)"]
-    assert len(ok("verify", "--no-witness").stdout.splitlines()) == 2
+    assert lines[2:] == ["witness: the log extends all 61 checkpoints witnessed (up to 71 "
+                         "events, in 1 folder)",
+                         "projections: never proven equal to a fold of the events (verify "
+                         "--projections does)"]
+    assert len(ok("verify", "--no-witness").stdout.splitlines()) == 3
 
 
 def test_verify_against_checkpoints_after_more_recording(demo: Path, ok: Run) -> None:
@@ -112,9 +114,10 @@ def test_verify_against_checkpoints_after_more_recording(demo: Path, ok: Run) ->
     ok("checkpoint", "--to", "2024.txt")
     out = ok("verify", "--checkpoint", "2023.txt", "--checkpoint", "2024.txt").stdout
     assert out.splitlines()[2:] == [
-        "2023.txt: the log extends it (45 events on 2024-01-15T09:00:00Z)",
-        "2024.txt: the log extends it (47 events on 2024-01-15T09:00:00Z)",
-        "witness: the log extends all 42 checkpoints witnessed (up to 48 events, in 1 folder)",
+        "2023.txt: the log extends it (71 events on 2024-01-15T09:00:00Z)",
+        "2024.txt: the log extends it (73 events on 2024-01-15T09:00:00Z)",
+        "witness: the log extends all 64 checkpoints witnessed (up to 74 events, in 1 folder)",
+        "projections: never proven equal to a fold of the events (verify --projections does)",
     ]
 
 
@@ -142,12 +145,12 @@ def test_verify_csv_prints_the_problems(demo: Path, run: Run) -> None:
 
 def test_a_checkpoint_that_was_edited_no_longer_matches(demo: Path, ok: Run, run: Run) -> None:
     ok("checkpoint", "--to", "cp.txt")
-    text = Path("cp.txt").read_text().replace("events: 45", "events: 44")
+    text = Path("cp.txt").read_text().replace("events: 71", "events: 70")
     Path("cp.txt").write_text(text)
     result = run("verify", "--checkpoint", "cp.txt")
     assert result.exit_code == 3
     assert result.stdout.startswith("checkpoint cp.txt: root differs from checkpoint: the first "
-                                    "44 events hash to ")
+                                    "70 events hash to ")
 
 
 def test_a_checkpoint_that_is_not_one_is_refused(demo: Path, run: Run) -> None:
@@ -182,12 +185,12 @@ def test_signed_checkpoints_are_checked(demo: Path, ok: Run, run: Run) -> None:
     assert out[1].startswith("wrote inspektorat.pub (public")
     assert os.stat("inspektorat.key").st_mode & 0o077 == 0
     assert ok("checkpoint", "--sign", "inspektorat.key", "--to", "cp.txt").stdout == \
-        "saved a signed checkpoint of 45 events to cp.txt\n"
+        "saved a signed checkpoint of 71 events to cp.txt\n"
     text = Path("cp.txt").read_text()
     assert "\nkey: ed25519:" in text and "\nsignature: " in text
     assert "PRIVATE" not in text
     good = ok("verify", "--checkpoint", "cp.txt", "--key", "inspektorat.pub").stdout
-    assert good.splitlines()[2] == ("cp.txt: the log extends it (45 events on "
+    assert good.splitlines()[2] == ("cp.txt: the log extends it (71 events on "
                                     "2024-01-15T09:00:00Z, signed by the key in "
                                     "inspektorat.pub)")
     unkeyed = ok("verify", "--checkpoint", "cp.txt").stdout.splitlines()[2]
@@ -228,7 +231,7 @@ def test_key_mistakes_are_refused_in_one_line(demo: Path, ok: Run, run: Run) -> 
     rsa = run("checkpoint", "--sign", "rsa.key")
     assert rsa.exit_code == 1 and "is not an Ed25519 key" in rsa.stderr
     store = Store(str(demo))
-    assert store.max_position() == 45  # nothing was recorded by any of them
+    assert store.max_position() == 71  # nothing was recorded by any of them
     store.close()
 
 

@@ -1,6 +1,7 @@
 """The command line on a PostgreSQL store: the URL, the password, the actor, and every way of
 not reaching the right database, each one line naming host and database, exit 1."""
 
+import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
@@ -116,3 +117,17 @@ def test_an_actor_other_than_the_database_role_is_refused(pg: str, ok: Run, run:
 def test_postgres_scheme_is_accepted_too(pg: str, ok: Run) -> None:
     ok("--db", "postgres://" + pg.split("://", 1)[1], "init")
     assert "(none)" in ok("status").stdout
+
+
+def test_a_lock_held_past_the_timeout_is_exit_4_with_nothing_written(pg: str, ok: Run,
+                                                                     run: Run) -> None:
+    ok("pemda", "register", "35.73")
+    with closing(admin_connect(pg)) as other, other.transaction():
+        other.execute("LOCK TABLE stored_events IN EXCLUSIVE MODE")  # another writer, stuck
+        started = time.monotonic()
+        busy = run("pemda", "register", "35.78", env={"AUDITLOG_LOCK_TIMEOUT": "1"})
+        waited = time.monotonic() - started
+    assert busy.exit_code == 4, busy
+    assert "nothing was written" in busy.stderr and "Traceback" not in busy.stderr
+    assert waited < 10  # the timeout, not ten retries of it
+    assert "35.78" not in ok("pemda", "list").stdout

@@ -17,8 +17,9 @@ from unittest import mock
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from auditlog import commands
+from auditlog import commands, commitment_commands
 from auditlog.domain.aggregate import Context
+from auditlog.domain.commitment import CLOSED, REVIEWABLE, Commitment
 from auditlog.domain.events import RecommendationSpec, Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries, rule_for, series_id
@@ -36,7 +37,8 @@ NEXT = {Status.BD: (Status.BS, Status.S, Status.TDTL),
         Status.BS: (Status.BS, Status.S, Status.TDTL),
         Status.S: (Status.TDTL,), Status.TDTL: (Status.TDTL,)}
 KINDS = ("pemda", "finding", "finding", "followup", "review", "review", "reopen", "extend",
-         "correct", "withdraw", "grade", "duplicate")
+         "correct", "withdraw", "grade", "duplicate", "commitment", "commitment", "progress",
+         "progress", "creview", "creopen", "theme")
 REFERENCE_DATES = (date(2022, 6, 30), date(2023, 6, 30), date(2024, 1, 15), date(2026, 1, 1))
 
 
@@ -50,6 +52,8 @@ class History:
         self.pemdas: list[str] = []
         self.refs: list[str] = []
         self.keys: dict[str, tuple[str, str, str | None, date]] = {}
+        self.commitments: list[str] = []
+        self.themes = ["stunting", "investasi"]
 
     def ctx(self) -> Context:
         self.at += timedelta(minutes=self.data.draw(st.integers(1, 600)))
@@ -227,6 +231,72 @@ class History:
             assert self.store.max_position() == before
 
 
+    # --- commitments -----------------------------------------------------------------------
+
+    def _theme(self) -> None:
+        code = f"tema-{len(self.themes)}"
+        commitment_commands.add_theme(self.store, self.ctx(), code, f"tema {len(self.themes)}",
+                                      date(2023, 1, 2))
+        self.themes.append(code)
+
+    def _commitment(self) -> None:
+        if not self.pemdas:
+            return self._pemda()
+        on = self.day_after(date(2022, 1, 1), 700)
+        measured = self.draw(st.booleans())
+        baseline = Decimal(self.draw(st.integers(0, 100)))
+        target = baseline + self.draw(st.sampled_from([-7, -1, 3, 50]))
+        answers = [r for r in self.refs[:3] if (f := self.store.finding(r)[0]).pemda ==
+                   self.pemdas[0] and not f.withdrawn]
+        commitment = commitment_commands.record_commitment(
+            self.store, self.ctx(), commitment_commands.NewCommitment(
+                pemda=self.pemdas[0], opd=self.draw(st.sampled_from(["Dinkes", "DPMPTSP"])),
+                theme=self.draw(st.sampled_from(self.themes)),
+                text=f"komitmen {len(self.commitments)}", owner="Sekretaris",
+                by=on + timedelta(days=self.draw(st.integers(0, 500))), on=on,
+                indicator="indikator" if measured else None, unit="%" if measured else None,
+                baseline=baseline if measured else None, target=target if measured else None,
+                answers=tuple(answers[:1])))
+        self.commitments.append(commitment.ref)
+
+    def _pick_commitment(self) -> Commitment | None:
+        if not self.commitments:
+            self._commitment()
+            return None
+        ref = self.draw(st.sampled_from(self.commitments))
+        return commitment_commands.get_commitment(self.store, ref)
+
+    def _progress(self) -> None:
+        if (commitment := self._pick_commitment()) is None:
+            return
+        if commitment.status in CLOSED:
+            return self._creopen()
+        measured = commitment.indicator is not None
+        commitment_commands.record_progress(
+            self.store, self.ctx(), commitment.ref, self.day_after(commitment.made_on),
+            Decimal(self.draw(st.integers(-20, 120))) if measured else None,
+            None if measured else "realisasi", ())
+
+    def _creview(self) -> None:
+        if (commitment := self._pick_commitment()) is None:
+            return
+        if commitment.status in CLOSED:
+            return self._creopen()
+        commitment_commands.review(
+            self.store, self.ctx(), commitment.ref, self.draw(st.sampled_from(REVIEWABLE)),
+            "penilaian", self.day_after(commitment.status_changed_on or commitment.made_on))
+
+    def _creopen(self) -> None:
+        closed = [c for c in (commitment_commands.get_commitment(self.store, r)
+                              for r in self.commitments) if c.status in CLOSED]
+        if not closed:
+            return self._creview()
+        commitment = self.draw(st.sampled_from(closed))
+        commitment_commands.reopen(self.store, self.ctx(), commitment.ref, "dibuka kembali",
+                                   self.day_after(commitment.status_changed_on
+                                                  or commitment.made_on))
+
+
 def reports(model: ReadModel) -> list[Any]:
     """Everything a report reads from a model, in comparable form."""
     return [
@@ -235,6 +305,7 @@ def reports(model: ReadModel) -> list[Any]:
         [f.model_dump(mode="json") for f in model.active_findings()],
         sorted((r.pemda, r.status.value, r.value, r.deposited, r.due) for r in model.rec_rows()),
         [g.model_dump(mode="json") for g in model.grade_series()],
+        [c.model_dump(mode="json") for c in model.commitments()],
     ]
 
 

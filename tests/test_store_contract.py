@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 
 from auditlog import commands
-from auditlog.domain.aggregate import Context
+from auditlog.domain.aggregate import Aggregate, Context, create_new
 from auditlog.domain.events import RecommendationSpec, Status
+from auditlog.domain.pemda import Pemda, pemda_id
 from auditlog.errors import Refusal
 from auditlog.projections.model import Moment
 from auditlog.projections.persisted import Projection
@@ -219,6 +220,23 @@ class StoreContract:
             assert not report.ok
         finally:
             store.close()
+
+    def test_a_write_in_chunks_commits_as_one_or_not_at_all(self, store: Store) -> None:
+        def pemda(code: str) -> Aggregate:
+            return create_new(Pemda, ctx(), pemda_id(code), T0.date(), code=code,
+                              name=f"Pemda {code}", level="kabupaten")
+
+        def refused() -> Iterator[list[Aggregate]]:
+            yield [pemda("11.03")]
+            raise Refusal("row 2 is wrong")
+
+        with pytest.raises(Refusal, match="row 2"):
+            store.save_in_chunks(refused)
+        assert store.max_position() == 0
+        store.save_in_chunks(lambda: iter([[pemda("11.01")], [pemda("11.02")]]))
+        report = verify_store(store)
+        # Two events, chained 1 and 2 (a server's positions may skip the rolled-back one).
+        assert report.ok and report.size == 2
 
     position_column = "rowid"
 

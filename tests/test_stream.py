@@ -73,7 +73,7 @@ def test_an_intact_log_streams_whole(demo: Path) -> None:
      "its bytes are not those"),
     ("DELETE FROM integrity_chain WHERE seq = 33", 34, "the chain does not lead"),
     ("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
-     "SELECT originator_id, 99, topic, state FROM stored_events WHERE rowid = 3", 46,
+     "SELECT originator_id, 99, topic, state FROM stored_events WHERE rowid = 3", 72,
      "no chain entry"),
 ])
 def test_a_damaged_row_stops_the_stream_where_it_is(demo: Path, statement: str, position: int,

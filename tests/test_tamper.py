@@ -24,7 +24,7 @@ from auditlog.store.sqlite_integrity import TRIGGERS, SQLiteLog
 
 from conftest import FIXED_NOW, FIXED_STORE_ID, Run
 
-EVENTS = 45  # the demo story
+EVENTS = 71  # the demo story
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +53,7 @@ def log(template: Path, isolated: Path) -> Path:
 
 @pytest.fixture
 def saved(log: Path, ok: Run) -> Path:
-    """A checkpoint saved before the attack (it covers the 45 events of the demo)."""
+    """A checkpoint saved before the attack (it covers the events of the demo)."""
     ok("checkpoint", "--to", "before.txt")
     return log.parent / "before.txt"
 
@@ -200,7 +200,7 @@ def test_the_last_events_deleted_are_caught_against_a_checkpoint(
     assert ok("verify", "--no-witness").stdout.startswith("verified 40 events")
     assert failing(run, "--checkpoint", str(saved)) == [
         f"checkpoint {saved}: shorter than checkpoint: the log has 40 events; the checkpoint "
-        "covers 45"]
+        f"covers {EVENTS}"]
     # The witness caught it without the saved checkpoint.
     (line,) = failing(run, witness=True)
     assert line.startswith("checkpoint witness ") and "shorter than checkpoint" in line
@@ -210,7 +210,7 @@ def test_the_last_events_deleted_are_caught_against_a_checkpoint(
 def test_the_last_events_deleted_without_their_entries(attacker: sqlite3.Connection,
                                                        run: Run) -> None:
     attacker.execute("DELETE FROM stored_events WHERE rowid > 40")
-    assert failing(run) == ["positions 41-45: missing: the event recorded here is gone"]
+    assert failing(run) == [f"positions 41-{EVENTS}: missing: the event recorded here is gone"]
 
 
 def test_a_full_rewrite_with_recomputed_hashes_is_caught_against_a_checkpoint(
@@ -225,7 +225,7 @@ def test_a_full_rewrite_with_recomputed_hashes_is_caught_against_a_checkpoint(
     (line,) = failing(run, witness=True)  # the witness caught it alone
     assert line.startswith("checkpoint witness ") and "root differs" in line
     (line,) = failing(run, "--checkpoint", str(saved))
-    assert line.startswith(f"checkpoint {saved}: root differs from checkpoint: the first 45 "
+    assert line.startswith(f"checkpoint {saved}: root differs from checkpoint: the first {EVENTS} "
                            "events hash to ")
 
 

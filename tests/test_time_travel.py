@@ -1,6 +1,7 @@
 """Valid time (--as-of), transaction time (--known-at), replay, and reproducible reports."""
 
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from uuid import uuid4
@@ -8,8 +9,9 @@ from uuid import uuid4
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from auditlog import commands
+from auditlog import commands, commitment_commands
 from auditlog.domain.aggregate import Context
+from auditlog.domain.commitment import REVIEWABLE
 from auditlog.domain.events import RecommendationSpec, Status
 from auditlog.domain.grades import rule_for
 from auditlog.errors import Refusal
@@ -26,7 +28,8 @@ PEMDAS = ("35.73", "35.78")
 # One step of a random history: (kind, a few small integers that pick targets and values).
 step = st.tuples(
     st.sampled_from(["finding", "followup", "review", "reopen", "extend", "correct",
-                     "withdraw", "grade", "regrade"]),
+                     "withdraw", "grade", "regrade", "commit", "progress", "creview",
+                     "creopen"]),
     st.integers(0, 30), st.integers(0, 3), st.integers(0, 900), st.integers(1, 72),
 )
 
@@ -49,6 +52,23 @@ def _apply(store: Store, ctx: Context, refs: list[str], kind: str, a: int, b: in
         commands.record_grade(store, ctx, PEMDAS[a % 2], instrument, 2021 + day % 3,
                               rule_for(instrument, None), grade, None, (), on,
                               "koreksi" if kind == "regrade" else None)
+        return
+    if kind == "commit":
+        commitment_commands.record_commitment(store, ctx, commitment_commands.NewCommitment(
+            pemda=PEMDAS[a % 2], opd="Dinkes", theme="stunting", text=f"komitmen {day} {a}",
+            owner="Sekretaris", by=on + timedelta(days=30 * b), on=on,
+            indicator="prevalensi" if a % 3 else None, unit="%" if a % 3 else None,
+            baseline=Decimal(20) if a % 3 else None, target=Decimal(14) if a % 3 else None))
+        return
+    if kind in ("progress", "creview", "creopen"):
+        ref = f"K-{2022 + a % 3}-{1 + b:04d}"
+        if kind == "progress":
+            commitment_commands.record_progress(store, ctx, ref, on,
+                                               Decimal(a) if a % 2 else None, "realisasi", ())
+        elif kind == "creview":
+            commitment_commands.review(store, ctx, ref, REVIEWABLE[b], "penilaian", on)
+        else:
+            commitment_commands.reopen(store, ctx, ref, "dibuka kembali", on)
         return
     if not refs:
         return
@@ -86,10 +106,11 @@ def _record_history(store: Store, steps: list[tuple[str, int, int, int, int]]
     return times
 
 
-def _snapshot(model: ReadModel, on: date) -> tuple[Any, Any, Any]:
+def _snapshot(model: ReadModel, on: date) -> tuple[Any, Any, Any, Any]:
     return (status_report(model, on),
             [f.model_dump(mode="json") for f in model.active_findings()],
-            sorted(model.open_finding_ids()))
+            sorted(model.open_finding_ids()),
+            [c.model_dump(mode="json") for c in model.commitments()])
 
 
 @settings(max_examples=40, deadline=None,

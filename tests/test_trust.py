@@ -173,7 +173,7 @@ def test_a_backdated_raw_append_is_reported_by_verify(demo: Path, run: Run) -> N
     forge_append(demo, recorded_at="2023-02-01T00:00:00Z")
     result = run("verify", "--no-witness")
     assert result.exit_code == 3
-    assert "position 46: recorded before the event before it: recorded at " \
+    assert "position 72: recorded before the event before it: recorded at " \
         "2023-02-01T00:00:00Z" in result.stdout
 
 
@@ -205,7 +205,7 @@ def test_a_forged_append_is_caught_by_the_witness(demo: Path, ok: Run, run: Run)
     assert run("verify", "--no-witness").exit_code == 0  # the chain alone holds
     result = run("verify")
     assert result.exit_code == 3
-    assert "not witnessed: events 46-46 were added after the last witnessed checkpoint" \
+    assert "not witnessed: events 72-72 were added after the last witnessed checkpoint" \
         in result.stdout
 
 
@@ -247,7 +247,7 @@ def test_several_witness_folders_each_get_every_write(ok: Run, tmp_path: Path) -
 def test_a_broken_signature_never_names_the_same_key_twice(demo: Path, ok: Run, run: Run) -> None:
     ok("keys", "generate", "--to", "k")
     ok("checkpoint", "--sign", "k.key", "--to", "cp.txt")
-    text = Path("cp.txt").read_text().replace("events: 45", "events: 44")
+    text = Path("cp.txt").read_text().replace("events: 71", "events: 70")
     Path("cp.txt").write_text(text)
     result = run("verify", "--checkpoint", "cp.txt", "--key", "k.pub")
     assert result.exit_code == 3
@@ -255,3 +255,116 @@ def test_a_broken_signature_never_names_the_same_key_twice(demo: Path, ok: Run, 
     for line in result.stdout.splitlines():
         fingerprints = [w for w in line.replace(",", " ").split() if w.startswith("ed25519:")]
         assert len(fingerprints) == len(set(fingerprints)), line
+
+
+# --- projections rest on this log ----------------------------------------------------------------
+
+
+def test_status_refuses_projections_built_on_a_log_that_was_cut_short(demo: Path,
+                                                                      run: Run) -> None:
+    assert run("status").exit_code == 0  # the projection is caught up to position 71
+    with closing(raw(demo)) as db:
+        for name in TRIGGERS:
+            db.execute(f"DROP TRIGGER IF EXISTS {name}")
+        db.execute("DELETE FROM stored_events WHERE rowid > 40")
+        db.execute("DELETE FROM integrity_chain WHERE seq > 40")
+        for statement in TRIGGERS.values():
+            db.execute(statement)
+    for args in (("status",), ("finding", "list")):
+        result = run(*args)
+        assert result.exit_code == 3, result
+        assert "built up to position 71" in result.stderr and result.stdout == ""
+        assert len(result.stderr.splitlines()) == 1
+
+
+def test_verify_says_when_the_projections_were_last_proven(demo: Path, ok: Run) -> None:
+    assert "projections: never proven equal to a fold" in ok("verify").stdout
+    ok("verify", "--projections")
+    out = ok("verify").stdout
+    assert ("projections: last proven equal to a fold of the events on 2024-01-15T09:00:00Z, "
+            "up to position 71") in out
+
+
+# --- inputs --------------------------------------------------------------------------------------
+
+BAD_INPUTS = [
+    (("finding", "record", "--pemda", "35.73", "--title", "Judul \x1b[31mmerah", "--received",
+      "2023-03-01", "-r", "x"), "control character U+001B"),
+    (("finding", "record", "--pemda", "35.73", "--title", "bel\x07", "--received",
+      "2023-03-01", "-r", "x"), "control character U+0007"),
+    (("finding", "record", "--pemda", "35.73", "--title", "two\nlines", "--received",
+      "2023-03-01", "-r", "x"), "control character U+000A"),
+    (("finding", "record", "--pemda", "35.73", "--title", "x" * 100_000, "--received",
+      "2023-03-01", "-r", "x"), "more than the 500 allowed"),
+    (("finding", "record", "--pemda", "35.73", "--title", "ok", "--condition", "y" * 10_001,
+      "--received", "2023-03-01", "-r", "x"), "more than the 10,000 allowed"),
+    (("finding", "record", "--pemda", "35.73", "--title", "bad \udcff utf8", "--received",
+      "2023-03-01", "-r", "x"), "not valid UTF-8"),
+    (("--actor", "bob\x00", "pemda", "register", "35.10"), "control character U+0000"),
+    (("--actor", "bob\nFAKE line", "pemda", "register", "35.10"), "control character"),
+    (("--db", "/dev/null", "pemda", "register", "35.10"), "not a regular file"),
+    (("export", "--year", "2023", "--to", "z" * 300 + ".json"), "too long"),
+    (("export", "--year", "2023", "--to", "a\nb.json"), "control character U+000A"),
+    (("followup", "record", "F-2023-0001.1", "--on", "2023-03-02", "--action", "a",
+      "--evidence", "/proc/self/mem"), "cannot read evidence file"),
+    (("checkpoint", "--sign", "/dev/zero"), "not a regular file"),
+    (("verify", "--key", "/dev/zero"), "not a regular file"),
+    (("verify", "--checkpoint", "/dev/zero"), "not a regular file"),
+]
+
+
+@pytest.mark.parametrize(("args", "message"), BAD_INPUTS)
+def test_bad_input_is_one_line_exit_1_and_writes_nothing(ok: Run, run: Run, isolated: Path,
+                                                         args: tuple[str, ...],
+                                                         message: str) -> None:
+    ok("pemda", "register", "35.73")
+    ok("finding", "record", "--pemda", "35.73", "--title", "Temuan", "--received",
+       "2023-03-01", "-r", "Perbaiki")
+    before = isolated.read_bytes()
+    result = run(*args)
+    assert result.exit_code == 1, result
+    assert message in result.stderr
+    assert len(result.stderr.splitlines()) == 1 and "Traceback" not in result.stderr
+    assert isolated.read_bytes() == before
+
+
+def test_long_texts_may_span_lines_and_rupiah_may_end_in_a_dash(ok: Run) -> None:
+    ok("pemda", "register", "35.73")
+    ok("finding", "record", "--pemda", "35.73", "--title", "Temuan", "--condition",
+       "baris satu\nbaris dua", "--value", "Rp12.150.000,-", "--received", "2023-03-01",
+       "-r", "Perbaiki")
+    shown = json.loads(ok("finding", "show", "F-2023-0001", "--format", "json").stdout)
+    assert shown["value"] == 12_150_000
+
+
+def test_a_fifo_as_a_checkpoint_is_refused_not_waited_on(demo: Path, run: Run) -> None:
+    import os
+
+    os.mkfifo("cp.fifo")
+    result = run("verify", "--checkpoint", "cp.fifo")
+    assert result.exit_code == 1 and "not a regular file" in result.stderr
+
+
+def test_an_edited_event_is_never_served_by_finding_show(demo: Path, run: Run) -> None:
+    with closing(raw(demo)) as db:
+        db.execute("DROP TRIGGER stored_events_no_update")
+        db.execute("UPDATE stored_events SET state = CAST(replace(CAST(state AS TEXT), "
+                   "'7500000', '9500000') AS BLOB) WHERE CAST(state AS TEXT) LIKE '%7500000%'")
+        db.execute(TRIGGERS["stored_events_no_update"])
+    for args in (("finding", "show", "F-2023-0003"), ("history", "--finding", "F-2023-0003")):
+        result = run(*args)
+        assert result.exit_code == 3, (args, result)
+        assert "position" in result.stderr and "auditlog verify" in result.stderr
+        assert "9500000" not in result.stdout and "9.500.000" not in result.stdout
+
+
+def test_a_changed_topic_is_exit_3_never_a_traceback(demo: Path, run: Run) -> None:
+    with closing(raw(demo)) as db:
+        db.execute("DROP TRIGGER stored_events_no_update")
+        db.execute("UPDATE stored_events SET topic = 'auditlog.nothing' WHERE rowid = 7")
+        db.execute(TRIGGERS["stored_events_no_update"])
+    for args in (("finding", "show", "F-2023-0002"), ("history",), ("rebuild",),
+                 ("export", "--year", "2023", "--to", "r.json")):
+        result = run(*args)
+        assert result.exit_code == 3, (args, result)
+        assert len(result.stderr.splitlines()) == 1

@@ -23,8 +23,8 @@ from auditlog.domain.pemda import Pemda, pemda_id, resolve_identity
 from auditlog.domain.references import ReferenceCounter, counter_id, format_ref
 from auditlog.errors import Refusal
 from auditlog.i18n import _
-from auditlog.store.app import Store, lock_timeout
-from auditlog.store.evidence import Vault, check_size
+from auditlog.store.app import Store
+from auditlog.store.evidence import check_size, open_vault
 
 T = TypeVar("T")
 
@@ -174,10 +174,13 @@ def fingerprint(path: str) -> Evidence:
                         "of an existing file").format(path=path))
     digest = hashlib.sha256()
     size = 0
-    with file.open("rb") as handle:
-        while chunk := handle.read(1 << 20):
-            digest.update(chunk)
-            size += len(chunk)
+    try:
+        with file.open("rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+                size += len(chunk)
+    except OSError as error:  # /proc/self/mem, a file gone meanwhile, no permission
+        raise Refusal(f"cannot read evidence file {path!r}: {error.strerror or error}") from None
     return Evidence(name=file.name, sha256=digest.hexdigest(), size=size)
 
 
@@ -213,7 +216,7 @@ def record_followup(store: Store, ctx: Context, ref: str, on: date, action: str,
         finding, n = _on_recommendation(store, ref)
         finding.model_copy(deep=True).record_followup(ctx, n, on, action, deposit, slip,
                                                       evidence)
-        vault = Vault(store.path, lock_timeout())
+        vault = open_vault(store)
         try:
             for path, item in zip(evidence_paths, evidence, strict=True):
                 vault.keep(Path(path), item.sha256, item.size)

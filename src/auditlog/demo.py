@@ -9,10 +9,11 @@ and amounts below are illustrative.
 
 from datetime import date
 
-from auditlog import commands
-from auditlog.clock import now
+from auditlog import commands, commitment_commands
+from auditlog.clock import now, today
 from auditlog.domain.aggregate import Context
-from auditlog.domain.events import RecommendationSpec, Status
+from auditlog.domain.commitment import parse_value
+from auditlog.domain.events import CommitmentStatus, RecommendationSpec, Status
 from auditlog.domain.finding import Finding, finding_id
 from auditlog.domain.grades import rule_for
 from auditlog.errors import Refusal
@@ -104,7 +105,7 @@ def record_demo(store: Store, actor: str) -> int:
     grade(MALANG, "RB", 2022, "BB", date(2023, 6, 30), (f"{rb.ref}.1",))
 
     # The workshop itself: the four RB Tematik targets, commitments still to be built.
-    commands.record_finding(store, ctx, commands.NewFinding(
+    workshop = commands.record_finding(store, ctx, commands.NewFinding(
         pemda=MALANG, title="Komitmen RB Tematik belum dituangkan dalam rencana aksi OPD",
         report="700/077/ITDA/2023", received=date(2023, 7, 26), instrument="RB", year=2023,
         opd="Sekretariat Daerah",
@@ -115,6 +116,8 @@ def record_demo(store: Store, actor: str) -> int:
             "Kepala OPD menyusun komitmen peningkatan investasi",
         ),
     ))
+
+    record_commitments(store, ctx, workshop.ref)
 
     # Kabupaten Banyuwangi reached A first in Jawa Timur; Kota Surabaya followed Malang.
     bwi = commands.record_finding(store, ctx, commands.NewFinding(
@@ -130,7 +133,8 @@ def record_demo(store: Store, actor: str) -> int:
     for year in (2019, 2020, 2021, 2022):
         grade(BANYUWANGI, "SAKIP", year, "A", date(year + 1, 2, 15),
               (f"{bwi.ref}.1",) if year == 2022 else ())
-    grade(BANYUWANGI, "RB", 2022, "BB", date(2023, 6, 30))
+    for year in (2020, 2021, 2022):
+        grade(BANYUWANGI, "RB", year, "BB", date(year + 1, 3, 1))
 
     sby = commands.record_finding(store, ctx, commands.NewFinding(
         pemda=SURABAYA, title="Target kinerja belum menggambarkan hasil (outcome)",
@@ -147,3 +151,69 @@ def record_demo(store: Store, actor: str) -> int:
     grade(SURABAYA, "SAKIP", 2022, "A", date(2023, 6, 30), (f"{sby.ref}.1",))
     grade(SURABAYA, "RB", 2022, "BB", date(2023, 6, 30))
     return store.max_position() - before
+
+
+# The workshop's commitments: each head of OPD commits on one theme and the OPD's secretary
+# carries it out (the mayor's words). Indicators, values and OPD details are illustrative.
+# (theme, OPD, owner, text, (indicator, unit, baseline, target), deadline,
+#  realisations (date, value), review (status, date, reason) or None)
+KOMITMEN: tuple[tuple[str, str, str, str, tuple[str, str, str, str], date,
+                      tuple[tuple[date, str], ...], tuple[CommitmentStatus, date, str] | None],
+                ...] = (
+    ("kemiskinan-ekstrem", "Dinas Sosial", "Sekretaris Dinas Sosial",
+     "Menghapus kemiskinan ekstrem dengan data terpadu dan bantuan tepat sasaran",
+     ("penduduk miskin ekstrem", "%", "0.82", "0"), date(2024, 12, 31),
+     ((date(2023, 12, 31), "0.45"), (date(2024, 6, 30), "0.21"), (date(2024, 12, 31), "0.04")),
+     (CommitmentStatus.SEBAGIAN, date(2025, 1, 20),
+      "Turun dari 0,82% ke 0,04%: belum nol, sisa rumah tangga sasaran dikawal 2025")),
+    ("digitalisasi-pelayanan", "Dinas Komunikasi dan Informatika",
+     "Sekretaris Dinas Komunikasi dan Informatika",
+     "Mengintegrasikan seluruh layanan publik ke satu aplikasi layanan terpadu",
+     ("layanan terintegrasi", "layanan", "40", "120"), date(2024, 6, 30),
+     ((date(2023, 10, 31), "85"), (date(2023, 12, 29), "120")),
+     (CommitmentStatus.TERCAPAI, date(2024, 1, 10),
+      "120 layanan terintegrasi, diverifikasi pada aplikasi")),
+    ("stunting", "Dinas Kesehatan", "Sekretaris Dinas Kesehatan",
+     "Menurunkan prevalensi stunting balita",
+     ("prevalensi stunting", "%", "18.0", "14.0"), date(2024, 12, 31),
+     ((date(2023, 12, 31), "16.5"), (date(2024, 12, 31), "13.8")),
+     (CommitmentStatus.TERCAPAI, date(2025, 1, 20), "Prevalensi 13,8% di bawah target 14%")),
+    ("investasi", "Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu",
+     "Sekretaris DPMPTSP", "Meningkatkan realisasi investasi",
+     ("realisasi investasi", "miliar rupiah", "2300", "3000"), date(2023, 12, 31),
+     ((date(2023, 12, 31), "2750"),),
+     (CommitmentStatus.SEBAGIAN, date(2024, 1, 12),
+      "Rp2,75 triliun dari target Rp3 triliun; dilanjutkan 2024")),
+)
+
+
+def record_commitments(store: Store, ctx: Context, catatan: str) -> None:
+    """Kota Malang's commitments on the four themes, each answering its recommendation of the
+    workshop's catatan; the catatan closes once they are in the OPD action plans, and the RB
+    grade of 2023 names it as a cause, so the trail runs catatan -> commitments -> grade.
+
+    Only what has happened by the clock's today is recorded: a demo run early (the walkthroughs
+    pin 15 January 2024) tells the story up to that day."""
+    for n, (theme, opd, owner, text, (indicator, unit, baseline, target), by, realisations,
+            review) in enumerate(KOMITMEN, start=1):
+        commitment = commitment_commands.record_commitment(
+            store, ctx, commitment_commands.NewCommitment(
+                pemda=MALANG, opd=opd, theme=theme, text=text, owner=owner, by=by,
+                on=date(2023, 8, 1), indicator=indicator, unit=unit,
+                baseline=parse_value(baseline), target=parse_value(target),
+                answers=(f"{catatan}.{n}",)))
+        commands.record_followup(store, ctx, f"{catatan}.{n}", date(2023, 8, 14),
+                                 f"Komitmen {commitment.ref} dituangkan dalam rencana aksi "
+                                 f"{opd}", 0, None, ())
+        commands.review(store, ctx, f"{catatan}.{n}", Status.S,
+                        f"Rencana aksi memuat komitmen {commitment.ref}", date(2023, 8, 21))
+        for on, value in realisations:
+            if on <= today():
+                commitment_commands.record_progress(store, ctx, commitment.ref, on,
+                                                    parse_value(value), None, ())
+        if review is not None and review[1] <= today():
+            commitment_commands.review(store, ctx, commitment.ref, review[0], review[2],
+                                       review[1])
+    commands.record_grade(store, ctx, MALANG, "RB", 2023, rule_for("RB", None), "BB", None,
+                          tuple(f"{catatan}.{n}" for n in range(1, len(KOMITMEN) + 1)),
+                          date(2023, 12, 20), None)

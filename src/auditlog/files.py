@@ -97,6 +97,13 @@ def check_writable(target: Path, *, force: bool, option: str = "--to") -> None:
     if not parent.is_dir():
         raise Refusal(_("folder {parent} does not exist: create it or choose another "
                         "{option}").format(parent=_oneline(parent), option=option))
+    try:
+        name_max = os.pathconf(parent, "PC_NAME_MAX")
+    except (OSError, ValueError):
+        name_max = 255
+    if len(os.fsencode(target.name)) > name_max:
+        raise Refusal(_("cannot write {shown}: the name is too long for this file system (at "
+                        "most {name_max} bytes)").format(shown=shown, name_max=name_max))
     if _is_store_in_use(target):
         raise Refusal(_("{shown} is the store in use: give another file name for {option}").format(
                           shown=shown, option=option))

@@ -8,6 +8,7 @@ import contextlib
 import functools
 import getpass
 import os
+import sqlite3
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -15,12 +16,19 @@ from datetime import date
 from typing import Annotated, ParamSpec, TypeVar
 
 import typer
+from eventsourcing.persistence import OperationalError
 
 from auditlog import files, version
 from auditlog.clock import now, parse_timestamp, today
 from auditlog.domain.aggregate import Context
 from auditlog.domain.finding import Finding
 from auditlog.domain.inputs import (
+    ACTOR_LIMIT,
+    LIMITS,
+    LONG_TEXTS,
+    PATH_LIMIT,
+    SHORT_LIMIT,
+    check_text,
     normalise_region_code,
     parse_date,
 )
@@ -75,6 +83,7 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
+            check_options(kwargs)
             return fn(*args, **kwargs)
         except Refusal as refusal:
             fail(str(refusal), ExitCode.REFUSED)
@@ -82,9 +91,36 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             fail(str(busy), ExitCode.BUSY)
         except DamagedStore as damage:  # a row failed its chain check while being read
             fail(str(damage), ExitCode.INTEGRITY)
+        except (sqlite3.OperationalError, OperationalError) as error:
+            # What SQLite says when the file cannot be used: locked past the timeout is
+            # "busy" (exit 4); anything else (disk I/O error, read-only media) is one line.
+            text = " ".join(str(error).split())
+            if "locked" in text or "busy" in text:
+                fail(f"the store at {settings().db} stayed locked ({text}); nothing was "
+                     "written: try again", ExitCode.BUSY)
+            fail(f"the store at {settings().db} cannot be used: {text}", ExitCode.REFUSED)
+        except OSError as error:  # the system refused a file: one line, never a traceback
+            fail(f"{error.strerror or error}"
+                 f"{': ' + repr(error.filename) if error.filename else ''}", ExitCode.REFUSED)
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def check_options(options: dict[str, object]) -> None:
+    """Every text a user gives, checked once here before any command sees it: valid UTF-8,
+    within its length limit, no control characters (line ends only in long texts)."""
+    for name, value in options.items():
+        # finding correct --field F --value V: the value is a text of the field it corrects.
+        field = name if name != "value" else str(options.get("field") or "value")
+        for item in value if isinstance(value, list | tuple) else [value]:
+            if isinstance(item, os.PathLike):
+                check_text(os.fspath(item), what=f"--{name.replace('_', '-')}",
+                           limit=PATH_LIMIT)
+            elif isinstance(item, str):
+                check_text(item, what=f"--{name.replace('_', '-')}",
+                           limit=LIMITS.get(field, SHORT_LIMIT),
+                           multiline=field in LONG_TEXTS)
 
 
 def version_callback(value: bool) -> None:
@@ -116,6 +152,12 @@ def main_options(
     )] = None,
 ) -> None:
     """A tamper-evident, event-sourced audit log of findings, follow-ups and grades."""
+    try:
+        check_text(db, what="--db", limit=PATH_LIMIT)
+        if actor is not None:
+            check_text(actor, what="--actor (AUDITLOG_ACTOR)", limit=ACTOR_LIMIT)
+    except Refusal as refusal:
+        fail(str(refusal), ExitCode.REFUSED)
     current = Settings(db=db, actor=(actor or _login()).strip() or "unknown",
                        actor_given=bool(actor and actor.strip()))
     _current[:] = [current]

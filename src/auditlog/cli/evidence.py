@@ -12,8 +12,7 @@ from auditlog import files
 from auditlog.cli.app import echo, guarded, reader
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _
-from auditlog.store.app import lock_timeout
-from auditlog.store.evidence import Vault, megabytes
+from auditlog.store.evidence import megabytes, open_vault
 
 evidence_app = typer.Typer(help=N_("Evidence files kept in the store (--evidence FILE --keep)."),
                            no_args_is_help=True)
@@ -40,7 +39,7 @@ def evidence_get(
     files.check_writable(to, force=force)
     folder = to.parent if str(to.parent) else Path(".")
     with reader() as store:
-        vault = Vault(store.path, lock_timeout())
+        vault = open_vault(store)
         try:
             kept = vault.find(sha256)
             handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{to.name}.",

@@ -10,6 +10,7 @@ from auditlog import files, i18n
 from auditlog.cli.app import app, echo, fail, guarded, moment, reader, settings
 from auditlog.cli.options import AsOfOpt, KnownAtOpt
 from auditlog.clock import today
+from auditlog.commitment_commands import themes
 from auditlog.domain.inputs import parse_year
 from auditlog.errors import ExitCode, Refusal
 from auditlog.i18n import N_, _
@@ -92,7 +93,7 @@ def export(
                        projection),
             year_events, the_year, at,
             {"store_id": checkpoint.store_id, "size": checkpoint.size, "root": checkpoint.root},
-            event_detail, lang,
+            event_detail, lang, themes(store),
         )
     what = write_review(review, to, chosen, lang, force=force)
     echo(_("wrote {to} ({what}): {n_sections} sections for {the_year} as of {on}, log of "

@@ -36,8 +36,8 @@ def import_register(
     sheet: Annotated[str | None, typer.Option(
         "--sheet", help=N_("The sheet to read (default: the first visible one)."))] = None,
     mapping: Annotated[Path | None, typer.Option(
-        "--mapping", help=N_("A TOML or YAML file naming more headers: [columns] "
-        '"Uraian Masalah" = "title".'))] = None,
+        "--mapping", help=N_("A TOML or YAML file naming more headers: a table 'columns' of "
+        'header = field, e.g. "Uraian Masalah" = "title".'))] = None,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help=N_("Check every row and print what would be imported; write nothing."))]
     = False,
@@ -74,6 +74,7 @@ def import_register(
             return
         with writer() as store:
             made = run.save(store, recording(), prepared, day)
+            prepared.register.findings.clear()  # saved: memory goes to the catch-up below
             # The read models follow in the same command, so the next status is instant.
             projection = views.open_projection(store, catch_up=False)
             projection.catch_up(started(store.max_position() - projection.position()))

@@ -16,10 +16,12 @@ from rich.progress import Progress
 from auditlog import files
 from auditlog.cli.app import app, echo, fail, guarded, reader, recording
 from auditlog.cli.options import FormatOpt
+from auditlog.clock import now
 from auditlog.errors import ExitCode
 from auditlog.i18n import N_, _, ngettext
+from auditlog.projections.persisted import last_proven
 from auditlog.reports.render import Format, render, to_json
-from auditlog.reports.views import projection_drift
+from auditlog.reports.views import open_projection, projection_drift
 from auditlog.store.app import Store, lock_timeout
 from auditlog.store.chain import Kind
 from auditlog.store.evidence import Vault
@@ -176,11 +178,16 @@ def verify(
                                   witnessed=not no_witness)
         if report.ok and projections:
             drift = projection_drift(store)
-        vault = Vault(store.path, lock_timeout())
-        try:
-            kept, damaged = vault.damaged()
-        finally:
-            vault.close()
+            if not drift and not store.readonly:
+                open_projection(store, catch_up=False).mark_proven(now())
+        proven = last_proven(store)
+        kept, damaged = 0, list[str]()
+        if store.engine.name == "sqlite":  # PostgreSQL stores keep no evidence yet
+            vault = Vault(store.path, lock_timeout())
+            try:
+                kept, damaged = vault.damaged()
+            finally:
+                vault.close()
     if not report.ok:
         only_signatures = all(p.kind in (Kind.bad_signature, Kind.untrusted)
                               for p in report.problems)
@@ -226,6 +233,13 @@ def verify(
                    "before witnessing)"))
     if projections:
         echo(_("projections: equal to a fold of the verified events"))
+    elif proven is not None:
+        echo(_("projections: last proven equal to a fold of the events on {on}, up to "
+               "position {position} (verify --projections proves them again)").format(
+            on=proven[1], position=proven[0]))
+    else:
+        echo(_("projections: never proven equal to a fold of the events (verify "
+               "--projections does)"))
     if kept:
         echo(ngettext("evidence: {n} kept file matches its SHA-256",
                       "evidence: {n} kept files match their SHA-256", kept).format(n=kept))

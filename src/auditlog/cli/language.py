@@ -53,7 +53,9 @@ METAVARS = {
     "--rule": "VERSION", "--db": "TARGET", "--actor": "NAME", "--evidence": "FILE",
     "--slip": "NUMBER", "--field": "FIELD", "--to": "FILE", "--checkpoint": "FILE",
     "--key": "FILE", "--sign": "FILE", "--sheet": "NAME", "--mapping": "FILE",
-    "--template": "FILE",
+    "--template": "FILE", "--theme": "THEME", "--text": "TEXT", "--owner": "NAME",
+    "--by": "DATE", "--indicator": "TEXT", "--unit": "UNIT", "--baseline": "NUMBER",
+    "--target": "NUMBER", "--answers": "REF", "--note": "TEXT",
 }
 
 ARGUMENTS = {"ref": "REF", "rec": "REF", "code": "CODE"}

@@ -9,6 +9,8 @@ from typer.models import CommandInfo
 
 import auditlog.cli.importing  # noqa: F401  (registers `auditlog import`)
 from auditlog.cli import (
+    commitments,
+    compare,
     evidence,
     export,
     findings,
@@ -27,6 +29,7 @@ app.add_typer(findings.finding_app, name="finding")
 app.add_typer(followups.followup_app, name="followup")
 app.add_typer(grades.grade_app, name="grade")
 app.add_typer(integrity.keys_app, name="keys")
+app.add_typer(commitments.commitment_app, name="commitment")
 app.add_typer(server.roles_app, name="roles")
 app.add_typer(evidence.evidence_app, name="evidence")
 
@@ -48,5 +51,5 @@ def main() -> None:
     app()
 
 
-__all__ = ["app", "evidence", "export", "findings", "followups", "grades", "integrity", "main",
-           "pemda", "reading", "server", "store_admin"]
+__all__ = ["app", "commitments", "compare", "evidence", "export", "findings", "followups",
+           "grades", "integrity", "main", "pemda", "reading", "server", "store_admin"]

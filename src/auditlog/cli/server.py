@@ -74,7 +74,14 @@ def roles_setup() -> None:
     """
     from auditlog.store import roles
 
-    for line in roles.setup(_server_engine("roles setup")):
+    engine = _server_engine("roles setup")
+    if engine.exists():  # the read models' tables, which the groups bring up to the log
+        store = Store(settings().db)
+        try:
+            views.open_projection(store).close()
+        finally:
+            store.close()
+    for line in roles.setup(engine):
         echo(line)
 
 

@@ -97,7 +97,11 @@ def rebuild() -> None:
     with reader() as store:
         total = store.max_position()
         projection = views.open_projection(store, catch_up=False)
-        with Progress(transient=True, console=Console(stderr=True)) as progress:
-            task = progress.add_task(_("rebuilding"), total=total)
-            applied = projection.rebuild(lambda n: progress.advance(task, n))
+        console = Console(stderr=True)
+        if not console.is_terminal:  # a bar only for a person watching: scripts get one line
+            applied = projection.rebuild()
+        else:
+            with Progress(transient=True, console=console) as progress:
+                task = progress.add_task(_("rebuilding"), total=total)
+                applied = projection.rebuild(lambda n: progress.advance(task, n))
     echo(_("rebuilt the projections from {applied} events").format(applied=applied))

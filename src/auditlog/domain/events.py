@@ -299,3 +299,77 @@ class ImportFileRecorded(Event):
     size: int = Field(description="bytes")
     sheet: str | None = Field(default=None, description="the sheet read, for a workbook")
     rows: int = Field(description="data rows read")
+
+
+# --- commitments (komitmen / rencana aksi) -----------------------------------------------------
+
+
+class CommitmentStatus(StrEnum):
+    """Where a commitment stands: open until the Inspektorat's review closes it."""
+
+    BERJALAN = "berjalan"  # open, not yet judged (the initial status; a review never sets it)
+    SEBAGIAN = "sebagian"  # partly achieved: still open
+    TERCAPAI = "tercapai"  # achieved
+    TIDAK_TERCAPAI = "tidak-tercapai"  # not achieved
+    BATAL = "batal"  # cancelled
+
+
+@topic("auditlog.commitment.theme_added")
+class CommitmentThemeAdded(Event):
+    """A theme registered by the store, beside the four default ones. Never renamed in place:
+    a new name is a new theme."""
+
+    code: str = Field(description="stable code, lower case with hyphens: 'reformasi-birokrasi'")
+    name: str = Field(description="Indonesian name shown to users")
+
+
+@topic("auditlog.commitment.reference_allocated")
+class CommitmentReferenceAllocated(Event):
+    """The n-th commitment of a year gets reference K-YYYY-nnnn; n is this event's version."""
+
+    ref: str
+    commitment_id: UUID
+
+
+@topic("auditlog.commitment.recorded")
+class CommitmentRecorded(Event):
+    """What an OPD committed to for a theme, who carries it out, and by when."""
+
+    ref: str = Field(description="K-YYYY-nnnn")
+    pemda: str
+    opd: str
+    theme: str = Field(description="theme code")
+    text: str
+    owner: str = Field(description="who carries it out (the OPD's secretary, as a rule)")
+    indicator: str | None = None
+    unit: str | None = None
+    baseline: Decimal | None = None
+    target: Decimal | None = Field(default=None, description="never equal to the baseline")
+    by: date = Field(description="deadline")
+    answers: tuple[str, ...] = Field(
+        default=(), description="references of the findings/recommendations it answers")
+
+
+@topic("auditlog.commitment.progress_recorded")
+class CommitmentProgressRecorded(Event):
+    """A realisation: the indicator's value on effective_on (for an indicator), a note,
+    fingerprinted evidence."""
+
+    value: Decimal | None = None
+    note: str | None = None
+    evidence: tuple[Evidence, ...] = ()
+
+
+@topic("auditlog.commitment.reviewed")
+class CommitmentReviewed(Event):
+    previous: CommitmentStatus
+    status: CommitmentStatus
+    reason: str
+
+
+@topic("auditlog.commitment.reopened")
+class CommitmentReopened(Event):
+    """A closed commitment back to berjalan: a deliberate act with a reason."""
+
+    previous: CommitmentStatus
+    reason: str

@@ -44,7 +44,8 @@ def parse_date(text: str, *, what: str = "date") -> date:
 
 
 # A no-break space after "Rp" is common in text pasted from office documents.
-# ",-" closes an amount in Indonesian writing (Rp12.150.000,-): no cents follow.
+# ",-" closes an amount written in full on Indonesian forms: Rp12.150.000,- (",00" stays
+# refused: it reads as a decimal part, which rupiah amounts never have)
 _RUPIAH = re.compile(r"^(?:rp\.?[\s\u00a0]?)?(\d{1,3}(?:\.\d{3})+|\d+)(?:,-)?$",
                      re.IGNORECASE | re.ASCII)
 RUPIAH_FORMS = N_("a whole, non-negative amount such as 12150000, 12.150.000, Rp12.150.000 "
@@ -151,3 +152,43 @@ def require_text(text: str | None, *, what: str) -> str:
         raise Refusal(_("{what} is required and must not be empty: give {form}").format(
             what=what, form=form))
     return text.strip()
+
+
+# --- what any text may hold --------------------------------------------------------------------
+
+LONG_TEXTS = frozenset({"condition", "criteria", "cause", "effect", "action", "reason",
+                        "recommendation"})
+"""Options whose texts are long and may span lines; every other text is one line."""
+
+LONG_TEXT_LIMIT = 10_000
+TITLE_LIMIT = 500
+ACTOR_LIMIT = 100
+PATH_LIMIT = 4096
+SHORT_LIMIT = 200
+LIMITS = {"title": TITLE_LIMIT, "actor": ACTOR_LIMIT, **dict.fromkeys(LONG_TEXTS,
+                                                                      LONG_TEXT_LIMIT)}
+"""Characters per text (README, 'Limits'): far above any real entry, far below what a
+spreadsheet cell holds (32,767), so nothing is ever cut short on the way out."""
+
+# C0 and C1 control characters and DEL; line and paragraph separators end lines too. A long
+# text may hold tabs and line ends; nothing may hold the rest (an escape sequence recolours a
+# terminal, NUL and BEL break files and spreadsheets for ever, the event being immutable).
+_ONE_LINE_BAD = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+_LONG_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_UNDECODED = re.compile("[\ud800-\udfff]")  # bytes that were not UTF-8 (surrogateescape)
+
+
+def check_text(value: str, *, what: str, limit: int, multiline: bool = False) -> None:
+    """Refuse, in one line, a text that is not valid UTF-8, too long, or holds control
+    characters (line ends only where ``multiline``)."""
+    if _UNDECODED.search(value):
+        raise Refusal(f"{what} is not valid UTF-8 text: type it again, or save the file it "
+                      "came from as UTF-8")
+    if len(value) > limit:
+        raise Refusal(f"{what} is {len(value):,} characters long, more than the {limit:,} "
+                      "allowed: shorten it (see Limits in the README)")
+    bad = (_LONG_BAD if multiline else _ONE_LINE_BAD).search(value)
+    if bad:
+        where = "" if multiline else " (line ends only in long texts such as --condition)"
+        raise Refusal(f"{what} holds the control character U+{ord(bad.group()):04X} at "
+                      f"character {bad.start() + 1}{where}: remove it")

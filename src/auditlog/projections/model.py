@@ -12,6 +12,7 @@ from uuid import UUID
 
 from auditlog.domain import source_file  # noqa: F401  (registers its aggregate for folds)
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
+from auditlog.domain.commitment import Commitment
 from auditlog.domain.events import (
     Event,
     FindingCorrected,
@@ -87,6 +88,8 @@ class ReadModel(Protocol):
 
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]: ...
 
+    def commitments(self, pemda: str | None = None) -> list[Commitment]: ...
+
 
 @runtime_checkable
 class Summarized(Protocol):
@@ -151,6 +154,7 @@ class Universe:
     pemdas: dict[str, Pemda] = field(default_factory=dict)
     findings: dict[UUID, Finding] = field(default_factory=dict)
     grades: dict[UUID, GradeSeries] = field(default_factory=dict)
+    commitment_table: dict[UUID, Commitment] = field(default_factory=dict)
     position: int = 0  # the last log position read
     events_read: int = 0
     events_applied: int = 0
@@ -179,13 +183,14 @@ class Universe:
 
     def apply(self, event: Event) -> None:
         kind = AGGREGATE_OF_EVENT.get(type(event))
-        if kind not in (Pemda, Finding, GradeSeries):
+        if kind not in (Pemda, Finding, GradeSeries, Commitment):
             return  # bookkeeping aggregates (references, keys, checkpoints) have no read model
         if kind is Finding and self.outside and self._outside_view(event):
             return
         table: dict[UUID, Aggregate] = (
             self.findings if kind is Finding  # type: ignore[assignment]
             else self.grades if kind is GradeSeries
+            else self.commitment_table if kind is Commitment
             else {}
         )
         if kind is Pemda:
@@ -236,10 +241,20 @@ class Universe:
         found = [g for g in self.grades.values() if pemda is None or g.pemda == pemda]
         return sorted(found, key=lambda g: (g.pemda, g.instrument))
 
+    def commitments(self, pemda: str | None = None) -> list[Commitment]:
+        found = [c for c in self.commitment_table.values() if pemda is None or c.pemda == pemda]
+        return sorted(found, key=commitment_key)
+
 
 def ref_key(finding: Finding) -> tuple[int, int]:
     """F-2023-0007 sorts by year, then number (numbers may grow past four digits)."""
     _, year, number = finding.ref.split("-")
+    return int(year), int(number)
+
+
+def commitment_key(commitment: Commitment) -> tuple[int, int]:
+    """K-2023-0007 sorts as finding references do."""
+    _, year, number = commitment.ref.split("-")
     return int(year), int(number)
 
 
@@ -250,6 +265,7 @@ class Snapshot:
     pemdas: list[Pemda]
     findings: list[Finding]
     grades: list[GradeSeries]
+    commitment_list: list[Commitment] = field(default_factory=list)
 
     def pemda_list(self) -> list[Pemda]:
         return self.pemdas
@@ -265,3 +281,6 @@ class Snapshot:
 
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
         return [g for g in self.grades if pemda is None or g.pemda == pemda]
+
+    def commitments(self, pemda: str | None = None) -> list[Commitment]:
+        return [c for c in self.commitment_list if pemda is None or c.pemda == pemda]

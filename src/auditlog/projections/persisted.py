@@ -9,25 +9,38 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
-from auditlog.domain.events import Event, FollowUpRecorded, Status
+from auditlog.domain.commitment import OPEN, Commitment
+from auditlog.domain.events import CommitmentStatus, Event, FollowUpRecorded, Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.errors import Refusal, StoreBusy
+from auditlog.errors import DamagedStore, Refusal, StoreBusy
 from auditlog.i18n import _
-from auditlog.projections.model import RETROACTIVE, RecRow, rec_rows_of, ref_key
+from auditlog.projections.commitments import CommitmentTally
+from auditlog.projections.model import (
+    RETROACTIVE,
+    RecRow,
+    commitment_key,
+    rec_rows_of,
+    ref_key,
+)
 from auditlog.projections.search import MARK, Hit, fts5_query, one_line
 from auditlog.store.app import Store
+from auditlog.store.sqlite_integrity import CHAIN
 
 NAME = "compliance"
+OPEN_VALUES = tuple(s.value for s in OPEN)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection_schema (version TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_position (
-    name TEXT PRIMARY KEY, position BIGINT NOT NULL);
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL, hash TEXT);
+CREATE TABLE IF NOT EXISTS projection_proven (
+    name TEXT PRIMARY KEY, position BIGINT NOT NULL, at TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_pemda (
     code TEXT PRIMARY KEY, id TEXT NOT NULL, recorded BIGINT NOT NULL, state TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS projection_finding (
@@ -48,9 +61,16 @@ CREATE TABLE IF NOT EXISTS projection_summary (
 CREATE TABLE IF NOT EXISTS projection_grades (
     id TEXT PRIMARY KEY, pemda TEXT NOT NULL, instrument TEXT NOT NULL,
     first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL, state TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS projection_commitment (
+    id TEXT PRIMARY KEY, ref TEXT NOT NULL, pemda TEXT NOT NULL, theme TEXT NOT NULL,
+    status TEXT NOT NULL, deadline TEXT NOT NULL, progress TEXT,
+    first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL,
+    last_effective TEXT NOT NULL, state TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS projection_commitment_pemda ON projection_commitment (pemda);
 """
 TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
-          "projection_summary", "projection_grades", "projection_position")
+          "projection_summary", "projection_grades", "projection_commitment",
+          "projection_position", "projection_proven")
 BATCH = 10000
 # Aggregates kept folded between batches of one catch-up, so that a finding touched again a
 # few batches later is not reread and re-parsed from its row: the cost of a rebuild.
@@ -66,11 +86,11 @@ CREATE VIRTUAL TABLE IF NOT EXISTS projection_search USING fts5(
     finding_id UNINDEXED, title, body, recommendations, followups,
     tokenize = 'unicode61 remove_diacritics 2')
 """
-PROJECTED = (Pemda, Finding, GradeSeries)
+PROJECTED = (Pemda, Finding, GradeSeries, Commitment)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "7"
 
 
 def micros(moment: datetime) -> int:
@@ -105,6 +125,22 @@ def search_key(finding: Finding) -> int:
     finding's row is found through the index, not by scanning an unindexed column."""
     year, number = ref_key(finding)
     return year * 1_000_000_000 + number
+
+
+def last_proven(store: Store) -> tuple[int, str] | None:
+    """(position, time) of the last time verify --projections found the rows equal to a fold;
+    only read (verify also runs on read-only stores)."""
+    db = store.engine.connect()
+    try:
+        if not db.has_table("projection_proven"):
+            return None
+        row = db.execute("SELECT position, at FROM projection_proven WHERE name = ?",
+                         (NAME,)).fetchone()
+    except Exception:  # a projection of an earlier shape, or none: never proven
+        return None
+    finally:
+        db.close()
+    return None if row is None else (int(row[0]), str(row[1]))
 
 
 class Projection:
@@ -172,9 +208,55 @@ class Projection:
                               "changed: try again").format(
                                   target=self.store.target, error=error)) from None
 
+    def _chain_hash(self, position: int) -> str | None:
+        """The hash of the chain entry at this log position (positions and sequence numbers
+        coincide in a store auditlog wrote: one lookup; a scan only in an altered store)."""
+        row = self.db.execute(f"SELECT hash FROM {CHAIN} WHERE seq = ? AND position = ?",
+                              (position, position)).fetchone()
+        if row is None:
+            row = self.db.execute(f"SELECT hash FROM {CHAIN} WHERE position = ?",
+                                  (position,)).fetchone()
+        return None if row is None else bytes(row[0]).hex()
+
+    def check_head(self) -> None:
+        """The projection must rest on this log: the chain entry at its position is the one
+        it was built up to. A log cut short or rewritten under it is damage (exit 3), never
+        an answer from rows derived from events that are gone."""
+        row = self.db.execute("SELECT position, hash FROM projection_position WHERE name = ?",
+                              (NAME,)).fetchone()
+        if row is None or not row[0]:
+            return
+        position, built_on = int(row[0]), row[1]
+        if self._chain_hash(position) != built_on:
+            raise DamagedStore(
+                f"the projections were built up to position {position} of a log whose entry "
+                "there was different (or is gone): the log was cut short or rewritten; run "
+                "'auditlog verify', then 'auditlog rebuild'")
+
+    def mark_proven(self, at: datetime) -> None:
+        """verify --projections found the rows equal to a fold of the events, up to here."""
+        position = self.position()
+        self.db.begin_write("stored_events")
+        try:
+            self.db.execute(
+                "INSERT INTO projection_proven (name, position, at) VALUES (?, ?, ?) ON "
+                "CONFLICT (name) DO UPDATE SET position = excluded.position, at = excluded.at",
+                (NAME, position, at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")))
+            self.db.commit()
+        except BaseException:
+            self.db.rollback()
+            raise
+
+    def proven(self) -> tuple[int, str] | None:
+        """(position, time) of the last proof that the rows equal a fold, if any."""
+        row = self.db.execute("SELECT position, at FROM projection_proven WHERE name = ?",
+                              (NAME,)).fetchone()
+        return None if row is None else (int(row[0]), str(row[1]))
+
     def _catch_up(self, progress: Progress | None) -> int:
         """Streams the log (checked against the chain, see Store.stream) from the tracked
         position; starts again from the new position when another process moved it."""
+        self.check_head()
         applied = 0
         while True:
             start = self.position()
@@ -219,9 +301,10 @@ class Projection:
                 if isinstance(updated, Finding):
                     self._index(updated, its_events)
             self.db.execute(
-                "INSERT INTO projection_position (name, position) VALUES (?, ?) "
-                "ON CONFLICT (name) DO UPDATE SET position = excluded.position",
-                (NAME, end),
+                "INSERT INTO projection_position (name, position, hash) VALUES (?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
+                "hash = excluded.hash",
+                (NAME, end, self._chain_hash(end)),
             )
             self.db.commit()
             self._cached_at = end
@@ -243,6 +326,11 @@ class Projection:
             row = self.db.execute(
                 "SELECT state, first_recorded, last_recorded, last_effective "
                 "FROM projection_finding WHERE id = ?", key
+            ).fetchone()
+        elif kind is Commitment:
+            row = self.db.execute(
+                "SELECT state, first_recorded, last_recorded, last_effective "
+                "FROM projection_commitment WHERE id = ?", key
             ).fetchone()
         else:
             row = self.db.execute(
@@ -272,6 +360,21 @@ class Projection:
                 "last_recorded = excluded.last_recorded, state = excluded.state",
                 (str(aggregate.id), aggregate.pemda, aggregate.instrument, meta.first_recorded,
                  meta.last_recorded, state),
+            )
+        elif isinstance(aggregate, Commitment):
+            self.db.execute(
+                "INSERT INTO projection_commitment (id, ref, pemda, theme, status, deadline, "
+                "progress, first_recorded, last_recorded, last_effective, state) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+                "ref = excluded.ref, pemda = excluded.pemda, theme = excluded.theme, "
+                "status = excluded.status, deadline = excluded.deadline, "
+                "progress = excluded.progress, first_recorded = excluded.first_recorded, "
+                "last_recorded = excluded.last_recorded, "
+                "last_effective = excluded.last_effective, state = excluded.state",
+                (str(aggregate.id), aggregate.ref, aggregate.pemda, aggregate.theme,
+                 aggregate.status.value, aggregate.by.isoformat(),
+                 None if aggregate.progress is None else str(aggregate.progress),
+                 meta.first_recorded, meta.last_recorded, meta.last_effective, state),
             )
         elif isinstance(aggregate, Finding):
             fid = str(aggregate.id)
@@ -370,7 +473,7 @@ class Projection:
         return {
             table: sorted(self.db.execute(f"SELECT * FROM {table}").fetchall())
             for table in self.tables
-            if table != "projection_position"
+            if table not in ("projection_position", "projection_proven")
         }
 
     # --- ReadModel -------------------------------------------------------------------------
@@ -423,3 +526,25 @@ class Projection:
         return [GradeSeries.model_validate_json(r[0]) for r in self._rows(
             "SELECT state FROM projection_grades WHERE 1 = 1", pemda,
             " ORDER BY pemda, instrument")]
+
+    def commitments(self, pemda: str | None = None) -> list[Commitment]:
+        found = [Commitment.model_validate_json(r[0]) for r in self._rows(
+            "SELECT state FROM projection_commitment WHERE 1 = 1", pemda)]
+        return sorted(found, key=commitment_key)
+
+    def commitment_tallies(self, on: date, pemda: str | None = None
+                           ) -> dict[str, dict[str, CommitmentTally]]:
+        """Commitments per pemda and theme for `status`, from their columns (no state is
+        decoded); progress is kept as exact decimal text and summed exactly."""
+        tallies: dict[str, dict[str, CommitmentTally]] = {}
+        for code, theme, status, deadline, progress in self._rows(
+                "SELECT pemda, theme, status, deadline, progress FROM projection_commitment "
+                "WHERE 1 = 1", pemda, " ORDER BY pemda, theme"):
+            tally = tallies.setdefault(code, {}).setdefault(theme, CommitmentTally())
+            tally.count += 1
+            tally.achieved += status == CommitmentStatus.TERCAPAI.value
+            tally.overdue += status in OPEN_VALUES and deadline < on.isoformat()
+            if progress is not None:
+                tally.measured += 1
+                tally.progress += Decimal(progress)
+        return tallies

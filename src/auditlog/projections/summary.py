@@ -8,6 +8,7 @@ from typing import Any
 from auditlog.domain.events import Status
 from auditlog.domain.grades import GradeEntry
 from auditlog.domain.recommendation import overdue
+from auditlog.projections.commitments import CommitmentsSummarized, by_pemda_and_theme
 from auditlog.projections.model import FindingFilter, ReadModel, RecRow, Summarized, rec_rows_of
 
 STATUSES = tuple(Status)
@@ -136,6 +137,9 @@ def status_report(model: ReadModel, on: date, pemda: str | None = None,
         assert entry is not None
         entry["previous"] = grade_json(previous)
         grades.setdefault(series.pemda, {})[series.instrument] = entry
+    commitments = (model.commitment_tallies(on, pemda)
+                   if isinstance(model, CommitmentsSummarized)
+                   else by_pemda_and_theme(model.commitments(pemda), on))
     report = []
     for p in model.pemda_list():
         if pemda is not None and p.code != pemda:
@@ -146,5 +150,7 @@ def status_report(model: ReadModel, on: date, pemda: str | None = None,
             "level": p.level,
             "grades": grades.get(p.code, {}),
             **totals.get(p.code, Totals()).as_json(),
+            "commitments": {theme: tally.as_json()
+                            for theme, tally in commitments.get(p.code, {}).items()},
         })
     return report

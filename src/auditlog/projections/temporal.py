@@ -10,11 +10,19 @@ A property test checks that this equals folding the whole log (`replay`).
 from datetime import date
 from uuid import UUID
 
+from auditlog.domain.commitment import Commitment
 from auditlog.domain.events import Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.projections.model import Moment, RecRow, project_admitted, rec_rows_of, ref_key
+from auditlog.projections.model import (
+    Moment,
+    RecRow,
+    commitment_key,
+    project_admitted,
+    rec_rows_of,
+    ref_key,
+)
 from auditlog.projections.persisted import Projection, micros
 from auditlog.store.app import Store
 
@@ -33,14 +41,14 @@ class TemporalModel:
         return (self.ts is None or last_recorded <= self.ts) and (
             self.day is None or last_effective <= self.day)
 
-    def _refold(self, aggregate_ids: list[str]) -> list[Finding | GradeSeries]:
+    def _refold(self, aggregate_ids: list[str]) -> list[Finding | GradeSeries | Commitment]:
         """The aggregates as they stood at the moment, folded from their admitted events."""
         histories = self.store.events_of_many([UUID(i) for i in aggregate_ids])
         folded = []
         for events in histories.values():
             found = project_admitted(e for e in events if self.moment.admits(e))
             if found is not None:
-                assert isinstance(found, Finding | GradeSeries)
+                assert isinstance(found, Finding | GradeSeries | Commitment)
                 folded.append(found)
         return folded
 
@@ -142,10 +150,39 @@ class TemporalModel:
             series = GradeSeries.model_validate_json(state)
             if self.moment.as_of is not None:
                 # Corrections are retroactive and keep the original's date: filtering the
-                # current entries by date is what folding the events would give.
-                series.years = {y: e for y, e in series.years.items()
-                                if e.effective_on <= self.moment.as_of}
+                # current entries by date is what folding the events would give, but for the
+                # series' version, which counts the events left out: a series that loses an
+                # entry is refolded (grade series are few and short).
+                kept = {y: e for y, e in series.years.items()
+                        if e.effective_on <= self.moment.as_of}
+                if len(kept) != len(series.years):
+                    touched.append(gid)
+                    continue
             if series.years:
                 found.append(series)
         found += [s for s in self._refold(touched) if isinstance(s, GradeSeries) and s.years]
         return sorted(found, key=lambda g: (g.pemda, g.instrument))
+
+    def commitments(self, pemda: str | None = None) -> list[Commitment]:
+        """Untouched rows are the state at the moment (a commitment's own date counts among
+        its effective dates, so one made after --as-of is never untouched); the others are
+        refolded, and a commitment made after the moment folds to nothing."""
+        sql = ("SELECT id, state, last_recorded, last_effective FROM projection_commitment "
+               "WHERE 1 = 1")
+        params: list[object] = []
+        if pemda is not None:
+            sql += " AND pemda = ?"
+            params.append(pemda)
+        if self.ts is not None:
+            sql += " AND first_recorded <= ?"
+            params.append(self.ts)
+        found: list[Commitment] = []
+        touched: list[str] = []
+        for cid, state, last_recorded, last_effective in self.projection.db.execute(
+                sql, params).fetchall():
+            if self._untouched(last_recorded, last_effective):
+                found.append(Commitment.model_validate_json(state))
+            else:
+                touched.append(cid)
+        found += [c for c in self._refold(touched) if isinstance(c, Commitment)]
+        return sorted(found, key=commitment_key)

@@ -96,7 +96,8 @@ SHEETS = {
     "aging": N_("Aging"), "financial_pemda": N_("Financial card by pemda"),
     "financial_finding": N_("Financial card by finding"), "grades": N_("Grades"),
     "register": N_("Register"), "activity_counts": N_("Activity counts"),
-    "activity": N_("Activity"),
+    "activity": N_("Activity"), "commitments": N_("Commitments by theme"),
+    "commitment_owners": N_("Commitment owners"), "commitment_list": N_("Commitments register"),
 }
 
 

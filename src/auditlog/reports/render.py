@@ -42,7 +42,8 @@ def cell(value: Any) -> str:
 NUMERIC = frozenset({
     "BD", "BS", "S", "TDTL", "total", "completion_pct", "value_to_recover", "deposited",
     "overdue", "value", "position", "year", "score", "balance", "count", "days_overdue",
-    "days_left",
+    "days_left", "achieved", "mean_progress_pct", "progress_pct", "baseline", "target",
+    "realised",
 })
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
 
 from auditlog import version
+from auditlog.domain.commitment import DEFAULT_THEMES
 from auditlog.domain.events import (
     DueDateExtended,
     Event,
@@ -151,16 +152,20 @@ def build_review(model: ReadModel, start_model: ReadModel,
                  activity: "YearEvents",
                  year: int, moment: Moment, checkpoint: dict[str, Any],
                  describe: Callable[[Event, dict[Any, str]], tuple[str, str, str]],
-                 lang: Lang = "id") -> Review:
+                 lang: Lang = "id", themes: dict[str, str] | None = None) -> Review:
     """Every section of the annual review for `year`, as it stood at `moment`.
 
     `activity` holds the events effective in the year that the moment admits (in log order)
     and the reference of every finding, for naming what they are about.
     """
+    # Here, not at the top: the commitments' sections are built from this module's Section.
+    from auditlog.reports.review_commitments import commitment_sections
+
     assert moment.as_of is not None
     on = moment.as_of
     # Read the model once; every section works on this snapshot.
-    model = Snapshot(model.pemda_list(), model.active_findings(), model.grade_series())
+    model = Snapshot(model.pemda_list(), model.active_findings(), model.grade_series(),
+                     model.commitments())
     pemdas = {p.code: p for p in model.pemda_list()}
     # Active in the year: received in it, open at its start or at the as-of date, or touched by
     # anything effective in it (a recommendation closed before the year and reopened in it).
@@ -176,6 +181,9 @@ def build_review(model: ReadModel, start_model: ReadModel,
         _aging(active, on, pemdas),
         *_financial(active),
         _grades(model, lang),
+        *commitment_sections(model.commitments(), on, year,
+                             {code: p.name for code, p in pemdas.items()},
+                             themes or DEFAULT_THEMES, lang),
         _register(active, on, on == date(year, 12, 31)),
         *_activity(activity, lang, describe),
     ]

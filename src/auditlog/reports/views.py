@@ -15,6 +15,12 @@ import orjson
 from auditlog.domain.aggregate import project
 from auditlog.domain.events import (
     CheckpointRecorded,
+    CommitmentProgressRecorded,
+    CommitmentRecorded,
+    CommitmentReferenceAllocated,
+    CommitmentReopened,
+    CommitmentReviewed,
+    CommitmentThemeAdded,
     DueDateExtended,
     Event,
     FindingCorrected,
@@ -171,6 +177,9 @@ def projection_drift(store: Store) -> list[str]:
                      for g in persisted.grade_series()},
                     {f"{g.pemda} {g.instrument}": g.model_dump(mode="json")
                      for g in folded.grade_series()})
+    drift += differ("commitment",
+                    {c.ref: c.model_dump(mode="json") for c in persisted.commitments()},
+                    {c.ref: c.model_dump(mode="json") for c in folded.commitments()})
     return drift
 
 
@@ -242,7 +251,28 @@ def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format,
     if fmt in (Format.table, Format.md):
         text += "\n\n" + _("as of {on}: overdue = open (BD/BS) past its due date; % S by "
                            "count").format(on=format_date(on))
+        text += commitments_by_theme_text(report, fmt)
     return text
+
+
+COMMITMENT_THEME_COLUMNS = [
+    ("pemda", N_("pemda")), ("theme", N_("theme")), ("count", N_("commitments")),
+    ("achieved", "tercapai"), ("overdue", N_("overdue")),
+    ("mean_progress_pct", N_("mean progress %")),
+]
+
+
+def commitments_by_theme_text(report: list[dict[str, Any]], fmt: Format) -> str:
+    """The commitments part of status, below the compliance table, when there are any."""
+    rows = [{"pemda": row["pemda"], "theme": theme, **tally,
+             "mean_progress_pct": format_pct(tally["mean_progress_pct"])}
+            for row in report for theme, tally in row["commitments"].items()]
+    if not rows:
+        return ""
+    return ("\n\n" + _("commitments by theme:") + "\n"
+            + render(rows, COMMITMENT_THEME_COLUMNS, fmt) + "\n\n"
+            + _("commitment overdue = open (berjalan/sebagian) past its deadline; mean "
+                "progress over the commitments with a measured realisation"))
 
 
 # --- findings ----------------------------------------------------------------------------------
@@ -417,6 +447,26 @@ def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, 
         return name, subject, f"{change}: {event.reason}"
     if isinstance(event, FindingWithdrawn):
         return name, subject, event.reason
+    if isinstance(event, CommitmentRecorded):
+        detail = f"{event.pemda} {event.opd}, {event.theme}: {event.text}; owner {event.owner}"
+        if event.indicator is not None:
+            detail += (f"; {event.indicator} {event.baseline} -> {event.target} {event.unit}")
+        detail += f"; by {event.by}"
+        if event.answers:
+            detail += "; answers " + ", ".join(event.answers)
+        return name, event.ref, detail
+    if isinstance(event, CommitmentProgressRecorded):
+        parts = [] if event.value is None else [f"realised {event.value}"]
+        parts += [event.note] if event.note else []
+        parts += ["evidence " + ", ".join(f"{e.name} sha256:{e.sha256[:12]}"
+                                          for e in event.evidence)] if event.evidence else []
+        return name, subject, "; ".join(parts)
+    if isinstance(event, CommitmentReviewed):
+        return name, subject, f"{event.previous.value} -> {event.status.value}: {event.reason}"
+    if isinstance(event, CommitmentReopened):
+        return name, subject, f"{event.previous.value} -> berjalan: {event.reason}"
+    if isinstance(event, CommitmentThemeAdded):
+        return name, event.code, event.name
     if isinstance(event, CheckpointRecorded):
         signed = " " + _("(signed)") if event.signed else ""
         return name, "log", _("{size} events, root {root}…{signed}").format(
@@ -450,6 +500,9 @@ def _for_people(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Event rows with the dates people read (26 Juli 2023 in Indonesian); scripts keep ISO."""
     return [{**row, "effective_on": format_date(date.fromisoformat(row["effective_on"]))}
             for row in rows]
+
+
+event_row = _event_row
 
 
 TRAIL_COLUMNS = [("effective_on", N_("date")), ("event", N_("event")), ("subject", N_("on")),
@@ -563,9 +616,10 @@ def history(store: Store, moment: Moment, pemda: str | None, finding: str | None
     graded_on: dict[tuple[UUID, int], date] = {}
     admitted: list[tuple[int, Event]] = []
     for position, event in events_in_order(store):
-        if isinstance(event, ReferenceAllocated | FindingKeyClaimed):
+        if isinstance(event, ReferenceAllocated | FindingKeyClaimed
+                      | CommitmentReferenceAllocated):
             continue  # bookkeeping for references and keys; the finding's own events show it
-        if isinstance(event, FindingRecorded):
+        if isinstance(event, FindingRecorded | CommitmentRecorded):
             subject_of[event.originator_id] = event.ref
             pemda_of[event.originator_id] = event.pemda
         elif isinstance(event, GradeRecorded | GradeCorrected):

@@ -1,5 +1,6 @@
 """The eventsourcing application behind auditlog, and the retrying command loop."""
 
+import contextlib
 import os
 import random
 import sqlite3
@@ -34,11 +35,12 @@ from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import DamagedStore, Refusal, StoreBusy
 from auditlog.i18n import _
 from auditlog.store import stream, witness
+from auditlog.store.chain import GENESIS, entry_hash
 from auditlog.store.engine import Engine, Snapshot
 from auditlog.store.mapper import PydanticMapper
 from auditlog.store.recorder import AuditRecorder, ClockBehind
 from auditlog.store.sqlite import SQLiteEngine, readonly_uri, writable  # noqa: F401 - kept here
-from auditlog.store.sqlite_integrity import CHAIN, META
+from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META, event_columns
 
 ATTEMPTS = 8
 BATCH = 1000
@@ -80,6 +82,46 @@ def lock_timeout() -> int:
         raise Refusal(_("AUDITLOG_LOCK_TIMEOUT={raw!r} is not valid: give whole seconds, "
                         "e.g. 15").format(raw=raw))
     return int(raw)
+
+
+def _check_row(db: sqlite3.Cursor, row: tuple[Any, ...]) -> None:
+    """Raise DamagedStore unless this event row is the one its chain entry was made for.
+
+    Positions and sequence numbers coincide in a store auditlog wrote (both count from 1,
+    without gaps), so the entry is one primary-key lookup; the scan is only for a store
+    that was altered."""
+    position, oid, version, topic, state = row
+    entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT JOIN "
+                       f"{CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.seq = ?",
+                       (position,)).fetchone()
+    if entry is None or entry[1] != position:
+        entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT "
+                           f"JOIN {CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.position = ?",
+                           (position,)).fetchone()
+    if entry is None:
+        raise stream.damaged(position, "an event here has no chain entry")
+    seq, _, stored, prev = entry
+    if prev is None and seq != 1:
+        raise stream.damaged(position, "the chain entry before it is gone")
+    if oid is None or entry_hash(seq, GENESIS if seq == 1 else prev, oid, version, topic,
+                                 state) != stored:
+        raise stream.damaged(position, "its bytes are not those its chain entry was made for")
+
+
+@contextlib.contextmanager
+def undecodable(aggregate_id: UUID) -> Iterator[None]:
+    """A row read one aggregate at a time that cannot be decoded (a changed topic, broken
+    JSON, a field of the wrong kind) is damage: one line, exit 3, never a traceback."""
+    try:
+        yield
+    except (AggregateNotFoundError, Refusal, StoreBusy, DamagedStore, OperationalError):
+        raise
+    except Exception as error:
+        detail = " ".join(str(error).split())[:160]
+        raise DamagedStore(f"the store is damaged: an event of aggregate {aggregate_id.hex} "
+                           f"cannot be decoded ({type(error).__name__}: {detail}); nothing "
+                           "was read past it: run 'auditlog verify' to see every "
+                           "problem") from None
 
 
 def restamp(aggregates: Sequence[Aggregate], at: datetime) -> None:
@@ -137,6 +179,10 @@ class Store:
         self._rows: stream.RowSource | None = None
         self.warnings: list[str] = []  # told to the user, never a reason to undo a write
         self.missing_guards: list[str] = list(getattr(self.app.recorder, "missing", []))
+        # AUDITLOG_LOCK_TIMEOUT bounds the whole command, retries included: every wait for
+        # another writer's lock is given only what is left of it.
+        self.deadline = time.monotonic() + lock_timeout()
+        self._bound_new_connections()
 
     @staticmethod
     def exists(target: str) -> bool:
@@ -173,10 +219,42 @@ class Store:
     # --- reading ---------------------------------------------------------------------------
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
+        if self._sqlite():
+            events = self._checked_events(aggregate_id)
+            return project(None, events) if events else None
         try:
-            return self.app.repository.get(aggregate_id, projector_func=project)
+            with undecodable(aggregate_id):
+                return self.app.repository.get(aggregate_id, projector_func=project)
         except AggregateNotFoundError:
             return None
+
+    def _sqlite(self) -> bool:
+        return isinstance(self.engine, SQLiteEngine)
+
+    # An aggregate's rows, read by the primary key (originator_id, originator_version), each
+    # checked against its chain entry before it is decoded: the same promise as the streaming
+    # path (store/stream.py) for what a command reads one aggregate at a time.
+    def _checked_events(self, aggregate_id: UUID, *, gt: int | None = None,
+                        lte: int | None = None, last: bool = False) -> list[Event]:
+        recorder = self.app.recorder
+        assert isinstance(recorder, AuditRecorder)
+        where = "originator_id = ?"
+        args: list[object] = [aggregate_id.hex]
+        if gt is not None:
+            where, args = where + " AND originator_version > ?", [*args, gt]
+        if lte is not None:
+            where, args = where + " AND originator_version <= ?", [*args, lte]
+        order = "DESC LIMIT 1" if last else "ASC"
+        with recorder.datastore.transaction(commit=False) as c:
+            db = c.sqlite_cursor
+            rows = db.execute(f"SELECT rowid, {event_columns(EVENTS)} FROM {EVENTS} "
+                              f"WHERE {where} ORDER BY originator_version {order}",
+                              args).fetchall()
+            checked = [tuple(row) for row in rows]
+            for row in checked:
+                _check_row(db, row)
+        return [event for _, event in stream.decode_rows(checked, {})]
+
 
     def events_of_many(self, aggregate_ids: Sequence[UUID], chunk: int = 500
                        ) -> dict[UUID, list[Event]]:
@@ -202,21 +280,34 @@ class Store:
     def last_event(self, aggregate_id: UUID) -> Event | None:
         """An aggregate's last event alone (one index lookup), for aggregates whose state
         it holds whole."""
-        found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
+        if self._sqlite():
+            last = self._checked_events(aggregate_id, last=True)
+            return last[0] if last else None
+        with undecodable(aggregate_id):
+            found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
         return found[0] if found else None  # type: ignore[return-value]
 
     def events_of(self, aggregate_id: UUID) -> list[Event]:
-        return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
+        if self._sqlite():
+            return self._checked_events(aggregate_id)
+        with undecodable(aggregate_id):
+            return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
 
     def finding_id_of(self, ref: str) -> tuple[UUID, str, int | None]:
         """Resolve F-2023-0007[.n] to (finding id, finding ref, recommendation number)."""
         year, number, rec = parse_ref(ref)
-        allocated = list(self.app.events.get(counter_id(year), gt=number - 1, lte=number))
+        if self._sqlite():
+            allocated: list[Any] = self._checked_events(counter_id(year), gt=number - 1,
+                                                        lte=number)
+        else:
+            with undecodable(counter_id(year)):
+                allocated = list(self.app.events.get(counter_id(year), gt=number - 1,
+                                                     lte=number))
         if not allocated:
             raise Refusal(_("no finding {value} in this store: 'auditlog finding list' shows "
                             "the references").format(value=ref.split('.')[0].upper()))
         event = allocated[0]
-        return event.finding_id, event.ref, rec  # type: ignore[attr-defined]
+        return event.finding_id, event.ref, rec
 
     def finding(self, ref: str) -> tuple[Finding, int | None]:
         finding_id, finding_ref, rec = self.finding_id_of(ref)
@@ -271,6 +362,46 @@ class Store:
     def log_reader(self) -> Snapshot:
         """One consistent snapshot of the events and their hash chain, for verify."""
         return self.engine.log_reader(self.app.recorder)
+
+    # --- the time a command may wait ------------------------------------------------------
+
+    def remaining(self) -> float:
+        """Seconds left of AUDITLOG_LOCK_TIMEOUT for this command (never below 0)."""
+        return max(0.0, self.deadline - time.monotonic())
+
+    def _sqlite_pool(self) -> Any:
+        """eventsourcing's pool of SQLite connections (None on another engine)."""
+        pool = getattr(getattr(self.app.recorder, "datastore", None), "pool", None)
+        return pool if hasattr(pool, "_create_connection") and hasattr(pool, "_pool") else None
+
+    def _bound_new_connections(self) -> None:
+        """eventsourcing opens SQLite connections with a fixed busy timeout (and reads 0 as its
+        own default of 5 s): each new one gets what is left of the command's time instead."""
+        pool = self._sqlite_pool()
+        if pool is None:
+            return
+        create = pool._create_connection
+
+        def bounded() -> Any:
+            connection = create()
+            connection._sqlite_conn.execute(f"PRAGMA busy_timeout = {self._wait_ms()}")
+            return connection
+
+        pool._create_connection = bounded
+
+    def _wait_ms(self) -> int:
+        return int(self.remaining() * 1000)
+
+    def _bound_waits(self, attempt: int) -> None:
+        """Before each attempt: give up when the command's time is spent (always one try),
+        else let each pooled connection wait only for what is left of it."""
+        if attempt > 0 and self.remaining() <= 0:
+            raise StoreBusy(f"the store at {self.target} stayed locked or kept changing for "
+                            f"AUDITLOG_LOCK_TIMEOUT={lock_timeout()} s; nothing was written: "
+                            "try again")
+        pool = self._sqlite_pool()
+        for connection in list(pool._pool) if pool is not None else []:
+            connection._sqlite_conn.execute(f"PRAGMA busy_timeout = {self._wait_ms()}")
 
     # --- guards ----------------------------------------------------------------------------
 
@@ -333,6 +464,7 @@ class Store:
 
     def _save_once(self, aggregates: Sequence[Aggregate], attempt: int) -> bool:
         """One attempt to save; True when saved (and witnessed), False to retry."""
+        self._bound_waits(attempt)
         if os.environ.get(NOW_ENV) is None:
             # Stamp the events just before they are saved, not when the command began, so
             # that a writer who began earlier but saves later than another does not step

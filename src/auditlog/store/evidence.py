@@ -12,9 +12,13 @@ import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from auditlog.errors import Refusal
-from auditlog.i18n import _
+from auditlog.i18n import N_, _
+
+if TYPE_CHECKING:
+    from auditlog.store.app import Store
 
 CHUNK = 1 << 20
 DEFAULT_MAX = 50_000_000  # 50 MB: a scanned deposit slip or decree, not a video
@@ -55,6 +59,20 @@ def check_size(path: Path, size: int) -> None:
 class Kept:
     sha256: str
     size: int
+
+
+KEPT_ONLY_ON_SQLITE = N_("kept evidence (--keep, 'auditlog evidence get') is not available on "
+                         "PostgreSQL stores yet: record the follow-up without --keep (its "
+                         "files stay fingerprinted)")
+
+
+def open_vault(store: "Store") -> "Vault":
+    """The store's kept evidence; refused, in one line, on an engine that keeps none yet."""
+    if store.engine.name != "sqlite":
+        raise Refusal(_(KEPT_ONLY_ON_SQLITE))
+    from auditlog.store.app import lock_timeout
+
+    return Vault(store.path, lock_timeout())
 
 
 class Vault:

@@ -17,7 +17,7 @@ from typing import Any, Self
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import OperationalError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import sql
@@ -170,6 +170,20 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
                 _set_up(c)
             else:
                 self.missing = _missing(c)
+
+    def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any
+                      ) -> Sequence[int] | None:
+        """eventsourcing's insert without its ten retries of a lock timeout: a table locked
+        past AUDITLOG_LOCK_TIMEOUT is busy now (exit 4), with nothing written."""
+        insert = PostgresApplicationRecorder.insert_events.__wrapped__
+        try:
+            return insert(self, stored_events, **kwargs)  # type: ignore[no-any-return]
+        except OperationalError as error:
+            if "lock timeout" not in str(error):
+                raise
+            raise StoreBusy(f"another writer held the store's events table past "
+                            f"{self.datastore.lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing "
+                            "was written: try again") from None
 
     def _fetch_ids_after_insert_events(
         self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

@@ -4,9 +4,10 @@ Whatever must never be stored without its events (the integrity chain) is writte
 ``after_insert``, on the same cursor, before the transaction commits.
 """
 
+import heapq
 import sqlite3
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
@@ -82,6 +83,7 @@ class AuditRecorder(SQLiteApplicationRecorder):
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
+        stored_events = in_time_order(stored_events)
         ids = super()._insert_events(c, stored_events, **kwargs)
         assert ids is not None
         self.after_insert(c, stored_events, ids)
@@ -126,6 +128,21 @@ class AuditRecorder(SQLiteApplicationRecorder):
             cursor.execute(INSERT_ENTRY, entries[0])
         else:
             cursor.executemany(INSERT_ENTRY, entries)
+
+
+def in_time_order(stored_events: Sequence[StoredEvent]) -> Sequence[StoredEvent]:
+    """The events of one save in transaction-time order, each aggregate's own in version
+    order: a save of many aggregates (the bulk path) lists them aggregate by aggregate, and
+    the log must never step back in time."""
+    if len(stored_events) < 2:
+        return stored_events
+    groups: dict[object, list[tuple[datetime, StoredEvent]]] = {}
+    for stored in stored_events:
+        when = recorded_time(stored.state) or datetime.min.replace(tzinfo=UTC)
+        groups.setdefault(stored.originator_id, []).append((when, stored))
+    if len(groups) == 1:
+        return stored_events
+    return [stored for _, stored in heapq.merge(*groups.values(), key=lambda pair: pair[0])]
 
 
 def _iso(moment: datetime) -> str:

@@ -28,8 +28,7 @@ GROUPS = {"reader": "auditlog_reader", "auditor": "auditlog_auditor",
 DELIBERATE = ("auditlog.recommendation.reopened", "auditlog.finding.corrected",
               "auditlog.finding.withdrawn", "auditlog.grade.corrected")
 CHECKPOINT = "auditlog.checkpoint.recorded"
-PROJECTIONS = ("projection_schema", "projection_position", "projection_pemda",
-               "projection_finding", "projection_recommendation", "projection_grades")
+PROJECTION_PREFIX = "projection_"  # every derived read-model table, present or future
 GATE = "auditlog_may_record"
 
 _GATE_FUNCTION = f"""
@@ -105,7 +104,13 @@ def setup(engine: PostgresEngine) -> list[str]:
             db.execute(sql.SQL("GRANT CONNECT, TEMPORARY ON DATABASE {} TO {}").format(
                 _identifier(dbname[0]), reader))
             db.execute(sql.SQL("GRANT USAGE ON SCHEMA public TO {}").format(reader))
-            tables = [EVENTS, CHAIN, META, *PROJECTIONS]
+            projections = [r[0] for r in db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND starts_with(tablename, %s) ORDER BY tablename", (PROJECTION_PREFIX,))]
+            if not projections:
+                raise Refusal(f"{engine.target.where()} has no read-model tables yet: run "
+                              "'auditlog rebuild' as its owner, then roles setup")
+            tables = [EVENTS, CHAIN, META, *projections]
             db.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
                 sql.SQL(", ").join(_identifier(t) for t in tables), reader))
             db.execute(sql.SQL("GRANT INSERT, UPDATE ON {} TO {}").format(
@@ -114,7 +119,7 @@ def setup(engine: PostgresEngine) -> list[str]:
             db.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(
                 _identifier(f"{EVENTS}_notification_id_seq"), reader))
             db.execute(sql.SQL("GRANT INSERT, UPDATE, DELETE ON {} TO {}").format(
-                sql.SQL(", ").join(_identifier(t) for t in PROJECTIONS), reader))
+                sql.SQL(", ").join(_identifier(t) for t in projections), reader))
             db.execute(_GATE_FUNCTION)
             db.execute(sql.SQL(
                 "CREATE OR REPLACE TRIGGER {} BEFORE INSERT ON {} FOR EACH ROW "

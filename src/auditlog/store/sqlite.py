@@ -3,6 +3,7 @@
 import contextlib
 import os
 import sqlite3
+import stat
 from collections.abc import Callable, Sequence
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -104,6 +105,9 @@ class SQLiteEngine:
         if os.path.isdir(target):
             raise Refusal(f"{target} is a folder: give the path of a store file inside it, "
                           f"e.g. {os.path.join(target, 'auditlog.db')}")
+        if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
+            raise Refusal(f"{target} is not a regular file (a device or a pipe): give the "
+                          "path of a store file, e.g. auditlog.db")
         if not os.path.exists(target) or os.path.getsize(target) == 0:
             if existing:
                 raise Refusal(f"{target} is empty, not an auditlog store: create one with "
