@@ -365,3 +365,14 @@ def test_rebuild_recreates_the_projections_from_every_event(ok: Run, isolated: P
         store.close()
     assert ok("rebuild").stdout.strip() == f"rebuilt the projections from {events} events"
     assert ok("status", "--format", "json").stdout == before
+
+
+def test_a_blank_actor_means_the_login_name_not_unknown(ok: Run, monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    monkeypatch.setenv("USER", "siti")
+    monkeypatch.setattr("getpass.getuser", lambda: "siti")
+    ok("--actor", "   ", "pemda", "register", "35.73")
+    monkeypatch.setenv("AUDITLOG_ACTOR", "  ")
+    ok("pemda", "register", "35.78")
+    actors = {e["actor"] for e in json.loads(ok("history", "--format", "json").stdout)}
+    assert actors == {"siti"}

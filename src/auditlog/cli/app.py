@@ -147,8 +147,11 @@ def main_options(
             check_text(actor, what="--actor (AUDITLOG_ACTOR)", limit=ACTOR_LIMIT)
     except Refusal as refusal:
         fail(str(refusal), ExitCode.REFUSED)
-    current = Settings(db=db, actor=(actor or _login()).strip() or "unknown",
-                       actor_given=bool(actor and actor.strip()))
+    # A blank --actor names nobody: like an empty one, it means the login name (recording
+    # "unknown" would leave events that no one can be asked about).
+    given = actor.strip() if actor else ""
+    current = Settings(db=db, actor=given or _login().strip() or "unknown",
+                       actor_given=bool(given))
     _current[:] = [current]
     files.forget_protected()  # a new invocation (tests run many in one process)
     if is_postgres(db):
