@@ -376,3 +376,20 @@ def test_a_blank_actor_means_the_login_name_not_unknown(ok: Run, monkeypatch: py
     ok("pemda", "register", "35.78")
     actors = {e["actor"] for e in json.loads(ok("history", "--format", "json").stdout)}
     assert actors == {"siti"}
+
+
+def test_a_reader_that_closes_the_pipe_gets_no_error(ok: Run, isolated: Path) -> None:
+    """`auditlog history | head -1`: the reader going away is not a refusal (it was
+    'auditlog: Broken pipe' and exit 1)."""
+    import subprocess
+    import sys
+
+    ok("demo")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from auditlog.cli.main import main; main()", "--db",
+         str(isolated), "history"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before it writes a thing
+    error = process.stderr.read()
+    assert process.wait(timeout=60) == 0
+    assert error == b""

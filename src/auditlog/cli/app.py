@@ -9,6 +9,7 @@ import functools
 import getpass
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -95,6 +96,12 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
                 fail(f"the store at {settings().db} stayed locked ({text}); nothing was "
                      "written: try again", ExitCode.BUSY)
             fail(f"the store at {settings().db} cannot be used: {text}", ExitCode.REFUSED)
+        except BrokenPipeError:
+            # The reader went away (`auditlog status | head`): what it read was right, and
+            # there is no one left to tell anything to. Quiet, like the tools it is piped to.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except OSError as error:  # the system refused a file: one line, never a traceback
             fail(f"{error.strerror or error}"
                  f"{': ' + repr(error.filename) if error.filename else ''}", ExitCode.REFUSED)
