@@ -102,3 +102,12 @@ def test_sqlite_to_sqlite_keeps_the_order_of_events_recorded_at_one_moment(
     assert "on both" in ok("copy", "--to", target).stdout
     assert rows(target) == rows(str(isolated))
     assert ok("--db", target, "verify").stdout == ok("verify").stdout
+
+
+def test_a_target_that_is_no_store_is_named_by_to(ok: Run, run: Run, tmp_path: Path) -> None:
+    ok("demo")
+    notes = tmp_path / "notes.md"
+    notes.write_text("# catatan\n", "utf-8")
+    result = run("copy", "--to", str(notes))
+    assert_one_line_refusal(result, "check --to")
+    assert notes.read_text("utf-8") == "# catatan\n"

@@ -505,7 +505,7 @@ class PostgresEngine:
                           "tables), not an auditlog store: give an empty database or a store")
         return EVENTS in tables
 
-    def check(self, *, existing: bool) -> None:
+    def check(self, *, existing: bool, option: str = "--db") -> None:
         if not self.exists() and existing:
             raise Refusal(f"no store in {self.target.where()}: create one with "
                           f"'auditlog --db {self.display} init'")
