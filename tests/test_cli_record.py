@@ -393,3 +393,12 @@ def test_a_reader_that_closes_the_pipe_gets_no_error(ok: Run, isolated: Path) ->
     error = process.stderr.read()
     assert process.wait(timeout=60) == 0
     assert error == b""
+
+
+def test_history_refuses_a_pemda_that_is_not_registered(ok: Run, run: Run) -> None:
+    ok("pemda", "register", "35.73")
+    result = run("history", "--pemda", "99.99")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == ("auditlog: pemda 99.99 is not registered: 'auditlog pemda list' "
+                             "shows the registered ones\n")
+    assert "35.73" in ok("history", "--pemda", "35.73").stdout

@@ -542,6 +542,9 @@ def history(store: Store, moment: Moment, pemda: str | None, finding: str | None
         if pemda is not None and pemda_of.get(event.originator_id) != pemda:
             continue
         admitted.append((position, event))
+    if pemda is not None and pemda not in pemda_of.values():  # as status and finding list do
+        raise Refusal(f"pemda {pemda} is not registered: 'auditlog pemda list' shows the "
+                      "registered ones")
     rows = []
     for position, event in admitted:
         if moment.as_of is not None:
