@@ -4,6 +4,7 @@ Everything here depends only on the events read, the two times and the code vers
 no locale), so the same question always prints the same bytes.
 """
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -39,7 +40,7 @@ from auditlog.domain.events import (
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import INSTRUMENTS
 from auditlog.domain.inputs import format_rupiah
-from auditlog.errors import Refusal
+from auditlog.errors import Refusal, StoreBusy
 from auditlog.projections.model import RETROACTIVE, Moment, ReadModel, Universe
 from auditlog.projections.persisted import Projection
 from auditlog.projections.summary import STATUSES, status_report
@@ -178,10 +179,29 @@ def read_model(store: Store, moment: Moment, projection: Projection | None = Non
     """Now: the persisted projection. The past: the projection, refolding what changed since.
 
     Pass a projection already caught up to ask several questions of one store."""
+    if projection is None and store.readonly and not _projection_current(store):
+        # A read-only store (an archived copy, read-only media) whose projections are behind
+        # its log cannot have them caught up: the answer is folded from the checked events.
+        return fold(store, moment)
     projection = projection or current(store)
     if moment.as_of is None and moment.known_at is None:
         return projection
     return TemporalModel(store, projection, moment)
+
+
+def _projection_current(store: Store) -> bool:
+    """Whether the persisted projection already answers for the whole log, as it stands."""
+    try:
+        projection = Projection(store)
+    except (StoreBusy, sqlite3.OperationalError):  # of another shape, and cannot be remade
+        return False
+    try:
+        if not projection.db.has_table("projection_position"):
+            return False
+        projection.check_head()  # rows resting on a log that was cut short: exit 3
+        return projection.position() == store.max_position()
+    finally:
+        projection.close()
 
 
 # --- status ------------------------------------------------------------------------------------
