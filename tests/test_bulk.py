@@ -145,3 +145,27 @@ def test_bulk_retries_the_whole_work_when_someone_else_saved_first(tmp_path: Pat
     finally:
         other.close()
         store.close()
+
+
+def test_one_save_keeps_the_order_it_was_given_when_the_times_allow_it() -> None:
+    """Events of equal time keep their order (a copied log's order is its identity); a later
+    aggregate's events go after an earlier one's; an aggregate's own never overtake each
+    other."""
+    import orjson
+    from eventsourcing.persistence import StoredEvent
+
+    from auditlog.store.recorder import in_time_order
+
+    def event(aggregate: str, version: int, minute: int) -> StoredEvent:
+        state = orjson.dumps({"recorded_at": f"2024-01-02T08:{minute:02d}:00Z"})
+        return StoredEvent(originator_id=aggregate, originator_version=version,
+                           topic="t", state=state)
+
+    tied = [event("b", 1, 0), event("a", 1, 0), event("b", 2, 0), event("c", 1, 0)]
+    assert in_time_order(tied) == tied
+    later_first = [event("a", 1, 5), event("a", 2, 6), event("b", 1, 1), event("b", 2, 7)]
+    assert [(e.originator_id, e.originator_version) for e in in_time_order(later_first)] == [
+        ("b", 1), ("a", 1), ("a", 2), ("b", 2)]
+    backwards = [event("a", 1, 5), event("a", 2, 1), event("b", 1, 3)]
+    assert [(e.originator_id, e.originator_version) for e in in_time_order(backwards)] == [
+        ("b", 1), ("a", 1), ("a", 2)]

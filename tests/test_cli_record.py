@@ -365,3 +365,40 @@ def test_rebuild_recreates_the_projections_from_every_event(ok: Run, isolated: P
         store.close()
     assert ok("rebuild").stdout.strip() == f"rebuilt the projections from {events} events"
     assert ok("status", "--format", "json").stdout == before
+
+
+def test_a_blank_actor_means_the_login_name_not_unknown(ok: Run, monkeypatch: pytest.MonkeyPatch
+                                                       ) -> None:
+    monkeypatch.setenv("USER", "siti")
+    monkeypatch.setattr("getpass.getuser", lambda: "siti")
+    ok("--actor", "   ", "pemda", "register", "35.73")
+    monkeypatch.setenv("AUDITLOG_ACTOR", "  ")
+    ok("pemda", "register", "35.78")
+    actors = {e["actor"] for e in json.loads(ok("history", "--format", "json").stdout)}
+    assert actors == {"siti"}
+
+
+def test_a_reader_that_closes_the_pipe_gets_no_error(ok: Run, isolated: Path) -> None:
+    """`auditlog history | head -1`: the reader going away is not a refusal (it was
+    'auditlog: Broken pipe' and exit 1)."""
+    import subprocess
+    import sys
+
+    ok("demo")
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from auditlog.cli.main import main; main()", "--db",
+         str(isolated), "history"], stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.close()  # before it writes a thing
+    error = process.stderr.read()
+    assert process.wait(timeout=60) == 0
+    assert error == b""
+
+
+def test_history_refuses_a_pemda_that_is_not_registered(ok: Run, run: Run) -> None:
+    ok("pemda", "register", "35.73")
+    result = run("history", "--pemda", "99.99")
+    assert result.exit_code == 1 and result.stdout == ""
+    assert result.stderr == ("auditlog: pemda 99.99 is not registered: 'auditlog pemda list' "
+                             "shows the registered ones\n")
+    assert "35.73" in ok("history", "--pemda", "35.73").stdout

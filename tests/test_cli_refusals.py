@@ -407,3 +407,24 @@ def test_a_withdrawn_finding_can_be_recorded_again(ok: Run, run: Run, story: Pat
     assert_one_line_refusal(run(*record), "already recorded as F-2023-0002")
     assert observe(story) == before
     assert "F-2023-0002" in ok("finding", "list").stdout
+
+
+@pytest.mark.parametrize(("args", "line"), [
+    (("finding", "record", "--pemda", "35.73", "--title", "x"),
+     "auditlog: Missing option '--recommendation' / '-r': see 'auditlog finding record -h'"),
+    (("statuss",), "auditlog: No such command 'statuss'. Did you mean 'status'?: see "
+                   "'auditlog -h'"),
+    (("status", "--bogus"), "auditlog: No such option: --bogus: see 'auditlog status -h'"),
+])
+def test_a_usage_error_of_the_console_script_is_one_line(args: tuple[str, ...], line: str,
+                                                         tmp_path: Path) -> None:
+    """The installed command (not the test runner's app) says a usage error in one line with
+    exit 2, like every refusal, instead of Typer's box of several lines."""
+    import subprocess
+    import sys
+
+    done = subprocess.run(
+        [sys.executable, "-c", "import sys; sys.argv[0] = 'auditlog'; "
+         "from auditlog.cli.main import main; main()", *args],
+        capture_output=True, text=True, cwd=tmp_path, timeout=60)
+    assert (done.returncode, done.stdout, done.stderr) == (2, "", line + "\n")

@@ -475,3 +475,25 @@ def test_codes_years_and_missing_cells_are_problems_of_their_cells(run: Run, tmp
         'row 6, column "Pemda": "Kota Atlantis" is not a pemda in the official region list '
         "(use a Kemendagri code such as 35.73 or an official name such as Kota Malang)",
     ]
+
+
+def test_texts_of_a_register_follow_the_rules_of_typed_texts(run: Run, tmp_path: Path,
+                                                             isolated: Path) -> None:
+    """A control character or an over-long cell would enter the immutable log for ever (and
+    break every later XLSX export), exactly as when typed: it is a problem of its cell."""
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "Pemda;Tgl LHP;Judul Temuan;Rekomendasi;OPD\n"
+        "35.73;1/2/2024;Judul\x07baru;Rek baru;Dinas\n"
+        "35.73;1/2/2024;Judul lain;Rek\x1b[31m merah;Dinas\n"
+        f"35.73;1/2/2024;{'J' * 501};Rek;Dinas\n"
+        "35.73;1/2/2024;Judul keempat;Rek\u009bC1;Dinas\n"
+        "35.73;1/2/2024;Judul kelima;Rek;Dinas\x1b\n", "utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 1, result
+    problems = result.stderr.splitlines()[1:]
+    assert [p.split(":")[0] for p in problems] == [
+        'row 2, column "Judul Temuan"', 'row 3, column "Rekomendasi"',
+        'row 4, column "Judul Temuan"', 'row 5, column "Rekomendasi"', 'row 6, column "OPD"']
+    assert "U+0007" in problems[0] and "501 characters" in problems[2]
+    assert not isolated.exists()

@@ -8,6 +8,7 @@ import psycopg
 import pytest
 from psycopg.conninfo import conninfo_to_dict
 
+from auditlog.store.app import Store
 from engines import admin_connect, fresh_database, url_for
 from store_state import assert_one_line_refusal
 
@@ -64,7 +65,12 @@ def test_an_auditor_records_through_auditlog_as_itself(store: str, ok: Run) -> N
     ok("--db", url, "pemda", "register", "35.09")
     assert f'"actor": "{PERSON}"' in ok("--db", url, "history", "--pemda", "35.09",
                                         "--format", "json").stdout
-    assert ok("--db", url, "verify").stdout.startswith("verified 46 events")
+    opened = Store.open_existing(store)
+    try:
+        held = opened.max_position()
+    finally:
+        opened.close()
+    assert ok("--db", url, "verify").stdout.startswith(f"verified {held} events")
 
 
 def test_roles_are_refused_on_sqlite_and_for_unknown_groups(run: Run, store: str) -> None:

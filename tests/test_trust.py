@@ -368,3 +368,30 @@ def test_a_changed_topic_is_exit_3_never_a_traceback(demo: Path, run: Run) -> No
         result = run(*args)
         assert result.exit_code == 3, (args, result)
         assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_read_only_store_whose_projections_lag_still_answers(ok: Run, run: Run,
+                                                               isolated: Path,
+                                                               monkeypatch: pytest.MonkeyPatch
+                                                               ) -> None:
+    """An archived copy on read-only media: its projections may be behind its log (recorded
+    into, never read, before it was archived). Reading commands fold the lag from the checked
+    events; nothing is written; recording says it is read-only."""
+    ok("demo")
+    ok("pemda", "register", "35.09")  # recorded; no reading command caught the rows up
+    with closing(raw(isolated)) as db:
+        held = db.execute("SELECT position FROM projection_position").fetchone()[0]
+        assert held < db.execute("SELECT max(rowid) FROM stored_events").fetchone()[0]
+    before = isolated.read_bytes()
+    monkeypatch.setattr("auditlog.store.sqlite.writable", lambda path: False)
+    status = ok("status", "--format", "json").stdout
+    assert "35.09" in status
+    assert "35.09" in ok("status", "--as-of", "2024-01-10").stdout
+    ok("finding", "list", "--pemda", "35.73")
+    assert "verified" in ok("verify").stdout
+    refused = run("pemda", "register", "35.10")
+    assert refused.exit_code == 1 and "read-only" in refused.stderr
+    monkeypatch.undo()
+    with closing(raw(isolated)) as db:  # the rows were not caught up behind its back
+        assert db.execute("SELECT position FROM projection_position").fetchone()[0] == held
+    assert isolated.read_bytes() == before

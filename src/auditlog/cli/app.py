@@ -9,6 +9,7 @@ import functools
 import getpass
 import os
 import sqlite3
+import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -99,6 +100,12 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
                 fail(f"the store at {settings().db} stayed locked ({text}); nothing was "
                      "written: try again", ExitCode.BUSY)
             fail(f"the store at {settings().db} cannot be used: {text}", ExitCode.REFUSED)
+        except BrokenPipeError:
+            # The reader went away (`auditlog status | head`): what it read was right, and
+            # there is no one left to tell anything to. Quiet, like the tools it is piped to.
+            with contextlib.suppress(OSError):
+                os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+            raise typer.Exit(0) from None
         except OSError as error:  # the system refused a file: one line, never a traceback
             fail(f"{error.strerror or error}"
                  f"{': ' + repr(error.filename) if error.filename else ''}", ExitCode.REFUSED)
@@ -158,8 +165,11 @@ def main_options(
             check_text(actor, what="--actor (AUDITLOG_ACTOR)", limit=ACTOR_LIMIT)
     except Refusal as refusal:
         fail(str(refusal), ExitCode.REFUSED)
-    current = Settings(db=db, actor=(actor or _login()).strip() or "unknown",
-                       actor_given=bool(actor and actor.strip()))
+    # A blank --actor names nobody: like an empty one, it means the login name (recording
+    # "unknown" would leave events that no one can be asked about).
+    given = actor.strip() if actor else ""
+    current = Settings(db=db, actor=given or _login().strip() or "unknown",
+                       actor_given=bool(given))
     _current[:] = [current]
     files.forget_protected()  # a new invocation (tests run many in one process)
     if is_postgres(db):

@@ -5,6 +5,10 @@ registered here (and only here), so no group imports another.
 Every refusal is one line on stderr and exit code 1, raised before anything is written.
 """
 
+import sys
+
+import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's copy of Click
 from typer.models import CommandInfo
 
 import auditlog.cli.importing  # noqa: F401  (registers `auditlog import`)
@@ -23,6 +27,7 @@ from auditlog.cli import (
     store_admin,
 )
 from auditlog.cli.app import app
+from auditlog.i18n import _
 
 app.add_typer(pemda.pemda_app, name="pemda")
 app.add_typer(findings.finding_app, name="finding")
@@ -47,8 +52,23 @@ app.registered_commands.sort(key=_place)
 
 
 def main() -> None:
-    """The console script: usage errors exit 2, refusals 1, integrity 3, busy 4."""
-    app()
+    """The console script: usage errors exit 2, refusals 1, integrity 3, busy 4.
+
+    A usage error is one line, like every refusal, naming the help to read (Typer would draw
+    a box of several lines)."""
+    try:
+        code = app(standalone_mode=False)
+    except NoArgsIsHelpError:  # the help was shown already: nothing was asked
+        sys.exit(2)
+    except UsageError as error:
+        where = error.ctx.command_path if error.ctx is not None else "auditlog"
+        message = " ".join(error.format_message().split()).rstrip(".")
+        typer.echo(f"auditlog: {message}: see '{where} -h'", err=True)
+        sys.exit(2)
+    except typer.Abort:
+        typer.echo("auditlog: " + _("stopped; nothing more was done"), err=True)
+        sys.exit(1)
+    sys.exit(code if isinstance(code, int) else 0)
 
 
 __all__ = ["app", "commitments", "compare", "evidence", "export", "findings", "followups",

@@ -13,7 +13,15 @@ from typing import Any
 from auditlog.commands import NewFinding, check_new_finding
 from auditlog.domain.events import RecommendationSpec, Status
 from auditlog.domain.grades import instrument_name
-from auditlog.domain.inputs import normalise_finding_code, normalise_recommendation_code, parse_year
+from auditlog.domain.inputs import (
+    LONG_TEXT_LIMIT,
+    SHORT_LIMIT,
+    TITLE_LIMIT,
+    check_text,
+    normalise_finding_code,
+    normalise_recommendation_code,
+    parse_year,
+)
 from auditlog.errors import Refusal
 from auditlog.importer.columns import Columns
 from auditlog.importer.read import Row
@@ -65,6 +73,22 @@ PARSERS: dict[str, Callable[[Cell], Any]] = {
     "status": parse_status_cell,
     "reviewed_on": parse_date_cell,
 }
+
+
+# The texts of a register are held to the same rules as typed ones (README, 'Limits'): a
+# control character or an over-long cell would otherwise enter the log for ever.
+LONG_FIELDS = frozenset({"condition", "criteria", "cause", "effect", "recommendation",
+                         "followup", "reason"})
+
+
+def checked_text(f: str, value: Cell) -> str:
+    text = text_of(value)
+    limit = TITLE_LIMIT if f == "title" else LONG_TEXT_LIMIT if f in LONG_FIELDS else SHORT_LIMIT
+    try:
+        check_text(text, what="the cell", limit=limit, multiline=f in LONG_FIELDS)
+    except Refusal as refusal:
+        raise Problem(str(refusal)) from None
+    return text
 
 
 @dataclass
@@ -151,7 +175,10 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
                 continue
             parse = PARSERS.get(f)
             if parse is None:
-                parsed[f] = text_of(value)
+                try:
+                    parsed[f] = checked_text(f, value)
+                except Problem as bad:
+                    row_problems.append(problem(number, columns.header(f), str(bad)))
                 continue
             result = seen.get((f, type(value), value), seen)
             if result is seen:

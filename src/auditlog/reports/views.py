@@ -4,6 +4,7 @@ Everything here depends only on the events read, the two times and the code vers
 no locale), so the same question always prints the same bytes.
 """
 
+import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -40,7 +41,7 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.grades import INSTRUMENTS
 from auditlog.domain.inputs import format_rupiah
 from auditlog.domain.recommendation import Recommendation
-from auditlog.errors import Refusal
+from auditlog.errors import Refusal, StoreBusy
 from auditlog.i18n import N_, _, format_date, format_pct, ngettext
 from auditlog.projections.model import (
     RETROACTIVE,
@@ -188,10 +189,29 @@ def read_model(store: Store, moment: Moment, projection: Projection | None = Non
     """Now: the persisted projection. The past: the projection, refolding what changed since.
 
     Pass a projection already caught up to ask several questions of one store."""
+    if projection is None and store.readonly and not _projection_current(store):
+        # A read-only store (an archived copy, read-only media) whose projections are behind
+        # its log cannot have them caught up: the answer is folded from the checked events.
+        return fold(store, moment)
     projection = projection or current(store)
     if moment.as_of is None and moment.known_at is None:
         return projection
     return TemporalModel(store, projection, moment)
+
+
+def _projection_current(store: Store) -> bool:
+    """Whether the persisted projection already answers for the whole log, as it stands."""
+    try:
+        projection = Projection(store)
+    except (StoreBusy, sqlite3.OperationalError):  # of another shape, and cannot be remade
+        return False
+    try:
+        if not projection.db.has_table("projection_position"):
+            return False
+        projection.check_head()  # rows resting on a log that was cut short: exit 3
+        return projection.position() == store.max_position()
+    finally:
+        projection.close()
 
 
 # --- status ------------------------------------------------------------------------------------
@@ -639,6 +659,9 @@ def history(store: Store, moment: Moment, pemda: str | None, finding: str | None
         if pemda is not None and pemda_of.get(event.originator_id) != pemda:
             continue
         admitted.append((position, event))
+    if pemda is not None and pemda not in pemda_of.values():  # as status and finding list do
+        raise Refusal(_("pemda {pemda} is not registered: 'auditlog pemda list' shows the "
+                        "registered ones").format(pemda=pemda))
     rows = []
     for position, event in admitted:
         if moment.as_of is not None:

@@ -14,7 +14,6 @@ from uuid import UUID
 from eventsourcing.application import (
     AggregateNotFoundError,
     Application,
-    ProcessingEvent,
 )
 from eventsourcing.persistence import (
     DatabaseError,
@@ -23,7 +22,6 @@ from eventsourcing.persistence import (
     OperationalError,
     ProgrammingError,
     RecordConflictError,
-    Recording,
     StoredEvent,
 )
 
@@ -52,27 +50,6 @@ class AuditApplication(Application[UUID]):
 
     def construct_mapper(self) -> Mapper[UUID]:
         return PydanticMapper()
-
-    def _record(self, processing_event: ProcessingEvent[UUID]) -> list[Recording[UUID]]:
-        """Store the events of one save in the order of their recorded time.
-
-        A save of many aggregates (the bulk path) collects their events aggregate by
-        aggregate; the log must never step backwards in transaction time, so they are put in
-        time order first. An aggregate's own events keep their version order: each one sorts
-        at the latest time of its predecessors."""
-        latest: dict[UUID, datetime] = {}
-        keyed = []
-        for index, event in enumerate(processing_event.events):
-            at = getattr(event, "recorded_at", None)
-            if isinstance(at, datetime):
-                at = max(at, latest.get(event.originator_id, at))
-                latest[event.originator_id] = at
-                keyed.append((at, index, event))
-            else:  # not one of ours: leave the order as collected
-                return super()._record(processing_event)
-        processing_event.events[:] = [event for _, _, event in sorted(keyed,
-                                                                      key=lambda k: k[:2])]
-        return super()._record(processing_event)
 
 
 def lock_timeout() -> int:

@@ -58,7 +58,7 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
     place (batches of BATCH events): if the copy stops, the message says so."""
     before = current_checkpoint(source)  # a damaged log is not spread: IntegrityFailure
     engine = engine_for(target)
-    engine.check(existing=False)
+    engine.check(existing=False, option="--to")
     if engine.exists():
         raise Refusal(f"{engine.display} already holds a store: copy needs an empty target "
                       "(a new file, or an empty database)")

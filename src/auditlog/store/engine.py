@@ -82,8 +82,9 @@ class Engine(Protocol):
 
     def exists(self) -> bool: ...
 
-    def check(self, *, existing: bool) -> None:
-        """Refuse (Refusal) what cannot be a store before anything is written to it."""
+    def check(self, *, existing: bool, option: str = "--db") -> None:
+        """Refuse (Refusal) what cannot be a store before anything is written to it;
+        ``option`` names where the user gave it (--db, or copy's --to)."""
         ...
 
     def events_of(self, recorder: Any, aggregate_ids: Sequence[UUID]) -> list[EventTuple]:

@@ -28,7 +28,7 @@ from auditlog.clock import now
 from auditlog.errors import Refusal, StoreBusy
 from auditlog.store.chain import GENESIS, ChainRow, EventRow, entry_hash, recorded_time
 from auditlog.store.engine import Cursor, EventTuple
-from auditlog.store.recorder import ClockBehind
+from auditlog.store.recorder import ClockBehind, in_time_order
 from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META, new_store_id
 
 CONNECT_TIMEOUT = 10
@@ -177,7 +177,8 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
         past AUDITLOG_LOCK_TIMEOUT is busy now (exit 4), with nothing written."""
         insert = PostgresApplicationRecorder.insert_events.__wrapped__
         try:
-            return insert(self, stored_events, **kwargs)  # type: ignore[no-any-return]
+            return insert(  # type: ignore[no-any-return]
+                self, in_time_order(stored_events), **kwargs)
         except OperationalError as error:
             if "lock timeout" not in str(error):
                 raise
@@ -504,7 +505,7 @@ class PostgresEngine:
                           "tables), not an auditlog store: give an empty database or a store")
         return EVENTS in tables
 
-    def check(self, *, existing: bool) -> None:
+    def check(self, *, existing: bool, option: str = "--db") -> None:
         if not self.exists() and existing:
             raise Refusal(f"no store in {self.target.where()}: create one with "
                           f"'auditlog --db {self.display} init'")

@@ -4,7 +4,6 @@ Whatever must never be stored without its events (the integrity chain) is writte
 ``after_insert``, on the same cursor, before the transaction commits.
 """
 
-import heapq
 import sqlite3
 from collections.abc import Sequence
 from datetime import UTC, datetime
@@ -131,18 +130,23 @@ class AuditRecorder(SQLiteApplicationRecorder):
 
 
 def in_time_order(stored_events: Sequence[StoredEvent]) -> Sequence[StoredEvent]:
-    """The events of one save in transaction-time order, each aggregate's own in version
-    order: a save of many aggregates (the bulk path) lists them aggregate by aggregate, and
-    the log must never step back in time."""
+    """The events of one save in transaction-time order: a save of many aggregates (the bulk
+    path) lists them aggregate by aggregate, and the log must never step back in time.
+
+    The sort is stable and each event sorts no earlier than its aggregate's previous one, so
+    an aggregate's own events stay in version order and events already in time order (a
+    copied log, whose order is its identity) keep exactly the order they came in."""
     if len(stored_events) < 2:
         return stored_events
-    groups: dict[object, list[tuple[datetime, StoredEvent]]] = {}
-    for stored in stored_events:
+    latest: dict[object, datetime] = {}
+    keyed = []
+    for index, stored in enumerate(stored_events):
         when = recorded_time(stored.state) or datetime.min.replace(tzinfo=UTC)
-        groups.setdefault(stored.originator_id, []).append((when, stored))
-    if len(groups) == 1:
-        return stored_events
-    return [stored for _, stored in heapq.merge(*groups.values(), key=lambda pair: pair[0])]
+        when = max(when, latest.get(stored.originator_id, when))
+        latest[stored.originator_id] = when
+        keyed.append((when, index))
+    order = sorted(range(len(keyed)), key=keyed.__getitem__)
+    return [stored_events[i] for i in order]
 
 
 def _iso(moment: datetime) -> str:

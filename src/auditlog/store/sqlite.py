@@ -94,14 +94,15 @@ class SQLiteEngine:
     def exists(self) -> bool:
         return os.path.exists(self.target)
 
-    def check(self, *, existing: bool) -> None:
+    def check(self, *, existing: bool, option: str = "--db") -> None:
         """Refuse what cannot be a store before anything touches it: an empty name, memory, a
-        folder, or a SQLite file of some other program (auditlog would add its tables to it)."""
+        folder, or a SQLite file of some other program (auditlog would add its tables to it).
+        ``option`` is what the user typed the target as, for the message."""
         target = self.target
         if not target.strip():
-            raise Refusal("--db is empty: give the path of a store file, e.g. auditlog.db")
+            raise Refusal(f"{option} is empty: give the path of a store file, e.g. auditlog.db")
         if target == ":memory:" or "mode=memory" in target:
-            raise Refusal("an in-memory --db would lose everything at exit: give a file path")
+            raise Refusal(f"an in-memory {option} would lose everything at exit: give a file path")
         if os.path.isdir(target):
             raise Refusal(f"{target} is a folder: give the path of a store file inside it, "
                           f"e.g. {os.path.join(target, 'auditlog.db')}")
@@ -111,11 +112,11 @@ class SQLiteEngine:
         if not os.path.exists(target) or os.path.getsize(target) == 0:
             if existing:
                 raise Refusal(f"{target} is empty, not an auditlog store: create one with "
-                              "'auditlog init' or point --db at an existing store")
+                              f"'auditlog init' or point {option} at an existing store")
             parent = os.path.dirname(os.path.abspath(target))
             if not os.path.isdir(parent):
                 raise Refusal(f"folder {parent} does not exist: create it or choose another "
-                              "--db")
+                              f"{option}")
             return
         try:
             db = sqlite3.connect(readonly_uri(Path(target)), uri=True)
@@ -126,10 +127,10 @@ class SQLiteEngine:
                 db.close()
         except sqlite3.DatabaseError:
             raise Refusal(f"{target} is not an auditlog store (not a SQLite database): "
-                          "check --db") from None
+                          f"check {option}") from None
         if "stored_events" not in tables and tables:
             raise Refusal(f"{target} is a database of something else, not an auditlog store: "
-                          "check --db")
+                          f"check {option}")
 
     def events_of(self, recorder: Any, aggregate_ids: Sequence[UUID]) -> list[EventTuple]:
         marks = ",".join("?" * len(aggregate_ids))
