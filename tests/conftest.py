@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from auditlog import i18n
 from auditlog.cli.main import app
 
 FIXED_NOW = "2024-01-15T09:00:00+00:00"
@@ -35,9 +36,13 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("AUDITLOG_WITNESS", str(tmp_path / "witness"))
     monkeypatch.setenv("TZ", "UTC")
     monkeypatch.setenv("COLUMNS", "200")
+    # English unless a test asks otherwise, whatever the machine's locale.
+    monkeypatch.setenv("AUDITLOG_LANG", "en")
+    i18n.reset()
     time.tzset()
     monkeypatch.chdir(tmp_path)
     yield db
+    i18n.reset()
     time.tzset()
 
 

@@ -64,7 +64,7 @@ def test_impossible_dates_are_refused_with_the_accepted_forms(text: str) -> None
 
 @pytest.mark.parametrize(
     "text",
-    ["26-07-2023", "2023/07/26", "July 26, 2023", "26 Juli 2023", "20230726", "26/7/23",
+    ["26-07-2023", "2023/07/26", "July 26, 2023", "Juli 26 2023", "20230726", "26/7/23",
      "2023-07-26T09:00", "", "   ", "2023-07", "٢٠٢٣-٠٧-٢٦", "２０２３-07-26", "7/2023"],
 )
 def test_other_date_forms_are_refused_with_the_accepted_forms(text: str) -> None:

@@ -81,9 +81,15 @@ def execute(command: str, cwd: Path) -> str:
     return text
 
 
+def language_of(path: Path) -> str:
+    """cli/id/*.md are the Indonesian walkthroughs, run as with LANG=id_ID.UTF-8."""
+    return "id" if path.parent.name == "id" else "en"
+
+
 def run_walkthrough(path: Path, cwd: Path) -> list[tuple[str, str, str]]:
     """(command, expected, actual) for every step, in order."""
     os.chdir(cwd)
+    os.environ["AUDITLOG_LANG"] = language_of(path)
     os.environ["AUDITLOG_DB"] = "auditlog.db"  # relative, so printed paths are the same anywhere
     return [(s.command, tidy(s.expected), execute(s.command, cwd))
             for s in steps(path.read_text())]
@@ -92,6 +98,7 @@ def run_walkthrough(path: Path, cwd: Path) -> list[tuple[str, str, str]]:
 def update(path: Path, cwd: Path) -> None:
     text = path.read_text()
     os.chdir(cwd)
+    os.environ["AUDITLOG_LANG"] = language_of(path)
     out: list[str] = []
     position = 0
     for block in BLOCK.finditer(text):

@@ -4,6 +4,7 @@ import os
 from datetime import UTC, date, datetime, time
 
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 
 NOW_ENV = "AUDITLOG_NOW"
 
@@ -15,15 +16,15 @@ def parse_timestamp(text: str, *, what: str = "timestamp") -> datetime:
         return _in_range(_parse(raw), text, what)
     except (ValueError, OverflowError):
         raise Refusal(
-            f"{what} {text!r} is not a timestamp: use ISO 8601, "
-            "e.g. 2024-01-15, 2024-01-15T09:30 or 2024-01-15T09:30:00+07:00"
+            _("{what} {text!r} is not a timestamp: use ISO 8601, e.g. 2024-01-15, "
+              "2024-01-15T09:30 or 2024-01-15T09:30:00+07:00").format(what=what, text=text)
         ) from None
 
 
 def _in_range(moment: datetime, text: str, what: str) -> datetime:
     if not 1945 <= moment.year <= 2200:
-        raise Refusal(f"{what} {text!r} is outside the years 1945 to 2200: give a timestamp "
-                      "such as 2024-01-15T09:30")
+        raise Refusal(_("{what} {text!r} is outside the years 1945 to 2200: give a timestamp "
+                        "such as 2024-01-15T09:30").format(what=what, text=text))
     return moment
 
 

@@ -22,7 +22,9 @@ from auditlog.domain.grades import GradeSeries, Rule, decide_grade, series_id
 from auditlog.domain.pemda import Pemda, pemda_id, resolve_identity
 from auditlog.domain.references import ReferenceCounter, counter_id, format_ref
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.store.app import Store
+from auditlog.store.evidence import check_size, open_vault
 
 T = TypeVar("T")
 
@@ -54,7 +56,8 @@ def register_pemda(store: Store, ctx: Context, code: str, name: str | None,
 
     def decide() -> Sequence[Aggregate]:
         if store.get(pemda_id(code)) is not None:
-            raise Refusal(f"pemda {code} is already registered: 'auditlog pemda list' shows it")
+            raise Refusal(_("pemda {code} is already registered: 'auditlog pemda list' shows "
+                            "it").format(code=code))
         return [create_new(Pemda, ctx, pemda_id(code), on, code=code, name=resolved_name,
                            level=resolved_level)]
 
@@ -64,8 +67,8 @@ def register_pemda(store: Store, ctx: Context, code: str, name: str | None,
 def require_pemda(store: Store, code: str) -> Pemda:
     pemda = store.get(pemda_id(code))
     if not isinstance(pemda, Pemda):
-        raise Refusal(f"pemda {code} is not registered: register it first with "
-                      f"'auditlog pemda register {code}'")
+        raise Refusal(_("pemda {code} is not registered: register it first with 'auditlog "
+                        "pemda register {code}'").format(code=code))
     return pemda
 
 
@@ -119,14 +122,16 @@ class NewFinding:
 def check_new_finding(new: NewFinding) -> None:
     """The rules a new finding must meet on its own, before the store is asked anything."""
     if not new.recommendations:
-        raise Refusal("a finding needs at least one --recommendation TEXT")
+        raise Refusal(_("a finding needs at least one --recommendation TEXT"))
     if new.issued is not None and new.received < new.issued:
-        raise Refusal(f"received date {new.received} is before the issue date {new.issued}: "
-                      "a report is received on or after it is issued")
+        raise Refusal(_("received date {received} is before the issue date {issued}: a "
+                        "report is received on or after it is issued").format(
+                          received=new.received, issued=new.issued))
     for spec in new.recommendations:
         if spec.due is not None and spec.due < new.received:
-            raise Refusal(f"due date {spec.due} is before the received date {new.received}: "
-                          "give a due date on or after it")
+            raise Refusal(_("due date {due} is before the received date {received}: give a "
+                            "due date on or after it").format(
+                              due=spec.due, received=new.received))
 
 
 def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
@@ -137,8 +142,9 @@ def record_finding(store: Store, ctx: Context, new: NewFinding) -> Finding:
     def decide() -> Sequence[Aggregate]:
         the_id, existing = key_holder(store, new.pemda, new.report, new.title)
         if existing is not None:
-            raise Refusal(f"this finding is already recorded as {existing.ref} (same pemda, "
-                          "report number and title): use 'auditlog finding correct' to change it")
+            raise Refusal(_("this finding is already recorded as {ref} (same pemda, report "
+                            "number and title): use 'auditlog finding correct' to change "
+                            "it").format(ref=existing.ref))
         allocated = store.head_version(counter_id(year))
         if allocated:
             counter = ReferenceCounter.at(year, allocated)
@@ -164,8 +170,8 @@ def fingerprint(path: str) -> Evidence:
     """Evidence is fingerprinted, never copied: SHA-256 of the bytes, the name and size."""
     file = Path(path)
     if not file.is_file():
-        raise Refusal(f"evidence file {path} does not exist or is not a file: "
-                      "give the path of an existing file")
+        raise Refusal(_("evidence file {path} does not exist or is not a file: give the path "
+                        "of an existing file").format(path=path))
     digest = hashlib.sha256()
     size = 0
     try:
@@ -181,21 +187,41 @@ def fingerprint(path: str) -> Evidence:
 def _on_recommendation(store: Store, ref: str) -> tuple[Finding, int]:
     finding, n = store.finding(ref)
     if n is None:
-        raise Refusal(f"{ref} names a finding, not a recommendation: use {finding.ref}.1, "
-                      f"{finding.ref}.2 ...")
+        raise Refusal(_("{ref} names a finding, not a recommendation: use {ref2}.1, {ref2}.2 "
+                        "...").format(ref=ref, ref2=finding.ref))
     finding.recommendation(n)
     return finding, n
 
 
 def record_followup(store: Store, ctx: Context, ref: str, on: date, action: str, deposit: int,
-                    slip: str | None, evidence_paths: Sequence[str]) -> Finding:
+                    slip: str | None, evidence_paths: Sequence[str], keep: bool = False
+                    ) -> Finding:
+    """With keep, the evidence bytes are kept too: after the domain accepted the follow-up and
+    before it is saved, so a refused follow-up keeps nothing. (Should a concurrent writer make
+    the save itself fail, a kept file stays uncited: content-addressed, it is reused by the
+    next follow-up that cites it.)"""
     evidence = tuple(fingerprint(p) for p in evidence_paths)
+    if keep:
+        for path, item in zip(evidence_paths, evidence, strict=True):
+            check_size(Path(path), item.size)
 
     def decide() -> Sequence[Aggregate]:
         finding, n = _on_recommendation(store, ref)
         finding.record_followup(ctx, n, on, action, deposit, slip, evidence)
         return [finding]
 
+    if keep:
+        # Refuses now, before any byte is kept, what the save would refuse; on a copy, since
+        # a bulk batch hands out the very aggregate the real decision will change.
+        finding, n = _on_recommendation(store, ref)
+        finding.model_copy(deep=True).record_followup(ctx, n, on, action, deposit, slip,
+                                                      evidence)
+        vault = open_vault(store)
+        try:
+            for path, item in zip(evidence_paths, evidence, strict=True):
+                vault.keep(Path(path), item.sha256, item.size)
+        finally:
+            vault.close()
     return store.command(decide)[0]  # type: ignore[no-any-return]
 
 
@@ -242,9 +268,10 @@ def correct(store: Store, ctx: Context, ref: str, field_name: str, value: str, r
                 other.finding_id if isinstance(other, FindingKey) else None)
             if holder is not None and holder != finding.id:
                 assert isinstance(other, Finding | FindingKey)
-                raise Refusal(f"with this {field_name}, {finding.ref} would be the same finding "
-                              f"as {other.ref} (same pemda, report number and title): "
-                              f"give a {field_name} that tells them apart")
+                raise Refusal(_("with this {field_name}, {ref} would be the same finding as "
+                                "{ref2} (same pemda, report number and title): give a "
+                                "{field_name} that tells them apart").format(
+                                  field_name=field_name, ref=finding.ref, ref2=other.ref))
             if other is None:
                 return [finding, create_new(FindingKey, ctx, key, on, finding_id=finding.id,
                                             ref=finding.ref)]
@@ -257,7 +284,8 @@ def withdraw(store: Store, ctx: Context, ref: str, reason: str, on: date) -> Fin
     def decide() -> Sequence[Aggregate]:
         finding, n = store.finding(ref)
         if n is not None:
-            raise Refusal(f"withdraw takes a finding, not a recommendation: use {finding.ref}")
+            raise Refusal(_("withdraw takes a finding, not a recommendation: use {ref}").format(
+                              ref=finding.ref))
         finding.withdraw(ctx, reason, on)
         return [finding]
 
@@ -270,10 +298,12 @@ def check_because(store: Store, pemda: str, refs: Sequence[str]) -> tuple[str, .
     for ref in refs:
         finding, n = store.finding(ref)
         if finding.withdrawn:
-            raise Refusal(f"{finding.ref} was withdrawn: it cannot be named as a cause")
+            raise Refusal(_("{ref} was withdrawn: it cannot be named as a cause").format(
+                              ref=finding.ref))
         if finding.pemda != pemda:
-            raise Refusal(f"{finding.ref} is a finding about {finding.pemda}, not {pemda}: "
-                          "name findings of the graded pemda")
+            raise Refusal(_("{ref} is a finding about {pemda}, not {pemda2}: name findings "
+                            "of the graded pemda").format(
+                              ref=finding.ref, pemda=finding.pemda, pemda2=pemda))
         if n is not None:
             finding.recommendation(n)
         normal.append(finding.ref if n is None else f"{finding.ref}.{n}")
@@ -292,8 +322,9 @@ def record_grade(store: Store, ctx: Context, pemda: str, instrument: str, year: 
         series = store.get(the_id)
         if correction is not None:
             if not isinstance(series, GradeSeries):
-                raise Refusal(f"{pemda} has no {instrument} grade for {year} to correct: "
-                              "record it without --correct")
+                raise Refusal(_("{pemda} has no {instrument} grade for {year} to correct: "
+                                "record it without --correct").format(
+                                  pemda=pemda, instrument=instrument, year=year))
             held = series.years.get(year)
             # A correction of the grade keeps what produced it unless --because says again.
             kept = causes or (held.because if held is not None else ())

@@ -17,6 +17,7 @@ from auditlog.domain.events import CommitmentStatus, RecommendationSpec, Status
 from auditlog.domain.finding import Finding, finding_id
 from auditlog.domain.grades import rule_for
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.store.app import Store
 
 MALANG, BANYUWANGI, SURABAYA, JATIM = "35.73", "35.10", "35.78", "35"
@@ -38,9 +39,9 @@ def record_demo(store: Store, actor: str) -> int:
     # (there it would stay for ever, the log being append-only).
     held = store.max_position()
     if held:
-        raise Refusal(f"this store already holds {held} events that are not the demo story, "
-                      "which would stay in it for ever: run the demo in a new store, e.g. "
-                      "auditlog --db demo.db demo")
+        raise Refusal(_("this store already holds {held} events that are not the demo story, "
+                        "which would stay in it for ever: run the demo in a new store, e.g. "
+                        "auditlog --db demo.db demo").format(held=held))
     before = store.max_position()
     ctx = Context(actor=actor, at=now())
 

@@ -20,6 +20,7 @@ import tempfile
 from pathlib import Path
 
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 
 SQLITE_HEADER = b"SQLite format 3\x00"
 STORE_TABLES = frozenset({"stored_events", "integrity_chain", "integrity_meta"})
@@ -90,32 +91,37 @@ def check_writable(target: Path, *, force: bool, option: str = "--to") -> None:
     """Refuse, before anything is recorded or computed, a target that write_file would refuse."""
     shown = _oneline(target)
     if not target.name or target.name in (".", ".."):
-        raise Refusal(f"{option} {shown} names no file: give a file name")
+        raise Refusal(_("{option} {shown} names no file: give a file name").format(
+                          option=option, shown=shown))
     parent = target.parent if str(target.parent) else Path(".")
     if not parent.is_dir():
-        raise Refusal(f"folder {_oneline(parent)} does not exist: create it or choose another "
-                      f"{option}")
+        raise Refusal(_("folder {parent} does not exist: create it or choose another "
+                        "{option}").format(parent=_oneline(parent), option=option))
     try:
         name_max = os.pathconf(parent, "PC_NAME_MAX")
     except (OSError, ValueError):
         name_max = 255
     if len(os.fsencode(target.name)) > name_max:
-        raise Refusal(f"cannot write {shown}: the name is too long for this file system (at "
-                      f"most {name_max} bytes)")
+        raise Refusal(_("cannot write {shown}: the name is too long for this file system (at "
+                        "most {name_max} bytes)").format(shown=shown, name_max=name_max))
     if _is_store_in_use(target):
-        raise Refusal(f"{shown} is the store in use: give another file name for {option}")
+        raise Refusal(_("{shown} is the store in use: give another file name for {option}").format(
+                          shown=shown, option=option))
     if not os.path.lexists(target):
         return
     if target.is_dir():
-        raise Refusal(f"{shown} is a folder: give a file name inside it for {option}")
+        raise Refusal(_("{shown} is a folder: give a file name inside it for {option}").format(
+                          shown=shown, option=option))
     if holds_store(target):
-        raise Refusal(f"{shown} holds an auditlog store, which is never overwritten, --force "
-                      f"or not: give another file name for {option}")
+        raise Refusal(_("{shown} holds an auditlog store, which is never overwritten, "
+                        "--force or not: give another file name for {option}").format(
+                          shown=shown, option=option))
     if target.exists() and not stat.S_ISREG(os.stat(target).st_mode):
-        raise Refusal(f"{shown} is not a regular file: give a file name for {option}")
+        raise Refusal(_("{shown} is not a regular file: give a file name for {option}").format(
+                          shown=shown, option=option))
     if not force:
-        raise Refusal(f"{shown} already exists: add --force to replace it, or choose another "
-                      f"name for {option}")
+        raise Refusal(_("{shown} already exists: add --force to replace it, or choose "
+                        "another name for {option}").format(shown=shown, option=option))
 
 
 def _mode(private: bool) -> int:
@@ -134,10 +140,12 @@ def write_file(target: Path, data: bytes, *, force: bool = False, private: bool 
     try:
         _write(target, parent, data, force=force, private=private)
     except FileExistsError:
-        raise Refusal(f"{_oneline(target)} was created meanwhile by someone else: add --force "
-                      f"to replace it, or choose another name for {option}") from None
+        raise Refusal(_("{target} was created meanwhile by someone else: add --force to "
+                        "replace it, or choose another name for {option}").format(
+                          target=_oneline(target), option=option)) from None
     except OSError as error:
-        raise Refusal(f"cannot write {_oneline(target)}: {_reason(error)}") from None
+        raise Refusal(_("cannot write {target}: {error}").format(
+                          target=_oneline(target), error=_reason(error))) from None
 
 
 def _reason(error: OSError) -> str:
@@ -246,18 +254,22 @@ def read_small_file(path: Path, cap: int, what: str) -> bytes:
         # O_NONBLOCK: opening a FIFO must not wait for a writer.
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except FileNotFoundError:
-        raise Refusal(f"{what} {shown} does not exist") from None
+        raise Refusal(_("{what} {shown} does not exist").format(what=what, shown=shown)) from None
     except OSError as error:
-        raise Refusal(f"cannot read {what} {shown}: {_reason(error)}") from None
+        raise Refusal(_("cannot read {what} {shown}: {error}").format(
+                          what=what, shown=shown, error=_reason(error))) from None
     try:
         info = os.fstat(fd)
         if stat.S_ISDIR(info.st_mode):
-            raise Refusal(f"{what} {shown} is a folder: give a file")
+            raise Refusal(_("{what} {shown} is a folder: give a file").format(
+                              what=what, shown=shown))
         if not stat.S_ISREG(info.st_mode):
-            raise Refusal(f"{what} {shown} is not a regular file: give a file")
+            raise Refusal(_("{what} {shown} is not a regular file: give a file").format(
+                              what=what, shown=shown))
         if info.st_size > cap:
-            raise Refusal(f"{what} {shown} is {info.st_size} bytes, more than the {cap} a "
-                          f"{what} can be: give the right file")
+            raise Refusal(_("{what} {shown} is {st_size} bytes, more than the {cap} a {what} "
+                            "can be: give the right file").format(
+                              what=what, shown=shown, st_size=info.st_size, cap=cap))
         chunks: list[bytes] = []
         size = 0
         while size <= cap:
@@ -267,10 +279,11 @@ def read_small_file(path: Path, cap: int, what: str) -> bytes:
             chunks.append(chunk)
             size += len(chunk)
         if size > cap:
-            raise Refusal(f"{what} {shown} is larger than the {cap} bytes a {what} can be: "
-                          "give the right file")
+            raise Refusal(_("{what} {shown} is larger than the {cap} bytes a {what} can be: "
+                            "give the right file").format(what=what, shown=shown, cap=cap))
         return b"".join(chunks)
     except OSError as error:
-        raise Refusal(f"cannot read {what} {shown}: {_reason(error)}") from None
+        raise Refusal(_("cannot read {what} {shown}: {error}").format(
+                          what=what, shown=shown, error=_reason(error))) from None
     finally:
         os.close(fd)

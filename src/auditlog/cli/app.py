@@ -34,20 +34,24 @@ from auditlog.domain.inputs import (
     parse_date,
 )
 from auditlog.errors import DamagedStore, ExitCode, Refusal, StoreBusy
+from auditlog.i18n import N_, _
 from auditlog.projections.model import Moment
 from auditlog.reports import views
 from auditlog.reports.render import Format, render
 from auditlog.store.app import Store, is_postgres
+
+from .language import LocalisedGroup, choose_language
 
 P = ParamSpec("P")
 R = TypeVar("R")
 
 app = typer.Typer(
     name="auditlog",
-    help="A tamper-evident, event-sourced audit log of findings, follow-ups and grades.\n\n"
-    "Start with: auditlog demo",
+    cls=LocalisedGroup,
+    help=N_("A tamper-evident, event-sourced audit log of findings, follow-ups and grades.\n\n"
+    "Start with: auditlog demo"),
     no_args_is_help=True,
-    add_completion=False,
+    add_completion=True,  # --install-completion; refs and codes complete from the store
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
@@ -70,7 +74,7 @@ def settings() -> Settings:
 
 
 def fail(message: str, code: ExitCode) -> None:
-    typer.echo(f"auditlog: {message}", err=True)
+    typer.echo(_("auditlog: {message}").format(message=message), err=True)
     raise typer.Exit(int(code))
 
 
@@ -128,7 +132,7 @@ def check_options(options: dict[str, object]) -> None:
 
 def version_callback(value: bool) -> None:
     if value:
-        typer.echo(f"auditlog {version()}")
+        typer.echo(_("auditlog {value}").format(value=version()))
         raise typer.Exit()
 
 
@@ -136,16 +140,23 @@ def version_callback(value: bool) -> None:
 def main_options(
     db: Annotated[str, typer.Option(
         "--db", envvar="AUDITLOG_DB", show_default=True,
-        help="The store: a SQLite file path, or postgresql://user@host:port/dbname (the "
-        "password from PGPASSWORD or ~/.pgpass).",
+        help=N_("The store: a SQLite file path, or postgresql://user@host:port/dbname (the "
+        "password from PGPASSWORD or ~/.pgpass)."),
     )] = "auditlog.db",
     actor: Annotated[str | None, typer.Option(
-        "--actor", envvar="AUDITLOG_ACTOR", help="Who is recording (default: your login name; "
-        "on PostgreSQL always the database role).",
+        "--actor", envvar="AUDITLOG_ACTOR", help=N_("Who is recording (default: your login name; "
+        "on PostgreSQL always the database role)."),
     )] = None,
     version: Annotated[bool, typer.Option(
-        "--version", callback=version_callback, is_eager=True, help="Print the version.",
+        "--version", callback=version_callback, is_eager=True, help=N_("Print the version."),
     )] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", envvar="AUDITLOG_LANG", metavar="id|en", is_eager=True,
+        callback=choose_language, show_default=False,
+        help=N_("Language of everything you read: id (Bahasa Indonesia) or en; default from "
+        "the locale (LANG starting with id: Indonesian). JSON keys and CSV headers stay "
+        "English."),
+    )] = None,
 ) -> None:
     """A tamper-evident, event-sourced audit log of findings, follow-ups and grades."""
     try:
@@ -220,7 +231,7 @@ def writer(*, restoring: bool = False) -> Iterator[Store]:
         raise
     finally:
         for warning in dict.fromkeys(store.warnings):
-            typer.echo(f"auditlog: warning: {warning}", err=True)
+            typer.echo(_("auditlog: warning: {warning}").format(warning=warning), err=True)
         store.close()
 
 
@@ -236,7 +247,7 @@ def reader(*, verifying: bool = False) -> Iterator[Store]:
         yield store
     finally:
         for warning in dict.fromkeys(store.warnings):  # e.g. checkpoint records an event
-            typer.echo(f"auditlog: warning: {warning}", err=True)
+            typer.echo(_("auditlog: warning: {warning}").format(warning=warning), err=True)
         store.close()
 
 
@@ -246,8 +257,8 @@ def happened_on(text: str | None, *, what: str = "--on") -> date:
         return today()
     day = parse_date(text, what=what)
     if day > today():
-        raise Refusal(f"{what} {day} is in the future (today is {today()}): record it once it "
-                      "has happened")
+        raise Refusal(_("{what} {day} is in the future (today is {value}): record it once it "
+                        "has happened").format(what=what, day=day, value=today()))
     return day
 
 

@@ -28,6 +28,7 @@ from auditlog.domain.commitment import (
     require_theme,
 )
 from auditlog.domain.inputs import normalise_region_code, parse_date, require_text
+from auditlog.i18n import N_, _
 from auditlog.reports import views
 from auditlog.reports.commitments import (
     LIST_COLUMNS,
@@ -41,9 +42,9 @@ from auditlog.reports.render import Format, render
 from .options import AsOfOpt, FormatOpt, KnownAtOpt, OnOpt, PemdaOpt, ReasonOpt
 
 commitment_app = typer.Typer(
-    help="Commitments (komitmen) of OPD toward the pemda's targets: owners, indicators, "
-    "realisations and reviews.", no_args_is_help=True)
-theme_app = typer.Typer(help="The themes commitments are made for.", no_args_is_help=True)
+    help=N_("Commitments (komitmen) of OPD toward the pemda's targets: owners, indicators, "
+    "realisations and reviews."), no_args_is_help=True)
+theme_app = typer.Typer(help=N_("The themes commitments are made for."), no_args_is_help=True)
 commitment_app.add_typer(theme_app, name="theme")
 
 
@@ -60,28 +61,28 @@ def _print(commitment: Commitment, themes: dict[str, str], fmt: Format, line: st
 @commitment_app.command("record")
 @guarded
 def commitment_record(
-    pemda: Annotated[str, typer.Option("--pemda", help="Region code of the pemda.")],
-    opd: Annotated[str, typer.Option("--opd", help="The OPD that commits.")],
-    theme: Annotated[str, typer.Option("--theme", help="Theme code: kemiskinan-ekstrem, "
+    pemda: Annotated[str, typer.Option("--pemda", help=N_("Region code of the pemda."))],
+    opd: Annotated[str, typer.Option("--opd", help=N_("The OPD that commits."))],
+    theme: Annotated[str, typer.Option("--theme", help=N_("Theme code: kemiskinan-ekstrem, "
                                        "digitalisasi-pelayanan, stunting, investasi or one "
-                                       "the store added.")],
-    text: Annotated[str, typer.Option("--text", help="What is promised.")],
-    owner: Annotated[str, typer.Option("--owner", help="Who carries it out (the OPD's "
-                                       "secretary, as a rule).")],
-    by: Annotated[str, typer.Option("--by", help="Deadline (2024-12-31 or 31/12/2024).")],
-    indicator: Annotated[str | None, typer.Option("--indicator", help="Indicator measured "
-                                                  "(with --unit, --baseline, --target).")]
+                                       "the store added."))],
+    text: Annotated[str, typer.Option("--text", help=N_("What is promised."))],
+    owner: Annotated[str, typer.Option("--owner", help=N_("Who carries it out (the OPD's "
+                                       "secretary, as a rule)."))],
+    by: Annotated[str, typer.Option("--by", help=N_("Deadline (2024-12-31 or 31/12/2024)."))],
+    indicator: Annotated[str | None, typer.Option("--indicator", help=N_("Indicator measured "
+                                                  "(with --unit, --baseline, --target)."))]
     = None,
-    unit: Annotated[str | None, typer.Option("--unit", help="Unit of the indicator, e.g. %.")]
+    unit: Annotated[str | None, typer.Option("--unit", help=N_("Unit of the indicator, e.g. %."))]
     = None,
-    baseline: Annotated[str | None, typer.Option("--baseline", help="Where the indicator "
-                                                 "starts.")] = None,
-    target: Annotated[str | None, typer.Option("--target", help="Where it should end (above "
-                                               "the baseline or below it).")] = None,
+    baseline: Annotated[str | None, typer.Option("--baseline", help=N_("Where the indicator "
+                                                 "starts."))] = None,
+    target: Annotated[str | None, typer.Option("--target", help=N_("Where it should end (above "
+                                               "the baseline or below it)."))] = None,
     on: OnOpt = None,
     answers: Annotated[list[str] | None, typer.Option(
-        "--answers", help="A finding or recommendation it answers (F-2023-0005.1); repeat for "
-        "each.")] = None,
+        "--answers", help=N_("A finding or recommendation it answers (F-2023-0005.1); repeat for "
+        "each."))] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Record a commitment; prints its reference (K-YYYY-nnnn).
@@ -101,21 +102,23 @@ def commitment_record(
     with writer() as store:
         commitment = commitment_commands.record_commitment(store, recording(), new)
         themes = commitment_commands.themes(store)
-    _print(commitment, themes, fmt, f"recorded {commitment.ref}: {commitment.opd}, "
-           f"{commitment.theme}, owner {commitment.owner}, by {commitment.by}")
+    _print(commitment, themes, fmt, _("recorded {ref}: {opd}, {theme}, owner {owner}, "
+           "by {by}").format(ref=commitment.ref, opd=commitment.opd,
+                             theme=commitment.theme, owner=commitment.owner,
+                             by=commitment.by))
 
 
 @commitment_app.command("progress")
 @guarded
 def commitment_progress(
-    ref: Annotated[str, typer.Argument(help="Commitment reference, e.g. K-2023-0001.")],
-    on: Annotated[str, typer.Option("--on", help="Date of the realisation.")],
-    value: Annotated[str | None, typer.Option("--value", help="The indicator's realised "
-                                              "value.")] = None,
-    note: Annotated[str | None, typer.Option("--note", help="What was done.")] = None,
+    ref: Annotated[str, typer.Argument(help=N_("Commitment reference, e.g. K-2023-0001."))],
+    on: Annotated[str, typer.Option("--on", help=N_("Date of the realisation."))],
+    value: Annotated[str | None, typer.Option(
+        "--value", metavar="NUMBER", help=N_("The indicator's realised value."))] = None,
+    note: Annotated[str | None, typer.Option("--note", help=N_("What was done."))] = None,
     evidence: Annotated[list[str] | None, typer.Option(
-        "--evidence", help="An evidence file, fingerprinted with SHA-256 (not copied); "
-        "repeat for each.")] = None,
+        "--evidence", help=N_("An evidence file, fingerprinted with SHA-256 (not copied); "
+        "repeat for each."))] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Record a realisation of a commitment: the indicator's value, a note, evidence.
@@ -130,16 +133,18 @@ def commitment_progress(
             store, recording(), ref, day, realised, optional(note), evidence or [])
         themes = commitment_commands.themes(store)
     progress = commitment.progress
-    shown = "" if progress is None else f": {progress}% of the way to the target"
-    _print(commitment, themes, fmt, f"recorded progress on {commitment.ref} ({day}){shown}")
+    shown = "" if progress is None else _(": {share} of the way to the target").format(
+        share=f"{progress}%")
+    _print(commitment, themes, fmt, _("recorded progress on {ref} ({day}){shown}").format(
+        ref=commitment.ref, day=day, shown=shown))
 
 
 @commitment_app.command("review")
 @guarded
 def commitment_review(
-    ref: Annotated[str, typer.Argument(help="Commitment reference.")],
-    status: Annotated[str, typer.Option("--status", help="tercapai, sebagian, "
-                                        "tidak-tercapai or batal.")],
+    ref: Annotated[str, typer.Argument(help=N_("Commitment reference."))],
+    status: Annotated[str, typer.Option("--status", help=N_("tercapai, sebagian, "
+                                        "tidak-tercapai or batal."))],
     reason: ReasonOpt = None,
     on: OnOpt = None,
     fmt: FormatOpt = Format.table,
@@ -156,14 +161,15 @@ def commitment_review(
     with writer() as store:
         commitment = commitment_commands.review(store, recording(), ref, new, why, day)
         themes = commitment_commands.themes(store)
-    _print(commitment, themes, fmt, f"{commitment.ref} is now {new.value}")
+    _print(commitment, themes, fmt, _("{ref} is now {status}").format(
+        ref=commitment.ref, status=new.value))
 
 
 @commitment_app.command("reopen")
 @guarded
 def commitment_reopen(
-    ref: Annotated[str, typer.Argument(help="A commitment that is tercapai, tidak-tercapai "
-                                       "or batal.")],
+    ref: Annotated[str, typer.Argument(help=N_("A commitment that is tercapai, tidak-tercapai "
+                                       "or batal."))],
     reason: ReasonOpt = None,
     on: OnOpt = None,
     fmt: FormatOpt = Format.table,
@@ -177,21 +183,22 @@ def commitment_reopen(
     with writer() as store:
         commitment = commitment_commands.reopen(store, recording(), ref, why, day)
         themes = commitment_commands.themes(store)
-    _print(commitment, themes, fmt, f"reopened {commitment.ref}: it is berjalan again")
+    _print(commitment, themes, fmt, _("reopened {ref}: it is berjalan again").format(
+        ref=commitment.ref))
 
 
 @commitment_app.command("list")
 @guarded
 def commitment_list_command(
     pemda: PemdaOpt = None,
-    opd: Annotated[str | None, typer.Option("--opd", help="Only this OPD.")] = None,
-    theme: Annotated[str | None, typer.Option("--theme", help="Only this theme.")] = None,
-    owner: Annotated[str | None, typer.Option("--owner", help="Only this owner.")] = None,
+    opd: Annotated[str | None, typer.Option("--opd", help=N_("Only this OPD."))] = None,
+    theme: Annotated[str | None, typer.Option("--theme", help=N_("Only this theme."))] = None,
+    owner: Annotated[str | None, typer.Option("--owner", help=N_("Only this owner."))] = None,
     status: Annotated[str | None, typer.Option(
-        "--status", help="Only this status: berjalan, sebagian, tercapai, tidak-tercapai, "
-        "batal.")] = None,
+        "--status", help=N_("Only this status: berjalan, sebagian, tercapai, tidak-tercapai, "
+        "batal."))] = None,
     overdue: Annotated[bool, typer.Option(
-        "--overdue", help="Only open commitments past their deadline.")] = False,
+        "--overdue", help=N_("Only open commitments past their deadline."))] = False,
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     fmt: FormatOpt = Format.table,
@@ -214,7 +221,7 @@ def commitment_list_command(
 @commitment_app.command("show")
 @guarded
 def commitment_show_command(
-    ref: Annotated[str, typer.Argument(help="Commitment reference, e.g. K-2023-0001.")],
+    ref: Annotated[str, typer.Argument(help=N_("Commitment reference, e.g. K-2023-0001."))],
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     fmt: FormatOpt = Format.table,
@@ -233,9 +240,9 @@ def commitment_show_command(
 @theme_app.command("add")
 @guarded
 def theme_add(
-    code: Annotated[str, typer.Argument(help="A stable code: lower-case words joined by "
-                                        "hyphens, e.g. ketahanan-pangan.")],
-    name: Annotated[str | None, typer.Option("--name", help="The Indonesian name.")] = None,
+    code: Annotated[str, typer.Argument(help=N_("A stable code: lower-case words joined by "
+                                        "hyphens, e.g. ketahanan-pangan."))],
+    name: Annotated[str | None, typer.Option("--name", help=N_("The Indonesian name."))] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Add a theme beside the four default ones, once: a theme is never renamed.
@@ -248,7 +255,7 @@ def theme_add(
         commitment_commands.add_theme(store, recording(), the_code, the_name, today())
     data = {"ref": the_code, "code": the_code, "name": the_name}
     if fmt is Format.table:
-        echo(f"added theme {the_code}: {the_name}")
+        echo(_("added theme {code}: {name}").format(code=the_code, name=the_name))
     else:
         echo(render([data], [("code", "code"), ("name", "name")], fmt, data=data))
 

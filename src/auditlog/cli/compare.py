@@ -6,6 +6,7 @@ import typer
 
 from auditlog.cli.app import app, echo, guarded, moment, reader, reference_date
 from auditlog.domain.inputs import normalise_region_code, parse_year
+from auditlog.i18n import N_
 from auditlog.reports import views
 from auditlog.reports.compare import comparable_instrument, compare_report, compare_text
 from auditlog.reports.render import Format
@@ -16,13 +17,13 @@ from .options import AsOfOpt, FormatOpt, KnownAtOpt
 @app.command()
 @guarded
 def compare(
-    instrument: Annotated[str, typer.Option("--instrument", help="SAKIP or RB.")],
+    instrument: Annotated[str, typer.Option("--instrument", help=N_("SAKIP or RB."))],
     province: Annotated[str | None, typer.Option(
-        "--province", help="Province code (35 is Jawa Timur); default: the province of the "
-        "registered regencies and cities, when there is one.")] = None,
+        "--province", help=N_("Province code (35 is Jawa Timur); default: the province of the "
+        "registered regencies and cities, when there is one."))] = None,
     year: Annotated[str | None, typer.Option(
-        "--year", help="Only this assessment year (and the years before it for who reached "
-        "a grade first).")] = None,
+        "--year", help=N_("Only this assessment year (and the years before it for who reached "
+        "a grade first)."))] = None,
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     fmt: FormatOpt = Format.table,

@@ -6,13 +6,14 @@ from typing import Annotated, Literal
 
 import typer
 
-from auditlog import files
+from auditlog import files, i18n
 from auditlog.cli.app import app, echo, fail, guarded, moment, reader, settings
 from auditlog.cli.options import AsOfOpt, KnownAtOpt
 from auditlog.clock import today
 from auditlog.commitment_commands import themes
 from auditlog.domain.inputs import parse_year
 from auditlog.errors import ExitCode, Refusal
+from auditlog.i18n import N_, _
 from auditlog.projections.model import Moment
 from auditlog.reports.export import ExportFormat, check_target, choose_format, write_review
 from auditlog.reports.review import build_review
@@ -28,21 +29,23 @@ from auditlog.store.integrity import IntegrityFailure, current_checkpoint, prefi
 @app.command("export")
 @guarded
 def export(
-    year: Annotated[str, typer.Option("--year", help="The year under review.")],
+    year: Annotated[str, typer.Option("--year", help=N_("The year under review."))],
     to: Annotated[Path, typer.Option(
-        "--to", help="The file to write: review.xlsx, review.json, review.md, review.html, "
+        "--to", help=N_("The file to write: review.xlsx, review.json, review.md, review.html, "
         "or review.zip (one CSV per section in a zip). With --format csv and a name without "
-        ".zip, a folder of CSV files.")],
+        ".zip, a folder of CSV files."))],
     fmt: Annotated[ExportFormat | None, typer.Option(
-        "--format", "-f", help="xlsx, csv, json, md or html; default from the file's "
-        "extension.")] = None,
+        "--format", "-f", help=N_("xlsx, csv, json, md or html; default from the file's "
+        "extension."))] = None,
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
-    lang: Annotated[Literal["id", "en"], typer.Option(
-        "--lang", help="Language of headings: id (Bahasa Indonesia) or en.")] = "id",
+    lang: Annotated[Literal["id", "en"] | None, typer.Option(
+        "--lang", help=N_("Language of the review: id (Bahasa Indonesia) or en; default the "
+                          "language of the command line (auditlog --lang, AUDITLOG_LANG, "
+                          "the locale)."))] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="Replace the --to file (or a folder's earlier CSVs) if it exists; "
-        "a store is never replaced.")] = False,
+        "--force", help=N_("Replace the --to file (or a folder's earlier CSVs) if it exists; "
+        "a store is never replaced."))] = False,
 ) -> None:
     """Export the annual review: compliance, follow-up matrices, aging, financial card, grades,
     findings register, activity of the year and the log's integrity checkpoint.
@@ -50,6 +53,8 @@ def export(
     The same events, --as-of, --known-at and version always give the same bytes.
     Example: auditlog export --year 2023 --to review-2023.xlsx
     """
+    # One language for the whole review, the activity's descriptions included.
+    lang = i18n.set_language(lang or i18n.language())
     the_year = parse_year(year, what="--year")
     chosen = choose_format(to, fmt)
     files.protect(settings().db)
@@ -62,10 +67,12 @@ def export(
     until = asked.known_at.astimezone().date() if asked.known_at is not None else today()
     on = asked.as_of or min(date(the_year, 12, 31), until)
     if date(the_year, 1, 1) > until:
-        raise Refusal(f"{the_year} had not begun by {until}: give a year already begun")
+        raise Refusal(_("{the_year} had not begun by {until}: give a year already begun").format(
+                          the_year=the_year, until=until))
     if on < date(the_year, 1, 1):
-        raise Refusal(f"--as-of {on} is before {the_year} began: give a date in or after "
-                      f"{the_year}, or leave it out for 31 December")
+        raise Refusal(_("--as-of {on} is before {the_year} began: give a date in or after "
+                        "{the_year}, or leave it out for 31 December").format(
+                          on=on, the_year=the_year))
     at = Moment(as_of=on, known_at=asked.known_at)
     with reader() as store:
         year_events = events_effective_between(
@@ -76,7 +83,8 @@ def export(
             checkpoint = (current_checkpoint(store) if at.known_at is None
                           else prefix_checkpoint(store, year_events.known))
         except IntegrityFailure as failure:
-            fail(f"{failure}: run 'auditlog verify' before exporting", ExitCode.INTEGRITY)
+            fail(_("{failure}: run 'auditlog verify' before exporting").format(failure=failure),
+                 ExitCode.INTEGRITY)
             raise
         projection = current(store)
         review = build_review(
@@ -88,5 +96,7 @@ def export(
             event_detail, lang, themes(store),
         )
     what = write_review(review, to, chosen, lang, force=force)
-    echo(f"wrote {to} ({what}): {len(review.sections)} sections for {the_year} as of {on}, "
-         f"log of {checkpoint.size} events with root {checkpoint.root[:16]}…")
+    echo(_("wrote {to} ({what}): {n_sections} sections for {the_year} as of {on}, log of "
+           "{size} events with root {value}…").format(
+             to=to, what=what, n_sections=len(review.sections), the_year=the_year, on=on,
+             size=checkpoint.size, value=checkpoint.root[:16]))

@@ -22,33 +22,34 @@ from auditlog.domain.inputs import (
     require_text,
 )
 from auditlog.errors import Refusal
+from auditlog.i18n import N_, _
 from auditlog.reports import views
 from auditlog.reports.render import Format, render
 
 from .options import AsOfOpt, FormatOpt, KnownAtOpt, OnOpt, PemdaOpt
 
-grade_app = typer.Typer(help="Grades of SAKIP, RB and other instruments.", no_args_is_help=True)
+grade_app = typer.Typer(help=N_("Grades of SAKIP, RB and other instruments."), no_args_is_help=True)
 
 
 @grade_app.command("record")
 @guarded
 def grade_record(
-    pemda: Annotated[str, typer.Option("--pemda", help="Region code.")],
-    instrument: Annotated[str, typer.Option("--instrument", help="SAKIP, RB, SPIP or BPK.")],
-    year: Annotated[str, typer.Option("--year", help="Assessment year.")],
-    grade: Annotated[str | None, typer.Option("--grade", help="The grade (AA, A, BB ...).")]
+    pemda: Annotated[str, typer.Option("--pemda", help=N_("Region code."))],
+    instrument: Annotated[str, typer.Option("--instrument", help=N_("SAKIP, RB, SPIP or BPK."))],
+    year: Annotated[str, typer.Option("--year", help=N_("Assessment year."))],
+    grade: Annotated[str | None, typer.Option("--grade", help=N_("The grade (AA, A, BB ...)."))]
     = None,
-    score: Annotated[str | None, typer.Option("--score", help="The score 0-100; the grade is "
-                                              "derived from it by the rule.")] = None,
+    score: Annotated[str | None, typer.Option("--score", help=N_("The score 0-100; the grade is "
+                                              "derived from it by the rule."))] = None,
     on: OnOpt = None,
-    rule: Annotated[str | None, typer.Option("--rule", help="Version of the grading rule "
-                                             "(default: the current one).")] = None,
+    rule: Annotated[str | None, typer.Option("--rule", help=N_("Version of the grading rule "
+                                             "(default: the current one)."))] = None,
     because: Annotated[list[str] | None, typer.Option(
-        "--because", help="A finding or recommendation whose follow-up produced this grade; "
-        "repeat for each.")] = None,
-    correct: Annotated[bool, typer.Option("--correct", help="Correct the grade already "
-                                          "recorded for this year (needs --reason).")] = False,
-    reason: Annotated[str | None, typer.Option("--reason", help="Why, for a correction.")]
+        "--because", help=N_("A finding or recommendation whose follow-up produced this grade; "
+        "repeat for each."))] = None,
+    correct: Annotated[bool, typer.Option("--correct", help=N_("Correct the grade already "
+                                          "recorded for this year (needs --reason)."))] = False,
+    reason: Annotated[str | None, typer.Option("--reason", help=N_("Why, for a correction."))]
     = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
@@ -65,7 +66,7 @@ def grade_record(
     day = happened_on(on)
     correction = require_text(reason, what="--reason") if correct else None
     if reason is not None and not correct:
-        raise Refusal("--reason goes with --correct: leave it out for a first recording")
+        raise Refusal(_("--reason goes with --correct: leave it out for a first recording"))
     with writer() as store:
         series = commands.record_grade(store, recording(), region, name, the_year, the_rule,
                                        grade, the_score, because or [], day, correction)
@@ -75,10 +76,14 @@ def grade_record(
             "score": None if entry.score is None else str(entry.score), "rule": entry.rule,
             "because": list(entry.because)}
     if fmt is Format.table:
-        scored = f" (score {entry.score})" if entry.score is not None else ""
+        scored = (" " + _("(score {score})").format(score=entry.score)
+                  if entry.score is not None else "")
         label = the_rule.label(entry.grade)
-        echo(f"{'corrected' if correct else 'recorded'} {name} {the_year} for {region}: "
-             f"{entry.grade}{scored}{' ' + label if label else ''}")
+        line = (_("corrected {instrument} {year} for {pemda}: {grade}{scored}{label}")
+                if correct else
+                _("recorded {instrument} {year} for {pemda}: {grade}{scored}{label}"))
+        echo(line.format(instrument=name, year=the_year, pemda=region, grade=entry.grade,
+                         scored=scored, label=" " + label if label else ""))
     else:
         echo(render([data], [(k, k) for k in data if k != "because"], fmt, data=data))
 

@@ -15,6 +15,7 @@ from rich.progress import Progress
 from auditlog.cli.app import app, echo, guarded, recording, settings, writer
 from auditlog.clock import today
 from auditlog.errors import Refusal
+from auditlog.i18n import N_, _
 from auditlog.importer import run
 from auditlog.importer.plan import Summary
 from auditlog.importer.template import write_template
@@ -30,21 +31,21 @@ Tick = Callable[[int], None]
 @guarded
 def import_register(
     file: Annotated[Path | None, typer.Argument(
-        help="The register: .xlsx (or .xls/.ods) or .csv (comma or semicolon; UTF-8 or "
-        "Windows-1252).", show_default=False)] = None,
+        help=N_("The register: .xlsx (or .xls/.ods) or .csv (comma or semicolon; UTF-8 or "
+        "Windows-1252)."), show_default=False)] = None,
     sheet: Annotated[str | None, typer.Option(
-        "--sheet", help="The sheet to read (default: the first visible one).")] = None,
+        "--sheet", help=N_("The sheet to read (default: the first visible one)."))] = None,
     mapping: Annotated[Path | None, typer.Option(
-        "--mapping", help="A TOML or YAML file naming more headers: a table 'columns' of "
-        'header = field, e.g. "Uraian Masalah" = "title".')] = None,
+        "--mapping", help=N_("A TOML or YAML file naming more headers: a table 'columns' of "
+        'header = field, e.g. "Uraian Masalah" = "title".'))] = None,
     dry_run: Annotated[bool, typer.Option(
-        "--dry-run", help="Check every row and print what would be imported; write nothing.")]
+        "--dry-run", help=N_("Check every row and print what would be imported; write nothing."))]
     = False,
     template: Annotated[Path | None, typer.Option(
-        "--template", help="Instead, write an empty register FILE.xlsx with the headers, a "
-        "sheet explaining each column, and a status list.")] = None,
+        "--template", help=N_("Instead, write an empty register FILE.xlsx with the headers, a "
+        "sheet explaining each column, and a status list."))] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="With --template: replace an existing file.")] = False,
+        "--force", help=N_("With --template: replace an existing file."))] = False,
 ) -> None:
     """Import a follow-up register: findings, recommendations, follow-ups and statuses.
 
@@ -53,14 +54,16 @@ def import_register(
     """
     if template is not None:
         if file is not None:
-            raise Refusal("give either a FILE to import or --template FILE.xlsx, not both")
+            raise Refusal(_("give either a FILE to import or --template FILE.xlsx, not both"))
         write_template(template, force=force)
-        echo(f"wrote an empty register to {template}: fill in the sheet Register (the sheet "
-             "Petunjuk explains each column), then run 'auditlog import' on it")
+        echo(_("wrote an empty register to {template}: fill in the sheet Register (the sheet "
+               "Petunjuk explains each column), then run 'auditlog import' on it").format(
+                 template=template))
         return
     if file is None:
-        raise Refusal("give the register to import: auditlog import FILE.xlsx (or FILE.csv); "
-                      "'auditlog import --template FILE.xlsx' writes an empty one")
+        raise Refusal(_("give the register to import: auditlog import FILE.xlsx (or "
+                        "FILE.csv); 'auditlog import --template FILE.xlsx' writes an empty "
+                        "one"))
     day = today()
     with _progress() as started:
         prepared = run.prepare(file, sheet, mapping, day, started)

@@ -18,11 +18,13 @@ from auditlog.cli.app import app, echo, fail, guarded, reader, recording
 from auditlog.cli.options import FormatOpt
 from auditlog.clock import now
 from auditlog.errors import ExitCode
+from auditlog.i18n import N_, _, ngettext
 from auditlog.projections.persisted import last_proven
 from auditlog.reports.render import Format, render, to_json
 from auditlog.reports.views import open_projection, projection_drift
-from auditlog.store.app import Store
+from auditlog.store.app import Store, lock_timeout
 from auditlog.store.chain import Kind
+from auditlog.store.evidence import Vault
 from auditlog.store.integrity import (
     Checkpoint,
     IntegrityFailure,
@@ -36,7 +38,8 @@ from auditlog.store.integrity import (
     verify_store,
 )
 
-keys_app = typer.Typer(help="Ed25519 key pairs that sign checkpoints (never stored in the log).",
+keys_app = typer.Typer(help=N_("Ed25519 key pairs that sign checkpoints (never stored in the "
+                               "log)."),
                        no_args_is_help=True)
 
 LONG_LOG = 50_000
@@ -73,12 +76,14 @@ def _failed(report: Report, fmt: Format, what: str) -> NoReturn:
         for problem in report.problems:
             echo(problem.line())
         for note in report.notes:  # e.g. that the append-only triggers had been removed
-            echo(f"note: {note}")
+            echo(_("note: {note}").format(note=note))
     else:
         echo(render(_problem_rows(report), PROBLEM_COLUMNS, fmt))
     count = len(report.problems)
-    fail(f"{what}: {count} problem{'s' if count != 1 else ''} in {report.size} events "
-         f"of {report.store_id or 'this store'}", ExitCode.INTEGRITY)
+    fail(ngettext("{what}: {count} problem in {size} events of {store}",
+                  "{what}: {count} problems in {size} events of {store}", count).format(
+        what=what, count=count, size=report.size, store=report.store_id or _("this store")),
+        ExitCode.INTEGRITY)
     raise AssertionError("unreachable: fail exits")
 
 
@@ -86,13 +91,13 @@ def _failed(report: Report, fmt: Format, what: str) -> NoReturn:
 @guarded
 def checkpoint(
     to: Annotated[Path | None, typer.Option(
-        "--to", help="Save it to this new file instead of printing it, e.g. "
-        "--to checkpoint-2023.txt (an existing file is kept unless --force).")] = None,
+        "--to", help=N_("Save it to this new file instead of printing it, e.g. "
+        "--to checkpoint-2023.txt (an existing file is kept unless --force)."))] = None,
     sign: Annotated[Path | None, typer.Option(
-        "--sign", help="Sign it with this private key, made by 'auditlog keys generate', "
-        "e.g. --sign inspektorat.key.")] = None,
+        "--sign", help=N_("Sign it with this private key, made by 'auditlog keys generate', "
+        "e.g. --sign inspektorat.key."))] = None,
     force: Annotated[bool, typer.Option(
-        "--force", help="Replace the --to file if it exists (never a store).")] = False,
+        "--force", help=N_("Replace the --to file if it exists (never a store)."))] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Print (or save) a checkpoint: the log's identity, size, root hash and time.
@@ -110,7 +115,7 @@ def checkpoint(
         if to is not None:  # a name that cannot be written is refused before anything is
             files.check_writable(to, force=force)  # recorded
         try:
-            with progress_bar(store, "verifying") as progress:
+            with progress_bar(store, _("verifying")) as progress:
                 made = current_checkpoint(store, at=ctx.at, progress=progress)
         except IntegrityFailure as failure:
             _failed(failure.report, fmt, "the log does not verify, so no checkpoint was "
@@ -121,7 +126,8 @@ def checkpoint(
     if to is not None:
         files.write_file(to, made.text().encode(), force=force)
         signed = "a signed checkpoint" if made.signature else "the checkpoint"
-        echo(f"saved {signed} of {made.size} events to {to}")
+        echo(_("saved {signed} of {size} events to {to}").format(
+                 signed=signed, size=made.size, to=to))
         return
     _print_checkpoint(made, fmt)
 
@@ -138,17 +144,17 @@ def _print_checkpoint(made: Checkpoint, fmt: Format) -> None:
 @guarded
 def verify(
     checkpoint: Annotated[list[Path] | None, typer.Option(
-        "--checkpoint", help="A checkpoint saved earlier that the log must still extend; "
-        "repeat for several, e.g. --checkpoint checkpoint-2023.txt.")] = None,
+        "--checkpoint", help=N_("A checkpoint saved earlier that the log must still extend; "
+        "repeat for several, e.g. --checkpoint checkpoint-2023.txt."))] = None,
     key: Annotated[Path | None, typer.Option(
-        "--key", help="The public key every checkpoint must be signed with, e.g. "
-        "--key inspektorat.pub.")] = None,
+        "--key", help=N_("The public key every checkpoint must be signed with, e.g. "
+        "--key inspektorat.pub."))] = None,
     projections: Annotated[bool, typer.Option(
-        "--projections", help="Also check that the read models behind status and the "
-        "annual review equal a fold of the verified events (costs one replay).")] = False,
+        "--projections", help=N_("Also check that the read models behind status and the "
+        "annual review equal a fold of the verified events (costs one replay)."))] = False,
     no_witness: Annotated[bool, typer.Option(
-        "--no-witness", help="Skip the checkpoints witnessed after every write (kept outside "
-        "the store, in AUDITLOG_WITNESS or the user's data folder).")] = False,
+        "--no-witness", help=N_("Skip the checkpoints witnessed after every write (kept outside "
+        "the store, in AUDITLOG_WITNESS or the user's data folder)."))] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Check the integrity of the whole log, and that it still extends saved checkpoints.
@@ -167,7 +173,7 @@ def verify(
     trusted = load_public_key(key) if key is not None else None
     drift: list[str] = []
     with reader(verifying=True) as store:
-        with progress_bar(store, "verifying") as progress:
+        with progress_bar(store, _("verifying")) as progress:
             report = verify_store(store, saved, trusted=trusted, progress=progress,
                                   witnessed=not no_witness)
         if report.ok and projections:
@@ -175,61 +181,81 @@ def verify(
             if not drift and not store.readonly:
                 open_projection(store, catch_up=False).mark_proven(now())
         proven = last_proven(store)
+        kept, damaged = 0, list[str]()
+        if store.engine.name == "sqlite":  # PostgreSQL stores keep no evidence yet
+            vault = Vault(store.path, lock_timeout())
+            try:
+                kept, damaged = vault.damaged()
+            finally:
+                vault.close()
     if not report.ok:
         only_signatures = all(p.kind in (Kind.bad_signature, Kind.untrusted)
                               for p in report.problems)
         _failed(report, fmt, "the log verifies, but a checkpoint's signature does not hold"
                 if only_signatures else "the log does not verify")
+    if damaged:
+        shown = ", ".join(d[:12] for d in damaged[:5]) + (
+            f" and {len(damaged) - 5} more" if len(damaged) > 5 else "")
+        fail(_("the log verifies, but {n} kept evidence file(s) no longer match their SHA-256 "
+               "({shown}): restore them from a copy of the store").format(
+            n=len(damaged), shown=shown), ExitCode.INTEGRITY)
     if drift:
         shown = ", ".join(drift[:5]) + (f" and {len(drift) - 5} more" if len(drift) > 5 else "")
-        fail(f"the log verifies, but the projections differ from its events ({shown}): "
-             "run 'auditlog rebuild'", ExitCode.INTEGRITY)
+        fail(_("the log verifies, but the projections differ from its events ({shown}): run "
+               "'auditlog rebuild'").format(shown=shown), ExitCode.INTEGRITY)
     if fmt is Format.json:
         echo(to_json(report.as_dict()))
         return
     if fmt is not Format.table:
         echo(render(_problem_rows(report), PROBLEM_COLUMNS, fmt))
         return
-    echo(f"verified {report.size} events: every entry of the hash chain holds")
-    echo(f"root {report.root}")
+    echo(_("verified {size} events: every entry of the hash chain holds").format(
+             size=report.size))
+    echo(_("root {root}").format(root=report.root))
     for result in report.checkpoints:
         made = result.checkpoint
         signed = ""
         if result.signed_by is not None:
             signed = (f", signed by the key in {key}" if key is not None
                       else f", signed by key {result.signed_by}")
-        echo(f"{result.name}: the log extends it ({made.size} events on "
-             f"{made.as_dict()['time']}{signed})")
+        echo(_("{name}: the log extends it ({size} events on {value}{signed})").format(
+                 name=result.name, size=made.size, value=made.as_dict()['time'], signed=signed))
     if report.witness is not None:
         seen = report.witness
         if seen.checked:
-            echo(f"witness: the log extends all {seen.checked} checkpoints witnessed "
-                 f"(up to {seen.last} events, in {seen.folders} "
-                 f"folder{'s' if seen.folders > 1 else ''})")
+            echo(ngettext("witness: the log extends all {checked} checkpoints witnessed (up "
+                          "to {last} events, in {folders} folder)",
+                          "witness: the log extends all {checked} checkpoints witnessed (up "
+                          "to {last} events, in {folders} folders)", seen.folders).format(
+                checked=seen.checked, last=seen.last, folders=seen.folders))
         else:
-            echo("witness: no checkpoint witnessed yet for this store (a copy, or made "
-                 "before witnessing)")
+            echo(_("witness: no checkpoint witnessed yet for this store (a copy, or made "
+                   "before witnessing)"))
     if projections:
-        echo("projections: equal to a fold of the verified events")
+        echo(_("projections: equal to a fold of the verified events"))
     elif proven is not None:
-        echo(f"projections: last proven equal to a fold of the events on {proven[1]}, up to "
-             f"position {proven[0]} (verify --projections proves them again)")
+        echo(_("projections: last proven equal to a fold of the events on {on}, up to "
+               "position {position} (verify --projections proves them again)").format(
+            on=proven[1], position=proven[0]))
     else:
-        echo("projections: never proven equal to a fold of the events (verify "
-             "--projections does)")
+        echo(_("projections: never proven equal to a fold of the events (verify "
+               "--projections does)"))
+    if kept:
+        echo(ngettext("evidence: {n} kept file matches its SHA-256",
+                      "evidence: {n} kept files match their SHA-256", kept).format(n=kept))
     for note in report.notes:
-        echo(f"note: {note}")
+        echo(_("note: {note}").format(note=note))
 
 
 @keys_app.command("generate")
 @guarded
 def keys_generate(
     to: Annotated[Path, typer.Option(
-        "--to", help="Name of the pair: writes NAME.key (private) and NAME.pub (public), "
-        "e.g. --to inspektorat.")] = Path("auditlog"),
+        "--to", help=N_("Name of the pair: writes NAME.key (private) and NAME.pub (public), "
+        "e.g. --to inspektorat."))] = Path("auditlog"),
     force: Annotated[bool, typer.Option(
-        "--force", help="Replace an existing pair of that name (its signatures can then no "
-        "longer be made again).")] = False,
+        "--force", help=N_("Replace an existing pair of that name (its signatures can then no "
+        "longer be made again)."))] = False,
 ) -> None:
     """Make an Ed25519 key pair for signing checkpoints; overwrites nothing.
 
@@ -240,5 +266,7 @@ def keys_generate(
     Example: auditlog keys generate --to inspektorat
     """
     private, public = generate_keys(to, force=force)
-    echo(f"wrote {private} (private: whoever holds it can sign checkpoints; keep it safe)")
-    echo(f"wrote {public} (public: publish it so anyone can check the signatures)")
+    echo(_("wrote {private} (private: whoever holds it can sign checkpoints; keep it safe)").format(
+             private=private))
+    echo(_("wrote {public} (public: publish it so anyone can check the signatures)").format(
+             public=public))

@@ -15,6 +15,7 @@ import auditlog.cli.importing  # noqa: F401  (registers `auditlog import`)
 from auditlog.cli import (
     commitments,
     compare,
+    evidence,
     export,
     findings,
     followups,
@@ -26,6 +27,7 @@ from auditlog.cli import (
     store_admin,
 )
 from auditlog.cli.app import app
+from auditlog.i18n import _
 
 app.add_typer(pemda.pemda_app, name="pemda")
 app.add_typer(findings.finding_app, name="finding")
@@ -34,6 +36,7 @@ app.add_typer(grades.grade_app, name="grade")
 app.add_typer(integrity.keys_app, name="keys")
 app.add_typer(commitments.commitment_app, name="commitment")
 app.add_typer(server.roles_app, name="roles")
+app.add_typer(evidence.evidence_app, name="evidence")
 
 # The order users read in `auditlog --help`: first steps, then reading, then proving.
 _ORDER = ("init", "demo", "status", "history", "replay", "rebuild", "export", "checkpoint",
@@ -63,10 +66,10 @@ def main() -> None:
         typer.echo(f"auditlog: {message}: see '{where} -h'", err=True)
         sys.exit(2)
     except typer.Abort:
-        typer.echo("auditlog: stopped; nothing more was done", err=True)
+        typer.echo("auditlog: " + _("stopped; nothing more was done"), err=True)
         sys.exit(1)
     sys.exit(code if isinstance(code, int) else 0)
 
 
-__all__ = ["app", "commitments", "compare", "export", "findings", "followups", "grades",
-           "integrity", "main", "pemda", "reading", "server", "store_admin"]
+__all__ = ["app", "commitments", "compare", "evidence", "export", "findings", "followups",
+           "grades", "integrity", "main", "pemda", "reading", "server", "store_admin"]

@@ -16,22 +16,23 @@ from auditlog.clock import today
 from auditlog.domain.inputs import (
     normalise_region_code,
 )
+from auditlog.i18n import N_, _
 from auditlog.reports import views
 from auditlog.reports.render import Format, render
 
 from .options import FormatOpt
 
-pemda_app = typer.Typer(help="Regional governments (pemda).", no_args_is_help=True)
+pemda_app = typer.Typer(help=N_("Regional governments (pemda)."), no_args_is_help=True)
 
 
 @pemda_app.command("register")
 @guarded
 def pemda_register(
-    code: Annotated[str, typer.Argument(help="Kemendagri region code, e.g. 35.73.")],
-    name: Annotated[str | None, typer.Option("--name", help="Name; default from the "
-                                             "official list.")] = None,
-    level: Annotated[str | None, typer.Option("--level", help="provinsi, kabupaten or kota; "
-                                              "default from the official list.")] = None,
+    code: Annotated[str, typer.Argument(help=N_("Kemendagri region code, e.g. 35.73."))],
+    name: Annotated[str | None, typer.Option("--name", help=N_("Name; default from the "
+                                             "official list."))] = None,
+    level: Annotated[str | None, typer.Option("--level", help=N_("provinsi, kabupaten or kota; "
+                                              "default from the official list."))] = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Register a regional government; name and level come from the official region list.
@@ -43,7 +44,8 @@ def pemda_register(
         pemda = commands.register_pemda(store, recording(), region, name, level, today())
     row = {"pemda": pemda.code, "name": pemda.name, "level": pemda.level}
     if fmt is Format.table:
-        echo(f"registered {pemda.code} {pemda.name} ({pemda.level})")
+        echo(_("registered {code} {name} ({level})").format(
+                 code=pemda.code, name=pemda.name, level=pemda.level))
     else:
         echo(render([row], views.PEMDA_COLUMNS, fmt, data={"ref": pemda.code, **row}))
 

@@ -14,38 +14,56 @@ from auditlog.cli.app import (
     reference_date,
 )
 from auditlog.errors import Refusal
+from auditlog.i18n import N_, _
 from auditlog.reports import views
 from auditlog.reports.render import Format
 
-from .options import AsOfOpt, FormatOpt, KnownAtOpt, PemdaOpt
+from .options import (
+    AsOfOpt,
+    FormatOpt,
+    InstrumentOpt,
+    KnownAtOpt,
+    OpdOpt,
+    PemdaOpt,
+    ReportOpt,
+    YearOpt,
+    narrowing,
+)
 
 
 @app.command()
 @guarded
 def status(
     pemda: PemdaOpt = None,
+    opd: OpdOpt = None,
+    report: ReportOpt = None,
+    year: YearOpt = None,
+    instrument: InstrumentOpt = None,
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Compliance per pemda: grades, recommendations by status (count and rupiah), overdue.
 
+    --opd, --report, --year and --instrument count only the recommendations of those findings.
     Example: auditlog status --pemda 35.73 --as-of 2023-06-30
+    Example: auditlog status --opd "Dinas Kesehatan" --year 2023
     """
+    only = narrowing(pemda, opd, report, year, instrument)
     m = moment(as_of, known_at)
     with reader() as store:
         echo(views.status_text(views.read_model(store, m), reference_date(m),
-                               pemda_code(pemda), fmt))
+                               only.pemda, fmt, only))
 
 
 @app.command()
 @guarded
 def history(
     pemda: PemdaOpt = None,
-    finding: Annotated[str | None, typer.Option("--finding", help="Only this finding "
-                                                "(F-2023-0001).")] = None,
-    to: Annotated[str | None, typer.Option("--to", help="Only events effective on or before "
-                                           "this date.")] = None,
+    finding: Annotated[str | None, typer.Option("--finding", help=N_("Only this finding "
+                                                "(F-2023-0001)."))] = None,
+    to: Annotated[str | None, typer.Option("--to", help=N_("Only events effective on or before "
+                                           "this date."))] = None,
     as_of: AsOfOpt = None,
     known_at: KnownAtOpt = None,
     fmt: FormatOpt = Format.table,
@@ -55,9 +73,9 @@ def history(
     Example: auditlog history --finding F-2023-0001
     """
     if pemda and finding:
-        raise Refusal("give --pemda or --finding, not both")
+        raise Refusal(_("give --pemda or --finding, not both"))
     if to and as_of:
-        raise Refusal("--to and --as-of mean the same here: give one of them")
+        raise Refusal(_("--to and --as-of mean the same here: give one of them"))
     m = moment(to or as_of, known_at, as_of_name="--to" if to else "--as-of")
     with reader() as store:
         echo(views.history(store, m, pemda_code(pemda), finding, fmt))
@@ -66,7 +84,7 @@ def history(
 @app.command()
 @guarded
 def replay(
-    to: Annotated[str, typer.Option("--to", help="The date to rebuild the state at.")],
+    to: Annotated[str, typer.Option("--to", help=N_("The date to rebuild the state at."))],
     pemda: PemdaOpt = None,
     known_at: KnownAtOpt = None,
     fmt: FormatOpt = Format.table,

@@ -14,6 +14,7 @@ from auditlog.cli.app import (
 )
 from auditlog.clock import today
 from auditlog.errors import DamagedStore, Refusal
+from auditlog.i18n import _
 from auditlog.reports import views
 from auditlog.reports.render import Format
 from auditlog.store.app import Store
@@ -36,11 +37,11 @@ def init() -> None:
         restored = _restore_guards(store)
         views.open_projection(store).close()
         held = store.max_position()
-    echo(f"{'store already exists' if existed else 'created an empty store'} at "
-         f"{store.target}")
+    echo((_("store already exists at {target}") if existed
+          else _("created an empty store at {target}")).format(target=store.target))
     if restored:
-        echo(f"put back the append-only triggers {', '.join(restored)}: the log of {held} "
-             "events verifies")
+        echo(_("put back the append-only triggers {value}: the log of {held} events "
+               "verifies").format(value=", ".join(restored), held=held))
 
 
 def _restore_guards(store: Store) -> list[str]:
@@ -51,8 +52,8 @@ def _restore_guards(store: Store) -> list[str]:
         return []
     store.require_intact_tables()
     if store.readonly:
-        raise Refusal(f"the store at {store.target} is read-only: its triggers cannot be "
-                      "put back")
+        raise Refusal(_("the store at {target} is read-only: its triggers cannot be put "
+                        "back").format(target=store.target))
     report = verify_store(store)
     problems = [p for p in report.problems if p.kind is not Kind.unguarded]  # those it fixes
     if problems:
@@ -78,8 +79,9 @@ def demo(fmt: FormatOpt = Format.table) -> None:
         recorded = record_demo(store, settings().actor)
         if fmt is Format.table:
             message = (
-                f"recorded the demo story: {recorded} events in {store.target}"
-                if recorded else "the demo story is already in this store: nothing recorded"
+                _("recorded the demo story: {recorded} events in {target}").format(
+                    recorded=recorded, target=store.target)
+                if recorded else _("the demo story is already in this store: nothing recorded")
             )
             echo(message + "\n")
         echo(views.status_text(views.current(store), today(), None, fmt))
@@ -100,6 +102,6 @@ def rebuild() -> None:
             applied = projection.rebuild()
         else:
             with Progress(transient=True, console=console) as progress:
-                task = progress.add_task("rebuilding", total=total)
+                task = progress.add_task(_("rebuilding"), total=total)
                 applied = projection.rebuild(lambda n: progress.advance(task, n))
-    echo(f"rebuilt the projections from {applied} events")
+    echo(_("rebuilt the projections from {applied} events").format(applied=applied))

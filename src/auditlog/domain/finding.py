@@ -35,6 +35,7 @@ from auditlog.domain.inputs import (
 )
 from auditlog.domain.recommendation import CLOSED, Recommendation, check_review
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 
 
 def finding_id(pemda: str, report: str | None, title: str, generation: int = 1) -> UUID:
@@ -127,7 +128,8 @@ class Finding(Aggregate):
             if rec.n == n:
                 return rec
         numbers = ", ".join(f"{self.ref}.{r.n}" for r in self.recommendations)
-        raise Refusal(f"{self.ref} has no recommendation {n}: it has {numbers}")
+        raise Refusal(_("{ref} has no recommendation {n}: it has {numbers}").format(
+                          ref=self.ref, n=n, numbers=numbers))
 
     @property
     def is_closed(self) -> bool:
@@ -146,22 +148,26 @@ class Finding(Aggregate):
 
     def _require_active(self) -> None:
         if self.withdrawn:
-            raise Refusal(f"{self.ref} was withdrawn: nothing more can be recorded on it")
+            raise Refusal(_("{ref} was withdrawn: nothing more can be recorded on it").format(
+                              ref=self.ref))
 
     def _require_received_by(self, on: date, what: str) -> None:
         """Nothing can happen to a finding before its report was received."""
         if on < self.received:
             raise Refusal(
-                f"{what} date {on} is before {self.ref} was received ({self.received}): "
-                "use a date on or after the received date"
+                _("{what} date {on} is before {ref} was received ({received}): use a date on "
+                  "or after the received date").format(
+                    what=what, on=on, ref=self.ref, received=self.received)
             )
 
     def _require_after_status_change(self, rec: Recommendation, on: date, what: str) -> None:
         """Statuses change in date order, or --as-of would tell an impossible history."""
         if rec.status_changed_on is not None and on < rec.status_changed_on:
             raise Refusal(
-                f"{what} date {on} is before the latest status change of {self.ref}.{rec.n} "
-                f"({rec.status_changed_on}): use a date on or after {rec.status_changed_on}"
+                _("{what} date {on} is before the latest status change of {ref}.{n} "
+                  "({status_changed_on}): use a date on or after {status_changed_on}").format(
+                    what=what, on=on, ref=self.ref, n=rec.n,
+                    status_changed_on=rec.status_changed_on)
             )
 
     def _check_received(self, received: date, on: date) -> None:
@@ -169,27 +175,30 @@ class Finding(Aggregate):
         on the finding, as a received date given when recording must."""
         if received > on:
             raise Refusal(
-                f"received date {received} is in the future (the correction is dated {on}): "
-                f"give a received date on or before {on}"
+                _("received date {received} is in the future (the correction is dated {on}): "
+                  "give a received date on or before {on}").format(received=received, on=on)
             )
         first = self.first_activity_on
         if first is not None and received > first:
             raise Refusal(
-                f"received date {received} is after the first follow-up, review, reopening or "
-                f"extension of {self.ref} ({first}): give a received date on or before {first}"
+                _("received date {received} is after the first follow-up, review, reopening "
+                  "or extension of {ref} ({first}): give a received date on or before "
+                  "{first}").format(received=received, ref=self.ref, first=first)
             )
 
     def _check_dates(self, issued: date | None, received: date) -> None:
         """A correction of issued/received must keep the report's dates in order."""
         if issued is not None and received < issued:
-            raise Refusal(f"received date {received} would be before the issue date {issued}: "
-                          "a report is received on or after it is issued")
+            raise Refusal(_("received date {received} would be before the issue date "
+                            "{issued}: a report is received on or after it is issued").format(
+                              received=received, issued=issued))
         for rec in self.recommendations:
             for due in (rec.due_set, rec.due_extended):
                 if due is not None and due < received:
                     raise Refusal(
-                        f"{self.ref}.{rec.n} is due {due}, before a received date of "
-                        f"{received}: give a received date on or before {due}"
+                        _("{ref}.{n} is due {due}, before a received date of {received}: "
+                          "give a received date on or before {due}").format(
+                            ref=self.ref, n=rec.n, due=due, received=received)
                     )
 
     # --- commands --------------------------------------------------------------------------
@@ -221,7 +230,8 @@ class Finding(Aggregate):
         self._require_received_by(on, "reopening")
         if rec.status not in CLOSED:
             raise Refusal(
-                f"{self.ref}.{n} is {rec.status.value}, not closed: only S or TDTL can be reopened"
+                _("{ref}.{n} is {value}, not closed: only S or TDTL can be reopened").format(
+                    ref=self.ref, n=n, value=rec.status.value)
             )
         self._require_after_status_change(rec, on, "reopening")
         self.trigger(ctx, RecommendationReopened, on, recommendation=n, previous=rec.status,
@@ -235,8 +245,9 @@ class Finding(Aggregate):
         current = rec.due(self.received)
         if due <= current:
             raise Refusal(
-                f"new due date {due} is not later than the current one ({current}) of "
-                f"{self.ref}.{n}: an extension must give a later date"
+                _("new due date {due} is not later than the current one ({current}) of "
+                  "{ref}.{n}: an extension must give a later date").format(
+                    due=due, current=current, ref=self.ref, n=n)
             )
         self.trigger(ctx, DueDateExtended, on, recommendation=n, previous=current, due=due,
                      reason=reason)
@@ -258,13 +269,14 @@ class Finding(Aggregate):
         if isinstance(value, str):
             value = value.strip()
             if not value:
-                raise Refusal(f"the new value of {field} must not be empty")
+                raise Refusal(_("the new value of {field} must not be empty").format(field=field))
         owner: BaseModel = self if n is None else self.recommendation(n)
         previous = getattr(owner, field)
         if isinstance(previous, date):
             previous = previous.isoformat()
         if previous == value:
-            raise Refusal(f"{field} is already {value!r}: nothing to correct")
+            raise Refusal(_("{field} is already {value!r}: nothing to correct").format(
+                              field=field, value=value))
         if field == "issued":
             self._check_dates(date.fromisoformat(value), self.received)
         elif field == "received":

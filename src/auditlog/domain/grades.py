@@ -17,6 +17,7 @@ from auditlog.domain.aggregate import Aggregate, Context, handles, natural_id, r
 from auditlog.domain.events import Event, GradeCorrected, GradeRecorded
 from auditlog.domain.inputs import require_text
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,8 @@ def instrument_name(text: str) -> str:
     name = text.strip().upper()
     if name not in INSTRUMENTS:
         raise Refusal(
-            f"instrument {text!r} is not known: use one of {', '.join(INSTRUMENTS)}"
+            _("instrument {text!r} is not known: use one of {value}").format(
+                text=text, value=', '.join(INSTRUMENTS))
         )
     return name
 
@@ -85,7 +87,8 @@ def rule_for(instrument: str, version: str | None) -> Rule:
     chosen = version or DEFAULT_RULE[instrument]
     if chosen not in rules:
         raise Refusal(
-            f"rule version {chosen!r} is not known for {instrument}: use {', '.join(rules)}"
+            _("rule version {chosen!r} is not known for {instrument}: use {value}").format(
+                chosen=chosen, instrument=instrument, value=', '.join(rules))
         )
     return rules[chosen]
 
@@ -99,14 +102,17 @@ SCORE_DECIMALS = 2
 def parse_score(text: str) -> Decimal:
     match = _SCORE.match(text.strip())
     if not match:
-        raise Refusal(f"score {text!r} is not a number: use a score such as 80, 80.01 or 80,01")
+        raise Refusal(_("score {text!r} is not a number: use a score such as 80, 80.01 or "
+                        "80,01").format(text=text))
     sign, whole, fraction = match.groups()
     if fraction is not None and len(fraction) > SCORE_DECIMALS:
-        raise Refusal(f"score {text!r} has more than {SCORE_DECIMALS} decimal places: use a "
-                      "score such as 80, 80.01 or 80,01")
+        raise Refusal(_("score {text!r} has more than {SCORE_DECIMALS} decimal places: use a "
+                        "score such as 80, 80.01 or 80,01").format(
+                          text=text, SCORE_DECIMALS=SCORE_DECIMALS))
     score = Decimal(f"{sign}{whole}" + (f".{fraction}" if fraction is not None else ""))
     if sign and not score:
-        raise Refusal(f"score {text!r} is a negative zero: use a score such as 0, 80.01 or 80,01")
+        raise Refusal(_("score {text!r} is a negative zero: use a score such as 0, 80.01 or "
+                        "80,01").format(text=text))
     return score
 
 
@@ -121,18 +127,22 @@ def decide_grade(instrument: str, rule: Rule, grade: str | None,
             )
         if not rule.minimum <= score <= rule.maximum:
             raise Refusal(
-                f"score {score} is outside the scale: use a score from {rule.minimum} "
-                f"to {rule.maximum}"
+                _("score {score} is outside the scale: use a score from {minimum} to "
+                  "{maximum}").format(score=score, minimum=rule.minimum, maximum=rule.maximum)
             )
         derived = rule.grade_for(score)
         if grade is not None and grade.strip().upper() != derived:
             raise Refusal(
-                f"grade {grade} contradicts score {score}: under {instrument} rule {rule.version} "
-                f"a score of {score} is {derived}; leave out --grade or correct the score"
+                _("grade {grade} contradicts score {score}: under {instrument} rule "
+                  "{version} a score of {score} is {derived}; leave out --grade or correct "
+                  "the score").format(
+                    grade=grade, score=score, instrument=instrument, version=rule.version,
+                    derived=derived)
             )
         return derived, score
     if grade is None:
-        raise Refusal("a grade needs --grade or --score: give one (or both, when they agree)")
+        raise Refusal(_("a grade needs --grade or --score: give one (or both, when they "
+                        "agree)"))
     normal = grade.strip().upper()
     if normal not in rule.grades:
         raise Refusal(
@@ -178,8 +188,9 @@ class GradeSeries(Aggregate):
         if year in self.years:
             held = self.years[year]
             raise Refusal(
-                f"{self.pemda} already has a {self.instrument} grade for {year} ({held.grade}): "
-                "to change it, record a correction with --correct --reason TEXT"
+                _("{pemda} already has a {instrument} grade for {year} ({grade}): to change "
+                  "it, record a correction with --correct --reason TEXT").format(
+                    pemda=self.pemda, instrument=self.instrument, year=year, grade=held.grade)
             )
         self.trigger(ctx, GradeRecorded, on, pemda=self.pemda, instrument=self.instrument,
                      year=year, grade=grade, score=score, rule=rule, because=because)
@@ -189,8 +200,9 @@ class GradeSeries(Aggregate):
         reason = require_text(reason, what="the reason of a grade correction")
         if year not in self.years:
             raise Refusal(
-                f"{self.pemda} has no {self.instrument} grade for {year} to correct: "
-                "record it without --correct"
+                _("{pemda} has no {instrument} grade for {year} to correct: record it "
+                  "without --correct").format(
+                    pemda=self.pemda, instrument=self.instrument, year=year)
             )
         held = self.years[year]
         # The same score written alike or not (80.1, 80.10), the same causes in any order.
@@ -198,9 +210,10 @@ class GradeSeries(Aggregate):
                 grade, score, rule, set(because)):
             scored = "" if score is None else f" (score {held.score})"
             raise Refusal(
-                f"the {self.instrument} grade of {self.pemda} for {year} is already "
-                f"{held.grade}{scored} under rule {rule} with the same causes: "
-                "nothing to correct"
+                _("the {instrument} grade of {pemda} for {year} is already {grade}{scored} "
+                  "under rule {rule} with the same causes: nothing to correct").format(
+                    instrument=self.instrument, pemda=self.pemda, year=year, grade=held.grade,
+                    scored=scored, rule=rule)
             )
         self.trigger(ctx, GradeCorrected, on, pemda=self.pemda, instrument=self.instrument,
                      year=year, grade=grade, score=score, rule=rule, because=because,

@@ -4,8 +4,9 @@ import re
 from datetime import date
 
 from auditlog.errors import Refusal
+from auditlog.i18n import N_, _, month_names
 
-DATE_FORMS = "ISO 2023-07-26 or day-first 26/7/2023"
+DATE_FORMS = N_("ISO 2023-07-26, day-first 26/7/2023 or 26 Juli 2023")
 # The years a date may fall in: from the republic's founding to well past any deadline. Outside
 # them a typo is far likelier than a fact, and references (F-YYYY-nnnn) need four-digit years.
 FIRST_YEAR, LAST_YEAR = 1945, 2200
@@ -13,6 +14,8 @@ FIRST_YEAR, LAST_YEAR = 1945, 2200
 # int() reads happily and the store would then keep in a form no other tool types.
 _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
 _DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
+# 26 Juli 2023, 26 Jul 2023, 26 July 2023: the month by name, in either language.
+_NAMED_DATE = re.compile(r"^(\d{1,2})\s+([^\W\d_]+)\.?\s+(\d{4})$", re.ASCII)
 
 
 def parse_date(text: str, *, what: str = "date") -> date:
@@ -20,22 +23,23 @@ def parse_date(text: str, *, what: str = "date") -> date:
     match = _ISO_DATE.match(raw)
     if match:
         year, month, day = (int(g) for g in match.groups())
-    else:
-        match = _DMY_DATE.match(raw)
-        if not match:
-            raise Refusal(f"{what} {text!r} is not a date: use {DATE_FORMS}")
+    elif match := _DMY_DATE.match(raw):
         day, month, year = (int(g) for g in match.groups())
+    elif (match := _NAMED_DATE.match(raw)) and match.group(2).lower() in month_names():
+        day, year = int(match.group(1)), int(match.group(3))
+        month = month_names()[match.group(2).lower()]
+    else:
+        raise Refusal(_("{what} {text!r} is not a date: use {forms}").format(
+            what=what, text=text, forms=_(DATE_FORMS)))
     try:
         parsed = date(year, month, day)
     except ValueError:
-        raise Refusal(
-            f"{what} {text!r} does not exist in the calendar: use {DATE_FORMS}"
-        ) from None
+        raise Refusal(_("{what} {text!r} does not exist in the calendar: use {forms}").format(
+            what=what, text=text, forms=_(DATE_FORMS))) from None
     if not FIRST_YEAR <= parsed.year <= LAST_YEAR:
-        raise Refusal(
-            f"{what} {text!r} is not in the years {FIRST_YEAR} to {LAST_YEAR}: "
-            f"use {DATE_FORMS}"
-        )
+        raise Refusal(_("{what} {text!r} is not in the years {first} to {last}: use {forms}")
+                      .format(what=what, text=text, first=FIRST_YEAR, last=LAST_YEAR,
+                              forms=_(DATE_FORMS)))
     return parsed
 
 
@@ -44,8 +48,8 @@ def parse_date(text: str, *, what: str = "date") -> date:
 # refused: it reads as a decimal part, which rupiah amounts never have)
 _RUPIAH = re.compile(r"^(?:rp\.?[\s\u00a0]?)?(\d{1,3}(?:\.\d{3})+|\d+)(?:,-)?$",
                      re.IGNORECASE | re.ASCII)
-RUPIAH_FORMS = ("a whole, non-negative amount such as 12150000, 12.150.000, Rp12.150.000 or "
-                "Rp12.150.000,-")
+RUPIAH_FORMS = N_("a whole, non-negative amount such as 12150000, 12.150.000, Rp12.150.000 "
+                  "or Rp12.150.000,-")
 # Rp100 trillion, more than the yearly budget of any pemda: far above any finding's value, and
 # sums of many such amounts still fit the 64-bit integers of SQLite and the exports.
 MAX_RUPIAH = 10**14
@@ -57,12 +61,14 @@ def parse_rupiah(text: str, *, what: str = "amount") -> int:
     raw = text.strip()
     match = _RUPIAH.match(raw)
     if not match:
-        raise Refusal(f"{what} {text!r} is not a rupiah amount: use {RUPIAH_FORMS}")
+        raise Refusal(_("{what} {text!r} is not a rupiah amount: use {forms}").format(
+            what=what, text=text, forms=_(RUPIAH_FORMS)))
     digits = match.group(1).replace(".", "").lstrip("0")
     # Length first: int() refuses (ValueError) strings of thousands of digits.
     if len(digits) > len(str(MAX_RUPIAH)) or int(digits or "0") > MAX_RUPIAH:
-        raise Refusal(f"{what} {text!r} is above the limit of {format_rupiah(MAX_RUPIAH)}: "
-                      f"give an amount of at most {format_rupiah(MAX_RUPIAH)}")
+        raise Refusal(_("{what} {text!r} is above the limit of {limit}: give an amount of at "
+                        "most {limit}").format(what=what, text=text,
+                                               limit=format_rupiah(MAX_RUPIAH)))
     return int(digits or "0")
 
 
@@ -73,7 +79,8 @@ def format_rupiah(amount: int) -> str:
 
 # One optional dot between levels and one trailing dot ("1.01.."  is refused).
 _FINDING_CODE = re.compile(r"^(\d)\.?(\d{2})(?:\.?(\d{2}))?\.?$", re.ASCII)
-FINDING_CODE_FORMS = "a BPK code of three levels such as 1.01.03 (101, 1.01. and 10103 also work)"
+FINDING_CODE_FORMS = N_("a BPK code of three levels such as 1.01.03 (101, 1.01. and 10103 also "
+                        "work)")
 
 
 def normalise_finding_code(text: str) -> str:
@@ -81,7 +88,8 @@ def normalise_finding_code(text: str) -> str:
     raw = text.strip()
     match = _FINDING_CODE.match(raw)
     if not match:
-        raise Refusal(f"finding code {text!r} is not valid: use {FINDING_CODE_FORMS}")
+        raise Refusal(_("finding code {text!r} is not valid: use {forms}").format(
+            text=text, forms=_(FINDING_CODE_FORMS)))
     first, second, third = match.groups()
     return f"{first}.{second}.{third or '00'}"
 
@@ -114,7 +122,8 @@ def normalise_recommendation_code(text: str) -> str:
     digits = raw.lstrip("0")
     if _ASCII_DIGITS.match(raw) and len(digits) <= 2 and 1 <= int(digits or "0") <= 14:
         return f"{int(digits):02d}"
-    raise Refusal(f"recommendation code {text!r} is not valid: use 01 to 14 (e.g. 01, 06, 14)")
+    raise Refusal(_("recommendation code {text!r} is not valid: use 01 to 14 (e.g. 01, 06, 14)")
+                  .format(text=text))
 
 
 _REGION = re.compile(r"^\d{2}(\.\d{2})?$", re.ASCII)
@@ -124,24 +133,24 @@ def normalise_region_code(text: str) -> str:
     """Kemendagri codes stay strings: '35', '35.73'. A province or a regency/city."""
     raw = text.strip()
     if not _REGION.match(raw):
-        raise Refusal(
-            f"region code {text!r} is not valid: use a Kemendagri code as text, "
-            "35 for a province or 35.73 for a regency or city"
-        )
+        raise Refusal(_("region code {text!r} is not valid: use a Kemendagri code as text, 35 "
+                        "for a province or 35.73 for a regency or city").format(text=text))
     return raw
 
 
 def parse_year(text: str | int, *, what: str = "year") -> int:
     raw = str(text).strip()
     if not (_ASCII_DIGITS.match(raw) and len(raw) == 4 and 1945 <= int(raw) <= 2200):
-        raise Refusal(f"{what} {text!r} is not valid: use a four-digit year such as 2023")
+        raise Refusal(_("{what} {text!r} is not valid: use a four-digit year such as 2023")
+                      .format(what=what, text=text))
     return int(raw)
 
 
 def require_text(text: str | None, *, what: str) -> str:
     if text is None or not text.strip():
-        form = f'{what} "TEXT"' if what.startswith("--") else "a non-empty text"
-        raise Refusal(f"{what} is required and must not be empty: give {form}")
+        form = f'{what} "TEXT"' if what.startswith("--") else _("a non-empty text")
+        raise Refusal(_("{what} is required and must not be empty: give {form}").format(
+            what=what, form=form))
     return text.strip()
 
 

@@ -6,6 +6,7 @@ from uuid import UUID
 from auditlog.domain.aggregate import Aggregate, natural_id, register_aggregate
 from auditlog.domain.events import Event, Level, PemdaRegistered
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 
 LEVELS: tuple[Level, ...] = ("provinsi", "kabupaten", "kota")
 
@@ -61,35 +62,38 @@ def level_of_code(code: str) -> Level:
     if 71 <= number <= 99:
         return "kota"
     raise Refusal(
-        f"region code {code} is neither a regency (01-69) nor a city (71-99): "
-        "use a Kemendagri code such as 35.10 or 35.73"
+        _("region code {code} is neither a regency (01-69) nor a city (71-99): use a "
+          "Kemendagri code such as 35.10 or 35.73").format(code=code)
     )
 
 
 def resolve_identity(code: str, name: str | None, level: str | None) -> tuple[str, Level]:
     """The name and level to record: the official ones, unless the auditor gave both."""
     if level is not None and level not in LEVELS:
-        raise Refusal(f"level {level!r} is not valid: use provinsi, kabupaten or kota")
+        raise Refusal(_("level {level!r} is not valid: use provinsi, kabupaten or kota").format(
+                          level=level))
     if name is not None and not name.strip():
-        raise Refusal("--name must not be empty: give the pemda's name, e.g. --name 'Kota Malang'")
+        raise Refusal(_("--name must not be empty: give the pemda's name, e.g. --name 'Kota "
+                        "Malang'"))
     official = official_region(code)
     if official is None:
         if name is None or level is None:
             raise Refusal(
-                f"region code {code} is not in the official Kemendagri list: "
-                "give --name and --level (provinsi, kabupaten or kota)"
+                _("region code {code} is not in the official Kemendagri list: give --name "
+                  "and --level (provinsi, kabupaten or kota)").format(code=code)
             )
         implied = level_of_code(code)
         if level != implied:
             raise Refusal(
-                f"region code {code} is the code of a {implied}, not a {level}: "
-                f"use --level {implied}"
+                _("region code {code} is the code of a {implied}, not a {level}: use --level "
+                  "{implied}").format(code=code, implied=implied, level=level)
             )
         return name.strip(), implied
     official_name, official_level = official
     if level is not None and level != official_level:
         raise Refusal(
-            f"region {code} is a {official_level} ({official_name}) in the official list, "
-            f"not a {level}: leave out --level or use --level {official_level}"
+            _("region {code} is a {official_level} ({official_name}) in the official list, "
+              "not a {level}: leave out --level or use --level {official_level}").format(
+                code=code, official_level=official_level, official_name=official_name, level=level)
         )
     return (name.strip() if name else official_name), official_level

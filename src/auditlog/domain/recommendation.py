@@ -6,6 +6,7 @@ from pydantic import BaseModel
 
 from auditlog.domain.events import Status
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 
 ANSWER_DAYS = 60  # UU 15/2004 art. 20: answer within 60 days of receiving the report
 
@@ -32,7 +33,8 @@ def parse_status(text: str) -> Status:
     try:
         return Status(text.strip().upper())
     except ValueError:
-        raise Refusal(f"status {text!r} is not valid: use BD, BS, S or TDTL") from None
+        raise Refusal(_("status {text!r} is not valid: use BD, BS, S or TDTL").format(
+            text=text)) from None
 
 
 def check_review(ref: str, current: Status, new: Status) -> None:
@@ -42,12 +44,13 @@ def check_review(ref: str, current: Status, new: Status) -> None:
     names = ", ".join(s.value for s in allowed)
     if current in CLOSED:
         raise Refusal(
-            f"{ref} is {current.value} (closed): a review may only set {names}; "
-            f"to bring it back to BS, reopen it with 'auditlog followup reopen {ref} --reason TEXT'"
+            _("{ref} is {value} (closed): a review may only set {names}; to bring it back to "
+              "BS, reopen it with 'auditlog followup reopen {ref} --reason TEXT'").format(
+                ref=ref, value=current.value, names=names)
         )
     raise Refusal(
-        f"{ref} cannot go from {current.value} to {new.value}: from {current.value} "
-        f"a review may set {names}"
+        _("{ref} cannot go from {value} to {value2}: from {value} a review may set {names}").format(
+            ref=ref, value=current.value, value2=new.value, names=names)
     )
 
 

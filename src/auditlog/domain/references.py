@@ -7,6 +7,7 @@ from uuid import UUID
 from auditlog.domain.aggregate import Aggregate, natural_id, register_aggregate
 from auditlog.domain.events import Event, ReferenceAllocated
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 
 # re.ASCII: \d would otherwise accept any Unicode digit, which int() reads happily.
 _REF = re.compile(r"^F-(\d{4})-(\d+)(?:\.(\d+))?$", re.IGNORECASE | re.ASCII)
@@ -29,13 +30,17 @@ def parse_ref(text: str) -> tuple[int, int, int | None]:
     """(year, number, recommendation or None) of a reference typed by an auditor."""
     match = _REF.match(text.strip())
     if not match:
-        raise Refusal(f"{text!r} is not a reference: use {REF_FORMS}")
+        raise Refusal(_("{text!r} is not a reference: use {REF_FORMS}").format(
+                          text=text, REF_FORMS=REF_FORMS))
     year, number, rec = match.groups()
     if len(number) > MAX_NUMBER_DIGITS or (rec is not None
                                            and len(rec) > MAX_RECOMMENDATION_DIGITS):
         raise Refusal(
-            f"{text!r} is not a reference: its number has at most {MAX_NUMBER_DIGITS} digits "
-            f"and a recommendation's at most {MAX_RECOMMENDATION_DIGITS}; use {REF_FORMS}"
+            _("{text!r} is not a reference: its number has at most {MAX_NUMBER_DIGITS} "
+              "digits and a recommendation's at most {MAX_RECOMMENDATION_DIGITS}; use "
+              "{REF_FORMS}").format(
+                text=text, MAX_NUMBER_DIGITS=MAX_NUMBER_DIGITS,
+                MAX_RECOMMENDATION_DIGITS=MAX_RECOMMENDATION_DIGITS, REF_FORMS=REF_FORMS)
         )
     return int(year), int(number), (int(rec) if rec else None)
 

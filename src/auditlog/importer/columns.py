@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.importer.values import Cell
 
 # field -> headers accepted (the first is the one the template writes). Order of fields is
@@ -105,16 +106,18 @@ class Matcher:
                 best = (number, found)
         if best is None:
             raise Refusal(
-                f"{name} has no header row in its first {HEADER_SEARCH_ROWS} rows: name the "
-                "columns Pemda, Judul Temuan and Rekomendasi at least (see 'auditlog import "
-                "--template FILE.xlsx'), or map yours with --mapping"
+                _("{name} has no header row in its first {HEADER_SEARCH_ROWS} rows: name the "
+                  "columns Pemda, Judul Temuan and Rekomendasi at least (see 'auditlog "
+                  "import --template FILE.xlsx'), or map yours with --mapping").format(
+                    name=name, HEADER_SEARCH_ROWS=HEADER_SEARCH_ROWS)
             )
         number, found = best
         missing = [f for f in REQUIRED if f not in found]
         names = "; ".join(f'"{HEADERS[f][0]}" (or ' + ", ".join(HEADERS[f][1:]) + ")"
                           if len(HEADERS[f]) > 1 else f'"{HEADERS[f][0]}"' for f in missing)
-        raise Refusal(f"{name}: the header row (row {number}) has no column for {names}: "
-                      "add it, or map your column with --mapping")
+        raise Refusal(_("{name}: the header row (row {number}) has no column for {names}: "
+                        "add it, or map your column with --mapping").format(
+                          name=name, number=number, names=names))
 
 
 def load_mapping(path: Path) -> dict[str, str]:
@@ -125,10 +128,11 @@ def load_mapping(path: Path) -> dict[str, str]:
     try:
         text = path.read_text(encoding="utf-8-sig")
     except FileNotFoundError:
-        raise Refusal(f"mapping file {path} does not exist: give a TOML or YAML file") from None
+        raise Refusal(_("mapping file {path} does not exist: give a TOML or YAML file").format(
+                          path=path)) from None
     except (OSError, UnicodeDecodeError) as error:
-        raise Refusal(f"mapping file {path} cannot be read ({error}): give a UTF-8 TOML or "
-                      "YAML file") from None
+        raise Refusal(_("mapping file {path} cannot be read ({error}): give a UTF-8 TOML or "
+                        "YAML file").format(path=path, error=error)) from None
     data: Any
     if path.suffix.lower() in (".yaml", ".yml"):
         import yaml
@@ -136,18 +140,19 @@ def load_mapping(path: Path) -> dict[str, str]:
         try:
             data = yaml.safe_load(text)
         except yaml.YAMLError as error:
-            raise Refusal(f"mapping file {path} is not valid YAML: "
-                          f"{' '.join(str(error).split())}") from None
+            raise Refusal(_("mapping file {path} is not valid YAML: {value}").format(
+                              path=path, value=' '.join(str(error).split()))) from None
     else:
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
-            raise Refusal(f"mapping file {path} is not valid TOML ({error}): write "
-                          '[columns] and lines such as "Uraian Masalah" = "title"') from None
+            raise Refusal(_("mapping file {path} is not valid TOML ({error}): write "
+                            '[columns] and lines such as "Uraian Masalah" = "title"').format(
+                              path=path, error=error)) from None
     columns = data.get("columns") if isinstance(data, dict) else None
     if not isinstance(columns, dict) or not columns:
-        raise Refusal(f"mapping file {path} has no table 'columns': write [columns] and lines "
-                      'such as "Uraian Masalah" = "title"')
+        raise Refusal(_("mapping file {path} has no table 'columns': write [columns] and "
+                        'lines such as "Uraian Masalah" = "title"').format(path=path))
     mapping: dict[str, str] = {}
     for header, field in columns.items():
         if not isinstance(field, str) or field not in HEADERS:

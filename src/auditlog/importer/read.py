@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from auditlog.errors import Refusal
+from auditlog.i18n import N_, _
 from auditlog.importer.values import Cell
 
 ZIP_MAGIC = b"PK\x03\x04"
@@ -17,7 +18,7 @@ OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 # and a stream of this name (MS-OFFCRYPTO); a plain .xls has none.
 ENCRYPTION_INFO = "EncryptionInfo".encode("utf-16-le")
 DELIMITERS = (";", ",", "\t")
-SAVE_AS = "save it as .xlsx or .csv (UTF-8 or Windows-1252) and import that"
+SAVE_AS = N_("save it as .xlsx or .csv (UTF-8 or Windows-1252) and import that")
 
 Row = tuple[int, Sequence[Cell]]
 # How well a delimiter splits a file's first rows (how many known headers it finds).
@@ -48,31 +49,34 @@ class Table:
 def load(path: Path) -> RegisterFile:
     """The file's bytes and SHA-256, or a one-line refusal."""
     if path.is_dir():
-        raise Refusal(f"{path} is a folder: give the path of an .xlsx or .csv register")
+        raise Refusal(_("{path} is a folder: give the path of an .xlsx or .csv register").format(
+                          path=path))
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise Refusal(f"{path} does not exist: give the path of an .xlsx or .csv register") \
+        raise Refusal(_("{path} does not exist: give the path of an .xlsx or .csv register").format(
+                          path=path)) \
             from None
     except OSError as error:
-        raise Refusal(f"{path} cannot be read ({error.strerror}): check the file and its "
-                      "permissions") from None
+        raise Refusal(_("{path} cannot be read ({strerror}): check the file and its "
+                        "permissions").format(path=path, strerror=error.strerror)) from None
     if not data.strip():
-        raise Refusal(f"{path} is empty: give a register with a header row and at least one row")
+        raise Refusal(_("{path} is empty: give a register with a header row and at least one "
+                        "row").format(path=path))
     return RegisterFile(path=path, data=data, sha256=hashlib.sha256(data).hexdigest())
 
 
 def read_table(source: RegisterFile, sheet: str | None, score: Score) -> Table:
     data = source.data
     if data.startswith(OLE_MAGIC) and ENCRYPTION_INFO in data:
-        raise Refusal(f"{source.name} is protected by a password: open it in the spreadsheet "
-                      "program, remove the password (File > Info > Protect Workbook) and save, "
-                      "then import again")
+        raise Refusal(_("{name} is protected by a password: open it in the spreadsheet "
+                        "program, remove the password (File > Info > Protect Workbook) and "
+                        "save, then import again").format(name=source.name))
     if data.startswith((ZIP_MAGIC, OLE_MAGIC)):
         return _read_workbook(source, sheet)
     if sheet is not None:
-        raise Refusal(f"--sheet applies to workbooks, and {source.name} is a CSV file: "
-                      "leave --sheet out")
+        raise Refusal(_("--sheet applies to workbooks, and {name} is a CSV file: leave "
+                        "--sheet out").format(name=source.name))
     return Table(sheet=None, rows=_read_csv(source, score))
 
 
@@ -83,19 +87,21 @@ def _read_workbook(source: RegisterFile, sheet: str | None) -> Table:
     try:
         workbook = calamine.CalamineWorkbook.from_filelike(io.BytesIO(source.data))
     except calamine.PasswordError:
-        raise Refusal(f"{source.name} is protected by a password: remove the password and "
-                      "save, then import again") from None
+        raise Refusal(_("{name} is protected by a password: remove the password and save, "
+                        "then import again").format(name=source.name)) from None
     except (calamine.CalamineError, ValueError) as error:
         kind = "a zip archive" if source.data.startswith(ZIP_MAGIC) else "an old Office file"
-        raise Refusal(f"{source.name} is {kind} but not a workbook that can be read "
-                      f"({_short(error)}): {SAVE_AS}") from None
+        raise Refusal(_("{name} is {kind} but not a workbook that can be read ({error}): "
+                        "{SAVE_AS}").format(name=source.name, kind=kind, error=_short(error),
+                                            SAVE_AS=_(SAVE_AS))) from None
     with workbook:
         names = workbook.sheet_names
         visible = [m.name for m in workbook.sheets_metadata
                    if m.visible == calamine.SheetVisibleEnum.Visible]
         if sheet is None:
             if not (visible or names):
-                raise Refusal(f"{source.name} has no sheets: {SAVE_AS}")
+                raise Refusal(_("{name} has no sheets: {SAVE_AS}").format(
+                                  name=source.name, SAVE_AS=_(SAVE_AS)))
             chosen = (visible or names)[0]
         elif sheet in names:
             chosen = sheet
@@ -108,8 +114,10 @@ def _read_workbook(source: RegisterFile, sheet: str | None) -> Table:
             rows: list[Row] = list(enumerate(found.to_python(skip_empty_area=False), start=1))
             merged = found.merged_cell_ranges or []
         except calamine.CalamineError as error:
-            raise Refusal(f"sheet {chosen!r} of {source.name} cannot be read "
-                          f"({_short(error)}): {SAVE_AS}") from None
+            raise Refusal(_("sheet {chosen!r} of {name} cannot be read ({error}): "
+                            "{SAVE_AS}").format(chosen=chosen, name=source.name,
+                                                error=_short(error),
+                              SAVE_AS=_(SAVE_AS))) from None
     _fill_merged(rows, merged)
     return Table(sheet=chosen, rows=rows)
 
@@ -139,7 +147,8 @@ def _fill_merged(rows: list[Row], merged: list[tuple[tuple[int, int], tuple[int,
 def decode(source: RegisterFile) -> str:
     data = source.data
     if b"\x00" in data[:4096]:
-        raise Refusal(f"{source.name} is not a spreadsheet or a text file: {SAVE_AS}")
+        raise Refusal(_("{name} is not a spreadsheet or a text file: {SAVE_AS}").format(
+                          name=source.name, SAVE_AS=_(SAVE_AS)))
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
     try:
@@ -149,7 +158,8 @@ def decode(source: RegisterFile) -> str:
     try:
         return data.decode("cp1252")  # what Excel writes as "CSV" on Windows
     except UnicodeDecodeError:
-        raise Refusal(f"{source.name} is neither UTF-8 nor Windows-1252 text: {SAVE_AS}") \
+        raise Refusal(_("{name} is neither UTF-8 nor Windows-1252 text: {SAVE_AS}").format(
+                          name=source.name, SAVE_AS=_(SAVE_AS))) \
             from None
 
 
@@ -170,6 +180,6 @@ def _read_csv(source: RegisterFile, score: Score) -> list[Row]:
         rows: list[Row] = list(enumerate(csv.reader(io.StringIO(text), delimiter=best), 1))
         return rows
     except csv.Error as error:
-        raise Refusal(f"{source.name} is not a well-formed CSV file ({_short(error)}): "
-                      f"{SAVE_AS}") from None
+        raise Refusal(_("{name} is not a well-formed CSV file ({error}): {SAVE_AS}").format(
+                          name=source.name, error=_short(error), SAVE_AS=_(SAVE_AS))) from None
 

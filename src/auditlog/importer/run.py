@@ -8,6 +8,7 @@ from pathlib import Path
 
 from auditlog.domain.aggregate import Aggregate, Context
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.importer.columns import Matcher, load_mapping
 from auditlog.importer.plan import FileInfo, Plan, plan_import
 from auditlog.importer.read import RegisterFile, load, read_table
@@ -37,8 +38,9 @@ def prepare(path: Path, sheet: str | None, mapping: Path | None, today: date,
     tick = started(len(table.rows)) if started is not None else None
     register = parse_register(table.rows, columns, today, tick)
     if not register.findings and not register.problems:
-        raise Refusal(f"{source.name} has a header row (row {columns.header_row}) but no rows "
-                      "below it: nothing to import")
+        raise Refusal(_("{name} has a header row (row {header_row}) but no rows below it: "
+                        "nothing to import").format(
+                          name=source.name, header_row=columns.header_row))
     info = FileInfo(name=source.name, sha256=source.sha256, size=len(source.data),
                     sheet=table.sheet)
     return Prepared(source=source, info=info, register=register)
@@ -49,7 +51,7 @@ def plan(store: Store, ctx: Context, prepared: Prepared, today: date,
     """Every row checked against the store, nothing written (a dry run): the plan with its
     summary, or a Refusal listing every problem of the file, one per line, by row."""
     made = plan_import(store, ctx, prepared.register, prepared.info, today, tick)
-    for _ in made.chunks:
+    for _chunk in made.chunks:
         pass
     if made.problems:
         raise Refusal(refusal_text(prepared.info.name, made.problems))

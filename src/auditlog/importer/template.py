@@ -6,6 +6,7 @@ from pathlib import Path
 
 from auditlog.errors import Refusal
 from auditlog.files import write_file
+from auditlog.i18n import _
 from auditlog.importer.columns import HEADERS
 
 REGISTER_SHEET = "Register"
@@ -54,8 +55,8 @@ EXPLANATIONS: dict[str, tuple[str, str, bool]] = {
 
 def write_template(target: Path, *, force: bool) -> None:
     if target.suffix.lower() != ".xlsx":
-        raise Refusal(f"--template writes an XLSX workbook: give a name ending in .xlsx, "
-                      f"e.g. {target.with_suffix('.xlsx').name}")
+        raise Refusal(_("--template writes an XLSX workbook: give a name ending in .xlsx, "
+                        "e.g. {name}").format(name=target.with_suffix('.xlsx').name))
     write_file(target, template_bytes(), force=force, option="--template")
 
 

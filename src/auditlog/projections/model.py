@@ -46,6 +46,37 @@ def rec_rows_of(finding: Finding) -> list[RecRow]:
     ]
 
 
+@dataclass(frozen=True)
+class FindingFilter:
+    """The register's daily questions: which findings of this pemda, OPD, report (LHP/LHE),
+    year of receipt, instrument. None asks nothing; OPD names compare without case."""
+
+    pemda: str | None = None
+    opd: str | None = None
+    report: str | None = None
+    year: int | None = None
+    instrument: str | None = None
+
+    @property
+    def beyond_pemda(self) -> bool:
+        """True when it narrows within a pemda (the per-pemda summary rows cannot answer)."""
+        return any(v is not None for v in (self.opd, self.report, self.year, self.instrument))
+
+    def matches(self, finding: Finding) -> bool:
+        return (
+            (self.pemda is None or finding.pemda == self.pemda)
+            and (self.opd is None
+                 or " ".join((finding.opd or "").split()).casefold()
+                 == " ".join(self.opd.split()).casefold())
+            and (self.report is None or (finding.report or "").strip() == self.report.strip())
+            and (self.year is None or finding.received.year == self.year)
+            and (self.instrument is None or finding.instrument == self.instrument)
+        )
+
+    def findings(self, model: "ReadModel") -> list[Finding]:
+        return [f for f in model.active_findings(self.pemda) if self.matches(f)]
+
+
 class ReadModel(Protocol):
     def pemda_list(self) -> list[Pemda]: ...
 

@@ -15,11 +15,12 @@ from uuid import UUID
 
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
 from auditlog.domain.commitment import OPEN, Commitment
-from auditlog.domain.events import CommitmentStatus, Event, Status
+from auditlog.domain.events import CommitmentStatus, Event, FollowUpRecorded, Status
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.errors import DamagedStore, StoreBusy
+from auditlog.errors import DamagedStore, Refusal, StoreBusy
+from auditlog.i18n import _
 from auditlog.projections.commitments import CommitmentTally
 from auditlog.projections.model import (
     RETROACTIVE,
@@ -28,6 +29,7 @@ from auditlog.projections.model import (
     rec_rows_of,
     ref_key,
 )
+from auditlog.projections.search import MARK, Hit, fts5_query, one_line
 from auditlog.store.app import Store
 from auditlog.store.sqlite_integrity import CHAIN
 
@@ -76,11 +78,19 @@ CACHE = 20000
 # A lock held past AUDITLOG_LOCK_TIMEOUT by another writer (PostgreSQL's connection raises
 # StoreBusy itself).
 BUSY = sqlite3.OperationalError
+# SQLite's full-text index of the register (FTS5). A PostgreSQL projection answers the same
+# question with its own full-text search (projections/search.py says how); until then --search
+# is refused there.
+SEARCH_SCHEMA = """
+CREATE VIRTUAL TABLE IF NOT EXISTS projection_search USING fts5(
+    finding_id UNINDEXED, title, body, recommendations, followups,
+    tokenize = 'unicode61 remove_diacritics 2')
+"""
 PROJECTED = (Pemda, Finding, GradeSeries, Commitment)
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"
 
 
 def micros(moment: datetime) -> int:
@@ -110,6 +120,13 @@ class Meta:
 Progress = Callable[[int], None]
 
 
+def search_key(finding: Finding) -> int:
+    """The search row's rowid, from the finding's reference (unique and never reused), so a
+    finding's row is found through the index, not by scanning an unindexed column."""
+    year, number = ref_key(finding)
+    return year * 1_000_000_000 + number
+
+
 def last_proven(store: Store) -> tuple[int, str] | None:
     """(position, time) of the last time verify --projections found the rows equal to a fold;
     only read (verify also runs on read-only stores)."""
@@ -132,12 +149,16 @@ class Projection:
         self._cache: dict[UUID, tuple[Aggregate, Meta]] = {}
         self._cached_at: int | None = None  # the position the cache is valid at
         self.db = store.engine.connect()
+        self.searchable = store.engine.name == "sqlite"
+        self.tables = (*TABLES[:-1], *(("projection_search",) if self.searchable else ()),
+                       TABLES[-1])
         try:
             self._ensure_schema()
         except BUSY as error:
             self.db.close()
-            raise StoreBusy(f"the store at {store.target} stayed busy ({error}); nothing was "
-                            "changed: try again") from None
+            raise StoreBusy(_("the store at {target} stayed busy ({error}); nothing was "
+                              "changed: try again").format(
+                                  target=store.target, error=error)) from None
 
     def _ensure_schema(self) -> None:
         """Projections are derived data: a different shape is dropped and rebuilt from events."""
@@ -153,11 +174,13 @@ class Projection:
                 if current is not None and current[0] == SCHEMA_VERSION:
                     self.db.commit()
                     return
-            for table in (*TABLES, "projection_schema"):
+            for table in (*self.tables, "projection_schema"):
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA.split(";"):  # executescript would commit midway
                 if statement.strip():
                     self.db.execute(statement)
+            if self.searchable:
+                self.db.execute(SEARCH_SCHEMA)
             self.db.execute("INSERT INTO projection_schema (version) VALUES (?)",
                             (SCHEMA_VERSION,))
             self.db.commit()
@@ -181,8 +204,9 @@ class Projection:
         try:
             return self._catch_up(progress)
         except BUSY as error:  # locked past the timeout by another writer
-            raise StoreBusy(f"the store at {self.store.target} stayed busy ({error}); "
-                            "nothing was changed: try again") from None
+            raise StoreBusy(_("the store at {target} stayed busy ({error}); nothing was "
+                              "changed: try again").format(
+                                  target=self.store.target, error=error)) from None
 
     def _chain_hash(self, position: int) -> str | None:
         """The hash of the chain entry at this log position (positions and sequence numbers
@@ -274,6 +298,8 @@ class Projection:
                     meta = meta.after(event)
                 self._save(updated, meta)
                 cache[aggregate_id] = (updated, meta)
+                if isinstance(updated, Finding):
+                    self._index(updated, its_events)
             self.db.execute(
                 "INSERT INTO projection_position (name, position, hash) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
@@ -392,10 +418,48 @@ class Projection:
                 "DELETE FROM projection_summary WHERE pemda = ? AND status = ? AND count = 0",
                 [(p, st) for p, st, *_ in before])
 
+    def _index(self, finding: Finding, events: Sequence[Event]) -> None:
+        """The finding's texts in the search table; follow-ups live only in events, so their
+        actions are appended as they come."""
+        if not self.searchable:
+            return
+        key = search_key(finding)
+        row = self.db.execute("SELECT followups FROM projection_search WHERE rowid = ?",
+                              (key,)).fetchone()
+        self.db.execute("DELETE FROM projection_search WHERE rowid = ?", (key,))
+        if finding.withdrawn:  # it leaves the register, and so the search
+            return
+        actions = [e.action for e in events if isinstance(e, FollowUpRecorded)]
+        followups = "\n".join([row[0], *actions] if row and row[0] else actions)
+        body = "\n".join(t for t in (finding.condition, finding.criteria, finding.cause,
+                                     finding.effect) if t)
+        self.db.execute(
+            "INSERT INTO projection_search "
+            "(rowid, finding_id, title, body, recommendations, followups) "
+            "VALUES (?, ?, ?, ?, ?, ?)",
+            (key, str(finding.id), finding.title, body,
+             "\n".join(r.text for r in finding.recommendations), followups),
+        )
+
+    def search(self, query: str) -> list[Hit]:
+        """Findings matching every word of the query, best first (bm25, the title weighing
+        most), with the matching words marked."""
+        if not self.searchable:
+            raise Refusal(_("--search is not available on PostgreSQL stores yet: filter with "
+                            "--opd, --report, --year or --instrument"))
+        rows = self.db.execute(
+            "SELECT finding_id, highlight(projection_search, 1, ?, ?), "
+            "snippet(projection_search, -1, ?, ?, '…', 12) FROM projection_search "
+            "WHERE projection_search MATCH ? "
+            "ORDER BY bm25(projection_search, 0, 10.0, 4.0, 2.0, 1.0), rowid",
+            (MARK, MARK, MARK, MARK, fts5_query(query)),
+        ).fetchall()
+        return [Hit(UUID(fid), title, one_line(snippet)) for fid, title, snippet in rows]
+
     def rebuild(self, progress: Progress | None = None) -> int:
         self.db.begin_write("projection_position")
         try:
-            for table in TABLES:
+            for table in self.tables:
                 self.db.execute(f"DELETE FROM {table}")
             self.db.commit()
             self._cache.clear()
@@ -408,7 +472,7 @@ class Projection:
         """Every row, in a stable order: for comparing incremental against rebuilt."""
         return {
             table: sorted(self.db.execute(f"SELECT * FROM {table}").fetchall())
-            for table in TABLES
+            for table in self.tables
             if table not in ("projection_position", "projection_proven")
         }
 

@@ -9,7 +9,7 @@ from auditlog.domain.events import Status
 from auditlog.domain.grades import GradeEntry
 from auditlog.domain.recommendation import overdue
 from auditlog.projections.commitments import CommitmentsSummarized, by_pemda_and_theme
-from auditlog.projections.model import ReadModel, RecRow, Summarized
+from auditlog.projections.model import FindingFilter, ReadModel, RecRow, Summarized, rec_rows_of
 
 STATUSES = tuple(Status)
 
@@ -107,10 +107,16 @@ class Totals:
         }
 
 
-def status_report(model: ReadModel, on: date, pemda: str | None = None) -> list[dict[str, Any]]:
-    """Per registered pemda: grades (latest and previous), recommendations, completion, overdue."""
+def status_report(model: ReadModel, on: date, pemda: str | None = None,
+                  only: FindingFilter | None = None) -> list[dict[str, Any]]:
+    """Per registered pemda: grades (latest and previous), recommendations, completion, overdue.
+
+    `only` narrows the recommendations to findings of an OPD, report, year or instrument."""
     totals: dict[str, Totals] = {}
-    if isinstance(model, Summarized):
+    if only is not None and only.beyond_pemda:  # the summary rows are per pemda only
+        for row in (r for f in only.findings(model) for r in rec_rows_of(f)):
+            totals.setdefault(row.pemda, Totals()).add_row(row, on)
+    elif isinstance(model, Summarized):
         rows, overdue = model.summary_rows(on, pemda)
         for code, status, count, value, deposited in rows:
             tally = totals.setdefault(code, Totals())

@@ -24,8 +24,9 @@ import orjson
 from auditlog import files
 from auditlog.domain.inputs import format_rupiah
 from auditlog.errors import Refusal
+from auditlog.i18n import N_, _, format_date, format_pct
 from auditlog.reports.render import defuse
-from auditlog.reports.review import Column, Lang, Review, Section
+from auditlog.reports.review import Column, Lang, Review, Section, words
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no clock in the bytes
 
@@ -49,10 +50,10 @@ def choose_format(target: Path, given: ExportFormat | None) -> ExportFormat:
     if suffix in EXTENSIONS:
         return EXTENSIONS[suffix]
     if suffix == ".csv":
-        raise Refusal("a review has many sections, one CSV each: use --to review.zip for a "
-                      "zip of CSVs, or --format csv with a folder name")
-    raise Refusal(f"cannot tell the format from {target.name!r}: end it in .xlsx, .zip, .json, "
-                  ".md or .html, or give --format xlsx|csv|json|md|html")
+        raise Refusal(_("a review has many sections, one CSV each: use --to review.zip for a "
+                        "zip of CSVs, or --format csv with a folder name"))
+    raise Refusal(_("cannot tell the format from {name!r}: end it in .xlsx, .zip, .json, .md "
+                    "or .html, or give --format xlsx|csv|json|md|html").format(name=target.name))
 
 
 # --- cell values ---------------------------------------------------------------------------
@@ -65,17 +66,48 @@ def plain(value: Any) -> Any:
     return value
 
 
-def text_cell(column: Column, value: Any) -> str:
-    """How a value reads on paper (Markdown, HTML)."""
+def text_cell(column: Column, value: Any, lang: Lang) -> str:
+    """How a value reads on paper (Markdown, HTML): 26 Juli 2023 and 37,50% in Indonesian."""
     if value is None or value == "":
         return ""
     if column.kind == "rupiah":
         return format_rupiah(int(value))
     if column.kind == "pct":
-        return f"{value:.2f}"
+        return format_pct(value, lang)
     if column.kind == "date":
-        return value.isoformat() if isinstance(value, date) else str(value)
+        return format_date(value, lang) if isinstance(value, date) else str(value)
     return str(value)
+
+
+# What the cover's keys say to people (JSON and CSV keep the keys themselves).
+COVER_LABELS = {
+    "year": N_("year"), "as_of": N_("as of"), "known_at": N_("as known at"),
+    "auditlog_version": N_("auditlog version"), "checkpoint.store_id": N_("store identity"),
+    "checkpoint.size": N_("events in the log"), "checkpoint.root": N_("root hash of the log"),
+    "findings": N_("findings"), "pemda": N_("pemda"),
+}
+
+
+# Sheet names are short (a spreadsheet allows 31 characters); sections not named here use
+# their title.
+SHEETS = {
+    "summary": N_("Summary"), "matrix_pemda": N_("Matrix by pemda"),
+    "matrix_opd": N_("Matrix by OPD"), "matrix_report": N_("Matrix by report"),
+    "aging": N_("Aging"), "financial_pemda": N_("Financial card by pemda"),
+    "financial_finding": N_("Financial card by finding"), "grades": N_("Grades"),
+    "register": N_("Register"), "activity_counts": N_("Activity counts"),
+    "activity": N_("Activity"), "commitments": N_("Commitments by theme"),
+    "commitment_owners": N_("Commitment owners"), "commitment_list": N_("Commitments register"),
+}
+
+
+def sheet_name(title: str) -> str:
+    """A section's title as a sheet's name: at most 31 characters, none of []:*?/\\."""
+    return re.sub(r"[\[\]:*?/\\]", "-", title)[:31].rstrip()
+
+
+def cover_label(key: str, lang: Lang) -> str:
+    return words(lang, COVER_LABELS[key]) if key in COVER_LABELS else key
 
 
 def csv_cell(column: Column, value: Any) -> str:
@@ -107,21 +139,24 @@ def check_target(target: Path, fmt: "ExportFormat", *, force: bool) -> None:
 def _check_folder(target: Path, *, force: bool) -> None:
     if files.holds_store(target) or (target.exists() and not target.is_dir()):
         files.check_writable(target, force=force)  # says why, in the same words
-        raise Refusal(f"{target} exists and is not a folder: choose another --to")
+        raise Refusal(_("{target} exists and is not a folder: choose another --to").format(
+                          target=target))
     if not target.is_dir():
         parent = target.parent if str(target.parent) else Path(".")
         if not parent.is_dir():
-            raise Refusal(f"folder {parent} does not exist: create it or choose another --to")
+            raise Refusal(_("folder {parent} does not exist: create it or choose another "
+                            "--to").format(parent=parent))
         return
     names = sorted(p.name for p in target.iterdir())
     others = [name for name in names if not CSV_NAME.match(name)]
     if others:
-        raise Refusal(f"folder {target} holds other files ({', '.join(others[:3])}"
-                      f"{' ...' if len(others) > 3 else ''}): give a new or empty folder, "
-                      "or a name ending in .zip")
+        raise Refusal(_("folder {target} holds other files ({value}{value2}): give a new or "
+                        "empty folder, or a name ending in .zip").format(
+                          target=target, value=', '.join(others[:3]),
+                          value2=' ...' if len(others) > 3 else ''))
     if names and not force:
-        raise Refusal(f"folder {target} already holds a review's CSV files: add --force to "
-                      "replace them, or give a new folder")
+        raise Refusal(_("folder {target} already holds a review's CSV files: add --force to "
+                        "replace them, or give a new folder").format(target=target))
 
 
 def write_folder(target: Path, files_: dict[str, bytes], *, force: bool = False) -> None:
@@ -134,13 +169,15 @@ def write_folder(target: Path, files_: dict[str, bytes], *, force: bool = False)
         try:
             staging = Path(tempfile.mkdtemp(prefix=".auditlog-", suffix=".tmp", dir=parent))
         except OSError as error:
-            raise Refusal(f"cannot write {target}: {error.strerror}") from None
+            raise Refusal(_("cannot write {target}: {strerror}").format(
+                              target=target, strerror=error.strerror)) from None
         try:
             for name, data in files_.items():
                 files.write_file(staging / name, data)
             os.rename(staging, target)
         except OSError as error:
-            raise Refusal(f"cannot write {target}: {error.strerror}") from None
+            raise Refusal(_("cannot write {target}: {strerror}").format(
+                              target=target, strerror=error.strerror)) from None
         finally:
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
@@ -223,11 +260,12 @@ def to_markdown(review: Review, lang: Lang) -> str:
     lines = [f"# {md_text(str(review.meta['title']))}", ""]
     for key, value in flat_meta(review.meta):
         if key != "title":
-            lines.append(f"- {key}: {md_text(str(value)) if value != '' else '-'}")
+            lines.append(f"- {cover_label(key, lang)}: "
+                         f"{md_text(str(value)) if value != '' else '-'}")
     for section in review.sections:
         lines += ["", f"## {section.title(lang)}", ""]
         if not section.rows:
-            lines.append("(none)" if lang == "en" else "(tidak ada)")
+            lines.append(words(lang, N_("(none)")))
             continue
         lines.append(pipe_table(section, lang))
     return "\n".join(lines) + "\n"
@@ -244,7 +282,7 @@ def md_text(text: str) -> str:
 def pipe_table(section: Section, lang: Lang) -> str:
     """A Markdown pipe table, padded to line up in a plain-text editor too."""
     headers = [c.heading(lang) for c in section.columns]
-    body = [[md_text(text_cell(c, row.get(c.key))) for c in section.columns]
+    body = [[md_text(text_cell(c, row.get(c.key), lang)) for c in section.columns]
             for row in section.rows]
     widths = [max(3, len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
     right = [c.kind in ("int", "rupiah", "pct") for c in section.columns]
@@ -286,7 +324,7 @@ def to_xlsx(review: Review, lang: Lang) -> bytes:
                "date": book.add_format({"num_format": DATE_FORMAT}),
                "pct": book.add_format({"num_format": PCT_FORMAT}),
                "score": book.add_format({"num_format": SCORE_FORMAT})}
-    cover = book.add_worksheet("Cover" if lang == "en" else "Sampul")
+    cover = book.add_worksheet(words(lang, N_("Cover")))
     cover.set_column(0, 0, 28)
     cover.set_column(1, 1, 70)
     cover.write_string(0, 0, review.meta["title"], book.add_format({"bold": True,
@@ -294,17 +332,18 @@ def to_xlsx(review: Review, lang: Lang) -> bytes:
     line = 1
     for key, value in flat_meta(review.meta):
         if key != "title":
-            cover.write_string(line, 0, key)
+            cover.write_string(line, 0, cover_label(key, lang))
             cover.write_string(line, 1, str(value))
             line += 1
     for section in review.sections:
-        sheet = book.add_worksheet(section.key[:31])
+        sheet = book.add_worksheet(sheet_name(words(lang, SHEETS[section.key])
+                                              if section.key in SHEETS else section.title(lang)))
         widths = [len(c.heading(lang)) for c in section.columns]
         for row in section.rows:
             for i, column in enumerate(section.columns):
                 value = row.get(column.key)
                 if value is not None and value != "":
-                    widths[i] = max(widths[i], len(text_cell(column, value)))
+                    widths[i] = max(widths[i], len(text_cell(column, value, lang)))
         for i, width in enumerate(widths):
             sheet.set_column(i, i, min(60, max(8, width + 2)))
         sheet.freeze_panes(1, 0)
@@ -402,21 +441,22 @@ def grade_chart(pemda: str, name: str, rows: list[dict[str, Any]]) -> str:
 
 def html_table(section: Section, lang: Lang) -> str:
     if not section.rows:
-        return "<p>(none)</p>" if lang == "en" else "<p>(tidak ada)</p>"
+        return f"<p>{html.escape(words(lang, N_('(none)')))}</p>"
     head = "".join(f"<th>{html.escape(c.heading(lang))}</th>" for c in section.columns)
     body = []
     for row in section.rows:
         cells = []
         for c in section.columns:
             numeric = ' class="n"' if c.kind in ("int", "rupiah", "pct") else ""
-            cells.append(f"<td{numeric}>{html.escape(text_cell(c, row.get(c.key)))}</td>")
+            cells.append(f"<td{numeric}>{html.escape(text_cell(c, row.get(c.key), lang))}</td>")
         body.append("<tr>" + "".join(cells) + "</tr>")
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
 def to_html(review: Review, lang: Lang) -> str:
     title = html.escape(str(review.meta["title"]))
-    meta = "".join(f"<dt>{html.escape(k)}</dt><dd>{html.escape(str(v) or '-')}</dd>"
+    meta = "".join(f"<dt>{html.escape(cover_label(k, lang))}</dt>"
+                   f"<dd>{html.escape(str(v) or '-')}</dd>"
                    for k, v in flat_meta(review.meta) if k != "title")
     grades = next(s for s in review.sections if s.key == "grades")
     summary = next(s for s in review.sections if s.key == "summary")
@@ -428,7 +468,7 @@ def to_html(review: Review, lang: Lang) -> str:
         if svg:
             charts.append(f"<figure>{svg}<figcaption>{html.escape(row['name'])} "
                           f"({html.escape(row['pemda'])})</figcaption></figure>")
-    chart_title = "Grades across years" if lang == "en" else "Predikat dari tahun ke tahun"
+    chart_title = words(lang, N_("Grades across years"))
     sections = "".join(f'<section id="{s.key}"><h2>{html.escape(s.title(lang))}</h2>'
                        f"{html_table(s, lang)}</section>" for s in review.sections)
     return (

@@ -9,6 +9,8 @@ from typing import Any
 import orjson
 from tabulate import tabulate
 
+from auditlog.i18n import _
+
 
 class Format(StrEnum):
     table = "table"
@@ -40,7 +42,8 @@ def cell(value: Any) -> str:
 NUMERIC = frozenset({
     "BD", "BS", "S", "TDTL", "total", "completion_pct", "value_to_recover", "deposited",
     "overdue", "value", "position", "year", "score", "balance", "count", "days_overdue",
-    "achieved", "mean_progress_pct", "progress_pct", "baseline", "target", "realised",
+    "days_left", "achieved", "mean_progress_pct", "progress_pct", "baseline", "target",
+    "realised",
 })
 
 
@@ -63,10 +66,10 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], f
             ])
         return out.getvalue().rstrip("\n")
     body = [[cell(row.get(key)) for key, _ in columns] for row in rows]
-    headers = [heading for _, heading in columns]
+    headers = [_(heading) for _key, heading in columns]  # headings are marked N_()
     style = "github" if fmt is Format.md else "simple"
     if not body:
-        return "(none)"
+        return _("(none)")
     align = ["right" if key in NUMERIC else "left" for key, _ in columns]
     return tabulate(body, headers=headers, tablefmt=style, disable_numparse=True,
                     colalign=align)

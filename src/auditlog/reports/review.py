@@ -28,6 +28,7 @@ from auditlog.domain.events import (
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import DEFAULT_RULE, INSTRUMENTS
 from auditlog.domain.recommendation import CLOSED
+from auditlog.i18n import N_, translations
 from auditlog.projections.model import Moment, ReadModel, Snapshot
 from auditlog.projections.summary import STATUSES, Totals, status_report
 
@@ -38,30 +39,38 @@ Kind = Literal["text", "int", "rupiah", "date", "pct"]
 Lang = Literal["id", "en"]
 
 
+def words(lang: Lang, message: str, **fields: Any) -> str:
+    """A message of the catalog in the review's language, whatever the user's language."""
+    text = translations(lang).gettext(message)
+    return text.format(**fields) if fields else text
+
+
 @dataclass(frozen=True)
 class Column:
+    """A column: its key (stable: JSON and CSV) and its heading, a message of the catalog
+    (with `fields` filled in after translation)."""
+
     key: str
-    en: str
-    id: str
+    text: str
     kind: Kind = "text"
     # Decimal text (a grade score, "80.01"): text wherever exact digits matter, a number in a
     # spreadsheet so that it sorts and sums.
     decimal: bool = False
+    fields: tuple[tuple[str, Any], ...] = ()
 
     def heading(self, lang: Lang) -> str:
-        return self.id if lang == "id" else self.en
+        return words(lang, self.text, **dict(self.fields))
 
 
 @dataclass
 class Section:
     key: str
-    en: str
-    id: str
+    text: str
     columns: list[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def title(self, lang: Lang) -> str:
-        return self.id if lang == "id" else self.en
+        return words(lang, self.text)
 
 
 @dataclass
@@ -73,15 +82,15 @@ class Review:
     sections: list[Section]
 
 
-STATUS_COLUMNS = [Column(s.value, s.value, s.value, "int") for s in STATUSES]
-STATUS_VALUE_COLUMNS = [Column(f"value_{s.value}", f"Rp {s.value}", f"Rp {s.value}", "rupiah")
-                        for s in STATUSES]
+STATUS_COLUMNS = [Column(s.value, s.value, "int") for s in STATUSES]
+STATUS_VALUE_COLUMNS = [Column(f"value_{s.value}", N_("Rp {status}"), "rupiah",
+                               fields=(("status", s.value),)) for s in STATUSES]
 COMPLETION_COLUMNS = [
-    Column("total", "Recommendations", "Jumlah rekomendasi", "int"),
-    Column("completion_pct", "% S (count)", "% Sesuai (jumlah)", "pct"),
-    Column("value_to_recover", "To recover", "Nilai rekomendasi", "rupiah"),
-    Column("deposited", "Deposited", "Nilai setor", "rupiah"),
-    Column("completion_value_pct", "% deposited (value)", "% setor (nilai)", "pct"),
+    Column("total", N_("Recommendations"), "int"),
+    Column("completion_pct", N_("% S (count)"), "pct"),
+    Column("value_to_recover", N_("To recover"), "rupiah"),
+    Column("deposited", N_("Deposited"), "rupiah"),
+    Column("completion_value_pct", N_("% deposited (value)"), "pct"),
 ]
 BUCKETS = ("0-30", "31-45", "46-60", "61-365", ">365")
 
@@ -99,14 +108,14 @@ def bucket(days: int) -> str:
     return ">365"
 
 
-OVERDUE = Column("overdue", "Overdue", "Lewat jatuh tempo", "int")
+OVERDUE = Column("overdue", N_("Overdue"), "int")
 MATRIX_COLUMNS = [*STATUS_COLUMNS, *STATUS_VALUE_COLUMNS, *COMPLETION_COLUMNS, OVERDUE]
 TOTAL = "TOTAL"
 
 
-def _matrix(key: str, en: str, id_: str, lead: list[Column],
+def _matrix(key: str, text: str, lead: list[Column],
             groups: Iterable[tuple[tuple[Any, ...], Totals]]) -> Section:
-    section = Section(key, en, id_, [*lead, *MATRIX_COLUMNS])
+    section = Section(key, text, [*lead, *MATRIX_COLUMNS])
     grand = Totals()
     for keys, tally in groups:
         section.rows.append({**dict(zip([c.key for c in lead], keys, strict=True)),
@@ -125,19 +134,18 @@ def _grade_rank(instrument: str, grade: str) -> int:
     return grades.index(grade) if grade in grades else len(grades)
 
 
-CHANGE_WORDS = {"en": {"up": "up", "down": "down", "same": "same", "new": "new"},
-                "id": {"up": "naik", "down": "turun", "same": "tetap", "new": "baru"}}
+CHANGE_WORDS = {"up": N_("up"), "down": N_("down"), "same": N_("same"), "new": N_("new")}
 
 
 def change(instrument: str, previous: str | None, current: str | None,
            lang: Lang = "en") -> str:
     if current is None:
         return ""
-    words = CHANGE_WORDS[lang]
     if previous is None:
-        return words["new"]
+        return words(lang, CHANGE_WORDS["new"])
     before, now = _grade_rank(instrument, previous), _grade_rank(instrument, current)
-    return words["up"] if now < before else words["down"] if now > before else words["same"]
+    way = "up" if now < before else "down" if now > before else "same"
+    return words(lang, CHANGE_WORDS[way])
 
 
 def build_review(model: ReadModel, start_model: ReadModel,
@@ -180,7 +188,7 @@ def build_review(model: ReadModel, start_model: ReadModel,
         *_activity(activity, lang, describe),
     ]
     meta = {
-        "title": f"Annual review {year}" if lang == "en" else f"Reviu tahunan {year}",
+        "title": words(lang, N_("Annual review {year}"), year=year),
         "year": year,
         "as_of": on.isoformat(),
         "known_at": None if moment.known_at is None else moment.known_at.isoformat(),
@@ -211,14 +219,16 @@ def _summary(model: ReadModel, on: date, year: int, lang: Lang) -> Section:
     report = status_report(model, on)
     series = {(s.pemda, s.instrument): s for s in model.grade_series()}
     instruments = [i for i in INSTRUMENTS if any(k[1] == i for k in series)]
-    columns = [Column("pemda", "Pemda code", "Kode pemda"), Column("name", "Pemda", "Pemda")]
+    columns = [Column("pemda", N_("Pemda code")), Column("name", N_("Pemda"))]
     for i in instruments:
-        columns += [Column(f"{i}_grade", f"{i} received {year}", f"{i} diterima {year}"),
-                    Column(f"{i}_previous", f"{i} received {year - 1}",
-                           f"{i} diterima {year - 1}"),
-                    Column(f"{i}_change", f"{i} change", f"{i} perubahan")]
+        columns += [Column(f"{i}_grade", N_("{instrument} received {year}"), "text",
+                           fields=(("instrument", i), ("year", year))),
+                    Column(f"{i}_previous", N_("{instrument} received {year}"), "text",
+                           fields=(("instrument", i), ("year", year - 1))),
+                    Column(f"{i}_change", N_("{instrument} change"), "text",
+                           fields=(("instrument", i),))]
     columns += [*STATUS_COLUMNS, *COMPLETION_COLUMNS, OVERDUE]
-    section = Section("summary", "Compliance summary", "Ringkasan kepatuhan", columns)
+    section = Section("summary", N_("Compliance summary"), columns)
     grand = Totals()
     for row in report:
         out: dict[str, Any] = {"pemda": row["pemda"], "name": row["name"]}
@@ -258,16 +268,15 @@ def _matrices(active: list[Finding], on: date) -> list[Section]:
             for table, key in ((by_pemda, (f.pemda,)), (by_opd, (f.pemda, f.opd or "")),
                                (by_report, (f.pemda, f.report or "", f.received))):
                 table[key].add(rec.status, value, deposited, late)
-    pemda_col = Column("pemda", "Pemda", "Pemda")
+    pemda_col = Column("pemda", N_("Pemda"))
     return [
-        _matrix("matrix_pemda", "Follow-up matrix by pemda",
-                "Matriks pemantauan TL per pemda", [pemda_col], sorted(by_pemda.items())),
-        _matrix("matrix_opd", "Follow-up matrix by OPD", "Matriks pemantauan TL per OPD",
-                [pemda_col, Column("opd", "OPD", "OPD")], sorted(by_opd.items())),
-        _matrix("matrix_report", "Follow-up matrix by report",
-                "Matriks pemantauan TL per laporan",
-                [pemda_col, Column("report", "Report", "Nomor LHP/LHE"),
-                 Column("received", "Received", "Tanggal diterima", "date")],
+        _matrix("matrix_pemda", N_("Follow-up matrix by pemda"), [pemda_col],
+                sorted(by_pemda.items())),
+        _matrix("matrix_opd", N_("Follow-up matrix by OPD"),
+                [pemda_col, Column("opd", N_("OPD"))], sorted(by_opd.items())),
+        _matrix("matrix_report", N_("Follow-up matrix by report"),
+                [pemda_col, Column("report", N_("Report")),
+                 Column("received", N_("Received"), "date")],
                 sorted(by_report.items(), key=lambda kv: (kv[0][0], kv[0][2], kv[0][1]))),
     ]
 
@@ -291,33 +300,31 @@ def _aging(active: list[Finding], on: date, pemdas: dict[str, Any]) -> Section:
     rows.sort(key=lambda r: (-opd_days[(r["pemda"], r["opd"])], r["pemda"], r["opd"],
                              -r["days_overdue"], r["ref"]))
     columns = [
-        Column("pemda", "Pemda", "Pemda"), Column("opd", "OPD", "OPD"),
-        Column("ref", "Recommendation", "Rekomendasi"), Column("status", "Status", "Status"),
-        Column("received", "Received", "Tanggal diterima", "date"),
-        Column("due", "Due", "Jatuh tempo", "date"),
-        Column("age_days", "Days since received", "Umur (hari)", "int"),
-        Column("bucket", "Bucket", "Kelompok umur"),
-        Column("days_overdue", "Days overdue", "Hari lewat jatuh tempo", "int"),
-        Column("value", "To recover", "Nilai rekomendasi", "rupiah"),
-        Column("deposited", "Deposited", "Nilai setor", "rupiah"),
-        Column("text", "Recommendation text", "Uraian rekomendasi"),
+        Column("pemda", N_("Pemda")), Column("opd", N_("OPD")),
+        Column("ref", N_("Recommendation")), Column("status", N_("Status")),
+        Column("received", N_("Received"), "date"),
+        Column("due", N_("Due"), "date"),
+        Column("age_days", N_("Days since received"), "int"),
+        Column("bucket", N_("Bucket")),
+        Column("days_overdue", N_("Days overdue"), "int"),
+        Column("value", N_("To recover"), "rupiah"),
+        Column("deposited", N_("Deposited"), "rupiah"),
+        Column("text", N_("Recommendation text")),
     ]
-    return Section("aging", "Aging of open recommendations",
-                   "Umur rekomendasi yang belum selesai", columns, rows)
+    return Section("aging", N_("Aging of open recommendations"), columns, rows)
 
 
 FINANCE_COLUMNS = [
-    Column("value_to_recover", "To recover", "Nilai rekomendasi", "rupiah"),
-    Column("deposited", "Deposited", "Nilai setor", "rupiah"),
-    Column("balance", "Balance", "Sisa", "rupiah"),
+    Column("value_to_recover", N_("To recover"), "rupiah"),
+    Column("deposited", N_("Deposited"), "rupiah"),
+    Column("balance", N_("Balance"), "rupiah"),
 ]
 
 
 def _financial(active: list[Finding]) -> list[Section]:
-    per_finding = Section("financial_finding", "Financial card by finding",
-                          "Kartu keuangan per temuan",
-                          [Column("pemda", "Pemda", "Pemda"), Column("ref", "Finding", "Temuan"),
-                           Column("title", "Title", "Judul"), *FINANCE_COLUMNS])
+    per_finding = Section("financial_finding", N_("Financial card by finding"),
+                          [Column("pemda", N_("Pemda")), Column("ref", N_("Finding")),
+                           Column("title", N_("Title")), *FINANCE_COLUMNS])
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for f in active:
         to_recover = sum(r.value or 0 for r in f.recommendations)
@@ -329,8 +336,8 @@ def _financial(active: list[Finding]) -> list[Section]:
         per_finding.rows.append({"pemda": f.pemda, "ref": f.ref, "title": f.title,
                                  "value_to_recover": to_recover, "deposited": deposited,
                                  "balance": to_recover - deposited})
-    per_pemda = Section("financial_pemda", "Financial card by pemda", "Kartu keuangan per pemda",
-                        [Column("pemda", "Pemda", "Pemda"), *FINANCE_COLUMNS])
+    per_pemda = Section("financial_pemda", N_("Financial card by pemda"),
+                        [Column("pemda", N_("Pemda")), *FINANCE_COLUMNS])
     grand = [0, 0]
     for code in sorted(totals):
         to_recover, deposited = totals[code]
@@ -344,13 +351,13 @@ def _financial(active: list[Finding]) -> list[Section]:
 
 
 def _grades(model: ReadModel, lang: Lang) -> Section:
-    section = Section("grades", "Grade history", "Riwayat predikat", [
-        Column("pemda", "Pemda", "Pemda"), Column("instrument", "Instrument", "Instrumen"),
-        Column("year", "Year", "Tahun", "int"), Column("grade", "Grade", "Predikat"),
-        Column("score", "Score", "Nilai", decimal=True), Column("rule", "Rule", "Versi aturan"),
-        Column("change", "Change", "Perubahan"),
-        Column("because", "Produced by", "Hasil tindak lanjut atas"),
-        Column("corrected", "Corrected", "Dikoreksi"),
+    section = Section("grades", N_("Grade history"), [
+        Column("pemda", N_("Pemda")), Column("instrument", N_("Instrument")),
+        Column("year", N_("Year"), "int"), Column("grade", N_("Grade")),
+        Column("score", N_("Score"), decimal=True), Column("rule", N_("Rule")),
+        Column("change", N_("Change")),
+        Column("because", N_("Produced by")),
+        Column("corrected", N_("Corrected")),
     ])
     for series in model.grade_series():
         previous: str | None = None
@@ -362,25 +369,24 @@ def _grades(model: ReadModel, lang: Lang) -> Section:
                 "rule": entry.rule,
                 "change": change(series.instrument, previous, entry.grade, lang),
                 "because": " ".join(entry.because),
-                "corrected": ("ya" if lang == "id" else "yes") if entry.corrected else "",
+                "corrected": words(lang, N_("yes")) if entry.corrected else "",
             })
             previous = entry.grade
     return section
 
 
 def _register(active: list[Finding], on: date, year_end: bool) -> Section:
-    section = Section("register", "Findings register", "Register temuan", [
-        Column("ref", "Recommendation", "Rekomendasi"), Column("pemda", "Pemda", "Pemda"),
-        Column("opd", "OPD", "OPD"), Column("report", "Report", "Nomor LHP/LHE"),
-        Column("received", "Received", "Tanggal diterima", "date"),
-        Column("instrument", "Instrument", "Instrumen"), Column("code", "Code", "Kode temuan"),
-        Column("title", "Finding", "Temuan"), Column("recommendation", "Recommendation text",
-                                                     "Uraian rekomendasi"),
-        Column("status", "Status at year end" if year_end else f"Status on {on}",
-               "Status akhir tahun" if year_end else f"Status per {on}"),
-        Column("due", "Due", "Jatuh tempo", "date"),
-        Column("value", "To recover", "Nilai rekomendasi", "rupiah"),
-        Column("deposited", "Deposited", "Nilai setor", "rupiah"),
+    section = Section("register", N_("Findings register"), [
+        Column("ref", N_("Recommendation")), Column("pemda", N_("Pemda")),
+        Column("opd", N_("OPD")), Column("report", N_("Report")),
+        Column("received", N_("Received"), "date"),
+        Column("instrument", N_("Instrument")), Column("code", N_("Code")),
+        Column("title", N_("Finding")), Column("recommendation", N_("Recommendation text")),
+        Column("status", N_("Status at year end"), "text") if year_end else
+        Column("status", N_("Status on {on}"), "text", fields=(("on", on),)),
+        Column("due", N_("Due"), "date"),
+        Column("value", N_("To recover"), "rupiah"),
+        Column("deposited", N_("Deposited"), "rupiah"),
     ])
     for f in active:
         for rec in f.recommendations:
@@ -395,16 +401,16 @@ def _register(active: list[Finding], on: date, year_end: bool) -> Section:
     return section
 
 
-ACTIVITY_KINDS: list[tuple[type[Event], str, str]] = [
-    (FindingRecorded, "findings recorded", "temuan dicatat"),
-    (FollowUpRecorded, "follow-ups received", "tindak lanjut diterima"),
-    (RecommendationReviewed, "reviews made", "verifikasi dilakukan"),
-    (RecommendationReopened, "reopenings", "dibuka kembali"),
-    (DueDateExtended, "extensions", "perpanjangan jatuh tempo"),
-    (FindingCorrected, "corrections", "koreksi"),
-    (FindingWithdrawn, "withdrawals", "penarikan temuan"),
-    (GradeRecorded, "grades recorded", "predikat dicatat"),
-    (GradeCorrected, "grade corrections", "koreksi predikat"),
+ACTIVITY_KINDS: list[tuple[type[Event], str]] = [
+    (FindingRecorded, N_("findings recorded")),
+    (FollowUpRecorded, N_("follow-ups received")),
+    (RecommendationReviewed, N_("reviews made")),
+    (RecommendationReopened, N_("reopenings")),
+    (DueDateExtended, N_("extensions")),
+    (FindingCorrected, N_("corrections")),
+    (FindingWithdrawn, N_("withdrawals")),
+    (GradeRecorded, N_("grades recorded")),
+    (GradeCorrected, N_("grade corrections")),
 ]
 
 
@@ -412,12 +418,12 @@ def _activity(activity: "YearEvents", lang: Lang,
               describe: Callable[[Event, dict[Any, str]], tuple[str, str, str]]
               ) -> list[Section]:
     events, subject_of = activity.kept, activity.refs
-    counts = {cls: 0 for cls, _, _ in ACTIVITY_KINDS}
-    listing = Section("activity", "Activity of the year", "Kegiatan tahun berjalan", [
-        Column("position", "#", "#", "int"), Column("effective_on", "Date", "Tanggal", "date"),
-        Column("event", "Event", "Peristiwa"), Column("subject", "On", "Atas"),
-        Column("detail", "What and why", "Uraian"), Column("actor", "By", "Oleh"),
-        Column("recorded_at", "Recorded (UTC)", "Dicatat (UTC)"),
+    counts = {cls: 0 for cls, _text in ACTIVITY_KINDS}
+    listing = Section("activity", N_("Activity of the year"), [
+        Column("position", N_("#"), "int"), Column("effective_on", N_("Date"), "date"),
+        Column("event", N_("Event")), Column("subject", N_("On")),
+        Column("detail", N_("What and why")), Column("actor", N_("By")),
+        Column("recorded_at", N_("Recorded (UTC)")),
     ])
     for position, event in events:
         if isinstance(event, ReferenceAllocated) or type(event) not in counts:
@@ -430,8 +436,8 @@ def _activity(activity: "YearEvents", lang: Lang,
             "recorded_at": event.recorded_at.isoformat(timespec="seconds").replace(
                 "+00:00", "Z"),
         })
-    summary = Section("activity_counts", "Activity counts", "Rekap kegiatan", [
-        Column("activity", "Activity", "Kegiatan"), Column("count", "Count", "Jumlah", "int")])
-    for cls, en, id_ in ACTIVITY_KINDS:
-        summary.rows.append({"activity": id_ if lang == "id" else en, "count": counts[cls]})
+    summary = Section("activity_counts", N_("Activity counts"), [
+        Column("activity", N_("Activity")), Column("count", N_("Count"), "int")])
+    for cls, text in ACTIVITY_KINDS:
+        summary.rows.append({"activity": words(lang, text), "count": counts[cls]})
     return [summary, listing]

@@ -4,15 +4,16 @@ the register of commitments, as typed rows every writer lays out alike."""
 from datetime import date
 
 from auditlog.domain.commitment import CLOSED, Commitment
+from auditlog.i18n import N_
 from auditlog.projections.commitments import CommitmentTally, by_owner, by_pemda_and_theme
-from auditlog.reports.review import Column, Lang, Section
+from auditlog.reports.review import Column, Lang, Section, words
 
 TALLY_COLUMNS = [
-    Column("count", "Commitments", "Jumlah komitmen", "int"),
-    Column("achieved", "Achieved", "Tercapai", "int"),
-    Column("overdue", "Overdue", "Lewat tenggat", "int"),
-    Column("measured", "Measured", "Terukur", "int"),
-    Column("mean_progress_pct", "Mean progress %", "Rata-rata capaian %", "pct"),
+    Column("count", N_("Commitments"), "int"),
+    Column("achieved", N_("Achieved"), "int"),
+    Column("overdue", N_("Overdue"), "int"),
+    Column("measured", N_("Measured"), "int"),
+    Column("mean_progress_pct", N_("Mean progress %"), "pct"),
 ]
 
 
@@ -33,36 +34,34 @@ def commitment_sections(commitments: list[Commitment], on: date, year: int,
                         names: dict[str, str], themes: dict[str, str],
                         lang: Lang) -> list[Section]:
     chosen = [c for c in commitments if in_year(c, year)]
-    per_theme = Section("commitments", "Commitments by pemda and theme",
-                        "Komitmen per pemda dan tema", [
-                            Column("pemda", "Pemda", "Pemda"), Column("name", "Name", "Nama"),
-                            Column("theme", "Theme", "Tema"),
-                            Column("theme_name", "Theme name", "Nama tema"), *TALLY_COLUMNS])
+    per_theme = Section("commitments", N_("Commitments by pemda and theme"), [
+                            Column("pemda", N_("Pemda")), Column("name", N_("Name")),
+                            Column("theme", N_("Theme")),
+                            Column("theme_name", N_("Theme name")), *TALLY_COLUMNS])
     for code, tallies in by_pemda_and_theme(chosen, on).items():
         for theme, tally in tallies.items():
             per_theme.rows.append({"pemda": code, "name": names.get(code, ""), "theme": theme,
                                    "theme_name": themes.get(theme, ""), **_tally_row(tally)})
-    owners = Section("commitment_owners", "Owner accountability",
-                     "Akuntabilitas penanggung jawab komitmen", [
-                         Column("pemda", "Pemda", "Pemda"),
-                         Column("owner", "Owner", "Penanggung jawab"),
-                         Column("opd", "OPD", "OPD"), *TALLY_COLUMNS])
+    owners = Section("commitment_owners", N_("Owner accountability"), [
+                         Column("pemda", N_("Pemda")),
+                         Column("owner", N_("Owner")),
+                         Column("opd", N_("OPD")), *TALLY_COLUMNS])
     for (code, owner, opd), tally in by_owner(chosen, on).items():
         owners.rows.append({"pemda": code, "owner": owner, "opd": opd, **_tally_row(tally)})
-    register = Section("commitment_list", "Commitments register", "Register komitmen", [
-        Column("ref", "Ref", "Nomor"), Column("pemda", "Pemda", "Pemda"),
-        Column("theme", "Theme", "Tema"), Column("opd", "OPD", "OPD"),
-        Column("owner", "Owner", "Penanggung jawab"), Column("text", "Commitment", "Komitmen"),
-        Column("indicator", "Indicator", "Indikator"), Column("unit", "Unit", "Satuan"),
-        Column("baseline", "Baseline", "Baseline"), Column("target", "Target", "Target"),
-        Column("realised", "Realised", "Realisasi"),
-        Column("realised_on", "Realised on", "Tanggal realisasi", "date"),
-        Column("progress_pct", "Progress %", "Capaian %", "pct"),
-        Column("by", "Deadline", "Tenggat", "date"), Column("status", "Status", "Status"),
-        Column("overdue", "Overdue", "Lewat tenggat"),
-        Column("answers", "Answers", "Menjawab"),
+    register = Section("commitment_list", N_("Commitments register"), [
+        Column("ref", N_("Ref")), Column("pemda", N_("Pemda")),
+        Column("theme", N_("Theme")), Column("opd", N_("OPD")),
+        Column("owner", N_("Owner")), Column("text", N_("Commitment")),
+        Column("indicator", N_("Indicator")), Column("unit", N_("Unit")),
+        Column("baseline", N_("Baseline")), Column("target", N_("Target")),
+        Column("realised", N_("Realised")),
+        Column("realised_on", N_("Realised on"), "date"),
+        Column("progress_pct", N_("Progress %"), "pct"),
+        Column("by", N_("Deadline"), "date"), Column("status", N_("Status")),
+        Column("overdue", N_("Overdue")),
+        Column("answers", N_("Answers")),
     ])
-    yes = "ya" if lang == "id" else "yes"
+    yes = words(lang, N_("yes"))
     for c in sorted(chosen, key=lambda c: (c.pemda, c.theme, c.ref)):
         latest = c.latest
         register.rows.append({

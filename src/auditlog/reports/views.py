@@ -7,7 +7,7 @@ no locale), so the same question always prints the same bytes.
 import sqlite3
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -40,9 +40,19 @@ from auditlog.domain.events import (
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import INSTRUMENTS
 from auditlog.domain.inputs import format_rupiah
+from auditlog.domain.recommendation import Recommendation
 from auditlog.errors import Refusal, StoreBusy
-from auditlog.projections.model import RETROACTIVE, Moment, ReadModel, Universe
+from auditlog.i18n import N_, _, format_date, format_pct, ngettext
+from auditlog.projections.model import (
+    RETROACTIVE,
+    FindingFilter,
+    Moment,
+    ReadModel,
+    Universe,
+    ref_key,
+)
 from auditlog.projections.persisted import Projection
+from auditlog.projections.search import Hit
 from auditlog.projections.summary import STATUSES, status_report
 from auditlog.projections.temporal import TemporalModel
 from auditlog.reports.render import Format, render, to_json
@@ -51,7 +61,7 @@ from auditlog.store.stream import decode_rows
 
 Row = tuple[int, bytes, int, bytes, bytes]
 
-PEMDA_COLUMNS = [("pemda", "pemda"), ("name", "name"), ("level", "level")]
+PEMDA_COLUMNS = [("pemda", N_("pemda")), ("name", N_("name")), ("level", N_("level"))]
 
 
 def open_projection(store: Store, *, catch_up: bool = True) -> Projection:
@@ -213,7 +223,8 @@ def _grade_cell(entry: dict[str, Any] | None) -> str:
     text = f"{entry['grade']} {entry['year']}"
     previous = entry.get("previous")
     if previous:
-        text += f" (prev {previous['grade']} {previous['year']})"
+        text += " " + _("(prev {grade} {year})").format(grade=previous["grade"],
+                                                       year=previous["year"])
     return text
 
 
@@ -221,20 +232,22 @@ def _pct(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}"
 
 
-def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format) -> str:
-    report = status_report(model, on, pemda)
+def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format,
+                only: FindingFilter | None = None) -> str:
+    report = status_report(model, on, pemda, only)
     if pemda is not None and not report:
-        raise Refusal(f"pemda {pemda} is not registered: 'auditlog pemda list' shows the "
-                      "registered ones")
+        raise Refusal(_("pemda {pemda} is not registered: 'auditlog pemda list' shows the "
+                        "registered ones").format(pemda=pemda))
     if fmt is Format.json:
         return to_json(report)
     present = {i for row in report for i in row["grades"]}
     instruments = [i for i in INSTRUMENTS if i in present]
-    columns = [("pemda", "pemda"), ("name", "name")]
+    columns = [("pemda", N_("pemda")), ("name", N_("name"))]
     columns += [(f"grade_{i}", i) for i in instruments]
     columns += [(s.value, s.value) for s in STATUSES]
-    columns += [("total", "total"), ("completion_pct", "% S"), ("value_to_recover", "to recover"),
-                ("deposited", "deposited"), ("overdue", "overdue")]
+    columns += [("total", N_("total")), ("completion_pct", "% S"),
+                ("value_to_recover", N_("to recover")), ("deposited", N_("deposited")),
+                ("overdue", N_("overdue"))]
     rows = []
     for row in report:
         display: dict[str, Any] = {
@@ -242,9 +255,10 @@ def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format) -> s
             "completion_pct": _pct(row["completion_pct"]), "overdue": row["overdue"],
             "value_to_recover": row["value_to_recover"], "deposited": row["deposited"],
         }
-        if fmt is not Format.csv:
+        if fmt is not Format.csv:  # for people: Rp12.150.000, and 37,50% in Indonesian
             display["value_to_recover"] = format_rupiah(row["value_to_recover"])
             display["deposited"] = format_rupiah(row["deposited"])
+            display["completion_pct"] = format_pct(row["completion_pct"])
         for i in instruments:
             entry = row["grades"].get(i)
             display[f"grade_{i}"] = (
@@ -255,36 +269,39 @@ def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format) -> s
         rows.append(display)
     text = render(rows, columns, fmt)
     if fmt in (Format.table, Format.md):
-        text += f"\n\nas of {on}: overdue = open (BD/BS) past its due date; % S by count"
+        text += "\n\n" + _("as of {on}: overdue = open (BD/BS) past its due date; % S by "
+                           "count").format(on=format_date(on))
         text += commitments_by_theme_text(report, fmt)
     return text
 
 
 COMMITMENT_THEME_COLUMNS = [
-    ("pemda", "pemda"), ("theme", "theme"), ("count", "commitments"),
-    ("achieved", "tercapai"), ("overdue", "overdue"), ("mean_progress_pct", "mean progress %"),
+    ("pemda", N_("pemda")), ("theme", N_("theme")), ("count", N_("commitments")),
+    ("achieved", "tercapai"), ("overdue", N_("overdue")),
+    ("mean_progress_pct", N_("mean progress %")),
 ]
 
 
 def commitments_by_theme_text(report: list[dict[str, Any]], fmt: Format) -> str:
     """The commitments part of status, below the compliance table, when there are any."""
     rows = [{"pemda": row["pemda"], "theme": theme, **tally,
-             "mean_progress_pct": _pct(tally["mean_progress_pct"])}
+             "mean_progress_pct": format_pct(tally["mean_progress_pct"])}
             for row in report for theme, tally in row["commitments"].items()]
     if not rows:
         return ""
-    return ("\n\ncommitments by theme:\n" + render(rows, COMMITMENT_THEME_COLUMNS, fmt)
-            + "\n\ncommitment overdue = open (berjalan/sebagian) past its deadline; mean "
-            "progress over the commitments with a measured realisation")
+    return ("\n\n" + _("commitments by theme:") + "\n"
+            + render(rows, COMMITMENT_THEME_COLUMNS, fmt) + "\n\n"
+            + _("commitment overdue = open (berjalan/sebagian) past its deadline; mean "
+                "progress over the commitments with a measured realisation"))
 
 
 # --- findings ----------------------------------------------------------------------------------
 
 
 FINDING_COLUMNS = [
-    ("ref", "ref"), ("pemda", "pemda"), ("opd", "OPD"), ("title", "title"),
-    ("received", "received"), ("statuses", "recommendations"), ("value", "value"),
-    ("overdue", "overdue"),
+    ("ref", N_("ref")), ("pemda", N_("pemda")), ("opd", "OPD"), ("title", N_("title")),
+    ("received", N_("received")), ("statuses", N_("recommendations")), ("value", N_("value")),
+    ("overdue", N_("overdue")),
 ]
 
 
@@ -324,26 +341,82 @@ def finding_json(finding: Finding, on: date) -> dict[str, Any]:
     return data
 
 
-def finding_list(model: ReadModel, pemda: str | None, status: Status | None, overdue: bool,
-                 on: date, fmt: Format) -> str:
+def _require_registered(model: ReadModel, pemda: str | None) -> None:
     if pemda is not None and pemda not in {p.code for p in model.pemda_list()}:
-        raise Refusal(f"pemda {pemda} is not registered: 'auditlog pemda list' shows the "
-                      "registered ones")
+        raise Refusal(_("pemda {pemda} is not registered: 'auditlog pemda list' shows the "
+                        "registered ones").format(pemda=pemda))
+
+
+def finding_list(model: ReadModel, only: FindingFilter, status: Status | None, overdue: bool,
+                 on: date, fmt: Format, hits: list[Hit] | None = None) -> str:
+    """The register narrowed by `only`, a status and overdue; with search hits, only the hits,
+    best first, their matching words marked (JSON adds "match", CSV a match column)."""
+    _require_registered(model, only.pemda)
     found = []
-    for finding in model.active_findings(pemda):
+    candidates = only.findings(model)
+    if hits is not None:
+        by_id = {f.id: f for f in candidates}
+        candidates = [by_id[h.finding_id] for h in hits if h.finding_id in by_id]
+    for finding in candidates:
         if status is not None and all(r.status != status for r in finding.recommendations):
             continue
         if overdue and not _overdue(finding, on):
             continue
         found.append(finding)
+    hit_of = {h.finding_id: h for h in hits or []}
     if fmt is Format.json:
-        return to_json([finding_json(f, on) for f in found])
+        return to_json([{**finding_json(f, on), "match": hit_of[f.id].snippet}
+                        if hits is not None else finding_json(f, on) for f in found])
     rows = [finding_row(f, on) for f in found]
+    if fmt is not Format.csv:
+        for f, row in zip(found, rows, strict=True):
+            row["received"] = format_date(f.received)
+    columns = FINDING_COLUMNS
+    if hits is not None:
+        columns = [*FINDING_COLUMNS, ("match", N_("match"))]
+        for f, row in zip(found, rows, strict=True):
+            row["match"] = hit_of[f.id].snippet
+            if fmt is not Format.csv:
+                row["title"] = hit_of[f.id].title
     if fmt is not Format.csv:
         for row in rows:
             if row["value"] != "":
                 row["value"] = format_rupiah(row["value"])
-    return render(rows, FINDING_COLUMNS, fmt)
+    return render(rows, columns, fmt)
+
+
+DUE_COLUMNS = [("ref", N_("recommendation")), ("pemda", N_("pemda")), ("opd", "OPD"),
+               ("title", N_("finding")), ("status", N_("status")), ("due", N_("due")),
+               ("days_left", N_("days left")), ("value", N_("to recover"))]
+
+
+def due_list(model: ReadModel, only: FindingFilter, status: Status | None, on: date,
+             days: int, fmt: Format) -> str:
+    """Open recommendations (BD, BS) falling due from `on` to `days` days later, soonest first:
+    the list for reminder letters before the 60 days run out."""
+    _require_registered(model, only.pemda)
+    last = on + timedelta(days=days)
+    due: list[tuple[date, Finding, Recommendation]] = []
+    for finding in only.findings(model):
+        for rec in finding.recommendations:
+            when = rec.due(finding.received)
+            if (rec.status in (Status.BD, Status.BS) and on <= when <= last
+                    and (status is None or rec.status == status)):
+                due.append((when, finding, rec))
+    due.sort(key=lambda item: (item[0], ref_key(item[1]), item[2].n))
+    rows: list[dict[str, Any]] = [
+        {"ref": f"{f.ref}.{r.n}", "pemda": f.pemda, "opd": f.opd or "", "title": f.title,
+         "status": r.status.value, "due": when.isoformat(), "days_left": (when - on).days,
+         "value": r.value}
+        for when, f, r in due
+    ]
+    if fmt is Format.json:
+        return to_json(rows)
+    if fmt is not Format.csv:
+        for (when, _f, _r), row in zip(due, rows, strict=True):
+            row["value"] = "" if row["value"] is None else format_rupiah(row["value"])
+            row["due"] = format_date(when)
+    return render(rows, DUE_COLUMNS, fmt)
 
 
 def event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, str]:
@@ -366,24 +439,29 @@ def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, 
         return name, event.code, f"{event.name} ({event.level})"
     if isinstance(event, FindingRecorded):
         count = len(event.recommendations)
-        return name, event.ref, (f"{event.pemda}: {event.title} ({count} recommendation"
-                                 f"{'s' if count != 1 else ''}, received {event.received})")
+        return name, event.ref, ngettext(
+            "{pemda}: {title} ({count} recommendation, received {received})",
+            "{pemda}: {title} ({count} recommendations, received {received})", count).format(
+            pemda=event.pemda, title=event.title, count=count,
+            received=format_date(event.received))
     if isinstance(event, FollowUpRecorded):
         detail = event.action
         if event.deposit:
-            detail += f"; deposit {format_rupiah(event.deposit)}"
+            detail += "; " + _("deposit {amount}").format(amount=format_rupiah(event.deposit))
             if event.slip:
-                detail += f" (slip {event.slip})"
+                detail += " " + _("(slip {slip})").format(slip=event.slip)
         if event.evidence:
-            detail += "; evidence " + ", ".join(
-                f"{e.name} sha256:{e.sha256[:12]}" for e in event.evidence)
+            detail += "; " + _("evidence {files}").format(files=", ".join(
+                f"{e.name} sha256:{e.sha256[:12]}" for e in event.evidence))
         return name, subject, detail
     if isinstance(event, RecommendationReviewed):
         return name, subject, f"{event.previous.value} -> {event.status.value}: {event.reason}"
     if isinstance(event, RecommendationReopened):
         return name, subject, f"{event.previous.value} -> BS: {event.reason}"
     if isinstance(event, DueDateExtended):
-        return name, subject, f"due {event.previous} -> {event.due}: {event.reason}"
+        return name, subject, _("due {previous} -> {due}: {reason}").format(
+            previous=format_date(event.previous), due=format_date(event.due),
+            reason=event.reason)
     if isinstance(event, FindingCorrected):
         change = f"{event.field}: {event.previous!r} -> {event.value!r}"
         return name, subject, f"{change}: {event.reason}"
@@ -410,15 +488,19 @@ def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, 
     if isinstance(event, CommitmentThemeAdded):
         return name, event.code, event.name
     if isinstance(event, CheckpointRecorded):
-        signed = " (signed)" if event.signed else ""
-        return name, "log", f"{event.size} events, root {event.root[:16]}…{signed}"
+        signed = " " + _("(signed)") if event.signed else ""
+        return name, "log", _("{size} events, root {root}…{signed}").format(
+            size=event.size, root=event.root[:16], signed=signed)
     if isinstance(event, GradeRecorded | GradeCorrected):
-        score = f" (score {event.score})" if event.score is not None else ""
-        detail = f"{event.instrument} {event.year}: {event.grade}{score}, rule {event.rule}"
+        score = " " + _("(score {score})").format(score=event.score) \
+            if event.score is not None else ""
+        detail = _("{instrument} {year}: {grade}{score}, rule {rule}").format(
+            instrument=event.instrument, year=event.year, grade=event.grade, score=score,
+            rule=event.rule)
         if event.because:
-            detail += "; because " + ", ".join(event.because)
+            detail += "; " + _("because {causes}").format(causes=", ".join(event.because))
         if isinstance(event, GradeCorrected):
-            detail += f"; correction: {event.reason}"
+            detail += "; " + _("correction: {reason}").format(reason=event.reason)
         return name, f"{event.pemda}/{event.instrument}", detail
     return name, subject, ""
 
@@ -434,26 +516,37 @@ def _event_row(position: int | None, event: Event, subject_of: dict[UUID, str]
     return row if position is None else {"position": position, **row}
 
 
+def _for_people(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Event rows with the dates people read (26 Juli 2023 in Indonesian); scripts keep ISO."""
+    return [{**row, "effective_on": format_date(date.fromisoformat(row["effective_on"]))}
+            for row in rows]
+
+
 event_row = _event_row
 
 
-TRAIL_COLUMNS = [("effective_on", "date"), ("event", "event"), ("subject", "on"),
-                 ("detail", "what and why"), ("actor", "by"), ("recorded_at", "recorded")]
+TRAIL_COLUMNS = [("effective_on", N_("date")), ("event", N_("event")), ("subject", N_("on")),
+                 ("detail", N_("what and why")), ("actor", N_("by")),
+                 ("recorded_at", N_("recorded"))]
 
 
 def finding_show(store: Store, ref: str, moment: Moment, on: date, fmt: Format) -> str:
     finding_id, finding_ref, rec = store.finding_id_of(ref)
     if rec is not None:
-        raise Refusal(f"finding show takes a finding: use {finding_ref}")
+        raise Refusal(_("finding show takes a finding: use {finding_ref}").format(
+                          finding_ref=finding_ref))
     events = [e for e in store.events_of(finding_id) if moment.admits(e)]
     finding = project(None, events)
     if not isinstance(finding, Finding):
-        raise Refusal(f"{finding_ref} was not yet recorded at {moment.known_at}")
+        raise Refusal(_("{finding_ref} was not yet recorded at {known_at}").format(
+                          finding_ref=finding_ref, known_at=moment.known_at))
     if not moment.shows(finding):
         if finding.withdrawn:
-            raise Refusal(f"{finding_ref} was withdrawn (recorded in error): "
-                          f"'auditlog history --finding {finding_ref}' shows its events")
-        raise Refusal(f"{finding_ref} was received on {finding.received}, after {moment.as_of}")
+            raise Refusal(_("{finding_ref} was withdrawn (recorded in error): 'auditlog "
+                            "history --finding {finding_ref}' shows its events").format(
+                              finding_ref=finding_ref))
+        raise Refusal(_("{finding_ref} was received on {received}, after {as_of}").format(
+                          finding_ref=finding_ref, received=finding.received, as_of=moment.as_of))
     subject_of = {finding_id: finding.ref}
     trail = [_event_row(None, e, subject_of) for e in events]
     data = finding_json(finding, on)
@@ -464,37 +557,40 @@ def finding_show(store: Store, ref: str, moment: Moment, on: date, fmt: Format) 
         return render(trail, TRAIL_COLUMNS, fmt)
     lines = [f"{finding.ref}  {finding.title}", ""]
     facts = [
-        ("pemda", finding.pemda), ("OPD", finding.opd), ("report", finding.report),
-        ("issued", finding.issued), ("received", finding.received),
-        ("instrument", f"{finding.instrument} {finding.year or ''}".strip()
+        (N_("pemda"), finding.pemda), (N_("OPD"), finding.opd), (N_("report"), finding.report),
+        (N_("issued"), finding.issued and format_date(finding.issued)),
+        (N_("received"), format_date(finding.received)),
+        (N_("instrument"), f"{finding.instrument} {finding.year or ''}".strip()
          if finding.instrument else None),
-        ("kondisi", finding.condition), ("kriteria", finding.criteria),
-        ("sebab", finding.cause), ("akibat", finding.effect), ("code", finding.code),
-        ("value", format_rupiah(finding.value) if finding.value is not None else None),
-        ("closed", "yes" if finding.is_closed else "no"),
+        (N_("kondisi"), finding.condition), (N_("kriteria"), finding.criteria),
+        (N_("sebab"), finding.cause), (N_("akibat"), finding.effect), (N_("code"), finding.code),
+        (N_("value"), format_rupiah(finding.value) if finding.value is not None else None),
+        (N_("closed"), _("yes") if finding.is_closed else _("no")),
     ]
-    lines += [f"{k + ':':<12}{v}" for k, v in facts if v not in (None, "")]
+    lines += [f"{_(k) + ':':<12}{v}" for k, v in facts if v not in (None, "")]
     lines.append("")
     recs = [
-        {"ref": r["ref"], "status": r["status"], "due": r["due"] + (" overdue" if r["overdue"]
-                                                                    else ""),
+        {"ref": r["ref"], "status": r["status"],
+         "due": format_date(date.fromisoformat(r["due"]))
+         + (" " + _("overdue") if r["overdue"] else ""),
          "value": format_rupiah(r["value"]) if r["value"] is not None else "",
          "deposited": format_rupiah(r["deposited"]), "text": r["text"]}
         for r in data["recommendations"]
     ]
-    lines.append(render(recs, [("ref", "recommendation"), ("status", "status"), ("due", "due"),
-                               ("value", "to recover"), ("deposited", "deposited"),
-                               ("text", "text")], fmt))
-    lines += ["", "trail:", render(trail, TRAIL_COLUMNS, fmt)]
+    lines.append(render(recs, [("ref", N_("recommendation")), ("status", N_("status")),
+                               ("due", N_("due")), ("value", N_("to recover")),
+                               ("deposited", N_("deposited")),
+                               ("text", N_("text"))], fmt))
+    lines += ["", _("trail:"), render(_for_people(trail), TRAIL_COLUMNS, fmt)]
     return "\n".join(lines)
 
 
 # --- grades ------------------------------------------------------------------------------------
 
 
-GRADE_COLUMNS = [("pemda", "pemda"), ("instrument", "instrument"), ("year", "year"),
-                 ("grade", "grade"), ("score", "score"), ("rule", "rule"),
-                 ("corrected", "corrected"), ("because", "because")]
+GRADE_COLUMNS = [("pemda", N_("pemda")), ("instrument", N_("instrument")), ("year", N_("year")),
+                 ("grade", N_("grade")), ("score", N_("score")), ("rule", N_("rule")),
+                 ("corrected", N_("corrected")), ("because", N_("because"))]
 
 
 def grade_list(model: ReadModel, pemda: str | None, fmt: Format) -> str:
@@ -505,7 +601,7 @@ def grade_list(model: ReadModel, pemda: str | None, fmt: Format) -> str:
             rows.append({
                 "pemda": series.pemda, "instrument": series.instrument, "year": year,
                 "grade": entry.grade, "score": "" if entry.score is None else str(entry.score),
-                "rule": entry.rule, "corrected": "yes" if entry.corrected else "",
+                "rule": entry.rule, "corrected": _("yes") if entry.corrected else "",
                 "because": " ".join(entry.because),
             })
     if fmt is Format.json:
@@ -518,9 +614,9 @@ def grade_list(model: ReadModel, pemda: str | None, fmt: Format) -> str:
 # --- history -----------------------------------------------------------------------------------
 
 
-HISTORY_COLUMNS = [("position", "#"), ("recorded_at", "recorded"), ("actor", "by"),
-                   ("effective_on", "date"), ("event", "event"), ("subject", "on"),
-                   ("detail", "what and why")]
+HISTORY_COLUMNS = [("position", "#"), ("recorded_at", N_("recorded")), ("actor", N_("by")),
+                   ("effective_on", N_("date")), ("event", N_("event")), ("subject", N_("on")),
+                   ("detail", N_("what and why"))]
 
 
 def history(store: Store, moment: Moment, pemda: str | None, finding: str | None,
@@ -530,9 +626,10 @@ def history(store: Store, moment: Moment, pemda: str | None, finding: str | None
     it, and corrections show with what they correct."""
     only: UUID | None = None
     if finding is not None:
-        only, _, rec = store.finding_id_of(finding)
+        only, _ref, rec = store.finding_id_of(finding)
         if rec is not None:
-            raise Refusal(f"--finding takes a finding reference such as {finding.split('.')[0]}")
+            raise Refusal(_("--finding takes a finding reference such as {value}").format(
+                              value=finding.split('.')[0]))
     subject_of: dict[UUID, str] = {}
     pemda_of: dict[UUID, str] = {}
     received_of: dict[UUID, date] = {}
@@ -563,8 +660,8 @@ def history(store: Store, moment: Moment, pemda: str | None, finding: str | None
             continue
         admitted.append((position, event))
     if pemda is not None and pemda not in pemda_of.values():  # as status and finding list do
-        raise Refusal(f"pemda {pemda} is not registered: 'auditlog pemda list' shows the "
-                      "registered ones")
+        raise Refusal(_("pemda {pemda} is not registered: 'auditlog pemda list' shows the "
+                        "registered ones").format(pemda=pemda))
     rows = []
     for position, event in admitted:
         if moment.as_of is not None:
@@ -578,4 +675,5 @@ def history(store: Store, moment: Moment, pemda: str | None, finding: str | None
             elif not isinstance(event, RETROACTIVE) and event.effective_on > moment.as_of:
                 continue
         rows.append(_event_row(position, event, subject_of))
-    return render(rows, HISTORY_COLUMNS, fmt)
+    return render(rows if fmt in (Format.json, Format.csv) else _for_people(rows),
+                  HISTORY_COLUMNS, fmt)

@@ -31,6 +31,7 @@ from auditlog.domain.events import Event, ReferenceAllocated
 from auditlog.domain.finding import Finding
 from auditlog.domain.references import counter_id, parse_ref
 from auditlog.errors import DamagedStore, Refusal, StoreBusy
+from auditlog.i18n import _
 from auditlog.store import stream, witness
 from auditlog.store.chain import GENESIS, entry_hash
 from auditlog.store.engine import Engine, Snapshot
@@ -55,7 +56,8 @@ def lock_timeout() -> int:
     """Seconds to wait for another writer's lock (AUDITLOG_LOCK_TIMEOUT, default 15)."""
     raw = os.environ.get("AUDITLOG_LOCK_TIMEOUT", "15")
     if not raw.isdigit():
-        raise Refusal(f"AUDITLOG_LOCK_TIMEOUT={raw!r} is not valid: give whole seconds, e.g. 15")
+        raise Refusal(_("AUDITLOG_LOCK_TIMEOUT={raw!r} is not valid: give whole seconds, "
+                        "e.g. 15").format(raw=raw))
     return int(raw)
 
 
@@ -126,8 +128,8 @@ def refusal_of(error: ProgrammingError) -> Exception:
     if line.startswith("auditlog: "):
         return Refusal(line.removeprefix("auditlog: ") + "; nothing was written")
     if line.startswith("permission denied"):
-        return Refusal(f"the database refused: {line}; nothing was written (ask the store's "
-                       "owner for 'auditlog roles grant')")
+        return Refusal(_("the database refused: {line}; nothing was written (ask the store's "
+                         "owner for 'auditlog roles grant')").format(line=line))
     return error
 
 
@@ -145,9 +147,11 @@ class Store:
             raise  # locked or unreachable: not the user's mistake
         except (DatabaseError, sqlite3.DatabaseError) as error:  # a file that is no store
             if "permission denied" in str(error):  # a server's role outside auditlog's groups
-                raise Refusal(f"the role logged in may not read {self.target}: ask the "
-                              "store's owner for 'auditlog roles grant LOGIN reader'") from None
-            raise Refusal(f"{self.target} is not an auditlog store: {error}") from None
+                raise Refusal(_("the role logged in may not read {target}: ask the store's "
+                                "owner for 'auditlog roles grant LOGIN reader'").format(
+                                  target=self.target)) from None
+            raise Refusal(_("{target} is not an auditlog store: {error}").format(
+                              target=self.target, error=error)) from None
         self._closers: list[Callable[[], None]] = [self.engine.close]
         self._rows: stream.RowSource | None = None
         self.warnings: list[str] = []  # told to the user, never a reason to undo a write
@@ -166,8 +170,8 @@ class Store:
         engine = engine_for(target)
         if not engine.exists():
             raise Refusal(
-                f"no store at {engine.display}: create one with 'auditlog init' "
-                "or point --db (AUDITLOG_DB) at an existing store"
+                _("no store at {display}: create one with 'auditlog init' or point --db "
+                  "(AUDITLOG_DB) at an existing store").format(display=engine.display)
             )
         engine.check(existing=True)
         return cls(target)
@@ -277,8 +281,8 @@ class Store:
                 allocated = list(self.app.events.get(counter_id(year), gt=number - 1,
                                                      lte=number))
         if not allocated:
-            raise Refusal(f"no finding {ref.split('.')[0].upper()} in this store: "
-                          "'auditlog finding list' shows the references")
+            raise Refusal(_("no finding {value} in this store: 'auditlog finding list' shows "
+                            "the references").format(value=ref.split('.')[0].upper()))
         event = allocated[0]
         return event.finding_id, event.ref, rec
 
@@ -286,7 +290,8 @@ class Store:
         finding_id, finding_ref, rec = self.finding_id_of(ref)
         finding = self.get(finding_id)
         if not isinstance(finding, Finding):
-            raise Refusal(f"no finding {finding_ref} in this store")
+            raise Refusal(_("no finding {finding_ref} in this store").format(
+                              finding_ref=finding_ref))
         return finding, rec
 
     def notifications(self, after: int = 0, stop: int | None = None,
@@ -396,8 +401,8 @@ class Store:
                           "was written: run 'auditlog verify', then 'auditlog init' to put "
                           "it back")
         if self.readonly:
-            raise Refusal(f"the store at {self.target} is read-only: reading and verify work, "
-                          "recording needs a writable copy")
+            raise Refusal(_("the store at {target} is read-only: reading and verify work, "
+                            "recording needs a writable copy").format(target=self.target))
 
     def witness(self) -> None:
         """Append the log's new checkpoint to the witness log outside the store."""
@@ -429,8 +434,9 @@ class Store:
                 return aggregates
             time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
         raise StoreBusy(
-            f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
-            "attempts; nothing was written: try again"
+            _("the store at {target} kept changing or stayed locked through {ATTEMPTS} "
+              "attempts; nothing was written: try again").format(
+                target=self.target, ATTEMPTS=ATTEMPTS)
         )
 
     def _save_once(self, aggregates: Sequence[Aggregate], attempt: int) -> bool:
@@ -448,14 +454,16 @@ class Store:
         except ClockBehind as behind:
             if os.environ.get(NOW_ENV) is not None or attempt == ATTEMPTS - 1:
                 raise Refusal(
-                    f"the event would be recorded at {behind.recorded}, before the last "
-                    f"event in the log ({behind.head}): transaction time never goes "
-                    "backwards; check the system clock (or AUDITLOG_NOW)") from None
+                    _("the event would be recorded at {recorded}, before the last event in "
+                      "the log ({head}): transaction time never goes backwards; check the "
+                      "system clock (or AUDITLOG_NOW)").format(
+                        recorded=behind.recorded, head=behind.head)) from None
             return False
         except (RecordConflictError, OperationalError) as error:
             if "readonly" in str(error):
-                raise Refusal(f"the store at {self.target} is read-only: reading and "
-                              "verify work, recording needs a writable copy") from None
+                raise Refusal(_("the store at {target} is read-only: reading and verify "
+                                "work, recording needs a writable copy").format(
+                                  target=self.target)) from None
             return False
         self.witness()
         return True
@@ -486,14 +494,15 @@ class Store:
             result = work(batch)
             if batch.refused:
                 # A command refused and the work carried on: what it began may be pending.
-                raise Refusal(f"{batch.refused} commands of this work were refused: nothing "
-                              "was written")
+                raise Refusal(_("{refused} commands of this work were refused: nothing was "
+                                "written").format(refused=batch.refused))
             if self._save_once(list(batch.changed.values()), attempt):
                 return result
             time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
         raise StoreBusy(
-            f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
-            "attempts; nothing was written: try again"
+            _("the store at {target} kept changing or stayed locked through {ATTEMPTS} "
+              "attempts; nothing was written: try again").format(
+                target=self.target, ATTEMPTS=ATTEMPTS)
         )
 
     def save_in_chunks(self, plan: Callable[[], Iterator[Sequence[Aggregate]]]) -> None:
@@ -528,20 +537,23 @@ class Store:
             except ClockBehind as behind:
                 if pinned or attempt == ATTEMPTS - 1:
                     raise Refusal(
-                        f"the event would be recorded at {behind.recorded}, before the last "
-                        f"event in the log ({behind.head}): transaction time never goes "
-                        "backwards; check the system clock (or AUDITLOG_NOW)") from None
+                        _("the event would be recorded at {recorded}, before the last event "
+                          "in the log ({head}): transaction time never goes backwards; check "
+                          "the system clock (or AUDITLOG_NOW)").format(
+                            recorded=behind.recorded, head=behind.head)) from None
             except (RecordConflictError, OperationalError) as error:
                 if "readonly" in str(error):
-                    raise Refusal(f"the store at {self.target} is read-only: reading and "
-                                  "verify work, recording needs a writable copy") from None
+                    raise Refusal(_("the store at {target} is read-only: reading and verify "
+                                    "work, recording needs a writable copy").format(
+                                      target=self.target)) from None
             else:
                 self.witness()
                 return
             time.sleep(min(0.5, 0.01 * 2**attempt) * (1 + random.random()))
         raise StoreBusy(
-            f"the store at {self.target} kept changing or stayed locked through {ATTEMPTS} "
-            "attempts; nothing was written: try again"
+            _("the store at {target} kept changing or stayed locked through {ATTEMPTS} "
+              "attempts; nothing was written: try again").format(
+                target=self.target, ATTEMPTS=ATTEMPTS)
         )
 
 

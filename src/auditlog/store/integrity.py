@@ -38,6 +38,7 @@ from auditlog.domain import checkpoint as checkpoint_log
 from auditlog.domain.aggregate import Aggregate, Context
 from auditlog.domain.events import CheckpointRecorded
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.store import witness
 from auditlog.store.chain import (
     BLOCK_LEVEL,
@@ -157,51 +158,59 @@ def parse_checkpoint(text: str, *, source: str = "checkpoint") -> Checkpoint:
     """Read a checkpoint back, forgiving what retyping or a PDF does to whitespace."""
     lines = [line.strip() for line in text.replace("\r", "\n").split("\n") if line.strip()]
     if not lines or " ".join(lines[0].split()).lower() != HEADER:
-        raise Refusal(f"{source} is not an auditlog checkpoint: its first line should be "
-                      f"'{HEADER}'")
+        raise Refusal(_("{source} is not an auditlog checkpoint: its first line should be "
+                        "'{HEADER}'").format(source=source, HEADER=HEADER))
     values: dict[str, str] = {}
     for line in lines[1:]:
         match = _LINE.match(line)
         if not match or match.group(1).lower() in values:
-            raise Refusal(f"{source}: cannot read the line {line!r}: expected 'name: value' "
-                          f"for each of {', '.join(_FIELDS)} (and key, signature when signed)")
+            raise Refusal(_("{source}: cannot read the line {line!r}: expected 'name: value' "
+                            "for each of {value} (and key, signature when signed)").format(
+                              source=source, line=line, value=', '.join(_FIELDS)))
         values[match.group(1).lower()] = match.group(2)
     missing = [name for name in _FIELDS if name not in values]
     if missing:
-        raise Refusal(f"{source} lacks {', '.join(missing)}: a checkpoint has "
-                      f"{', '.join(_FIELDS)}")
+        raise Refusal(_("{source} lacks {value}: a checkpoint has {value2}").format(
+                          source=source, value=', '.join(missing), value2=', '.join(_FIELDS)))
     unknown = sorted(set(values) - {*_FIELDS, "key", "signature"})
     if unknown:
-        raise Refusal(f"{source} has lines this version does not know: {', '.join(unknown)}")
+        raise Refusal(_("{source} has lines this version does not know: {value}").format(
+                          source=source, value=', '.join(unknown)))
     try:
         store_id = str(UUID(values["store"]))
     except ValueError:
-        raise Refusal(f"{source}: store {values['store']!r} is not a store identity") from None
+        raise Refusal(_("{source}: store {value!r} is not a store identity").format(
+                          source=source, value=values['store'])) from None
     if not _EVENTS.match(values["events"]):
-        raise Refusal(f"{source}: events {values['events']!r} is not a number of events "
-                      "(at most 18 digits 0-9)")
+        raise Refusal(_("{source}: events {value!r} is not a number of events (at most 18 "
+                        "digits 0-9)").format(source=source, value=values['events']))
     root = values["root"].lower()
     if not _HEX64.match(root):
-        raise Refusal(f"{source}: root should be 64 hexadecimal digits")
+        raise Refusal(_("{source}: root should be 64 hexadecimal digits").format(source=source))
     try:
         time = datetime.fromisoformat(values["time"].replace("Z", "+00:00"))
     except ValueError:
-        raise Refusal(f"{source}: time {values['time']!r} is not an ISO 8601 time") from None
+        raise Refusal(_("{source}: time {value!r} is not an ISO 8601 time").format(
+                          source=source, value=values['time'])) from None
     if time.tzinfo is None:
-        raise Refusal(f"{source}: time {values['time']!r} lacks its zone (e.g. Z)")
+        raise Refusal(_("{source}: time {value!r} lacks its zone (e.g. Z)").format(
+                          source=source, value=values['time']))
     try:
         in_range = 1945 <= time.astimezone(UTC).year <= 2200
     except (OverflowError, ValueError):
         in_range = False
     if not in_range:
-        raise Refusal(f"{source}: time {values['time']!r} is outside the years 1945 to 2200")
+        raise Refusal(_("{source}: time {value!r} is outside the years 1945 to 2200").format(
+                          source=source, value=values['time']))
     key = values.get("key")
     signature = values.get("signature")
     if (key is None) != (signature is None):
-        raise Refusal(f"{source}: a signed checkpoint has both a key and a signature line")
+        raise Refusal(_("{source}: a signed checkpoint has both a key and a signature line").format(
+                          source=source))
     if key is not None:
         if not key.startswith("ed25519:"):
-            raise Refusal(f"{source}: only ed25519 keys are known, not {key.split(':')[0]!r}")
+            raise Refusal(_("{source}: only ed25519 keys are known, not {value!r}").format(
+                              source=source, value=key.split(':')[0]))
         key = _canonical_base64(source, "key", key.removeprefix("ed25519:"), 32)
         signature = _canonical_base64(source, "signature", signature or "", 64)
     return Checkpoint(store_id=store_id, size=int(values["events"]), root=root, time=time,
@@ -215,7 +224,8 @@ def _canonical_base64(source: str, name: str, value: str, size: int) -> str:
     except ValueError:
         decoded = b""
     if len(decoded) != size:
-        raise Refusal(f"{source}: the {name} is not a base64 Ed25519 {name}")
+        raise Refusal(_("{source}: the {name} is not a base64 Ed25519 {name}").format(
+                          source=source, name=name))
     return base64.b64encode(decoded).decode()
 
 
@@ -228,8 +238,8 @@ def read_checkpoint(path: Path) -> Checkpoint:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
-        raise Refusal(f"checkpoint file {path} is not UTF-8 text: give a checkpoint that "
-                      "'auditlog checkpoint --to' saved") from None
+        raise Refusal(_("checkpoint file {path} is not UTF-8 text: give a checkpoint that "
+                        "'auditlog checkpoint --to' saved").format(path=path)) from None
     return parse_checkpoint(text, source=str(path))
 
 
@@ -254,8 +264,9 @@ def generate_keys(base: Path, *, force: bool = False) -> tuple[Path, Path]:
     public_path = base.with_name(base.name + ".pub")
     for path in (private_path, public_path):
         if path.exists() and not force:
-            raise Refusal(f"{path} already exists: choose another name with --to, or move it "
-                          "away (a lost private key cannot sign again); --force replaces it")
+            raise Refusal(_("{path} already exists: choose another name with --to, or move "
+                            "it away (a lost private key cannot sign again); --force "
+                            "replaces it").format(path=path))
         files.check_writable(path, force=force)
     key = Ed25519PrivateKey.generate()
     private_pem = key.private_bytes(serialization.Encoding.PEM,
@@ -278,8 +289,8 @@ def _read_key_file(path: Path, what: str) -> bytes:
         return files.read_small_file(path, KEY_FILE_CAP, what)
     except Refusal as refusal:
         if not path.exists() and not path.is_symlink():
-            raise Refusal(f"{what} {path} does not exist: make a pair with "
-                          "'auditlog keys generate'") from None
+            raise Refusal(_("{what} {path} does not exist: make a pair with 'auditlog keys "
+                            "generate'").format(what=what, path=path)) from None
         raise refusal from None
 
 
@@ -288,13 +299,15 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
-        raise Refusal(f"{path} is protected by a passphrase, which this version cannot "
-                      "ask for: use a key made by 'auditlog keys generate'") from None
+        raise Refusal(_("{path} is protected by a passphrase, which this version cannot ask "
+                        "for: use a key made by 'auditlog keys generate'").format(
+                            path=path)) from None
     except ValueError:
-        raise Refusal(f"{path} is not a private key (PEM): give the .key file that "
-                      "'auditlog keys generate' wrote") from None
+        raise Refusal(_("{path} is not a private key (PEM): give the .key file that "
+                        "'auditlog keys generate' wrote").format(path=path)) from None
     if not isinstance(key, Ed25519PrivateKey):
-        raise Refusal(f"{path} is not an Ed25519 key: make one with 'auditlog keys generate'")
+        raise Refusal(_("{path} is not an Ed25519 key: make one with 'auditlog keys "
+                        "generate'").format(path=path))
     return key
 
 
@@ -303,10 +316,10 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
     try:
         key = serialization.load_pem_public_key(data)
     except ValueError:
-        raise Refusal(f"{path} is not a public key (PEM): give the .pub file that "
-                      "'auditlog keys generate' wrote") from None
+        raise Refusal(_("{path} is not a public key (PEM): give the .pub file that 'auditlog "
+                        "keys generate' wrote").format(path=path)) from None
     if not isinstance(key, Ed25519PublicKey):
-        raise Refusal(f"{path} is not an Ed25519 public key")
+        raise Refusal(_("{path} is not an Ed25519 public key").format(path=path))
     return key
 
 

@@ -14,6 +14,7 @@ from typing import Self
 
 from auditlog.clock import now
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.store.chain import ChainRow, EventRow
 
 EVENTS = "stored_events"
@@ -88,7 +89,8 @@ def new_store_id() -> str:
         try:
             return str(uuid.UUID(pinned))
         except ValueError:
-            raise Refusal(f"{STORE_ID_ENV} {pinned!r} is not a UUID") from None
+            raise Refusal(_("{STORE_ID_ENV} {pinned!r} is not a UUID").format(
+                              STORE_ID_ENV=STORE_ID_ENV, pinned=pinned)) from None
     return str(uuid.uuid4())
 
 

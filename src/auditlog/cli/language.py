@@ -1,0 +1,128 @@
+"""The command line in the user's language: `--lang`, and help texts translated when shown.
+
+Help texts are written once, in English, marked with N_() so Babel extracts them; Typer reads
+them at import time, before anyone chose a language. So the root command, when it starts,
+chooses the language (the `--lang` it is given, else AUDITLOG_LANG or the locale) and
+translates every help text of the command tree in place, before Click parses or prints
+anything. Typer builds a fresh tree for every run, so a text is never translated twice.
+"""
+
+from collections.abc import Sequence
+from typing import Any
+
+import typer
+from typer.core import TyperGroup
+
+from auditlog import i18n
+from auditlog.i18n import N_, _
+
+
+def _asked_language(args: Sequence[str]) -> i18n.Lang | None:
+    """The --lang among the global options (before the command), if it names a language."""
+    for i, arg in enumerate(args):
+        if arg == "--lang" and i + 1 < len(args):
+            value = args[i + 1]
+        elif arg.startswith("--lang="):
+            value = arg.split("=", 1)[1]
+        elif not arg.startswith("-"):
+            return None  # the command: the global options are behind us
+        else:
+            continue
+        try:
+            return i18n.parse_lang(value)
+        except i18n.UnknownLanguage:
+            return None  # Click refuses it with a usage error when it parses the option
+    return None
+
+
+def _translate(text: str | None) -> str | None:
+    return _(text) if text else text
+
+
+# What each option's value is, shown in help instead of Typer's <str>; an option declared
+# with its own metavar keeps it (--to is a DATE for replay, a FILE for export).
+METAVARS = {
+    "--on": "DATE", "--received": "DATE", "--issued": "DATE", "--due": "DATE",
+    "--as-of": "DATE", "--known-at": "TIMESTAMP", "--deposit": "RUPIAH", "--value": "RUPIAH",
+    "--rec-value": "RUPIAH", "--pemda": "CODE", "--province": "CODE", "--code": "CODE",
+    "--rec-code": "CODE", "--finding": "REF", "--because": "REF", "--status": "STATUS",
+    "--reason": "TEXT", "--action": "TEXT", "--title": "TEXT", "--recommendation": "TEXT",
+    "--condition": "TEXT", "--criteria": "TEXT", "--cause": "TEXT", "--effect": "TEXT",
+    "--year": "YYYY", "--instrument": "NAME", "--opd": "NAME", "--report": "NUMBER",
+    "--name": "NAME", "--level": "LEVEL", "--grade": "GRADE", "--score": "SCORE",
+    "--rule": "VERSION", "--db": "TARGET", "--actor": "NAME", "--evidence": "FILE",
+    "--slip": "NUMBER", "--field": "FIELD", "--to": "FILE", "--checkpoint": "FILE",
+    "--key": "FILE", "--sign": "FILE", "--sheet": "NAME", "--mapping": "FILE",
+    "--template": "FILE", "--theme": "THEME", "--text": "TEXT", "--owner": "NAME",
+    "--by": "DATE", "--indicator": "TEXT", "--unit": "UNIT", "--baseline": "NUMBER",
+    "--target": "NUMBER", "--answers": "REF", "--note": "TEXT",
+}
+
+ARGUMENTS = {"ref": "REF", "rec": "REF", "code": "CODE"}
+
+
+def translate_tree(command: Any) -> None:
+    """Every help text of the command and its subcommands, in the chosen language, and a
+    metavar that says what to type for every option that takes a value.
+
+    Duck-typed: Typer ships its own copy of Click, whose classes are not public."""
+    for name in ("help", "short_help", "epilog"):
+        setattr(command, name, _translate(getattr(command, name, None)))
+    for param in command.params:
+        if getattr(param, "help", None):
+            param.help = _(param.help)
+        if param.metavar is None and getattr(param, "param_type_name", "") == "option":
+            if getattr(param, "is_flag", False):
+                param.metavar = ""  # a flag takes no value: no <bool>
+            else:
+                longest = max(param.opts, key=len)
+                param.metavar = METAVARS.get(longest, param.metavar)
+        if getattr(param, "param_type_name", "") == "argument":
+            param.metavar = param.metavar or ARGUMENTS.get(param.name, param.name.upper())
+            # The name column already says what to type (REF); Typer would add <str>.
+            param.display_type_rich = lambda ctx: None
+    for sub in getattr(command, "commands", {}).values():
+        translate_tree(sub)
+
+
+# The words Typer itself prints around our help; rich_utils reads these module constants each
+# time it renders, so setting them speaks the chosen language there too.
+TYPER_WORDS = {
+    "ARGUMENTS_PANEL_TITLE": N_("Arguments"), "OPTIONS_PANEL_TITLE": N_("Options"),
+    "COMMANDS_PANEL_TITLE": N_("Commands"), "ERRORS_PANEL_TITLE": N_("Error"),
+    "REQUIRED_LONG_STRING": N_("[required]"), "DEFAULT_STRING": N_("[default: {}]"),
+    "ENVVAR_STRING": N_("[env var: {}]"),
+}
+
+
+def _typer_speaks() -> None:
+    from typer import rich_utils
+
+    for name, text in TYPER_WORDS.items():
+        setattr(rich_utils, name, _(text))
+
+
+class LocalisedGroup(TyperGroup):
+    def main(self, args: Sequence[str] | None = None, *more: Any, **extra: Any) -> Any:
+        import sys
+
+        given = list(sys.argv[1:] if args is None else args)
+        try:
+            i18n.set_language(_asked_language(given))
+        except i18n.UnknownLanguage:  # a bad AUDITLOG_LANG: Click refuses it as --lang's
+            i18n.set_language("en")
+        _typer_speaks()
+        translate_tree(self)
+        return super().main(given, *more, **extra)
+
+
+def choose_language(value: str | None) -> str | None:
+    """The --lang callback: the option is checked (and AUDITLOG_LANG with it) by Click."""
+    if value is None:
+        i18n.set_language(None)
+        return None
+    try:
+        i18n.set_language(i18n.parse_lang(value))
+    except i18n.UnknownLanguage as unknown:
+        raise typer.BadParameter(str(unknown)) from None
+    return value
