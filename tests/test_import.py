@@ -497,3 +497,21 @@ def test_texts_of_a_register_follow_the_rules_of_typed_texts(run: Run, tmp_path:
         'row 4, column "Judul Temuan"', 'row 5, column "Rekomendasi"', 'row 6, column "OPD"']
     assert "U+0007" in problems[0] and "501 characters" in problems[2]
     assert not isolated.exists()
+
+
+def test_a_blank_title_under_another_report_is_not_filled_down(run: Run, tmp_path: Path,
+                                                               isolated: Path) -> None:
+    """Cells left blank continue the finding above only within its report: under another LHP
+    number the title above would be given to a finding it does not belong to."""
+    path = tmp_path / "r.csv"
+    path.write_text(
+        "Nomor LHP;Tanggal LHP;Pemda;Judul Temuan;Rekomendasi;Status\n"
+        "700/007;1/3/2023;35.73;Judul A;Rek A;Belum TL\n"
+        "700/007;1/3/2023;35.73;;Rek A2;Belum TL\n"
+        "700/008;1/3/2023;35.73;;Rek B;Sesuai\n", "utf-8")
+    result = run("import", str(path))
+    assert result.exit_code == 1, result
+    problems = result.stderr.splitlines()[1:]
+    assert len(problems) == 1 and problems[0].startswith('row 4, column "Judul Temuan": '), (
+        problems)
+    assert not isolated.exists()

@@ -160,7 +160,12 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
             continue  # blank rows, trailing ones included
         count += 1
         title = text_of(raw.get("title"))
-        if not title or " ".join(title.casefold().split()) == previous_title:
+        # A row continues the finding above only within the same report of the same pemda: a
+        # blank title under another LHP number is a missing title, not the one above.
+        same_report = all(is_blank(raw.get(f)) or is_blank(previous.get(f))
+                          or text_of(raw.get(f)) == text_of(previous.get(f))
+                          for f in ("pemda", "report"))
+        if same_report and (not title or " ".join(title.casefold().split()) == previous_title):
             for f in FINDING_FIELDS:  # this row continues the finding above
                 if is_blank(raw.get(f)) and not is_blank(previous.get(f)):
                     raw[f] = previous[f]
