@@ -11,7 +11,6 @@ import getpass
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
 from types import TracebackType
 from typing import Any, Self
 from uuid import UUID
@@ -26,9 +25,9 @@ from psycopg.rows import DictRow
 
 from auditlog.clock import now
 from auditlog.errors import Refusal, StoreBusy
-from auditlog.store.chain import GENESIS, ChainRow, EventRow, entry_hash, recorded_time
+from auditlog.store.chain import GENESIS, ChainRow, EventRow, recorded_time
 from auditlog.store.engine import Cursor, EventTuple
-from auditlog.store.recorder import ClockBehind, in_time_order
+from auditlog.store.recorder import chain_links, in_time_order
 from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META, new_store_id
 
 CONNECT_TIMEOUT = 10
@@ -208,18 +207,7 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
                      "ORDER BY notification_id DESC LIMIT 1", (ids[0],))
         before = curs.fetchone()
         last = recorded_time(bytes(before["state"])) if before is not None else None
-        entries = []
-        for stored, position in zip(stored_events, ids, strict=True):
-            when = recorded_time(stored.state)
-            if last is not None and when is not None and when < last:
-                raise ClockBehind(_iso(when), _iso(last))
-            last = when if when is not None else last
-            oid = (stored.originator_id.hex if isinstance(stored.originator_id, UUID)
-                   else str(stored.originator_id))
-            seq += 1
-            prev = entry_hash(seq, prev, oid.encode(), stored.originator_version,
-                              stored.topic.encode(), stored.state)
-            entries.append((seq, position, oid, stored.originator_version, prev))
+        entries = chain_links(stored_events, ids, seq, prev, last)
         curs.executemany(f"INSERT INTO {CHAIN} VALUES (%s, %s, %s, %s, %s)", entries)
 
 
@@ -265,10 +253,6 @@ def _set_up(c: psycopg.Cursor[Any]) -> None:
     c.executemany(f"INSERT INTO {META} VALUES (%s, %s)",
                   [("store_id", new_store_id()), ("chain", "auditlog-chain-v1"),
                    ("created_at", now().isoformat())])
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat().replace("+00:00", "Z")
 
 
 # --- reading one snapshot, for verify ---------------------------------------------------------

@@ -110,23 +110,37 @@ class AuditRecorder(SQLiteApplicationRecorder):
             f"SELECT state FROM {EVENTS} WHERE rowid < ? ORDER BY rowid DESC LIMIT 1",
             (ids[0],)).fetchone()
         last = recorded_time(before[0]) if before is not None else None
-        entries = []
-        for stored, position in zip(stored_events, ids, strict=True):
-            when = recorded_time(stored.state)
-            if last is not None and when is not None and when < last:
-                raise ClockBehind(_iso(when), _iso(last))
-            last = when if when is not None else last
-            # The id as the recorder wrote it, and the topic as TEXT: their stored bytes.
-            oid = (stored.originator_id.hex if isinstance(stored.originator_id, UUID)
-                   else str(stored.originator_id))
-            seq += 1
-            prev = entry_hash(seq, prev, oid.encode(), stored.originator_version,
-                              stored.topic.encode(), stored.state)
-            entries.append((seq, position, oid, stored.originator_version, prev))
+        entries = chain_links(stored_events, ids, seq, prev, last)
         if len(entries) == 1:
             cursor.execute(INSERT_ENTRY, entries[0])
         else:
             cursor.executemany(INSERT_ENTRY, entries)
+
+
+ChainLink = tuple[int, int, str, int, bytes]
+"""(seq, position, aggregate id, version, hash): one row of the chain table, on any engine."""
+
+
+def chain_links(stored_events: Sequence[StoredEvent], ids: Sequence[int], seq: int,
+                prev: bytes, last: datetime | None) -> list[ChainLink]:
+    """The chain entries of events just inserted at ``ids`` after the entry (seq, prev),
+    refusing (ClockBehind) an event recorded earlier than the one before it (``last``, the
+    log's head before this save): what every engine's recorder writes in the same
+    transaction as the events."""
+    entries = []
+    for stored, position in zip(stored_events, ids, strict=True):
+        when = recorded_time(stored.state)
+        if last is not None and when is not None and when < last:
+            raise ClockBehind(_iso(when), _iso(last))
+        last = when if when is not None else last
+        # The id as the recorder wrote it, and the topic as TEXT: their stored bytes.
+        oid = (stored.originator_id.hex if isinstance(stored.originator_id, UUID)
+               else str(stored.originator_id))
+        seq += 1
+        prev = entry_hash(seq, prev, oid.encode(), stored.originator_version,
+                          stored.topic.encode(), stored.state)
+        entries.append((seq, position, oid, stored.originator_version, prev))
+    return entries
 
 
 def in_time_order(stored_events: Sequence[StoredEvent]) -> Sequence[StoredEvent]:
