@@ -16,7 +16,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Protocol
+from types import TracebackType
+from typing import Any, Protocol, Self
 
 GENESIS = bytes(32)
 """The 'previous hash' of the first entry."""
@@ -210,6 +211,37 @@ def fold(parts: Iterable[Sequence[tuple[int, bytes]]]) -> list[tuple[int, bytes]
 
 
 # --- what a backend supplies -------------------------------------------------------------------
+
+
+class SnapshotBase:
+    """What every engine's snapshot of the log shares: the facts of the store, the guards found
+    missing, and closing its read transaction."""
+
+    db: Any
+    missing: list[str]
+    notes: list[str]
+    store_id: str
+
+    def read_facts(self, facts: dict[str, str]) -> None:
+        self.store_id = facts.get("store_id", "")
+        if "chain_added_for" in facts:
+            self.notes.append(f"the chain was added to this store on {facts['created_at']}, "
+                              f"over the {facts['chain_added_for']} events it already held: "
+                              "of those, it proves only that they have not changed since")
+
+    def missing_guards(self) -> list[str]:
+        return self.missing
+
+    def close(self) -> None:
+        self.db.rollback()
+        self.db.close()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
+                 trace: TracebackType | None) -> None:
+        self.close()
 
 
 class LogReader(Protocol):

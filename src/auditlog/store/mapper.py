@@ -37,8 +37,8 @@ class UnknownEventTopic(Exception):
     pass
 
 
-def decode_event(topic: str, originator_id: UUID | str, originator_version: int,
-                 state: dict[str, Any]) -> Event:
+def upcast(topic: str, state: dict[str, Any]) -> type[Event]:
+    """The event type of a stored topic, with ``state`` upcast in place to its version."""
     try:
         cls = EVENT_TYPES[topic]
     except KeyError:
@@ -49,6 +49,12 @@ def decode_event(topic: str, originator_id: UUID | str, originator_version: int,
     while from_version < cls.class_version:
         getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
         from_version += 1
+    return cls
+
+
+def decode_event(topic: str, originator_id: UUID | str, originator_version: int,
+                 state: dict[str, Any]) -> Event:
+    cls = upcast(topic, state)
     state["originator_id"] = originator_id
     state["originator_version"] = originator_version
     return cls.model_validate(state)
@@ -147,16 +153,7 @@ def construct_event(topic: str, originator_id: UUID, originator_version: int,
                     state: dict[str, Any]) -> Event:
     """decode_event for bytes the hash chain proves unchanged since they were validated:
     upcast as usual, then build the event without validating it again."""
-    try:
-        cls = EVENT_TYPES[topic]
-    except KeyError:
-        raise UnknownEventTopic(
-            f"stored event topic {topic!r} is not known to this version of auditlog"
-        ) from None
-    from_version = state.pop("class_version", 1)
-    while from_version < cls.class_version:
-        getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-        from_version += 1
+    cls = upcast(topic, state)
     event: Event = _constructor(cls)(state, originator_id=originator_id,
                                      originator_version=originator_version)
     return event

@@ -11,8 +11,7 @@ import getpass
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 from uuid import UUID
 
 import psycopg
@@ -25,7 +24,7 @@ from psycopg.rows import DictRow
 
 from auditlog.clock import now
 from auditlog.errors import Refusal, StoreBusy
-from auditlog.store.chain import GENESIS, ChainRow, EventRow, recorded_time
+from auditlog.store.chain import GENESIS, ChainRow, EventRow, SnapshotBase, recorded_time
 from auditlog.store.engine import Cursor, EventTuple
 from auditlog.store.recorder import chain_links, in_time_order
 from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META, new_store_id
@@ -258,7 +257,7 @@ def _set_up(c: psycopg.Cursor[Any]) -> None:
 # --- reading one snapshot, for verify ---------------------------------------------------------
 
 
-class PostgresLog:
+class PostgresLog(SnapshotBase):
     """One REPEATABLE READ, read-only transaction: a consistent snapshot, streamed through a
     server-side cursor so that memory stays flat however long the log is."""
 
@@ -273,26 +272,8 @@ class PostgresLog:
         self.has_chain = CHAIN in tables
         facts = (dict(self.db.execute(f"SELECT key, value FROM {META}").fetchall())
                  if META in tables else {})
-        self.store_id = facts.get("store_id", "")
-        if "chain_added_for" in facts:
-            self.notes.append(f"the chain was added to this store on {facts['created_at']}, "
-                              f"over the {facts['chain_added_for']} events it already held: "
-                              "of those, it proves only that they have not changed since")
+        self.read_facts(facts)
         self._cursors = 0
-
-    def missing_guards(self) -> list[str]:
-        return self.missing
-
-    def close(self) -> None:
-        self.db.rollback()
-        self.db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.close()
 
     def _stream(self, query: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         self._cursors += 1

@@ -9,13 +9,11 @@ import sqlite3
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from types import TracebackType
-from typing import Self
 
 from auditlog.clock import now
 from auditlog.errors import Refusal
 from auditlog.i18n import _
-from auditlog.store.chain import ChainRow, EventRow
+from auditlog.store.chain import ChainRow, EventRow, SnapshotBase
 
 EVENTS = "stored_events"
 CHAIN = "integrity_chain"
@@ -147,12 +145,14 @@ def restore_triggers(db: sqlite3.Connection) -> list[str]:
     return restored
 
 
-class SQLiteLog:
+class SQLiteLog(SnapshotBase):
     """One read transaction over the file: a consistent snapshot, streamed.
 
     Its own connection, so that a long verify holds no connection of the application's pool
     and writers (WAL) carry on meanwhile; they are simply not part of this snapshot.
     """
+
+    db: sqlite3.Connection
 
     def __init__(self, path: str, readonly: bool = False) -> None:
         self.path = os.path.abspath(path)
@@ -171,25 +171,7 @@ class SQLiteLog:
         self.has_chain = CHAIN in names
         facts = (dict(self.db.execute(f"SELECT key, value FROM {META}").fetchall())
                  if META in names else {})
-        self.store_id = facts.get("store_id", "")
-        if "chain_added_for" in facts:
-            self.notes.append(f"the chain was added to this store on {facts['created_at']}, "
-                              f"over the {facts['chain_added_for']} events it already held: "
-                              "of those, it proves only that they have not changed since")
-
-    def missing_guards(self) -> list[str]:
-        return self.missing
-
-    def close(self) -> None:
-        self.db.rollback()
-        self.db.close()
-
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None,
-                 trace: TracebackType | None) -> None:
-        self.close()
+        self.read_facts(facts)
 
     def count(self) -> int:
         if not self.has_chain:
