@@ -25,7 +25,7 @@ from psycopg.rows import DictRow
 from auditlog.clock import now
 from auditlog.errors import Refusal, StoreBusy
 from auditlog.store.chain import GENESIS, ChainRow, EventRow, SnapshotBase, recorded_time
-from auditlog.store.engine import Cursor, EventTuple
+from auditlog.store.engine import AggregateRow, Cursor, EventTuple
 from auditlog.store.recorder import chain_links, in_time_order
 from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META, new_store_id
 
@@ -34,6 +34,9 @@ TABLES = (EVENTS, CHAIN, META)
 SETUP_LOCK = 7_142_857  # an advisory lock: two processes opening a new store set it up once
 WRITE_LOCK = 7_142_858  # an advisory lock: one command decides and saves at a time
 REFUSE_FUNCTION = "auditlog_refuse_change"
+POSITION_INDEX = f"{CHAIN}_position"
+# Per-aggregate reads find each event's chain entry by position (Engine.aggregate_rows).
+POSITION_INDEX_SQL = f"CREATE INDEX IF NOT EXISTS {POSITION_INDEX} ON {CHAIN} (position)"
 TRIGGERS = {f"{table}_no_{action}": (table, action)
             for table in TABLES for action in ("update", "delete", "truncate")}
 
@@ -43,6 +46,7 @@ SCHEMA = [
     # tells a moved event from an edited one.
     f"CREATE TABLE IF NOT EXISTS {CHAIN} (seq BIGINT PRIMARY KEY, position BIGINT NOT NULL, "
     "originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, hash BYTEA NOT NULL)",
+    POSITION_INDEX_SQL,
     f"CREATE OR REPLACE FUNCTION {REFUSE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
     "BEGIN RAISE EXCEPTION 'auditlog: % is append-only: % refused', TG_TABLE_NAME, TG_OP "
     "USING ERRCODE = 'insufficient_privilege'; END $$",
@@ -57,9 +61,12 @@ def _trigger_sql(name: str, table: str, action: str) -> str:
 
 # The id as text without dashes: the 32 hex digits the SQLite recorder stores, so the same
 # event has the same bytes (and chain hash) on both engines.
-def event_columns(alias: str) -> str:
-    return (f"convert_to(replace({alias}.originator_id::text, '-', ''), 'UTF8'), "
-            f"{alias}.originator_version, convert_to({alias}.topic, 'UTF8'), {alias}.state")
+def event_columns(alias: str, *, named: bool = False) -> str:
+    # Named where eventsourcing's cursor gives rows as dicts, keyed by column name.
+    oid, topic = (" AS oid", " AS topic_bytes") if named else ("", "")
+    return (f"convert_to(replace({alias}.originator_id::text, '-', ''), 'UTF8'){oid}, "
+            f"{alias}.originator_version, convert_to({alias}.topic, 'UTF8'){topic}, "
+            f"{alias}.state")
 
 
 # --- the URL -------------------------------------------------------------------------------
@@ -154,13 +161,21 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
         """Only a new store gets the integrity tables and triggers; on any other, what is
         missing is noted (``missing``), never silently put back or laid over its events.
 
-        Opening a store only reads; two processes creating the same store set it up once
-        (an advisory lock held for the transaction)."""
+        Opening a store only reads, but for one upgrade: a store made before its chain had
+        an index on position gets it when its owner opens it (``auditlog init`` as the
+        owner does that). Two processes creating the same store set it up once (an
+        advisory lock held for the transaction)."""
         self.missing = []
         with self.datastore.transaction(commit=False) as c:
-            if not _is_new(c):
+            new = _is_new(c)
+            if not new:
                 self.missing = _missing(c)
-                return
+                upgrade = _lacks_position_index(c)
+        if not new:
+            if upgrade:
+                with self.datastore.transaction(commit=True) as c:
+                    c.execute(POSITION_INDEX_SQL)
+            return
         super().create_table()
         with self.datastore.transaction(commit=True) as c:
             c.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
@@ -216,6 +231,10 @@ def _value(row: Any) -> Any:
     return next(iter(row.values())) if isinstance(row, dict) else row[0]
 
 
+def _bytes(value: Any) -> Any:
+    return bytes(value) if isinstance(value, memoryview) else value
+
+
 def _names(c: psycopg.Cursor[Any]) -> tuple[set[str], set[str]]:
     tables = {_value(r) for r in c.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()}
@@ -230,6 +249,18 @@ def _is_new(c: psycopg.Cursor[Any]) -> bool:
     if {META, CHAIN} & tables:
         return False
     return EVENTS not in tables or c.execute(f"SELECT 1 FROM {EVENTS} LIMIT 1").fetchone() is None
+
+
+def _lacks_position_index(c: psycopg.Cursor[Any]) -> bool:
+    """Whether this store was made before its chain had an index on position and the role
+    logged in owns the chain table, and so may add it (a store made by an older auditlog
+    is upgraded when its owner opens it; any other role reads it without, only slower)."""
+    row = c.execute(
+        "SELECT 1 FROM pg_tables AS t WHERE t.schemaname = current_schema() "
+        "AND t.tablename = %s AND pg_has_role(t.tableowner, 'MEMBER') AND NOT EXISTS "
+        "(SELECT 1 FROM pg_indexes AS i WHERE i.schemaname = t.schemaname "
+        "AND i.indexname = %s)", (CHAIN, POSITION_INDEX)).fetchone()
+    return row is not None
 
 
 def _missing(c: psycopg.Cursor[Any]) -> list[str]:
@@ -484,6 +515,25 @@ class PostgresEngine:
             rows = c.fetchall()
         return [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                 for r in rows]
+
+    def aggregate_rows(self, recorder: Any, aggregate_id: UUID, *, gt: int | None,
+                       lte: int | None, last: bool) -> list[AggregateRow]:
+        # The chain entry at each event's position (the first, should an altered chain hold
+        # two) through the index on position: seq and position differ on a server, whose
+        # sequence skips the numbers of rolled-back inserts.
+        order = "DESC LIMIT 1" if last else "ASC"
+        with recorder.datastore.transaction(commit=False) as c:
+            rows = c.execute(
+                f"SELECT e.notification_id, {event_columns('e', named=True)}, c.seq, "
+                "c.position AS entry_position, c.hash, p.hash AS prev "
+                f"FROM {EVENTS} AS e LEFT JOIN LATERAL (SELECT seq, position, hash "
+                f"FROM {CHAIN} WHERE position = e.notification_id ORDER BY seq LIMIT 1) AS c "
+                f"ON true LEFT JOIN {CHAIN} AS p ON p.seq = c.seq - 1 "
+                "WHERE e.originator_id = %s AND e.originator_version > %s "
+                f"AND e.originator_version <= %s ORDER BY e.originator_version {order}",
+                (aggregate_id, -1 if gt is None else gt, _NO_STOP if lte is None else lte),
+            ).fetchall()
+        return [tuple(_bytes(v) for v in row.values()) for row in rows]
 
     def head_version(self, recorder: Any, aggregate_id: UUID) -> int:
         with recorder.datastore.transaction(commit=False) as c:
