@@ -9,8 +9,9 @@ TRUNCATE on the event, chain and facts tables are refused.
 
 import getpass
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -275,14 +276,44 @@ def _missing(c: psycopg.Cursor[Any]) -> list[str]:
     return missing
 
 
-def _set_up(c: psycopg.Cursor[Any]) -> None:
+def _set_up(c: psycopg.Cursor[Any], store_id: str | None = None) -> None:
     for statement in SCHEMA:
         c.execute(statement)
     for name, (table, action) in TRIGGERS.items():
         c.execute(_trigger_sql(name, table, action))
     c.executemany(f"INSERT INTO {META} VALUES (%s, %s)",
-                  [("store_id", new_store_id()), ("chain", "auditlog-chain-v1"),
+                  [("store_id", store_id or new_store_id()), ("chain", "auditlog-chain-v1"),
                    ("created_at", now().isoformat())])
+
+
+# Many events in one statement, their positions returned in the order given (the order of
+# the arrays, kept by ORDINALITY): no composite type, so it also runs in the transaction that
+# creates the tables.
+INSERT_ROWS = (f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state) "
+               "SELECT o, v, t, s FROM unnest(%s::uuid[], %s::bigint[], %s::text[], "
+               "%s::bytea[]) WITH ORDINALITY AS u(o, v, t, s, n) ORDER BY n "
+               "RETURNING notification_id")
+INSERT_LINKS = f"INSERT INTO {CHAIN} VALUES (%s, %s, %s, %s, %s)"
+
+
+def insert_linked(c: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], seq: int,
+                  prev: bytes, last: datetime | None) -> tuple[int, bytes, datetime | None]:
+    """Insert events and their chain entries after the entry (seq, prev), in a transaction
+    the caller holds; returns the new head (seq, hash, recorded time of the last event)."""
+    if not stored_events:
+        return seq, prev, last
+    ids = [_value(row) for row in c.execute(INSERT_ROWS, (
+        [UUID(str(e.originator_id)) for e in stored_events],
+        [e.originator_version for e in stored_events],
+        [e.topic for e in stored_events], [e.state for e in stored_events])).fetchall()]
+    entries = chain_links(stored_events, ids, seq, prev, last)
+    c.executemany(INSERT_LINKS, entries)
+    for stored in reversed(stored_events):
+        when = recorded_time(stored.state)
+        if when is not None:
+            last = when
+            break
+    return entries[-1][0], entries[-1][4], last
 
 
 # --- reading one snapshot, for verify ---------------------------------------------------------
@@ -449,6 +480,19 @@ class PostgresConnection:
         self.db.close()
 
 
+def _eventsourcing_schema(engine: "PostgresEngine") -> list[Any]:
+    """eventsourcing's own statements for the events table (its type, table and index), as
+    its recorder would run them: taken from a recorder that is never opened for use."""
+    t = engine.target
+    datastore = PostgresDatastore(
+        dbname=t.dbname, host=t.host, port=t.port, user=t.user,
+        password=t.password if t.password is not None else os.environ.get("PGPASSWORD", ""))
+    try:
+        return list(PostgresAuditRecorder(datastore).sql_create_statements)
+    finally:
+        datastore.close()
+
+
 # --- the engine ------------------------------------------------------------------------------
 
 
@@ -591,3 +635,23 @@ class PostgresEngine:
 
     def discard(self) -> None:
         """A server's database is the administrator's: a refused first command leaves it."""
+
+    def fill(self, batches: Iterable[Sequence[StoredEvent]], store_id: str,
+             confirm: Callable[[int, bytes], None]) -> None:
+        """Make a store in this empty database from a copied log, all in ONE transaction:
+        tables, triggers, identity, every event and its chain entry. ``confirm(size, head)``
+        is called before the commit and may refuse; a copy stopped anywhere (an error, a
+        kill, a lost connection) leaves the database as empty as it was."""
+        with self.target.connect() as db, db.transaction(), db.cursor() as c:
+            c.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+            tables, _ = _names(c)
+            if tables:
+                raise Refusal(f"{self.display} already holds {len(tables)} tables: copy "
+                              "needs an empty database")
+            for statement in _eventsourcing_schema(self):
+                c.execute(statement)
+            _set_up(c, store_id)
+            seq, head, last = 0, GENESIS, None
+            for batch in batches:
+                seq, head, last = insert_linked(c, batch, seq, head, last)
+            confirm(seq, head)
