@@ -59,3 +59,18 @@ def fresh_database(prefix: str = "auditlog_test") -> Iterator[str]:
             db.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+
+
+@pytest.fixture(params=["sqlite", "postgresql"], name="on_engine")
+def on_engine_fixture(request: pytest.FixtureRequest, isolated: Any,
+                      monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The test runs twice: AUDITLOG_DB a SQLite file (conftest's), then a fresh PostgreSQL
+    database (where the actor is the database role, so AUDITLOG_ACTOR is left out). Import
+    on_engine_fixture into a test module and ask for ``on_engine``: the store's --db."""
+    if request.param == "sqlite":
+        yield str(isolated)
+        return
+    for url in fresh_database():
+        monkeypatch.setenv("AUDITLOG_DB", url)
+        monkeypatch.delenv("AUDITLOG_ACTOR", raising=False)
+        yield url

@@ -111,3 +111,35 @@ def test_a_target_that_is_no_store_is_named_by_to(ok: Run, run: Run, tmp_path: P
     result = run("copy", "--to", str(notes))
     assert_one_line_refusal(result, "check --to")
     assert notes.read_text("utf-8") == "# catatan\n"
+
+
+def test_a_copy_into_postgresql_stopped_half_way_leaves_the_database_empty(
+        pg: str, ok: Run, run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The copy into a server is one transaction: a failure after the first batch (here a
+    connection lost) leaves no table, no event, and says so in one line; copying again then
+    works."""
+    import psycopg
+
+    from auditlog.store import copy as copy_module
+    from auditlog.store import postgres
+
+    ok("demo")
+    monkeypatch.setattr(copy_module, "BATCH", 10)
+    real = postgres.insert_linked
+    calls: list[int] = []
+
+    def lost_after_the_first_batch(*args: object) -> object:
+        calls.append(1)
+        if len(calls) == 2:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return real(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(postgres, "insert_linked", lost_after_the_first_batch)
+    stopped = run("copy", "--to", pg)
+    assert_one_line_refusal(stopped, "stopped before the end")
+    assert "nothing was written" in stopped.stderr and len(calls) == 2
+    with closing(admin_connect(pg)) as db:
+        assert db.execute("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+                          ).fetchall() == []
+    monkeypatch.setattr(postgres, "insert_linked", real)
+    assert "on both" in ok("copy", "--to", pg).stdout

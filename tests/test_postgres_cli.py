@@ -136,3 +136,30 @@ def test_a_lock_held_past_the_timeout_is_exit_4_with_nothing_written(pg: str, ok
     assert "nothing was written" in busy.stderr and "Traceback" not in busy.stderr
     assert waited < 10  # the timeout, not ten retries of it
     assert "35.78" not in ok("pemda", "list").stdout
+
+
+def test_an_edited_event_stops_a_per_aggregate_read_with_exit_3(pg: str, ok: Run,
+                                                                 run: Run) -> None:
+    """As on SQLite (tests/test_trust.py): a row changed by a superuser with the triggers
+    skipped is checked against its chain entry when one finding is read, never served."""
+    ok("demo")
+    with closing(admin_connect(pg)) as db, db.transaction():
+        db.execute("SET LOCAL session_replication_role = replica")
+        edited = db.execute(
+            "UPDATE stored_events SET state = convert_to(replace(convert_from(state, 'UTF8'), "
+            "'7500000', '9500000'), 'UTF8') WHERE convert_from(state, 'UTF8') LIKE "
+            "'%7500000%' RETURNING notification_id").fetchall()
+    assert edited
+    with closing(admin_connect(pg)) as db:
+        count = "SELECT count(*) FROM stored_events"
+        before = db.execute(count).fetchone()
+    for args in (("finding", "show", "F-2023-0003"),
+                 ("followup", "record", "F-2023-0003.1", "--on", "2024-01-10", "--action",
+                  "Setor")):
+        result = run(*args)
+        assert result.exit_code == 3, (args, result)
+        assert "position" in result.stderr and "auditlog verify" in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+        assert "9500000" not in result.stdout and "9.500.000" not in result.stdout
+    with closing(admin_connect(pg)) as db:
+        assert db.execute(count).fetchone() == before  # nothing written

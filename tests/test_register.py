@@ -8,6 +8,7 @@ import json
 
 from auditlog.projections.persisted import Projection
 from auditlog.store.app import Store
+from engines import on_engine_fixture  # noqa: F401 - the search tests run on both engines
 
 from conftest import Run
 
@@ -49,7 +50,8 @@ def test_status_counts_only_the_filtered_findings(ok: Run) -> None:
     assert whole[0]["total"] == 8
 
 
-def test_search_finds_every_word_in_any_field_with_the_words_marked(ok: Run) -> None:
+def test_search_finds_every_word_in_any_field_with_the_words_marked(ok: Run, on_engine: str
+                                                                    ) -> None:
     ok("demo")
     found = json.loads(ok("finding", "list", "--search", "perjalanan dinas",
                           "--format", "json").stdout)
@@ -62,7 +64,8 @@ def test_search_finds_every_word_in_any_field_with_the_words_marked(ok: Run) -> 
     assert refs(ok, "--search", "perjalanan tidakadadimanapun") == []
 
 
-def test_search_ranks_a_title_match_above_a_passing_mention(ok: Run) -> None:
+def test_search_ranks_a_title_match_above_a_passing_mention(ok: Run, on_engine: str
+                                                            ) -> None:
     ok("pemda", "register", "35.73")
     ok("finding", "record", "--pemda", "35.73", "--title", "Pengadaan genset",
        "--received", "2023-03-01", "--effect", "Layanan terhenti saat banjir",
@@ -72,7 +75,7 @@ def test_search_ranks_a_title_match_above_a_passing_mention(ok: Run) -> None:
     assert refs(ok, "--search", "banjir") == ["F-2023-0002", "F-2023-0001"]
 
 
-def test_search_follows_new_events_and_withdrawals(ok: Run) -> None:
+def test_search_follows_new_events_and_withdrawals(ok: Run, on_engine: str) -> None:
     ok("demo")
     ok("followup", "record", "F-2023-0002.1", "--on", "2024-01-10",
        "--action", "Aplikasi terintegrasi dengan satu data")
@@ -81,11 +84,11 @@ def test_search_follows_new_events_and_withdrawals(ok: Run) -> None:
     assert refs(ok, "--search", "satu data") == []
 
 
-def test_the_search_index_rebuilt_equals_the_incremental_one(ok: Run, isolated: object
+def test_the_search_index_rebuilt_equals_the_incremental_one(ok: Run, on_engine: str
                                                                ) -> None:
     ok("demo")
     ok("followup", "record", "F-2023-0003.1", "--on", "2024-01-10", "--action", "Lunas")
-    store = Store.open_existing(str(isolated))
+    store = Store.open_existing(on_engine)
     try:
         projection = Projection(store)
         projection.catch_up()
@@ -98,7 +101,7 @@ def test_the_search_index_rebuilt_equals_the_incremental_one(ok: Run, isolated: 
         store.close()
 
 
-def test_search_refusals(run: Run) -> None:
+def test_search_refusals(run: Run, on_engine: str) -> None:
     run("demo")
     result = run("finding", "list", "--search", "!!! ???")
     assert result.exit_code == 1 and "has no word to look for" in result.stderr

@@ -17,7 +17,7 @@ from auditlog import commands
 from auditlog.domain.aggregate import Aggregate, Context, create_new
 from auditlog.domain.events import RecommendationSpec, Status
 from auditlog.domain.pemda import Pemda, pemda_id
-from auditlog.errors import Refusal
+from auditlog.errors import DamagedStore, Refusal
 from auditlog.projections.model import Moment
 from auditlog.projections.persisted import Projection
 from auditlog.projections.summary import status_report
@@ -221,6 +221,26 @@ class StoreContract:
         finally:
             store.close()
 
+    def test_a_per_aggregate_read_checks_each_row_against_the_chain(self, target: str
+                                                                    ) -> None:
+        store = Store(target)
+        story(store)
+        store.close()
+        self.raw(target, self.edit_state_of(4), triggers=False)  # F-2023-0001's first event
+        store = Store(target)
+        try:
+            with pytest.raises(DamagedStore, match="position 4: its bytes are not"):
+                store.finding("F-2023-0001")
+            # (On SQLite the edit dropped the triggers, which stops a write first.)
+            with pytest.raises(DamagedStore, match=r"position 4|append-only trigger"):
+                commands.record_followup(store, ctx(30), "F-2023-0001.2", date(2023, 6, 1),
+                                         "Dicatat", 0, None, ())
+            assert store.max_position() == 10  # nothing written
+            other, _ = store.finding("F-2023-0002")  # an untouched aggregate still reads
+            assert other.title == "Aset tidak tercatat"
+        finally:
+            store.close()
+
     def test_a_write_in_chunks_commits_as_one_or_not_at_all(self, store: Store) -> None:
         def pemda(code: str) -> Aggregate:
             return create_new(Pemda, ctx(), pemda_id(code), T0.date(), code=code,
@@ -285,6 +305,16 @@ class TestPostgreSQL(StoreContract):
         for table in ("stored_events", "integrity_chain", "integrity_meta"):
             with pytest.raises(Exception, match="append-only"):
                 self.raw(target, f"TRUNCATE {table}")
+
+    def test_a_store_made_without_the_position_index_gets_it_from_its_owner(
+            self, target: str) -> None:
+        Store(target).close()
+        self.raw(target, "DROP INDEX integrity_chain_position")
+        store = Store(target)  # the owner opens it (as 'auditlog init' would)
+        store.close()
+        with closing(admin_connect(target)) as db:
+            assert db.execute("SELECT 1 FROM pg_indexes WHERE indexname = "
+                              "'integrity_chain_position'").fetchone() is not None
 
     def test_the_same_commands_give_the_same_root_on_both_engines(
             self, target: str, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from auditlog.domain.events import CommitmentStatus, Event, FollowUpRecorded, St
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.errors import DamagedStore, Refusal, StoreBusy
+from auditlog.errors import DamagedStore, StoreBusy
 from auditlog.i18n import _
 from auditlog.projections.commitments import CommitmentTally
 from auditlog.projections.model import (
@@ -29,7 +29,15 @@ from auditlog.projections.model import (
     rec_rows_of,
     ref_key,
 )
-from auditlog.projections.search import MARK, Hit, fts5_query, one_line
+from auditlog.projections.search import (
+    MARK,
+    PG_SEARCH,
+    PG_SEARCH_SCHEMA,
+    Hit,
+    fts5_query,
+    one_line,
+    pg_tsquery,
+)
 from auditlog.store.app import Store
 from auditlog.store.sqlite_integrity import CHAIN
 
@@ -79,8 +87,7 @@ CACHE = 20000
 # StoreBusy itself).
 BUSY = sqlite3.OperationalError
 # SQLite's full-text index of the register (FTS5). A PostgreSQL projection answers the same
-# question with its own full-text search (projections/search.py says how); until then --search
-# is refused there.
+# question with its own full-text search (projections/search.py: PG_SEARCH_SCHEMA).
 SEARCH_SCHEMA = """
 CREATE VIRTUAL TABLE IF NOT EXISTS projection_search USING fts5(
     finding_id UNINDEXED, title, body, recommendations, followups,
@@ -149,9 +156,10 @@ class Projection:
         self._cache: dict[UUID, tuple[Aggregate, Meta]] = {}
         self._cached_at: int | None = None  # the position the cache is valid at
         self.db = store.engine.connect()
-        self.searchable = store.engine.name == "sqlite"
-        self.tables = (*TABLES[:-1], *(("projection_search",) if self.searchable else ()),
-                       TABLES[-1])
+        self.on_server = store.engine.name == "postgresql"
+        # The search table came later on PostgreSQL: its own schema version there.
+        self.version = SCHEMA_VERSION + ("+search" if self.on_server else "")
+        self.tables = (*TABLES[:-1], "projection_search", TABLES[-1])
         try:
             self._ensure_schema()
         except BUSY as error:
@@ -165,13 +173,13 @@ class Projection:
         exists = self.db.has_table("projection_schema")
         version = (self.db.execute("SELECT version FROM projection_schema").fetchone()
                    if exists else None)
-        if version is not None and version[0] == SCHEMA_VERSION:
+        if version is not None and version[0] == self.version:
             return
         self.db.begin_write("stored_events")
         try:
             if self.db.has_table("projection_schema"):  # another process made it meanwhile
                 current = self.db.execute("SELECT version FROM projection_schema").fetchone()
-                if current is not None and current[0] == SCHEMA_VERSION:
+                if current is not None and current[0] == self.version:
                     self.db.commit()
                     return
             for table in (*self.tables, "projection_schema"):
@@ -179,10 +187,10 @@ class Projection:
             for statement in SCHEMA.split(";"):  # executescript would commit midway
                 if statement.strip():
                     self.db.execute(statement)
-            if self.searchable:
-                self.db.execute(SEARCH_SCHEMA)
+            for statement in PG_SEARCH_SCHEMA if self.on_server else [SEARCH_SCHEMA]:
+                self.db.execute(statement)
             self.db.execute("INSERT INTO projection_schema (version) VALUES (?)",
-                            (SCHEMA_VERSION,))
+                            (self.version,))
             self.db.commit()
         except BaseException:
             self.db.rollback()
@@ -421,8 +429,6 @@ class Projection:
     def _index(self, finding: Finding, events: Sequence[Event]) -> None:
         """The finding's texts in the search table; follow-ups live only in events, so their
         actions are appended as they come."""
-        if not self.searchable:
-            return
         key = search_key(finding)
         row = self.db.execute("SELECT followups FROM projection_search WHERE rowid = ?",
                               (key,)).fetchone()
@@ -444,9 +450,9 @@ class Projection:
     def search(self, query: str) -> list[Hit]:
         """Findings matching every word of the query, best first (bm25, the title weighing
         most), with the matching words marked."""
-        if not self.searchable:
-            raise Refusal(_("--search is not available on PostgreSQL stores yet: filter with "
-                            "--opd, --report, --year or --instrument"))
+        if self.on_server:  # ts_rank, weighted as bm25 below; ts_headline marks the words
+            rows = self.db.execute(PG_SEARCH, (pg_tsquery(query),)).fetchall()
+            return [Hit(UUID(fid), title, one_line(snippet)) for fid, title, snippet in rows]
         rows = self.db.execute(
             "SELECT finding_id, highlight(projection_search, 1, ?, ?), "
             "snippet(projection_search, -1, ?, ?, '…', 12) FROM projection_search "

@@ -44,3 +44,35 @@ def fts5_query(query: str) -> str:
 def one_line(text: str) -> str:
     """The indexed texts are kept one per line; a table cell shows them on one."""
     return " / ".join(part for part in text.splitlines() if part.strip())
+
+
+# --- PostgreSQL ------------------------------------------------------------------------------
+# The same table as SQLite's FTS5 one (rows keyed by ``rowid``, the same columns, so the
+# projection writes both alike), with a tsvector over the four fields weighted A (title) to D
+# (follow-ups) kept by the database, and a GIN index on it. The 'simple' configuration: no
+# stemming or stop words, as FTS5's unicode61 (Indonesian has no configuration of its own).
+PG_SEARCH_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS projection_search (rowid BIGINT PRIMARY KEY, "
+    "finding_id TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, "
+    "recommendations TEXT NOT NULL, followups TEXT NOT NULL, document tsvector GENERATED "
+    "ALWAYS AS (setweight(to_tsvector('simple', title), 'A') || "
+    "setweight(to_tsvector('simple', body), 'B') || "
+    "setweight(to_tsvector('simple', recommendations), 'C') || "
+    "setweight(to_tsvector('simple', followups), 'D')) STORED)",
+    "CREATE INDEX IF NOT EXISTS projection_search_document ON projection_search "
+    "USING GIN (document)",
+]
+_MARKS = f"StartSel={MARK}, StopSel={MARK}"
+# ts_rank's weights for D, C, B, A: FTS5's bm25 weights of the same fields (1, 2, 4, 10).
+PG_SEARCH = (
+    "SELECT finding_id, ts_headline('simple', title, q, 'HighlightAll=true, " + _MARKS + "'), "
+    "ts_headline('simple', concat_ws(E'\\n', title, body, recommendations, followups), q, '"
+    + _MARKS + ", MaxWords=12, MinWords=5, MaxFragments=1') "
+    "FROM projection_search, to_tsquery('simple', ?) AS q WHERE document @@ q "
+    "ORDER BY ts_rank('{0.1, 0.2, 0.4, 1.0}', document, q) DESC, rowid"
+)
+
+
+def pg_tsquery(query: str) -> str:
+    """Every word quoted (so none is read as an operator), all required, each a prefix."""
+    return " & ".join(f"'{w.lower()}':*" for w in words(query))

@@ -1,6 +1,5 @@
 """The eventsourcing application behind auditlog, and the retrying command loop."""
 
-import contextlib
 import os
 import random
 import sqlite3
@@ -12,7 +11,6 @@ from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import (
-    AggregateNotFoundError,
     Application,
 )
 from eventsourcing.persistence import (
@@ -34,11 +32,11 @@ from auditlog.errors import DamagedStore, Refusal, StoreBusy
 from auditlog.i18n import _
 from auditlog.store import stream, witness
 from auditlog.store.chain import GENESIS, entry_hash
-from auditlog.store.engine import Engine, Snapshot
+from auditlog.store.engine import AggregateRow, Engine, Snapshot
 from auditlog.store.mapper import PydanticMapper
 from auditlog.store.recorder import AuditRecorder, ClockBehind
 from auditlog.store.sqlite import SQLiteEngine, readonly_uri, writable  # noqa: F401 - kept here
-from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META, event_columns
+from auditlog.store.sqlite_integrity import CHAIN, META
 
 ATTEMPTS = 8
 BATCH = 1000
@@ -61,44 +59,18 @@ def lock_timeout() -> int:
     return int(raw)
 
 
-def _check_row(db: sqlite3.Cursor, row: tuple[Any, ...]) -> None:
-    """Raise DamagedStore unless this event row is the one its chain entry was made for.
-
-    Positions and sequence numbers coincide in a store auditlog wrote (both count from 1,
-    without gaps), so the entry is one primary-key lookup; the scan is only for a store
-    that was altered."""
-    position, oid, version, topic, state = row
-    entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT JOIN "
-                       f"{CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.seq = ?",
-                       (position,)).fetchone()
-    if entry is None or entry[1] != position:
-        entry = db.execute(f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT "
-                           f"JOIN {CHAIN} AS p ON p.seq = c.seq - 1 WHERE c.position = ?",
-                           (position,)).fetchone()
-    if entry is None:
+def _check_row(row: AggregateRow) -> tuple[int, bytes, int, bytes, bytes]:
+    """The event of this row, unless it is not the one its chain entry was made for
+    (DamagedStore): the entry at its position, and that entry's link to the one before."""
+    position, oid, version, topic, state, seq, entry_position, stored, prev = row
+    if seq is None or entry_position != position:
         raise stream.damaged(position, "an event here has no chain entry")
-    seq, _, stored, prev = entry
     if prev is None and seq != 1:
         raise stream.damaged(position, "the chain entry before it is gone")
     if oid is None or entry_hash(seq, GENESIS if seq == 1 else prev, oid, version, topic,
                                  state) != stored:
         raise stream.damaged(position, "its bytes are not those its chain entry was made for")
-
-
-@contextlib.contextmanager
-def undecodable(aggregate_id: UUID) -> Iterator[None]:
-    """A row read one aggregate at a time that cannot be decoded (a changed topic, broken
-    JSON, a field of the wrong kind) is damage: one line, exit 3, never a traceback."""
-    try:
-        yield
-    except (AggregateNotFoundError, Refusal, StoreBusy, DamagedStore, OperationalError):
-        raise
-    except Exception as error:
-        detail = " ".join(str(error).split())[:160]
-        raise DamagedStore(f"the store is damaged: an event of aggregate {aggregate_id.hex} "
-                           f"cannot be decoded ({type(error).__name__}: {detail}); nothing "
-                           "was read past it: run 'auditlog verify' to see every "
-                           "problem") from None
+    return position, oid, version, topic, state
 
 
 def restamp(aggregates: Sequence[Aggregate], at: datetime) -> None:
@@ -196,42 +168,17 @@ class Store:
     # --- reading ---------------------------------------------------------------------------
 
     def get(self, aggregate_id: UUID) -> Aggregate | None:
-        if self._sqlite():
-            events = self._checked_events(aggregate_id)
-            return project(None, events) if events else None
-        try:
-            with undecodable(aggregate_id):
-                return self.app.repository.get(aggregate_id, projector_func=project)
-        except AggregateNotFoundError:
-            return None
-
-    def _sqlite(self) -> bool:
-        return isinstance(self.engine, SQLiteEngine)
+        events = self._checked_events(aggregate_id)
+        return project(None, events) if events else None
 
     # An aggregate's rows, read by the primary key (originator_id, originator_version), each
     # checked against its chain entry before it is decoded: the same promise as the streaming
     # path (store/stream.py) for what a command reads one aggregate at a time.
     def _checked_events(self, aggregate_id: UUID, *, gt: int | None = None,
                         lte: int | None = None, last: bool = False) -> list[Event]:
-        recorder = self.app.recorder
-        assert isinstance(recorder, AuditRecorder)
-        where = "originator_id = ?"
-        args: list[object] = [aggregate_id.hex]
-        if gt is not None:
-            where, args = where + " AND originator_version > ?", [*args, gt]
-        if lte is not None:
-            where, args = where + " AND originator_version <= ?", [*args, lte]
-        order = "DESC LIMIT 1" if last else "ASC"
-        with recorder.datastore.transaction(commit=False) as c:
-            db = c.sqlite_cursor
-            rows = db.execute(f"SELECT rowid, {event_columns(EVENTS)} FROM {EVENTS} "
-                              f"WHERE {where} ORDER BY originator_version {order}",
-                              args).fetchall()
-            checked = [tuple(row) for row in rows]
-            for row in checked:
-                _check_row(db, row)
-        return [event for _, event in stream.decode_rows(checked, {})]
-
+        rows = self.engine.aggregate_rows(self.app.recorder, aggregate_id, gt=gt, lte=lte,
+                                          last=last)
+        return [event for _, event in stream.decode_rows([_check_row(r) for r in rows], {})]
 
     def events_of_many(self, aggregate_ids: Sequence[UUID], chunk: int = 500
                        ) -> dict[UUID, list[Event]]:
@@ -257,29 +204,17 @@ class Store:
     def last_event(self, aggregate_id: UUID) -> Event | None:
         """An aggregate's last event alone (one index lookup), for aggregates whose state
         it holds whole."""
-        if self._sqlite():
-            last = self._checked_events(aggregate_id, last=True)
-            return last[0] if last else None
-        with undecodable(aggregate_id):
-            found = list(self.app.events.get(aggregate_id, desc=True, limit=1))
-        return found[0] if found else None  # type: ignore[return-value]
+        last = self._checked_events(aggregate_id, last=True)
+        return last[0] if last else None
 
     def events_of(self, aggregate_id: UUID) -> list[Event]:
-        if self._sqlite():
-            return self._checked_events(aggregate_id)
-        with undecodable(aggregate_id):
-            return list(self.app.events.get(aggregate_id))  # type: ignore[arg-type]
+        return self._checked_events(aggregate_id)
 
     def finding_id_of(self, ref: str) -> tuple[UUID, str, int | None]:
         """Resolve F-2023-0007[.n] to (finding id, finding ref, recommendation number)."""
         year, number, rec = parse_ref(ref)
-        if self._sqlite():
-            allocated: list[Any] = self._checked_events(counter_id(year), gt=number - 1,
-                                                        lte=number)
-        else:
-            with undecodable(counter_id(year)):
-                allocated = list(self.app.events.get(counter_id(year), gt=number - 1,
-                                                     lte=number))
+        allocated: list[Any] = self._checked_events(counter_id(year), gt=number - 1,
+                                                    lte=number)
         if not allocated:
             raise Refusal(_("no finding {value} in this store: 'auditlog finding list' shows "
                             "the references").format(value=ref.split('.')[0].upper()))

@@ -3,15 +3,20 @@ unchanged: the target's own recorder links every event into its chain as it is i
 the same events give the same chain and checkpoint root on both."""
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
 from eventsourcing.persistence import StoredEvent
 
 from auditlog.errors import Refusal
 from auditlog.store.app import Store, engine_for
+from auditlog.store.chain import GENESIS
 from auditlog.store.integrity import Checkpoint, current_checkpoint
 from auditlog.store.sqlite_integrity import STORE_ID_ENV
+
+if TYPE_CHECKING:  # psycopg is imported only for a server
+    from auditlog.store.postgres import PostgresEngine
 
 BATCH = 2000
 
@@ -36,16 +41,22 @@ def copy_events(source: Store, target: Store,
     """Insert every event of ``source`` into ``target`` in log order, in batches."""
     recorder = target.app.recorder
     copied = 0
-    for batch in source.notifications(batch=BATCH):
-        recorder.insert_events([
-            StoredEvent(originator_id=UUID(str(n.originator_id)),
-                        originator_version=n.originator_version, topic=n.topic,
-                        state=bytes(n.state))
-            for n in batch])
+    for batch in stored_batches(source, progress):
+        recorder.insert_events(batch)
         copied += len(batch)
+    return copied
+
+
+def stored_batches(source: Store, progress: Callable[[int], None] | None = None
+                   ) -> Iterator[list[StoredEvent]]:
+    """The log of ``source`` in order, in batches of stored events, bytes as stored."""
+    for batch in source.notifications(batch=BATCH):
+        yield [StoredEvent(originator_id=UUID(str(n.originator_id)),
+                           originator_version=n.originator_version, topic=n.topic,
+                           state=bytes(n.state))
+               for n in batch]
         if progress is not None:
             progress(len(batch))
-    return copied
 
 
 def copy_store(source: Store, target: str, progress: Callable[[int], None] | None = None
@@ -53,16 +64,24 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
     """Copy the verified log of ``source`` into the empty ``target``; returns the checkpoints
     of both, which name the same store, size and root (checked here).
 
-    A SQLite target is written under a temporary name beside it and renamed into place once
-    it verifies, so it appears whole or not at all. A database on a server is filled in
-    place (batches of BATCH events): if the copy stops, the message says so."""
+    Either target appears whole or not at all: a SQLite target is written under a temporary
+    name beside it and renamed into place once it verifies; a database on a server is filled
+    in one transaction that commits only once the copy's chain ends where the source's does."""
     before = current_checkpoint(source)  # a damaged log is not spread: IntegrityFailure
     engine = engine_for(target)
     engine.check(existing=False, option="--to")
     if engine.exists():
         raise Refusal(f"{engine.display} already holds a store: copy needs an empty target "
                       "(a new file, or an empty database)")
-    partial = f"{target}.partial-{os.getpid()}" if engine.name == "sqlite" else target
+    if engine.name == "postgresql":
+        _fill_server(source, cast("PostgresEngine", engine), before, progress)
+        copy = Store(target)
+        try:
+            after = current_checkpoint(copy, at=before.time)
+        finally:
+            copy.close()
+        return before, after
+    partial = f"{target}.partial-{os.getpid()}"
     try:
         copy = open_empty_target(partial, before.store_id)
         try:
@@ -70,20 +89,39 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
             after = current_checkpoint(copy, at=before.time)
         finally:
             copy.close()
-        if (after.store_id, after.size, after.root) != (before.store_id, before.size,
-                                                        before.root):
-            raise Refusal(f"the copy at {engine.display} does not match the source (root "
-                          f"{after.root} for {before.root}): it is not a faithful copy")
-        if partial != target:
-            for suffix in ("-wal", "-shm", ""):  # a log left in the WAL moves with its file
-                if os.path.exists(partial + suffix):
-                    os.replace(partial + suffix, target + suffix)
+        _same(engine.display, before, after.store_id, after.size, after.root)
+        for suffix in ("-wal", "-shm", ""):  # a log left in the WAL moves with its file
+            if os.path.exists(partial + suffix):
+                os.replace(partial + suffix, target + suffix)
     except BaseException:
-        if partial != target:
-            engine_for(partial).discard()
-        elif engine_for(target).exists():  # looked at afresh: it has changed
-            raise Refusal(f"the copy into {engine.display} stopped before the end: the "
-                          "database holds part of the log; empty it (drop and create it) "
-                          "before copying again") from None
+        engine_for(partial).discard()
         raise
     return before, after
+
+
+def _same(display: str, before: Checkpoint, store_id: str, size: int, root: str) -> None:
+    if (store_id, size, root) != (before.store_id, before.size, before.root):
+        raise Refusal(f"the copy at {display} does not match the source (root {root} for "
+                      f"{before.root}): it is not a faithful copy")
+
+
+def _fill_server(source: Store, engine: "PostgresEngine", before: Checkpoint,
+                 progress: Callable[[int], None] | None) -> None:
+    with source.log_reader() as log:  # the source's head at the size it was checked at
+        entry = log.entry_before(before.size + 1) if before.size else None
+    expected = entry[2] if entry is not None else GENESIS
+
+    def confirm(size: int, head: bytes) -> None:
+        # Entry hashes chain every earlier entry and its number: the same head at the same
+        # size is the same chain, so the same root.
+        _same(engine.display, before, before.store_id, size,
+              before.root if head == expected else head.hex())
+
+    try:
+        engine.fill(stored_batches(source, progress), before.store_id, confirm)
+    except Refusal:
+        raise
+    except BaseException as error:  # Ctrl-C, a lost connection, a full disk
+        why = " ".join(str(error).split())[:160] or type(error).__name__
+        raise Refusal(f"the copy into {engine.display} stopped before the end ({why}); "
+                      "nothing was written: the database is as empty as before") from None

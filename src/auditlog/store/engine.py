@@ -18,6 +18,11 @@ from auditlog.store.stream import RowSource
 EventTuple = tuple[UUID, int, str, bytes]
 """(aggregate id, version, topic, state) of a stored event."""
 
+AggregateRow = tuple[int, Any, int, Any, Any, Any, Any, Any, Any]
+"""(position, aggregate id bytes, version, topic bytes, state bytes) of one stored event, then
+(seq, position, hash) of the chain entry at its position and the hash of the entry before
+that one (Nones where there is none): what a per-aggregate read checks before decoding."""
+
 
 class Snapshot(LogReader, Protocol):
     """A LogReader that holds its snapshot until closed."""
@@ -89,6 +94,12 @@ class Engine(Protocol):
 
     def events_of(self, recorder: Any, aggregate_ids: Sequence[UUID]) -> list[EventTuple]:
         """The stored events of these aggregates, by aggregate and version."""
+        ...
+
+    def aggregate_rows(self, recorder: Any, aggregate_id: UUID, *, gt: int | None,
+                       lte: int | None, last: bool) -> list[AggregateRow]:
+        """One aggregate's events (versions above ``gt``, up to ``lte``; only the last one
+        if ``last``) in version order, each with its chain entry: index lookups, not a scan."""
         ...
 
     def head_version(self, recorder: Any, aggregate_id: UUID) -> int:

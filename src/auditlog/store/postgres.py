@@ -9,8 +9,9 @@ TRUNCATE on the event, chain and facts tables are refused.
 
 import getpass
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -25,7 +26,7 @@ from psycopg.rows import DictRow
 from auditlog.clock import now
 from auditlog.errors import Refusal, StoreBusy
 from auditlog.store.chain import GENESIS, ChainRow, EventRow, SnapshotBase, recorded_time
-from auditlog.store.engine import Cursor, EventTuple
+from auditlog.store.engine import AggregateRow, Cursor, EventTuple
 from auditlog.store.recorder import chain_links, in_time_order
 from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META, new_store_id
 
@@ -34,6 +35,9 @@ TABLES = (EVENTS, CHAIN, META)
 SETUP_LOCK = 7_142_857  # an advisory lock: two processes opening a new store set it up once
 WRITE_LOCK = 7_142_858  # an advisory lock: one command decides and saves at a time
 REFUSE_FUNCTION = "auditlog_refuse_change"
+POSITION_INDEX = f"{CHAIN}_position"
+# Per-aggregate reads find each event's chain entry by position (Engine.aggregate_rows).
+POSITION_INDEX_SQL = f"CREATE INDEX IF NOT EXISTS {POSITION_INDEX} ON {CHAIN} (position)"
 TRIGGERS = {f"{table}_no_{action}": (table, action)
             for table in TABLES for action in ("update", "delete", "truncate")}
 
@@ -43,6 +47,7 @@ SCHEMA = [
     # tells a moved event from an edited one.
     f"CREATE TABLE IF NOT EXISTS {CHAIN} (seq BIGINT PRIMARY KEY, position BIGINT NOT NULL, "
     "originator_id TEXT NOT NULL, originator_version BIGINT NOT NULL, hash BYTEA NOT NULL)",
+    POSITION_INDEX_SQL,
     f"CREATE OR REPLACE FUNCTION {REFUSE_FUNCTION}() RETURNS trigger LANGUAGE plpgsql AS $$ "
     "BEGIN RAISE EXCEPTION 'auditlog: % is append-only: % refused', TG_TABLE_NAME, TG_OP "
     "USING ERRCODE = 'insufficient_privilege'; END $$",
@@ -57,9 +62,12 @@ def _trigger_sql(name: str, table: str, action: str) -> str:
 
 # The id as text without dashes: the 32 hex digits the SQLite recorder stores, so the same
 # event has the same bytes (and chain hash) on both engines.
-def event_columns(alias: str) -> str:
-    return (f"convert_to(replace({alias}.originator_id::text, '-', ''), 'UTF8'), "
-            f"{alias}.originator_version, convert_to({alias}.topic, 'UTF8'), {alias}.state")
+def event_columns(alias: str, *, named: bool = False) -> str:
+    # Named where eventsourcing's cursor gives rows as dicts, keyed by column name.
+    oid, topic = (" AS oid", " AS topic_bytes") if named else ("", "")
+    return (f"convert_to(replace({alias}.originator_id::text, '-', ''), 'UTF8'){oid}, "
+            f"{alias}.originator_version, convert_to({alias}.topic, 'UTF8'){topic}, "
+            f"{alias}.state")
 
 
 # --- the URL -------------------------------------------------------------------------------
@@ -154,13 +162,21 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
         """Only a new store gets the integrity tables and triggers; on any other, what is
         missing is noted (``missing``), never silently put back or laid over its events.
 
-        Opening a store only reads; two processes creating the same store set it up once
-        (an advisory lock held for the transaction)."""
+        Opening a store only reads, but for one upgrade: a store made before its chain had
+        an index on position gets it when its owner opens it (``auditlog init`` as the
+        owner does that). Two processes creating the same store set it up once (an
+        advisory lock held for the transaction)."""
         self.missing = []
         with self.datastore.transaction(commit=False) as c:
-            if not _is_new(c):
+            new = _is_new(c)
+            if not new:
                 self.missing = _missing(c)
-                return
+                upgrade = _lacks_position_index(c)
+        if not new:
+            if upgrade:
+                with self.datastore.transaction(commit=True) as c:
+                    c.execute(POSITION_INDEX_SQL)
+            return
         super().create_table()
         with self.datastore.transaction(commit=True) as c:
             c.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
@@ -216,6 +232,10 @@ def _value(row: Any) -> Any:
     return next(iter(row.values())) if isinstance(row, dict) else row[0]
 
 
+def _bytes(value: Any) -> Any:
+    return bytes(value) if isinstance(value, memoryview) else value
+
+
 def _names(c: psycopg.Cursor[Any]) -> tuple[set[str], set[str]]:
     tables = {_value(r) for r in c.execute(
         "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()}
@@ -232,6 +252,18 @@ def _is_new(c: psycopg.Cursor[Any]) -> bool:
     return EVENTS not in tables or c.execute(f"SELECT 1 FROM {EVENTS} LIMIT 1").fetchone() is None
 
 
+def _lacks_position_index(c: psycopg.Cursor[Any]) -> bool:
+    """Whether this store was made before its chain had an index on position and the role
+    logged in owns the chain table, and so may add it (a store made by an older auditlog
+    is upgraded when its owner opens it; any other role reads it without, only slower)."""
+    row = c.execute(
+        "SELECT 1 FROM pg_tables AS t WHERE t.schemaname = current_schema() "
+        "AND t.tablename = %s AND pg_has_role(t.tableowner, 'MEMBER') AND NOT EXISTS "
+        "(SELECT 1 FROM pg_indexes AS i WHERE i.schemaname = t.schemaname "
+        "AND i.indexname = %s)", (CHAIN, POSITION_INDEX)).fetchone()
+    return row is not None
+
+
 def _missing(c: psycopg.Cursor[Any]) -> list[str]:
     """What is gone of the store's guards: tables, triggers, identity (read, never put back:
     only 'auditlog init' restores a trigger, once the log verifies)."""
@@ -244,14 +276,44 @@ def _missing(c: psycopg.Cursor[Any]) -> list[str]:
     return missing
 
 
-def _set_up(c: psycopg.Cursor[Any]) -> None:
+def _set_up(c: psycopg.Cursor[Any], store_id: str | None = None) -> None:
     for statement in SCHEMA:
         c.execute(statement)
     for name, (table, action) in TRIGGERS.items():
         c.execute(_trigger_sql(name, table, action))
     c.executemany(f"INSERT INTO {META} VALUES (%s, %s)",
-                  [("store_id", new_store_id()), ("chain", "auditlog-chain-v1"),
+                  [("store_id", store_id or new_store_id()), ("chain", "auditlog-chain-v1"),
                    ("created_at", now().isoformat())])
+
+
+# Many events in one statement, their positions returned in the order given (the order of
+# the arrays, kept by ORDINALITY): no composite type, so it also runs in the transaction that
+# creates the tables.
+INSERT_ROWS = (f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state) "
+               "SELECT o, v, t, s FROM unnest(%s::uuid[], %s::bigint[], %s::text[], "
+               "%s::bytea[]) WITH ORDINALITY AS u(o, v, t, s, n) ORDER BY n "
+               "RETURNING notification_id")
+INSERT_LINKS = f"INSERT INTO {CHAIN} VALUES (%s, %s, %s, %s, %s)"
+
+
+def insert_linked(c: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], seq: int,
+                  prev: bytes, last: datetime | None) -> tuple[int, bytes, datetime | None]:
+    """Insert events and their chain entries after the entry (seq, prev), in a transaction
+    the caller holds; returns the new head (seq, hash, recorded time of the last event)."""
+    if not stored_events:
+        return seq, prev, last
+    ids = [_value(row) for row in c.execute(INSERT_ROWS, (
+        [UUID(str(e.originator_id)) for e in stored_events],
+        [e.originator_version for e in stored_events],
+        [e.topic for e in stored_events], [e.state for e in stored_events])).fetchall()]
+    entries = chain_links(stored_events, ids, seq, prev, last)
+    c.executemany(INSERT_LINKS, entries)
+    for stored in reversed(stored_events):
+        when = recorded_time(stored.state)
+        if when is not None:
+            last = when
+            break
+    return entries[-1][0], entries[-1][4], last
 
 
 # --- reading one snapshot, for verify ---------------------------------------------------------
@@ -418,6 +480,19 @@ class PostgresConnection:
         self.db.close()
 
 
+def _eventsourcing_schema(engine: "PostgresEngine") -> list[Any]:
+    """eventsourcing's own statements for the events table (its type, table and index), as
+    its recorder would run them: taken from a recorder that is never opened for use."""
+    t = engine.target
+    datastore = PostgresDatastore(
+        dbname=t.dbname, host=t.host, port=t.port, user=t.user,
+        password=t.password if t.password is not None else os.environ.get("PGPASSWORD", ""))
+    try:
+        return list(PostgresAuditRecorder(datastore).sql_create_statements)
+    finally:
+        datastore.close()
+
+
 # --- the engine ------------------------------------------------------------------------------
 
 
@@ -485,6 +560,25 @@ class PostgresEngine:
         return [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"]))
                 for r in rows]
 
+    def aggregate_rows(self, recorder: Any, aggregate_id: UUID, *, gt: int | None,
+                       lte: int | None, last: bool) -> list[AggregateRow]:
+        # The chain entry at each event's position (the first, should an altered chain hold
+        # two) through the index on position: seq and position differ on a server, whose
+        # sequence skips the numbers of rolled-back inserts.
+        order = "DESC LIMIT 1" if last else "ASC"
+        with recorder.datastore.transaction(commit=False) as c:
+            rows = c.execute(
+                f"SELECT e.notification_id, {event_columns('e', named=True)}, c.seq, "
+                "c.position AS entry_position, c.hash, p.hash AS prev "
+                f"FROM {EVENTS} AS e LEFT JOIN LATERAL (SELECT seq, position, hash "
+                f"FROM {CHAIN} WHERE position = e.notification_id ORDER BY seq LIMIT 1) AS c "
+                f"ON true LEFT JOIN {CHAIN} AS p ON p.seq = c.seq - 1 "
+                "WHERE e.originator_id = %s AND e.originator_version > %s "
+                f"AND e.originator_version <= %s ORDER BY e.originator_version {order}",
+                (aggregate_id, -1 if gt is None else gt, _NO_STOP if lte is None else lte),
+            ).fetchall()
+        return [tuple(_bytes(v) for v in row.values()) for row in rows]
+
     def head_version(self, recorder: Any, aggregate_id: UUID) -> int:
         with recorder.datastore.transaction(commit=False) as c:
             row = c.execute(f"SELECT max(originator_version) AS v FROM {EVENTS} "
@@ -541,3 +635,23 @@ class PostgresEngine:
 
     def discard(self) -> None:
         """A server's database is the administrator's: a refused first command leaves it."""
+
+    def fill(self, batches: Iterable[Sequence[StoredEvent]], store_id: str,
+             confirm: Callable[[int, bytes], None]) -> None:
+        """Make a store in this empty database from a copied log, all in ONE transaction:
+        tables, triggers, identity, every event and its chain entry. ``confirm(size, head)``
+        is called before the commit and may refuse; a copy stopped anywhere (an error, a
+        kill, a lost connection) leaves the database as empty as it was."""
+        with self.target.connect() as db, db.transaction(), db.cursor() as c:
+            c.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
+            tables, _ = _names(c)
+            if tables:
+                raise Refusal(f"{self.display} already holds {len(tables)} tables: copy "
+                              "needs an empty database")
+            for statement in _eventsourcing_schema(self):
+                c.execute(statement)
+            _set_up(c, store_id)
+            seq, head, last = 0, GENESIS, None
+            for batch in batches:
+                seq, head, last = insert_linked(c, batch, seq, head, last)
+            confirm(seq, head)

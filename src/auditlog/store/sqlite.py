@@ -14,8 +14,15 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from auditlog.errors import Refusal
-from auditlog.store.engine import Cursor, EventTuple
-from auditlog.store.sqlite_integrity import MMAP_SIZE, SQLiteLog, restore_triggers
+from auditlog.store.engine import AggregateRow, Cursor, EventTuple
+from auditlog.store.sqlite_integrity import (
+    CHAIN,
+    EVENTS,
+    MMAP_SIZE,
+    SQLiteLog,
+    event_columns,
+    restore_triggers,
+)
 from auditlog.store.sqlite_rows import SQLiteRows
 
 
@@ -69,6 +76,22 @@ def readonly_uri(path: Path) -> str:
     except sqlite3.Error:
         return uri + "&immutable=1"
     return uri
+
+
+_ENTRY = (f"SELECT c.seq, c.position, c.hash, p.hash FROM {CHAIN} AS c LEFT JOIN {CHAIN} AS p "
+          "ON p.seq = c.seq - 1 WHERE c.{key} = ?")
+
+
+def _entry_at(db: sqlite3.Cursor, position: int) -> tuple[Any, Any, Any, Any]:
+    """(seq, position, hash, previous hash) of the chain entry at this log position.
+
+    Positions and sequence numbers coincide in a store auditlog wrote (both count from 1,
+    without gaps), so the entry is one primary-key lookup; the scan is only for a store
+    that was altered."""
+    entry = db.execute(_ENTRY.format(key="seq"), (position,)).fetchone()
+    if entry is None or entry[1] != position:
+        entry = db.execute(_ENTRY.format(key="position"), (position,)).fetchone()
+    return (None, None, None, None) if entry is None else tuple(entry)
 
 
 class SQLiteEngine:
@@ -144,6 +167,22 @@ class SQLiteEngine:
             rows = c.fetchall()
         return [(UUID(r["originator_id"]), r["originator_version"], r["topic"], r["state"])
                 for r in rows]
+
+    def aggregate_rows(self, recorder: Any, aggregate_id: UUID, *, gt: int | None,
+                       lte: int | None, last: bool) -> list[AggregateRow]:
+        where = "originator_id = ?"
+        args: list[object] = [aggregate_id.hex]
+        if gt is not None:
+            where, args = where + " AND originator_version > ?", [*args, gt]
+        if lte is not None:
+            where, args = where + " AND originator_version <= ?", [*args, lte]
+        order = "DESC LIMIT 1" if last else "ASC"
+        with recorder.datastore.transaction(commit=False) as c:
+            db = c.sqlite_cursor
+            rows = db.execute(f"SELECT rowid, {event_columns(EVENTS)} FROM {EVENTS} "
+                              f"WHERE {where} ORDER BY originator_version {order}",
+                              args).fetchall()
+            return [(*row, *_entry_at(db, row[0])) for row in rows]
 
     def head_version(self, recorder: Any, aggregate_id: UUID) -> int:
         with recorder.datastore.transaction(commit=False) as c:
