@@ -102,6 +102,7 @@ class _Planner:
         # and the allocations of the chunk being planned.
         self.counters: dict[int, int] = {}
         self.allocations: dict[int, Rows] = {}
+        self.counter_ids: dict[int, UUID] = {}
         self.findings: list[Pending] = []
         self.source_json = {"file": info.name, "sha256": info.sha256}
         # Keys whose first id is held by a withdrawn finding: the id a new one gets instead.
@@ -201,9 +202,12 @@ class _Planner:
         new = rows.new
         the_id = self.free_ids.get(rows.key) or self.ids[rows.key]
         year = new.received.year
+        counter = self.counter_ids.get(year)
+        if counter is None:
+            counter = self.counter_ids[year] = counter_id(year)
         version = self.counters.get(year)
         if version is None:
-            version = self.store.head_version(counter_id(year))
+            version = self.store.head_version(counter)
         version += 1
         self.counters[year] = version
         ref = format_ref(year, version)
@@ -211,7 +215,7 @@ class _Planner:
         if allocations is None:
             allocations = self.allocations[year] = Rows(self.ctx.at)
         actor = self.ctx.actor
-        allocations.add(ReferenceAllocated, counter_id(year), version, actor, new.received,
+        allocations.add(ReferenceAllocated, counter, version, actor, new.received,
                         {"ref": ref, "finding_id": str(the_id)})
         last = self.findings[-1] if self.findings else None
         out = last if isinstance(last, Rows) else Rows(self.ctx.at)

@@ -169,6 +169,9 @@ def in_time_order(stored_events: Sequence[StoredEvent]) -> Sequence[StoredEvent]
     copied log, whose order is its identity) keep exactly the order they came in."""
     if len(stored_events) < 2:
         return stored_events
+    first = recorded_stamp(stored_events[0].state)
+    if all(recorded_stamp(s.state) == first for s in stored_events):
+        return stored_events  # one time (a bulk save): the order given is the order
     latest: dict[object, datetime] = {}
     keyed = []
     times: dict[bytes | None, datetime | None] = {}
