@@ -515,3 +515,59 @@ def test_a_blank_title_under_another_report_is_not_filled_down(run: Run, tmp_pat
     assert len(problems) == 1 and problems[0].startswith('row 4, column "Judul Temuan": '), (
         problems)
     assert not isolated.exists()
+
+
+def every_column_csv(path: Path) -> Path:
+    """A register using every column the importer reads, optional ones included."""
+    head = [HEADERS[f][0] for f in HEADERS]
+    full = {"pemda": "35.73", "opd": "Dinas Pendidikan", "report": "700/9/ITDA/2023",
+            "issued": "1/3/2023", "received": "6/3/2023", "title": "Belanja modal lebih bayar",
+            "condition": "Kondisi", "criteria": "Kriteria", "cause": "Sebab", "effect": "Akibat",
+            "code": "1.01.03", "value": "Rp12.150.000,-", "instrument": "", "year": "",
+            "recommendation": "Setor ke kas daerah", "rec_code": "06", "rec_value": "7.500.000",
+            "due": "5/5/2023", "followup": "Setoran sebagian", "followup_on": "10/4/2023",
+            "deposit": "Rp7.500.000,-", "slip": "STS-0012/2023", "status": "TDTL",
+            "reviewed_on": "14/4/2023", "reason": "  Rekanan pailit  "}
+    second = {**full, "recommendation": "Tegur PPK", "rec_code": "", "rec_value": "",
+              "due": "", "followup": "", "followup_on": "", "deposit": "", "slip": "",
+              "status": "Sesuai", "reviewed_on": "", "reason": ""}
+    bare = {f: "" for f in HEADERS} | {"pemda": "Kab. Banyuwangi", "received": "2023-08-01",
+                                        "title": "Kas kurang", "recommendation": "Setor"}
+    lines = [head] + [[row[f] for f in HEADERS] for row in (full, second, bare)]
+    path.write_text("\n".join(";".join(cells) for cells in lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("pinned", [True, False])
+def test_what_an_import_stores_is_what_the_events_encode_to(
+        ok: Run, tmp_path: Path, isolated: Path, monkeypatch: pytest.MonkeyPatch,
+        pinned: bool) -> None:
+    """New findings are written straight in stored form (store.mapper.Rows): every row must
+    be the very bytes the mapper writes for the same event, validated, as the commands do."""
+    if not pinned:  # restamped at the save, with the clock's microseconds
+        monkeypatch.delenv("AUDITLOG_NOW")
+    ok("import", str(matriks(tmp_path / "matriks.xlsx")))
+    ok("import", str(every_column_csv(tmp_path / "every.csv")))
+    store = Store.open_existing(str(isolated))
+    try:
+        mapper = store.app.mapper
+        rows = [n for batch in store.notifications() for n in batch]
+        for row in rows:
+            again = mapper.to_stored_event(mapper.to_domain_event(row))
+            assert (again.topic, again.state) == (row.topic, row.state), row.topic
+        decoded = [store.decode(n) for n in rows]
+    finally:
+        store.close()
+    topics = {e.topic for e in decoded}
+    assert {"auditlog.finding.recorded", "auditlog.reference.allocated",
+            "auditlog.followup.recorded", "auditlog.recommendation.reviewed"} <= topics
+    found = next(e for e in decoded if isinstance(e, FindingRecorded)
+                 and e.title == "Belanja modal lebih bayar")
+    assert (found.code, found.value, found.opd, found.recommendations[0].due) == (
+        "1.01.03", 12150000, "Dinas Pendidikan", date(2023, 5, 5))
+    follow = next(e for e in decoded if isinstance(e, FollowUpRecorded)
+                  and e.slip == "STS-0012/2023")
+    assert (follow.deposit, follow.originator_version) == (7500000, 2)
+    reasons = {e.reason for e in decoded if isinstance(e, RecommendationReviewed)}
+    assert "Rekanan pailit" in reasons
+    ok("verify")

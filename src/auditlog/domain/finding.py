@@ -52,6 +52,17 @@ def finding_id(pemda: str, report: str | None, title: str, generation: int = 1) 
     return natural_id("finding", pemda, report_key, key, generation)
 
 
+def require_received_by(ref: str, received: date, on: date, what: str) -> None:
+    """Nothing can happen to a finding before its report was received (also the rule of the
+    importer's bulk path, which records new findings without building their aggregates)."""
+    if on < received:
+        raise Refusal(
+            _("{what} date {on} is before {ref} was received ({received}): use a date on "
+              "or after the received date").format(
+                what=what, on=on, ref=ref, received=received)
+        )
+
+
 # Which fields a correction may change, and how a typed value becomes the stored one.
 FINDING_FIELDS: dict[str, Any] = {
     "title": str,
@@ -152,13 +163,7 @@ class Finding(Aggregate):
                               ref=self.ref))
 
     def _require_received_by(self, on: date, what: str) -> None:
-        """Nothing can happen to a finding before its report was received."""
-        if on < self.received:
-            raise Refusal(
-                _("{what} date {on} is before {ref} was received ({received}): use a date on "
-                  "or after the received date").format(
-                    what=what, on=on, ref=self.ref, received=self.received)
-            )
+        require_received_by(self.ref, self.received, on, what)
 
     def _require_after_status_change(self, rec: Recommendation, on: date, what: str) -> None:
         """Statuses change in date order, or --as-of would tell an impossible history."""

@@ -1,9 +1,14 @@
 """Planning an import against the store: what is new, what is already there, what changed.
 
-The plan is made with the same aggregates and rules as the commands (a status change is a
-review checked by the finding, a follow-up is recorded by it), so an imported register is
+The plan is made with the same rules as the commands (a status change is a review checked as
+the finding checks it, a follow-up is recorded as it records it), so an imported register is
 indistinguishable from a typed one except that its events name the file and row. Nothing is
 saved here: the caller saves every aggregate of the plan in one transaction, or none.
+
+A finding already in the store is planned through its aggregate, as a command would. A new
+one, most of a first import, is planned without building its aggregate and pydantic events
+(which cost more than everything else an import does): its events are written straight in
+their stored form (store.mapper.Rows) after the same checks, by the domain's own functions.
 """
 
 from collections.abc import Callable, Iterator, Sequence
@@ -15,18 +20,23 @@ from auditlog.commands import key_holder
 from auditlog.domain.aggregate import Aggregate, Context, create_new, project
 from auditlog.domain.events import (
     Event,
+    FindingRecorded,
     FollowUpRecorded,
+    RecommendationReviewed,
     ReferenceAllocated,
     Source,
     Status,
 )
-from auditlog.domain.finding import Finding, finding_id
+from auditlog.domain.finding import Finding, finding_id, require_received_by
+from auditlog.domain.inputs import require_text
 from auditlog.domain.pemda import Pemda, official_region, pemda_id
-from auditlog.domain.references import ReferenceCounter, counter_id, format_ref
+from auditlog.domain.recommendation import check_review
+from auditlog.domain.references import counter_id, format_ref
 from auditlog.domain.source_file import SourceFile, source_file_id
 from auditlog.errors import Refusal
 from auditlog.importer.register import FindingRows, RecRow, Register, problem, rec_key
-from auditlog.store.app import Store
+from auditlog.store.app import Pending, Store
+from auditlog.store.mapper import Rows
 
 
 @dataclass(frozen=True)
@@ -68,7 +78,7 @@ class Plan:
     """What an import will record: the aggregates to save, chunk by chunk (each yielded once
     its rows are checked), and the summary and problems, complete once every chunk is."""
 
-    chunks: Iterator[list[Aggregate]]
+    chunks: Iterator[list[Pending]]
     summary: Summary
     problems: list[str]
 
@@ -87,8 +97,14 @@ class _Planner:
         self.summary = Summary()
         self.problems: list[str] = []
         self.pemdas: list[Aggregate] = []
-        self.counters: dict[int, ReferenceCounter] = {}
-        self.findings: list[Finding] = []
+        # Each year's reference counter: its version once this plan's allocations are saved
+        # (in the order the years came, which is the order their allocations are saved in),
+        # and the allocations of the chunk being planned.
+        self.counters: dict[int, int] = {}
+        self.allocations: dict[int, Rows] = {}
+        self.counter_ids: dict[int, UUID] = {}
+        self.findings: list[Pending] = []
+        self.source_json = {"file": info.name, "sha256": info.sha256}
         # Keys whose first id is held by a withdrawn finding: the id a new one gets instead.
         self.free_ids: dict[tuple[str, str, str], UUID] = {}
         self.file_noted = False
@@ -98,11 +114,11 @@ class _Planner:
     def source(self, row: int) -> Source:
         return Source(file=self.info.name, sha256=self.info.sha256, row=row)
 
-    def chunks(self, register: Register, size: int) -> Iterator[list[Aggregate]]:
+    def chunks(self, register: Register, size: int) -> Iterator[list[Pending]]:
         self.summary.rows = register.rows
         self.problems.extend(register.problems)
         self._pemdas(register.findings)
-        first: list[Aggregate] = [*self.pemdas]
+        first: list[Pending] = [*self.pemdas]
         for start in range(0, len(register.findings), size):
             part = register.findings[start:start + size]
             existing = self._existing(part)
@@ -114,9 +130,10 @@ class _Planner:
                     self._known_finding(rows, *found)
                 if self.tick is not None:
                     self.tick(len(rows.recs))
-            # The counters carry on from chunk to chunk; each save takes its pending events.
-            chunk = [*first, *self.counters.values(), *self.findings]
-            first, self.findings = [], []
+            # The counters carry on from chunk to chunk; each save takes its allocations.
+            allocations = [self.allocations[y] for y in self.counters if y in self.allocations]
+            chunk = [*first, *allocations, *self.findings]
+            first, self.findings, self.allocations = [], [], {}
             if self.summary.events_new and not self.file_noted:
                 # Recorded with the first chunk that records anything, once per file.
                 self.file_noted = True
@@ -179,35 +196,86 @@ class _Planner:
         return found
 
     def _new_finding(self, rows: FindingRows) -> None:
+        """What record_finding records (a reference allocated, the finding), then the rows'
+        follow-ups and reviews, checked as Finding.record_followup and Finding.review check
+        them on a finding that has nothing else yet."""
         new = rows.new
         the_id = self.free_ids.get(rows.key) or self.ids[rows.key]
         year = new.received.year
-        counter = self.counters.get(year)
+        counter = self.counter_ids.get(year)
         if counter is None:
-            stored = self.store.get(counter_id(year))
-            counter = stored if isinstance(stored, ReferenceCounter) else None
-        if counter is None:
-            ref = format_ref(year, 1)
-            counter = create_new(ReferenceCounter, self.ctx, counter_id(year), new.received,
-                                 ref=ref, finding_id=the_id)
-        else:
-            ref = counter.next_ref()
-            counter.trigger(self.ctx, ReferenceAllocated, new.received, ref=ref,
-                            finding_id=the_id)
-        self.counters[year] = counter
-        finding = create_new(
-            Finding, self.ctx, the_id, new.received, ref=ref, pemda=new.pemda, title=new.title,
-            opd=new.opd, report=new.report, issued=new.issued, received=new.received,
-            instrument=new.instrument, year=new.year, condition=new.condition,
-            criteria=new.criteria, cause=new.cause, effect=new.effect, code=new.code,
-            value=new.value, recommendations=tuple(new.recommendations),
-            source=self.source(rows.row),
-        )
+            counter = self.counter_ids[year] = counter_id(year)
+        version = self.counters.get(year)
+        if version is None:
+            version = self.store.head_version(counter)
+        version += 1
+        self.counters[year] = version
+        ref = format_ref(year, version)
+        allocations = self.allocations.get(year)
+        if allocations is None:
+            allocations = self.allocations[year] = Rows(self.ctx.at)
+        actor = self.ctx.actor
+        allocations.add(ReferenceAllocated, counter, version, actor, new.received,
+                        {"ref": ref, "finding_id": str(the_id)})
+        last = self.findings[-1] if self.findings else None
+        out = last if isinstance(last, Rows) else Rows(self.ctx.at)
+        if out is not last:
+            self.findings.append(out)
+        out.add(FindingRecorded, the_id, 1, actor, new.received, {
+            "ref": ref, "pemda": new.pemda, "title": new.title, "opd": new.opd,
+            "report": new.report, "issued": _iso(new.issued),
+            "received": new.received.isoformat(), "instrument": new.instrument,
+            "year": new.year, "condition": new.condition, "criteria": new.criteria,
+            "cause": new.cause, "effect": new.effect, "code": new.code, "value": new.value,
+            "recommendations": [{"n": r.n, "text": r.text, "code": r.code, "value": r.value,
+                                 "due": _iso(r.due)} for r in new.recommendations],
+            "source": self._source(rows.row)})
         self.summary.new_findings += 1
         self.summary.new_recommendations += len(rows.recs)
+        version = 1
         for rec in rows.recs:
-            self._activity(finding, rec.spec.n, rec, set(), new_finding=True)
-        self.findings.append(finding)
+            version = self._new_activity(out, the_id, version, ref, new.received, rec)
+
+    def _new_activity(self, out: Rows, the_id: UUID, version: int, ref: str, received: date,
+                      rec: RecRow) -> int:
+        """A row's follow-up and status onto recommendation rec.spec.n of a finding recorded
+        in this plan (status BD, no status change yet, nothing followed up): the finding's
+        version after them."""
+        n = rec.spec.n
+        try:
+            if rec.followup is not None:
+                on = rec.followup.on
+                if on is None:
+                    on = self.today
+                    self.summary.supplied_followup_dates += 1
+                require_received_by(ref, received, on, "follow-up")
+                version += 1
+                out.add(FollowUpRecorded, the_id, version, self.ctx.actor, on, {
+                    "recommendation": n, "action": rec.followup.action,
+                    "deposit": rec.followup.deposit, "slip": rec.followup.slip,
+                    "evidence": [], "source": self._source(rec.row)})
+                self.summary.new_followups += 1
+            if rec.status is not Status.BD:
+                on = rec.reviewed_on
+                if on is None:
+                    on = self.today
+                    self.summary.supplied_review_dates += 1
+                reason = require_text(rec.reason or f"imported from {self.info.name}, row "
+                                      f"{rec.row}", what="the reason of a review")
+                require_received_by(ref, received, on, "review")
+                check_review(f"{ref}.{n}", Status.BD, rec.status)
+                version += 1
+                out.add(RecommendationReviewed, the_id, version, self.ctx.actor, on, {
+                    "recommendation": n, "previous": Status.BD.value,
+                    "status": rec.status.value, "reason": reason,
+                    "source": self._source(rec.row)})
+                self.summary.new_reviews += 1
+        except Refusal as refusal:
+            self.problems.append(problem(rec.row, None, str(refusal)))
+        return version
+
+    def _source(self, row: int) -> dict[str, object]:
+        return {**self.source_json, "row": row}
 
     def _known_finding(self, rows: FindingRows, finding: Finding, events: list[Event]) -> None:
         self.summary.findings_there += 1
@@ -226,13 +294,14 @@ class _Planner:
                     "recommendation, and a recorded finding gets no new ones: correct the text "
                     f"to one of {finding.ref}'s recommendations, or record it as a new finding"))
                 continue
-            changed |= self._activity(finding, n, rec, done.get(n, set()), new_finding=False)
+            changed |= self._activity(finding, n, rec, done.get(n, set()))
         if changed:
             self.findings.append(finding)
 
-    def _activity(self, finding: Finding, n: int, rec: RecRow, done: set[tuple[str, int]],
-                  *, new_finding: bool) -> bool:
-        """The row's follow-up and status onto recommendation n; True if anything is new."""
+    def _activity(self, finding: Finding, n: int, rec: RecRow, done: set[tuple[str, int]]
+                  ) -> bool:
+        """The row's follow-up and status onto recommendation n of a finding already in the
+        store; True if anything is new."""
         changed = False
         try:
             if rec.followup is not None:
@@ -248,10 +317,7 @@ class _Planner:
                                             rec.followup.deposit, rec.followup.slip, (),
                                             source=self.source(rec.row))
                     changed = True
-                    if new_finding:
-                        self.summary.new_followups += 1
-                    else:
-                        self.summary.changed_followups += 1
+                    self.summary.changed_followups += 1
             current = finding.recommendation(n).status
             # BD is where every recommendation starts; a register still saying BD of one the
             # store has moved on is behind the store, not a change.
@@ -263,12 +329,13 @@ class _Planner:
                 reason = rec.reason or f"imported from {self.info.name}, row {rec.row}"
                 finding.review(self.ctx, n, rec.status, reason, on, source=self.source(rec.row))
                 changed = True
-                if new_finding:
-                    self.summary.new_reviews += 1
-                else:
-                    self.summary.changed_reviews += 1
-            elif not new_finding and not changed:
+                self.summary.changed_reviews += 1
+            elif not changed:
                 self.summary.unchanged_recommendations += 1
         except Refusal as refusal:
             self.problems.append(problem(rec.row, None, str(refusal)))
         return changed
+
+
+def _iso(day: date | None) -> str | None:
+    return None if day is None else day.isoformat()

@@ -8,6 +8,7 @@ Every value is parsed here, before the store is opened; each failure is one prob
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from auditlog.commands import NewFinding, check_new_finding
@@ -28,7 +29,6 @@ from auditlog.importer.read import Row
 from auditlog.importer.values import (
     Cell,
     Problem,
-    is_blank,
     parse_date_cell,
     parse_rupiah_cell,
     parse_status_cell,
@@ -115,9 +115,13 @@ class FindingRows:
     new: NewFinding
     recs: list[RecRow] = field(default_factory=list)
 
-    @property
+    @cached_property
     def key(self) -> tuple[str, str, str]:
         return finding_key(self.new.pemda, self.new.report, self.new.title)
+
+
+# The progress bar is told every so many rows (each telling costs more than a row).
+TICK_ROWS = 500
 
 
 def finding_key(pemda: str, report: str | None, title: str) -> tuple[str, str, str]:
@@ -150,61 +154,91 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
     # Registers repeat their values (the pemda, dates, statuses on every row): each distinct
     # value of a column is parsed once.
     seen: dict[tuple[str, type, Cell], Any] = {}
+    # A finding's texts repeat on its rows (merged or typed again): the last value of each
+    # text column is checked once, whatever it gave.
+    last_text: dict[str, tuple[Cell, str | Problem]] = {}
+    fields = [(f, i, PARSERS.get(f)) for f, (i, _) in columns.where.items()]
+    header_row = columns.header_row
+    untold = 0  # rows read since the progress bar was last told
     for number, cells in rows:
         if tick is not None:
-            tick(1)
-        if number <= columns.header_row:
+            untold += 1
+            if untold == TICK_ROWS:
+                tick(untold)
+                untold = 0
+        if number <= header_row:
             continue
-        raw = {f: columns.get(cells, f) for f in columns.where}
-        if all(is_blank(v) for v in raw.values()):
+        # The row's cells by field, a blank one (is_blank) as None.
+        width = len(cells)
+        raw: dict[str, Cell] = {}
+        filled = False
+        for f, i, _ in fields:
+            value = cells[i] if i < width else None
+            if isinstance(value, str) and not value.strip():
+                value = None
+            elif value is not None:
+                filled = True
+            raw[f] = value
+        if not filled:
             continue  # blank rows, trailing ones included
         count += 1
         title = text_of(raw.get("title"))
         # A row continues the finding above only within the same report of the same pemda: a
         # blank title under another LHP number is a missing title, not the one above.
-        same_report = all(is_blank(raw.get(f)) or is_blank(previous.get(f))
-                          or text_of(raw.get(f)) == text_of(previous.get(f))
-                          for f in ("pemda", "report"))
+        same_report = True
+        for f in ("pemda", "report"):
+            mine, theirs = raw.get(f), previous.get(f)
+            if mine is not None and theirs is not None and not (
+                    type(mine) is type(theirs) and mine == theirs) \
+                    and text_of(mine) != text_of(theirs):
+                same_report = False
         if same_report and (not title or " ".join(title.casefold().split()) == previous_title):
             for f in FINDING_FIELDS:  # this row continues the finding above
-                if is_blank(raw.get(f)) and not is_blank(previous.get(f)):
+                if raw.get(f) is None and previous.get(f) is not None:
                     raw[f] = previous[f]
         previous = {f: raw.get(f) for f in FINDING_FIELDS}
         title = text_of(raw.get("title"))
         previous_title = " ".join(title.casefold().split()) if title else None
         row_problems: list[str] = []
         parsed: dict[str, Any] = {}
-        for f, value in raw.items():
-            if is_blank(value):
+        for f, _, parse in fields:
+            value = raw[f]
+            if value is None:
                 parsed[f] = None
                 continue
-            parse = PARSERS.get(f)
             if parse is None:
-                try:
-                    parsed[f] = checked_text(f, value)
-                except Problem as bad:
-                    row_problems.append(problem(number, columns.header(f), str(bad)))
-                continue
-            result = seen.get((f, type(value), value), seen)
-            if result is seen:
-                try:
-                    result = parse(value)
-                except Problem as bad:
-                    result = bad
-                seen[(f, type(value), value)] = result
+                memo = last_text.get(f)
+                if memo is not None and type(memo[0]) is type(value) and memo[0] == value:
+                    result = memo[1]
+                else:
+                    try:
+                        result = checked_text(f, value)
+                    except Problem as bad:
+                        result = bad
+                    last_text[f] = (value, result)
+            else:
+                result = seen.get((f, type(value), value), seen)
+                if result is seen:
+                    try:
+                        result = parse(value)
+                    except Problem as bad:
+                        result = bad
+                    seen[(f, type(value), value)] = result
             if isinstance(result, Problem):
                 row_problems.append(problem(number, columns.header(f), str(result)))
             else:
                 parsed[f] = result
-        if "status" in columns.where and parsed.get("status") is None:
+        if "status" in raw and parsed.get("status") is None:
             parsed["status"] = Status.BD
         for f in ("pemda", "title", "recommendation"):
-            if is_blank(raw.get(f)):
+            if raw.get(f) is None:
                 row_problems.append(problem(number, columns.header(f), _EMPTY[f]))
         if row_problems:
             problems.extend(row_problems)
             continue
         _add_row(findings, number, parsed, columns, today, problems)
+    if tick is not None and untold:
+        tick(untold)
     found = list(findings.values())
     for finding in found:
         finding.new.recommendations = [r.spec for r in finding.recs]

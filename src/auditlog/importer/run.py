@@ -6,14 +6,14 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from auditlog.domain.aggregate import Aggregate, Context
+from auditlog.domain.aggregate import Context
 from auditlog.errors import Refusal
 from auditlog.i18n import _
 from auditlog.importer.columns import Matcher, load_mapping
 from auditlog.importer.plan import FileInfo, Plan, plan_import
 from auditlog.importer.read import RegisterFile, load, read_table
 from auditlog.importer.register import Register, parse_register
-from auditlog.store.app import Store
+from auditlog.store.app import Pending, Store
 
 Tick = Callable[[int], None]
 _ROW = re.compile(r"^row (\d+)")
@@ -66,7 +66,7 @@ def save(store: Store, ctx: Context, prepared: Prepared, today: date,
     Someone else saving first means planning afresh."""
     made: list[Plan] = []
 
-    def chunks() -> Iterator[list[Aggregate]]:
+    def chunks() -> Iterator[list[Pending]]:
         made[:] = [plan_import(store, ctx, prepared.register, prepared.info, today, tick)]
         for chunk in made[0].chunks:
             if not made[0].problems:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -33,7 +33,7 @@ from auditlog.i18n import _
 from auditlog.store import stream, witness
 from auditlog.store.chain import GENESIS, entry_hash
 from auditlog.store.engine import AggregateRow, Engine, Snapshot
-from auditlog.store.mapper import PydanticMapper
+from auditlog.store.mapper import PydanticMapper, Rows
 from auditlog.store.recorder import AuditRecorder, ClockBehind
 from auditlog.store.sqlite import SQLiteEngine, readonly_uri, writable  # noqa: F401 - kept here
 from auditlog.store.sqlite_integrity import CHAIN, META
@@ -73,8 +73,15 @@ def _check_row(row: AggregateRow) -> tuple[int, bytes, int, bytes, bytes]:
     return position, oid, version, topic, state
 
 
-def restamp(aggregates: Sequence[Aggregate], at: datetime) -> None:
+Pending = Aggregate | Rows
+"""What a save takes: aggregates with pending events, or a bulk writer's rows (mapper.Rows)."""
+
+
+def restamp(aggregates: Sequence[Pending], at: datetime) -> None:
     for aggregate in aggregates:
+        if isinstance(aggregate, Rows):
+            aggregate.at = at
+            continue
         aggregate._pending = [event.model_copy(update={"recorded_at": at})
                               for event in aggregate._pending]
 
@@ -374,7 +381,7 @@ class Store:
                 target=self.target, ATTEMPTS=ATTEMPTS)
         )
 
-    def _save_once(self, aggregates: Sequence[Aggregate], attempt: int) -> bool:
+    def _save_once(self, aggregates: Sequence[Pending], attempt: int) -> bool:
         """One attempt to save; True when saved (and witnessed), False to retry."""
         self._bound_waits(attempt)
         if os.environ.get(NOW_ENV) is None:
@@ -383,7 +390,11 @@ class Store:
             # backwards in time (which the store refuses).
             restamp(aggregates, now())
         try:
-            self.app.save(*aggregates)
+            if any(isinstance(a, Rows) for a in aggregates):
+                # Rows are stored events already: the recorder takes them all in one insert.
+                self.app.recorder.insert_events(self._stored(aggregates))
+            else:
+                self.app.save(*[a for a in aggregates if isinstance(a, Aggregate)])
         except ProgrammingError as error:
             raise refusal_of(error) from None
         except ClockBehind as behind:
@@ -440,7 +451,7 @@ class Store:
                 target=self.target, ATTEMPTS=ATTEMPTS)
         )
 
-    def save_in_chunks(self, plan: Callable[[], Iterator[Sequence[Aggregate]]]) -> None:
+    def save_in_chunks(self, plan: Callable[[], Iterator[Sequence[Pending]]]) -> None:
         """Like ``bulk``, for work too big to hold at once (an import of 50,000 rows): each
         chunk of changed aggregates that ``plan()`` yields has its events inserted, with their
         hash-chain entries, as soon as it is yielded, all inside ONE transaction that commits
@@ -455,7 +466,10 @@ class Store:
         if not isinstance(recorder, AuditRecorder):
             # Another engine saves the whole work as one command: still one transaction,
             # memory follows the work instead of a chunk.
-            self.command(lambda: [aggregate for chunk in plan() for aggregate in chunk])
+            # (_save_once takes Rows beside aggregates; Batch.command, which shares the
+            # signature, is never given any.)
+            self.command(lambda: cast(list[Aggregate], [item for chunk in plan()
+                                                        for item in chunk]))
             return
         pinned = os.environ.get(NOW_ENV) is not None
         for attempt in range(ATTEMPTS):
@@ -465,10 +479,9 @@ class Store:
                     for chunk in plan():
                         if not pinned:
                             restamp(chunk, at)
-                        events = [e for aggregate in chunk for e in aggregate.collect_events()]
-                        if events:
-                            recorder.insert_in(
-                                cursor, [self.app.mapper.to_stored_event(e) for e in events])
+                        stored = self._stored(chunk)
+                        if stored:
+                            recorder.insert_in(cursor, stored)
             except ClockBehind as behind:
                 if pinned or attempt == ATTEMPTS - 1:
                     raise Refusal(
@@ -490,6 +503,17 @@ class Store:
               "attempts; nothing was written: try again").format(
                 target=self.target, ATTEMPTS=ATTEMPTS)
         )
+
+    def _stored(self, pending: Sequence[Pending]) -> list[StoredEvent]:
+        """Every pending event in stored form, each encoded once, in the order given."""
+        stored: list[StoredEvent] = []
+        encode = self.app.mapper.to_stored_event
+        for item in pending:
+            if isinstance(item, Rows):
+                stored.extend(item.collect_stored())
+            else:
+                stored.extend(map(encode, item.collect_events()))
+        return stored
 
 
 class Batch(Store):

@@ -14,7 +14,13 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from auditlog.errors import Refusal
-from auditlog.store.chain import GENESIS, entry_hash, recorded_time
+from auditlog.store.chain import (
+    GENESIS,
+    entry_hash,
+    recorded_stamp,
+    recorded_time,
+    stamp_time,
+)
 from auditlog.store.sqlite_integrity import (
     CHAIN,
     EVENTS,
@@ -90,8 +96,18 @@ class AuditRecorder(SQLiteApplicationRecorder):
 
     def insert_in(self, c: SQLiteCursor, stored_events: Sequence[StoredEvent]) -> None:
         """Insert (and chain) events inside a transaction the caller holds, so that a bulk
-        write can go in chunk by chunk and still commit, or roll back, as one."""
-        self._insert_events(c, stored_events)
+        write can go in chunk by chunk and still commit, or roll back, as one.
+
+        One executemany instead of eventsourcing's statement per event: once it holds the
+        write lock, SQLite gives each new row the largest rowid plus one (the events table
+        never loses a row), so the rows inserted are the last len(stored_events) rowids."""
+        stored_events = in_time_order(stored_events)
+        cursor = c.sqlite_cursor
+        cursor.executemany(self.insert_events_statement, [
+            (s.originator_id.hex if isinstance(s.originator_id, UUID) else s.originator_id,
+             s.originator_version, s.topic, s.state) for s in stored_events])
+        last = cursor.execute(f"SELECT max(rowid) FROM {EVENTS}").fetchone()[0]
+        self.after_insert(c, stored_events, range(last - len(stored_events) + 1, last + 1))
 
     def after_insert(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], ids: Sequence[int]
@@ -128,8 +144,9 @@ def chain_links(stored_events: Sequence[StoredEvent], ids: Sequence[int], seq: i
     log's head before this save): what every engine's recorder writes in the same
     transaction as the events."""
     entries = []
+    times: dict[bytes | None, datetime | None] = {}  # a bulk save shares one stamp
     for stored, position in zip(stored_events, ids, strict=True):
-        when = recorded_time(stored.state)
+        when = _time(stored.state, times)
         if last is not None and when is not None and when < last:
             raise ClockBehind(_iso(when), _iso(last))
         last = when if when is not None else last
@@ -152,15 +169,27 @@ def in_time_order(stored_events: Sequence[StoredEvent]) -> Sequence[StoredEvent]
     copied log, whose order is its identity) keep exactly the order they came in."""
     if len(stored_events) < 2:
         return stored_events
+    first = recorded_stamp(stored_events[0].state)
+    if all(recorded_stamp(s.state) == first for s in stored_events):
+        return stored_events  # one time (a bulk save): the order given is the order
     latest: dict[object, datetime] = {}
     keyed = []
+    times: dict[bytes | None, datetime | None] = {}
     for index, stored in enumerate(stored_events):
-        when = recorded_time(stored.state) or datetime.min.replace(tzinfo=UTC)
+        when = _time(stored.state, times) or datetime.min.replace(tzinfo=UTC)
         when = max(when, latest.get(stored.originator_id, when))
         latest[stored.originator_id] = when
         keyed.append((when, index))
     order = sorted(range(len(keyed)), key=keyed.__getitem__)
     return [stored_events[i] for i in order]
+
+
+def _time(state: bytes, times: dict[bytes | None, datetime | None]) -> datetime | None:
+    """recorded_time, parsed once per distinct stamp."""
+    stamp = recorded_stamp(state)
+    if stamp not in times:
+        times[stamp] = None if stamp is None else stamp_time(stamp)
+    return times[stamp]
 
 
 def _iso(moment: datetime) -> str:
