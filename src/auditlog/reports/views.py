@@ -5,7 +5,7 @@ no locale), so the same question always prints the same bytes.
 """
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -43,12 +43,12 @@ from auditlog.domain.inputs import format_rupiah
 from auditlog.domain.recommendation import Recommendation
 from auditlog.errors import Refusal, StoreBusy
 from auditlog.i18n import N_, _, format_date, format_pct, ngettext
+from auditlog.projections.lean import LeanUniverse
 from auditlog.projections.model import (
     RETROACTIVE,
     FindingFilter,
     Moment,
     ReadModel,
-    Universe,
     ref_key,
 )
 from auditlog.projections.persisted import Projection
@@ -143,12 +143,10 @@ def events_effective_between(store: Store, start: date, end: date, moment: Momen
     return found
 
 
-def fold(store: Store, moment: Moment) -> Universe:
-    """Rebuild the state from the events alone (not from the persisted projection)."""
-    def history(aggregate_id: UUID, version: int) -> Iterable[Event]:
-        return store.app.events.get(aggregate_id, lte=version)  # type: ignore[return-value]
-
-    return Universe(moment=moment, history=history).fold(events_in_order(store))
+def fold(store: Store, moment: Moment) -> LeanUniverse:
+    """Rebuild the state from the events alone (not from the persisted projection): the lean
+    fold of the checked rows (projections/lean.py)."""
+    return LeanUniverse(moment, history=store.events_of_many).fold(store.checked_rows())
 
 
 def projection_drift(store: Store) -> list[str]:
