@@ -19,6 +19,7 @@ withdrawals, reopenings, extensions, --as-of, --known-at) that both folds answer
 """
 
 import gc
+import sys
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
 from typing import Any, Self
@@ -60,6 +61,7 @@ Row = tuple[int, bytes, int, bytes, bytes]
 # What the fold does with each stored topic.
 _SKIP, _FINDING, _DOMAIN = 0, 1, 2
 _OPEN = (Status.BD.value, Status.BS.value)
+_STATUSES = {s.value: s.value for s in Status}  # one string per status, shared by all
 _ANSWER = timedelta(days=ANSWER_DAYS)
 
 
@@ -78,46 +80,52 @@ class LeanRec:
 
 
 class LeanFinding:
-    """A finding as the compliance summary needs it (see Finding)."""
+    """A finding as the compliance summary needs it (see Finding). Kept for every finding
+    of the log, so it is small: no dict, its reference as its sort key, shared strings."""
 
-    __slots__ = ("id", "pemda", "received", "recs", "ref", "withdrawn")
+    __slots__ = ("id", "key", "pemda", "received", "recs", "withdrawn")
 
     def __init__(self, oid: bytes, state: dict[str, Any]) -> None:
         self.id = oid
-        self.ref: str = state["ref"]
-        self.pemda: str = state["pemda"]
+        _, year, number = state["ref"].split("-")
+        self.key = int(year) * 1_000_000_000 + int(number)  # as ref_key orders references
+        self.pemda: str = sys.intern(state["pemda"])
         self.received = date.fromisoformat(state["received"])
         self.withdrawn = False
-        self.recs = {
-            r["n"]: LeanRec(r["n"], r.get("value"),
-                            None if r.get("due") is None else date.fromisoformat(r["due"]))
-            for r in state["recommendations"]}
+        self.recs = [LeanRec(r["n"], r.get("value"),
+                             None if r.get("due") is None else date.fromisoformat(r["due"]))
+                     for r in state["recommendations"]]
+
+    def rec(self, n: int) -> LeanRec:
+        recs = self.recs
+        if 0 < n <= len(recs) and recs[n - 1].n == n:  # numbered 1, 2, ... as recorded
+            return recs[n - 1]
+        for rec in recs:
+            if rec.n == n:
+                return rec
+        raise KeyError(f"recommendation {n}")
 
     def rows(self) -> list[RecRow]:
         received = self.received
         return [RecRow(self.pemda, Status(r.status), r.value or 0, r.deposited,
                        r.due_extended or r.due_set or received + _ANSWER)
-                for r in self.recs.values()]
-
-    def sort_key(self) -> tuple[int, int]:
-        _, year, number = self.ref.split("-")
-        return int(year), int(number)
+                for r in self.recs]
 
 
 def _followed_up(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.recs[s["recommendation"]].deposited += s["deposit"]
+    f.rec(s["recommendation"]).deposited += s["deposit"]
 
 
 def _reviewed(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.recs[s["recommendation"]].status = s["status"]
+    f.rec(s["recommendation"]).status = _STATUSES[s["status"]]
 
 
 def _reopened(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.recs[s["recommendation"]].status = Status.BS.value
+    f.rec(s["recommendation"]).status = "BS"
 
 
 def _extended(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.recs[s["recommendation"]].due_extended = date.fromisoformat(s["due"])
+    f.rec(s["recommendation"]).due_extended = date.fromisoformat(s["due"])
 
 
 def _corrected(f: LeanFinding, s: dict[str, Any]) -> None:
@@ -126,7 +134,7 @@ def _corrected(f: LeanFinding, s: dict[str, Any]) -> None:
         if field == "received" and value is not None:
             f.received = date.fromisoformat(value)
     elif field == "value":
-        f.recs[n].value = value
+        f.rec(n).value = value
 
 
 def _withdrawn(f: LeanFinding, s: dict[str, Any]) -> None:
@@ -242,7 +250,7 @@ class LeanUniverse:
 
     def open_finding_ids(self) -> set[UUID]:
         return {UUID(f.id.decode()) for f in self._shown(None)
-                if any(r.status in _OPEN for r in f.recs.values())}
+                if any(r.status in _OPEN for r in f.recs)}
 
     def active_findings(self, pemda: str | None = None) -> list[Finding]:
         """Whole findings, refolded from their own admitted events (few reports ask)."""
@@ -257,7 +265,7 @@ class LeanUniverse:
         return sorted(found, key=ref_key)
 
     def rec_rows(self, pemda: str | None = None) -> list[RecRow]:
-        return [row for f in sorted(self._shown(pemda), key=LeanFinding.sort_key)
+        return [row for f in sorted(self._shown(pemda), key=lambda f: f.key)
                 for row in f.rows()]
 
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
