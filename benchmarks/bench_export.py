@@ -15,7 +15,8 @@ from bench_replay import raw_read
 
 from auditlog.projections.model import Moment
 from auditlog.projections.summary import status_report
-from auditlog.reports.export import ExportFormat, write_review
+from auditlog.reports.export import write_review
+from auditlog.reports.render import ExportFormat
 from auditlog.reports.review import build_review
 from auditlog.reports.views import (
     event_detail,

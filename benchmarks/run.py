@@ -307,6 +307,37 @@ def main() -> None:
               f"{row.get('goal', ''):<20}{row['rss']:>6.0f} MB {growth:>8}")
     print(f"(growth: seconds at {events} events over seconds at 100k; "
           f"whole run {time.perf_counter() - started:.0f} s)")
+    if baseline:
+        extrapolate(rows, baseline, events, disk, json.loads(baseline_path.read_text()))
+
+
+def extrapolate(rows: list[dict[str, Any]], baseline: dict[str, dict[str, Any]], events: int,
+                disk: int, base_run: dict[str, Any], target: int = 10_000_000) -> None:
+    """Each measure at ``target`` events, from the growth measured between 100k and this run:
+    a power law through both points (time ~ N^k, k = log(growth) / log(N / 100k))."""
+    import math
+
+    span = math.log(events / base_run["events"])
+    reach = math.log(target / events)
+
+    def grow(now: float, then: float) -> tuple[float, float]:
+        k = math.log(now / then) / span if now > 0 and then > 0 else 0.0
+        return k, now * math.exp(k * reach)
+
+    print(f"\nextrapolated to {target:,} events (power law through 100k and {events:,}):")
+    header = f"{'measure':<50} {'k time':>7} {'seconds':>10} {'k RSS':>6} {'peak RSS':>10}"
+    print(header)
+    print("-" * len(header))
+    for row in rows:
+        base = baseline.get(row["measure"])
+        if not base or "seconds" not in base:
+            continue
+        k_t, seconds = grow(row["seconds"], base["seconds"])
+        k_m, rss = grow(row["rss"], base["rss"])
+        print(f"{row['measure']:<50} {k_t:>7.2f} {seconds:>10.1f} {k_m:>6.2f} {rss:>7.0f} MB")
+    k_d, size = grow(disk, base_run["disk"])
+    print(f"disk: {disk / 2**20:.0f} MiB at {events:,}, {size / 2**30:.1f} GiB at {target:,} "
+          f"(k {k_d:.2f})")
 
 
 if __name__ == "__main__":

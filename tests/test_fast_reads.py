@@ -1,4 +1,5 @@
-"""The fast read paths give the answers of the reference fold.
+"""The fast read paths (the streamed rows, the lean fold, the persisted and temporal
+projections) give the answers of the reference fold.
 
 The reference is the fold as it was before the streaming path: eventsourcing's notifications,
 each decoded and validated by pydantic. On random logs (corrections, withdrawals,
@@ -68,8 +69,14 @@ def test_streamed_and_projected_reads_equal_the_reference_fold(
                        else started + timedelta(seconds=span.total_seconds() * share))
                 for day, share in zip(as_of, known, strict=True)]
             for moment in moments:
-                expected = reports(reference_fold(store, moment))
-                assert reports(fold(store, moment)) == expected, moment
+                slow = reference_fold(store, moment)
+                expected = reports(slow)
+                lean = fold(store, moment)  # the lean fold of replay (projections/lean.py)
+                assert reports(lean) == expected, moment
+                assert lean.rec_rows() == slow.rec_rows(), moment  # the same order
+                assert lean.open_finding_ids() == slow.open_finding_ids(), moment
+                assert ((lean.events_read, lean.events_applied, lean.last_applied)
+                        == (slow.events_read, slow.events_applied, slow.last_applied)), moment
                 assert reports(read_model(store, moment, projection)) == expected, moment
         finally:
             projection.close()
@@ -89,5 +96,31 @@ def test_the_comparison_sees_a_decoding_that_differs(tmp_path: Path) -> None:
         (_, validated), = reference_events(store)
         assert fast == validated
         assert fast.model_copy(update={"effective_on": date(2023, 1, 3)}) != validated
+    finally:
+        store.close()
+
+
+def test_the_comparison_sees_a_lean_fold_that_differs(tmp_path: Path) -> None:
+    """The property can fail: a lean fold that drops the deposits of follow-ups differs."""
+    from unittest import mock
+
+    from auditlog import commands
+    from auditlog.domain.aggregate import Context
+    from auditlog.domain.events import FollowUpRecorded, RecommendationSpec
+    from auditlog.projections import lean
+
+    store = Store(str(tmp_path / "lean.db"))
+    try:
+        ctx = Context("siti", datetime(2024, 1, 2, tzinfo=UTC))
+        commands.register_pemda(store, ctx, "35.73", None, None, date(2023, 1, 2))
+        commands.record_finding(store, ctx, commands.NewFinding(
+            pemda="35.73", title="Kas", received=date(2023, 3, 1),
+            recommendations=[RecommendationSpec(n=1, text="Setor", value=5_000_000)]))
+        commands.record_followup(store, ctx, "F-2023-0001.1", date(2023, 4, 1),
+                                 "setor sebagian", 2_000_000, None, [])
+        assert reports(fold(store, Moment())) == reports(reference_fold(store, Moment()))
+        handlers = {**lean._HANDLERS, FollowUpRecorded.topic: lambda finding, state: None}
+        with mock.patch.object(lean, "_HANDLERS", handlers):
+            assert reports(fold(store, Moment())) != reports(reference_fold(store, Moment()))
     finally:
         store.close()

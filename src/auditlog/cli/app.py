@@ -4,6 +4,8 @@ refusal, opening a store to read or to record, and parsing the two times.
 Command groups live in their own modules and are registered in cli/main.py.
 """
 
+from __future__ import annotations
+
 import contextlib
 import functools
 import getpass
@@ -14,15 +16,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
 
 import typer
-from eventsourcing.persistence import OperationalError
 
 from auditlog import files, version
 from auditlog.clock import now, parse_timestamp, today
-from auditlog.domain.aggregate import Context
-from auditlog.domain.finding import Finding
 from auditlog.domain.inputs import (
     ACTOR_LIMIT,
     LIMITS,
@@ -35,12 +34,15 @@ from auditlog.domain.inputs import (
 )
 from auditlog.errors import DamagedStore, ExitCode, Refusal, StoreBusy
 from auditlog.i18n import N_, _
-from auditlog.projections.model import Moment
-from auditlog.reports import views
-from auditlog.reports.render import Format, render
-from auditlog.store.app import Store, is_postgres
+from auditlog.reports.render import Format
 
 from .language import LocalisedGroup, choose_language
+
+if TYPE_CHECKING:  # the command tree is built without them: `--help` must start fast
+    from auditlog.domain.aggregate import Context
+    from auditlog.domain.finding import Finding
+    from auditlog.projections.model import Moment
+    from auditlog.store.app import Store
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -83,6 +85,8 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        from eventsourcing.persistence import OperationalError
+
         try:
             check_options(kwargs)
             return fn(*args, **kwargs)
@@ -172,11 +176,15 @@ def main_options(
                        actor_given=bool(given))
     _current[:] = [current]
     files.forget_protected()  # a new invocation (tests run many in one process)
-    if is_postgres(db):
-        from auditlog.store.postgres import PostgresTarget  # psycopg only when asked for
+    # This runs before every subcommand, its --help included: the store's modules (and
+    # psycopg) are imported only for a URL that can name a server.
+    if db.startswith("postgres"):
+        from auditlog.store.app import is_postgres
+        from auditlog.store.postgres import PostgresTarget
 
-        with contextlib.suppress(Refusal):  # a malformed URL is refused by the command
-            _log_in_as(current, PostgresTarget(db).user)
+        if is_postgres(db):
+            with contextlib.suppress(Refusal):  # a malformed URL is refused by the command
+                _log_in_as(current, PostgresTarget(db).user)
 
 
 def _log_in_as(current: Settings, role: str) -> None:
@@ -199,6 +207,8 @@ def _login() -> str:
 
 
 def recording() -> Context:
+    from auditlog.domain.aggregate import Context
+
     current = settings()
     if current.actor_refused is not None:
         raise Refusal(current.actor_refused)
@@ -211,6 +221,8 @@ def writer(*, restoring: bool = False) -> Iterator[Store]:
 
     One whose append-only triggers were removed is refused (exit 3), except to 'init'
     (``restoring``), which puts them back once the log verifies."""
+    from auditlog.store.app import Store
+
     target = settings().db
     Store.check_target(target, existing=False)
     existed = Store.exists(target)
@@ -239,6 +251,8 @@ def writer(*, restoring: bool = False) -> Iterator[Store]:
 def reader(*, verifying: bool = False) -> Iterator[Store]:
     """A store to read; one that lost its integrity tables is refused (exit 3), except to
     verify, which reports what is gone."""
+    from auditlog.store.app import Store
+
     files.protect(settings().db)
     store = Store.open_existing(settings().db)
     try:
@@ -263,6 +277,8 @@ def happened_on(text: str | None, *, what: str = "--on") -> date:
 
 
 def moment(as_of: str | None, known_at: str | None, *, as_of_name: str = "--as-of") -> Moment:
+    from auditlog.projections.model import Moment
+
     return Moment(
         as_of=parse_date(as_of, what=as_of_name) if as_of else None,
         known_at=parse_timestamp(known_at, what="--known-at") if known_at else None,
@@ -297,6 +313,9 @@ def print_recorded(finding: Finding, fmt: Format, line: str, ref: str | None = N
 
     For a recommendation's command, "ref" is the recommendation's (F-2023-0001.1) and
     "finding" holds the whole finding it belongs to."""
+    from auditlog.reports import views
+    from auditlog.reports.render import render
+
     if fmt is Format.table:
         echo(line)
         return

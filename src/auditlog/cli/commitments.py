@@ -1,11 +1,12 @@
 """Commands of the commitment group: commitments (komitmen) of OPD toward the pemda's targets,
 their realisations and the Inspektorat's reviews, and the themes they are made for."""
 
-from typing import Annotated
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from auditlog import commitment_commands
 from auditlog.cli.app import (
     echo,
     guarded,
@@ -19,24 +20,13 @@ from auditlog.cli.app import (
     writer,
 )
 from auditlog.clock import today
-from auditlog.domain.commitment import (
-    Commitment,
-    normalise_theme_code,
-    parse_commitment_status,
-    parse_status_filter,
-    parse_value,
-    require_theme,
-)
 from auditlog.domain.inputs import normalise_region_code, parse_date, require_text
 from auditlog.i18n import N_, _
-from auditlog.reports import views
-from auditlog.reports.commitments import (
-    LIST_COLUMNS,
-    commitment_json,
-    commitment_list,
-    commitment_row,
-    commitment_show,
-)
+
+if TYPE_CHECKING:  # imported where used: the command tree must build fast
+    from auditlog.domain.commitment import (
+        Commitment,
+    )
 from auditlog.reports.render import Format, render
 
 from .options import AsOfOpt, FormatOpt, KnownAtOpt, OnOpt, PemdaOpt, ReasonOpt
@@ -50,6 +40,8 @@ commitment_app.add_typer(theme_app, name="theme")
 
 def _print(commitment: Commitment, themes: dict[str, str], fmt: Format, line: str) -> None:
     """The confirmation line, or the commitment with its reference under "ref"."""
+    from auditlog.reports.commitments import LIST_COLUMNS, commitment_json, commitment_row
+
     if fmt is Format.table:
         echo(line)
         return
@@ -91,6 +83,9 @@ def commitment_record(
     --text "Menurunkan prevalensi stunting" --owner "Sekretaris Dinas Kesehatan"
     --indicator "prevalensi stunting" --unit % --baseline 21.5 --target 14 --by 31/12/2024
     """
+    from auditlog import commitment_commands
+    from auditlog.domain.commitment import parse_value
+
     new = commitment_commands.NewCommitment(
         pemda=normalise_region_code(pemda), opd=require_text(opd, what="--opd"),
         theme=theme, text=require_text(text, what="--text"),
@@ -126,6 +121,9 @@ def commitment_progress(
     Example: auditlog commitment progress K-2023-0003 --on 31/12/2023 --value 18.2
     --evidence laporan-stunting.pdf
     """
+    from auditlog import commitment_commands
+    from auditlog.domain.commitment import parse_value
+
     day = happened_on(on)
     realised = parse_value(value) if value is not None else None
     with writer() as store:
@@ -155,6 +153,9 @@ def commitment_review(
     Example: auditlog commitment review K-2023-0001 --status tercapai --reason "target 2024
     terlampaui"
     """
+    from auditlog import commitment_commands
+    from auditlog.domain.commitment import parse_commitment_status
+
     new = parse_commitment_status(status)
     why = require_text(reason, what="--reason")
     day = happened_on(on)
@@ -178,6 +179,8 @@ def commitment_reopen(
 
     Example: auditlog commitment reopen K-2023-0001 --reason "data capaian dikoreksi BPS"
     """
+    from auditlog import commitment_commands
+
     why = require_text(reason, what="--reason")
     day = happened_on(on)
     with writer() as store:
@@ -207,6 +210,11 @@ def commitment_list_command(
 
     Example: auditlog commitment list --pemda 35.73 --theme stunting
     """
+    from auditlog import commitment_commands
+    from auditlog.domain.commitment import parse_status_filter, require_theme
+    from auditlog.reports import views
+    from auditlog.reports.commitments import commitment_list
+
     wanted = parse_status_filter(status) if status else None
     m = moment(as_of, known_at)
     with reader() as store:
@@ -230,6 +238,9 @@ def commitment_show_command(
 
     Example: auditlog commitment show K-2023-0001
     """
+    from auditlog import commitment_commands
+    from auditlog.reports.commitments import commitment_show
+
     m = moment(as_of, known_at)
     with reader() as store:
         the_id, stored_ref = commitment_commands.commitment_id_of(store, ref)
@@ -249,6 +260,9 @@ def theme_add(
 
     Example: auditlog commitment theme add ketahanan-pangan --name "ketahanan pangan"
     """
+    from auditlog import commitment_commands
+    from auditlog.domain.commitment import normalise_theme_code
+
     the_code = normalise_theme_code(code)
     the_name = require_text(name, what="--name")
     with writer() as store:
@@ -267,6 +281,8 @@ def theme_list(fmt: FormatOpt = Format.table) -> None:
 
     Example: auditlog commitment theme list
     """
+    from auditlog import commitment_commands
+
     with reader() as store:
         themes = commitment_commands.themes(store)
     rows = [{"code": code, "name": name} for code, name in themes.items()]

@@ -1,5 +1,7 @@
 """`auditlog compare`: the pemda of a province side by side in one instrument."""
 
+from __future__ import annotations
+
 from typing import Annotated
 
 import typer
@@ -7,8 +9,6 @@ import typer
 from auditlog.cli.app import app, echo, guarded, moment, reader, reference_date
 from auditlog.domain.inputs import normalise_region_code, parse_year
 from auditlog.i18n import N_
-from auditlog.reports import views
-from auditlog.reports.compare import comparable_instrument, compare_report, compare_text
 from auditlog.reports.render import Format
 
 from .options import AsOfOpt, FormatOpt, KnownAtOpt
@@ -33,6 +33,9 @@ def compare(
 
     Example: auditlog compare --instrument SAKIP --province 35
     """
+    from auditlog.reports import views
+    from auditlog.reports.compare import comparable_instrument, compare_report, compare_text
+
     name = comparable_instrument(instrument)
     code = normalise_region_code(province) if province is not None else None
     the_year = parse_year(year) if year is not None else None

@@ -1,5 +1,7 @@
 """`auditlog evidence`: the evidence files kept with `followup record --evidence FILE --keep`."""
 
+from __future__ import annotations
+
 import contextlib
 import os
 import tempfile
@@ -12,7 +14,6 @@ from auditlog import files
 from auditlog.cli.app import echo, guarded, reader
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _
-from auditlog.store.evidence import megabytes, open_vault
 
 evidence_app = typer.Typer(help=N_("Evidence files kept in the store (--evidence FILE --keep)."),
                            no_args_is_help=True)
@@ -36,6 +37,8 @@ def evidence_get(
 ) -> None:
     # The same refusals as every file auditlog writes (never onto a store, --force to
     # replace); the bytes are then streamed, so a kept file never sits whole in memory.
+    from auditlog.store.evidence import megabytes, open_vault
+
     files.check_writable(to, force=force)
     folder = to.parent if str(to.parent) else Path(".")
     with reader() as store:

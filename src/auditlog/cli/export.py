@@ -1,5 +1,7 @@
 """`auditlog export`: the annual review package, reproducible from the log."""
 
+from __future__ import annotations
+
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
@@ -10,20 +12,10 @@ from auditlog import files, i18n
 from auditlog.cli.app import app, echo, fail, guarded, moment, reader, settings
 from auditlog.cli.options import AsOfOpt, KnownAtOpt
 from auditlog.clock import today
-from auditlog.commitment_commands import themes
 from auditlog.domain.inputs import parse_year
 from auditlog.errors import ExitCode, Refusal
 from auditlog.i18n import N_, _
-from auditlog.projections.model import Moment
-from auditlog.reports.export import ExportFormat, check_target, choose_format, write_review
-from auditlog.reports.review import build_review
-from auditlog.reports.views import (
-    current,
-    event_detail,
-    events_effective_between,
-    read_model,
-)
-from auditlog.store.integrity import IntegrityFailure, current_checkpoint, prefix_checkpoint
+from auditlog.reports.render import ExportFormat
 
 
 @app.command("export")
@@ -53,6 +45,13 @@ def export(
     The same events, --as-of, --known-at and version always give the same bytes.
     Example: auditlog export --year 2023 --to review-2023.xlsx
     """
+    from auditlog.commitment_commands import themes
+    from auditlog.projections.model import Moment
+    from auditlog.reports.export import check_target, choose_format, write_review
+    from auditlog.reports.review import build_review
+    from auditlog.reports.views import current, event_detail, events_effective_between, read_model
+    from auditlog.store.integrity import IntegrityFailure, current_checkpoint, prefix_checkpoint
+
     # One language for the whole review, the activity's descriptions included.
     lang = i18n.set_language(lang or i18n.language())
     the_year = parse_year(year, what="--year")

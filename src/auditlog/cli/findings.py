@@ -1,10 +1,11 @@
 """Commands of the finding group: recording, showing, listing, correcting, withdrawing."""
 
+from __future__ import annotations
+
 from typing import Annotated
 
 import typer
 
-from auditlog import commands
 from auditlog.cli.app import (
     echo,
     guarded,
@@ -20,8 +21,6 @@ from auditlog.cli.app import (
 )
 from auditlog.cli.completion import finding_refs
 from auditlog.clock import today
-from auditlog.domain.events import RecommendationSpec
-from auditlog.domain.grades import instrument_name
 from auditlog.domain.inputs import (
     normalise_finding_code,
     normalise_recommendation_code,
@@ -31,10 +30,8 @@ from auditlog.domain.inputs import (
     parse_year,
     require_text,
 )
-from auditlog.domain.recommendation import parse_status
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _, format_date, ngettext
-from auditlog.reports import views
 from auditlog.reports.render import Format
 
 from .options import (
@@ -96,6 +93,10 @@ def finding_record(
     Example: auditlog finding record --pemda 35.73 --title "IKU belum selaras"
     --report 700/012/ITDA/2023 --received 14/3/2023 -r "Selaraskan IKU dengan RPJMD"
     """
+    from auditlog import commands
+    from auditlog.domain.events import RecommendationSpec
+    from auditlog.domain.grades import instrument_name
+
     region = normalise_region_code(pemda)
     received_on = happened_on(received, what="--received")
     issued_on = happened_on(issued, what="--issued") if issued else None
@@ -145,6 +146,8 @@ def finding_show(
 
     Example: auditlog finding show F-2023-0001
     """
+    from auditlog.reports import views
+
     m = moment(as_of, known_at)
     with reader() as store:
         echo(views.finding_show(store, ref, m, reference_date(m), fmt))
@@ -184,6 +187,9 @@ def finding_list(
     Example: auditlog finding list --search "perjalanan dinas" --year 2023
     Example: auditlog finding list --due-within 14
     """
+    from auditlog.domain.recommendation import parse_status
+    from auditlog.reports import views
+
     wanted = parse_status(status) if status else None
     only = narrowing(pemda, opd, report, year, instrument)
     m = moment(as_of, known_at)
@@ -220,6 +226,8 @@ def finding_correct(
     Example: auditlog finding correct F-2023-0001 --field received --value 2023-03-10
     --reason "tanggal terima salah ketik"
     """
+    from auditlog import commands
+
     why = require_text(reason, what="--reason")
     with writer() as store:
         finding = commands.correct(store, recording(), ref, field.strip().lower(), value, why,
@@ -241,6 +249,8 @@ def finding_withdraw(
 
     Example: auditlog finding withdraw F-2023-0003 --reason "tercatat ganda"
     """
+    from auditlog import commands
+
     why = require_text(reason, what="--reason")
     with writer() as store:
         finding = commands.withdraw(store, recording(), ref, why, today())

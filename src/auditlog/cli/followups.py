@@ -1,10 +1,11 @@
 """Commands of the followup group: follow-ups and the auditor's reviews, reopenings, extensions."""
 
+from __future__ import annotations
+
 from typing import Annotated
 
 import typer
 
-from auditlog import commands
 from auditlog.cli.app import (
     guarded,
     happened_on,
@@ -21,7 +22,6 @@ from auditlog.domain.inputs import (
     parse_rupiah,
     require_text,
 )
-from auditlog.domain.recommendation import parse_status
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _, format_date
 from auditlog.reports.render import Format
@@ -57,6 +57,8 @@ def followup_record(
     Example: auditlog followup record F-2023-0001.1 --on 10/5/2023
     --action "IKU direvisi" --evidence sk-iku.pdf --keep
     """
+    from auditlog import commands
+
     if keep and not evidence:
         raise Refusal(_("--keep keeps evidence files: give them with --evidence FILE"))
     day = happened_on(on)
@@ -89,6 +91,9 @@ def followup_review(
     lawful ground). S and TDTL go back to BS only through 'followup reopen'.
     Example: auditlog followup review F-2023-0001.1 --status S --reason "bukti setor lengkap"
     """
+    from auditlog import commands
+    from auditlog.domain.recommendation import parse_status
+
     new = parse_status(status)
     why = require_text(reason, what="--reason")
     day = happened_on(on)
@@ -111,6 +116,8 @@ def followup_reopen(
 
     Example: auditlog followup reopen F-2023-0001.1 --reason "bukti setor ternyata palsu"
     """
+    from auditlog import commands
+
     why = require_text(reason, what="--reason")
     day = happened_on(on)
     with writer() as store:
@@ -133,6 +140,8 @@ def followup_extend(
 
     Example: auditlog followup extend F-2023-0001.1 --due 30/9/2023 --reason "banjir"
     """
+    from auditlog import commands
+
     new_due = parse_date(due, what="--due")
     why = require_text(reason, what="--reason")
     day = happened_on(on)

@@ -1,10 +1,11 @@
 """Commands of the grade group: recording grades and listing their history."""
 
+from __future__ import annotations
+
 from typing import Annotated
 
 import typer
 
-from auditlog import commands
 from auditlog.cli.app import (
     echo,
     guarded,
@@ -15,7 +16,6 @@ from auditlog.cli.app import (
     recording,
     writer,
 )
-from auditlog.domain.grades import instrument_name, parse_score, rule_for
 from auditlog.domain.inputs import (
     normalise_region_code,
     parse_year,
@@ -23,7 +23,6 @@ from auditlog.domain.inputs import (
 )
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _
-from auditlog.reports import views
 from auditlog.reports.render import Format, render
 
 from .options import AsOfOpt, FormatOpt, KnownAtOpt, OnOpt, PemdaOpt
@@ -58,6 +57,9 @@ def grade_record(
     Example: auditlog grade record --pemda 35.73 --instrument SAKIP --year 2022 --grade A
     --because F-2023-0001
     """
+    from auditlog import commands
+    from auditlog.domain.grades import instrument_name, parse_score, rule_for
+
     region = normalise_region_code(pemda)
     name = instrument_name(instrument)
     the_rule = rule_for(name, rule)
@@ -100,6 +102,8 @@ def grade_list(
 
     Example: auditlog grade list --pemda 35.73
     """
+    from auditlog.reports import views
+
     m = moment(as_of, known_at)
     with reader() as store:
         echo(views.grade_list(views.read_model(store, m), pemda_code(pemda), fmt))

@@ -1,26 +1,27 @@
 """`auditlog import`: a follow-up register from CSV or XLSX, all rows or none; and its template."""
 
+from __future__ import annotations
+
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
 from auditlog.cli.app import app, echo, guarded, recording, settings, writer
 from auditlog.clock import today
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _
-from auditlog.importer import run
-from auditlog.importer.plan import Summary
-from auditlog.importer.template import write_template
-from auditlog.reports import views
-from auditlog.store.app import Store
+
+if TYPE_CHECKING:  # imported where used: the command tree must build fast
+
+    from auditlog.importer import run
+    from auditlog.importer.plan import Summary
+    from auditlog.store.app import Store
 
 # From this many rows on, a terminal shows a progress bar while the register is read.
 PROGRESS_ROWS = 2000
@@ -52,6 +53,10 @@ def import_register(
     Every row is checked first; one bad row refuses the whole file, listing every problem.
     Re-importing records only what is new. Example: auditlog import matriks-2023.xlsx
     """
+    from auditlog.importer import run
+    from auditlog.importer.template import write_template
+    from auditlog.reports import views
+
     if template is not None:
         if file is not None:
             raise Refusal(_("give either a FILE to import or --template FILE.xlsx, not both"))
@@ -85,6 +90,8 @@ def import_register(
 def _planning_store() -> Iterator[Store]:
     """The store a dry run plans against: the real one read-only, or an empty stand-in when
     there is none yet (a dry run never creates a store)."""
+    from auditlog.store.app import Store
+
     target = settings().db
     if Store.exists(target):
         Store.check_target(target, existing=True)
@@ -105,6 +112,9 @@ def _planning_store() -> Iterator[Store]:
 @contextmanager
 def _progress() -> Iterator[Callable[[int], Tick | None]]:
     """started(total) gives a tick for a bar on a terminal when total is large, else None."""
+    from rich.console import Console
+    from rich.progress import Progress
+
     if not sys.stderr.isatty():
         yield lambda total: None
         return

@@ -4,14 +4,14 @@
 line per problem; a bad file, key or store is a refusal (exit 1) like anywhere else.
 """
 
+from __future__ import annotations
+
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
 from auditlog import files
 from auditlog.cli.app import app, echo, fail, guarded, reader, recording
@@ -19,24 +19,15 @@ from auditlog.cli.options import FormatOpt
 from auditlog.clock import now
 from auditlog.errors import ExitCode
 from auditlog.i18n import N_, _, ngettext
-from auditlog.projections.persisted import last_proven
 from auditlog.reports.render import Format, render, to_json
-from auditlog.reports.views import open_projection, projection_drift
-from auditlog.store.app import Store, lock_timeout
-from auditlog.store.chain import Kind
-from auditlog.store.evidence import Vault
-from auditlog.store.integrity import (
-    Checkpoint,
-    IntegrityFailure,
-    Report,
-    current_checkpoint,
-    generate_keys,
-    load_private_key,
-    load_public_key,
-    read_checkpoint,
-    record_checkpoint,
-    verify_store,
-)
+
+if TYPE_CHECKING:  # imported where used: the command tree must build fast
+
+    from auditlog.store.app import Store
+    from auditlog.store.integrity import (
+        Checkpoint,
+        Report,
+    )
 
 keys_app = typer.Typer(help=N_("Ed25519 key pairs that sign checkpoints (never stored in the "
                                "log)."),
@@ -53,6 +44,9 @@ CHECKPOINT_COLUMNS = [("store", "store"), ("events", "events"), ("root", "root")
 @contextmanager
 def progress_bar(store: Store, label: str) -> Iterator[Callable[[int], None] | None]:
     """A bar on stderr when it is a terminal and the log is long; otherwise nothing at all."""
+    from rich.console import Console
+    from rich.progress import Progress
+
     console = Console(stderr=True)
     total = store.max_position()
     if not console.is_terminal or total < LONG_LOG:
@@ -109,6 +103,13 @@ def checkpoint(
 
     Example: auditlog checkpoint --to checkpoint-2023.txt --sign inspektorat.key
     """
+    from auditlog.store.integrity import (
+        IntegrityFailure,
+        current_checkpoint,
+        load_private_key,
+        record_checkpoint,
+    )
+
     key = load_private_key(sign) if sign is not None else None
     ctx = recording()
     with reader() as store:
@@ -169,6 +170,13 @@ def verify(
 
     Example: auditlog verify --checkpoint checkpoint-2023.txt
     """
+    from auditlog.projections.persisted import last_proven
+    from auditlog.reports.views import open_projection, projection_drift
+    from auditlog.store.app import lock_timeout
+    from auditlog.store.chain import Kind
+    from auditlog.store.evidence import Vault
+    from auditlog.store.integrity import load_public_key, read_checkpoint, verify_store
+
     saved = [(str(path), read_checkpoint(path)) for path in checkpoint or []]
     trusted = load_public_key(key) if key is not None else None
     drift: list[str] = []
@@ -265,6 +273,8 @@ def keys_generate(
 
     Example: auditlog keys generate --to inspektorat
     """
+    from auditlog.store.integrity import generate_keys
+
     private, public = generate_keys(to, force=force)
     echo(_("wrote {private} (private: whoever holds it can sign checkpoints; keep it safe)").format(
              private=private))

@@ -7,6 +7,7 @@ translates every help text of the command tree in place, before Click parses or 
 anything. Typer builds a fresh tree for every run, so a text is never translated twice.
 """
 
+import sys
 from collections.abc import Sequence
 from typing import Any
 
@@ -96,6 +97,11 @@ TYPER_WORDS = {
 
 
 def _typer_speaks() -> None:
+    # Typer loads rich_utils (and rich with it, a tenth of a second) only to draw help or an
+    # error; in English its words are already right, so an English run that has not loaded
+    # it (`--version`, every command) leaves it unloaded.
+    if i18n.language() == "en" and "typer.rich_utils" not in sys.modules:
+        return
     from typer import rich_utils
 
     for name, text in TYPER_WORDS.items():
@@ -104,8 +110,6 @@ def _typer_speaks() -> None:
 
 class LocalisedGroup(TyperGroup):
     def main(self, args: Sequence[str] | None = None, *more: Any, **extra: Any) -> Any:
-        import sys
-
         given = list(sys.argv[1:] if args is None else args)
         try:
             i18n.set_language(_asked_language(given))

@@ -1,15 +1,16 @@
 """Options declared once and reused by every command (httpie style)."""
 
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from auditlog.cli.completion import pemda_codes
-from auditlog.domain.grades import instrument_name
 from auditlog.domain.inputs import normalise_region_code, parse_year, require_text
 from auditlog.i18n import N_
-from auditlog.projections.model import FindingFilter
 from auditlog.reports.render import Format
+
+if TYPE_CHECKING:
+    from auditlog.projections.model import FindingFilter
 
 FormatOpt = Annotated[
     Format,
@@ -63,8 +64,11 @@ InstrumentOpt = Annotated[
 
 
 def narrowing(pemda: str | None, opd: str | None, report: str | None, year: str | None,
-              instrument: str | None) -> FindingFilter:
+              instrument: str | None) -> "FindingFilter":
     """The filter the options ask for, each value checked as it would be when recording."""
+    from auditlog.domain.grades import instrument_name
+    from auditlog.projections.model import FindingFilter
+
     return FindingFilter(
         pemda=None if pemda is None else normalise_region_code(pemda),
         opd=require_text(opd, what="--opd") if opd is not None else None,

@@ -1,10 +1,11 @@
 """Commands of the pemda group: registering regional governments and listing them."""
 
+from __future__ import annotations
+
 from typing import Annotated
 
 import typer
 
-from auditlog import commands
 from auditlog.cli.app import (
     echo,
     guarded,
@@ -17,7 +18,6 @@ from auditlog.domain.inputs import (
     normalise_region_code,
 )
 from auditlog.i18n import N_, _
-from auditlog.reports import views
 from auditlog.reports.render import Format, render
 
 from .options import FormatOpt
@@ -39,6 +39,9 @@ def pemda_register(
 
     Example: auditlog pemda register 35.73
     """
+    from auditlog import commands
+    from auditlog.reports import views
+
     region = normalise_region_code(code)
     with writer() as store:
         pemda = commands.register_pemda(store, recording(), region, name, level, today())
@@ -57,6 +60,8 @@ def pemda_list(fmt: FormatOpt = Format.table) -> None:
 
     Example: auditlog pemda list --format csv
     """
+    from auditlog.reports import views
+
     with reader() as store:
         rows = [{"pemda": p.code, "name": p.name, "level": p.level}
                 for p in views.current(store).pemda_list()]

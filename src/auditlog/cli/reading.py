@@ -1,5 +1,7 @@
 """Reading commands over the whole store: status, history, replay."""
 
+from __future__ import annotations
+
 from typing import Annotated
 
 import typer
@@ -15,7 +17,6 @@ from auditlog.cli.app import (
 )
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _
-from auditlog.reports import views
 from auditlog.reports.render import Format
 
 from .options import (
@@ -49,6 +50,8 @@ def status(
     Example: auditlog status --pemda 35.73 --as-of 2023-06-30
     Example: auditlog status --opd "Dinas Kesehatan" --year 2023
     """
+    from auditlog.reports import views
+
     only = narrowing(pemda, opd, report, year, instrument)
     m = moment(as_of, known_at)
     with reader() as store:
@@ -72,6 +75,8 @@ def history(
 
     Example: auditlog history --finding F-2023-0001
     """
+    from auditlog.reports import views
+
     if pemda and finding:
         raise Refusal(_("give --pemda or --finding, not both"))
     if to and as_of:
@@ -93,6 +98,8 @@ def replay(
 
     Example: auditlog replay --to 2023-07-26 --pemda 35.73
     """
+    from auditlog.reports import views
+
     m = moment(to, known_at, as_of_name="--to")
     with reader() as store:
         universe = views.fold(store, m)

@@ -1,18 +1,14 @@
 """Commands for a store shared by a team: moving a log between engines (`copy`), and who may
 do what on PostgreSQL (`roles`)."""
 
+from __future__ import annotations
+
 from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.progress import Progress
 
 from auditlog.cli.app import app, echo, fail, guarded, reader, settings
 from auditlog.errors import ExitCode, Refusal
-from auditlog.reports import views
-from auditlog.store.app import Store, is_postgres, lock_timeout
-from auditlog.store.copy import copy_store
-from auditlog.store.integrity import IntegrityFailure
 
 if TYPE_CHECKING:
     from auditlog.store.postgres import PostgresEngine
@@ -31,6 +27,14 @@ def copy(
     checkpoint taken on the source verifies on the target. The source is verified first.
     Example: auditlog --db inspektorat.db copy --to postgresql://admin@db.example/auditlog
     """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from auditlog.reports import views
+    from auditlog.store.app import Store
+    from auditlog.store.copy import copy_store
+    from auditlog.store.integrity import IntegrityFailure
+
     console = Console(stderr=True)
     with reader() as store, Progress(transient=True, console=console,
                                      disable=not console.is_terminal) as progress:
@@ -54,7 +58,9 @@ roles_app = typer.Typer(help="Who may do what on a PostgreSQL store (the databas
                         "it).", no_args_is_help=True)
 
 
-def _server_engine(what: str) -> "PostgresEngine":
+def _server_engine(what: str) -> PostgresEngine:
+    from auditlog.store.app import is_postgres, lock_timeout
+
     target = settings().db
     if not is_postgres(target):
         raise Refusal(f"{what} concerns a PostgreSQL store: a SQLite file has no logins; "
@@ -72,7 +78,9 @@ def roles_setup() -> None:
 
     Example: auditlog --db postgresql://owner@db.example/inspektorat roles setup
     """
+    from auditlog.reports import views
     from auditlog.store import roles
+    from auditlog.store.app import Store
 
     engine = _server_engine("roles setup")
     if engine.exists():  # the read models' tables, which the groups bring up to the log

@@ -1,8 +1,8 @@
 """Store administration: creating a store, the demo, rebuilding the projections."""
 
+from __future__ import annotations
 
-from rich.console import Console
-from rich.progress import Progress
+from typing import TYPE_CHECKING
 
 from auditlog.cli.app import (
     app,
@@ -15,11 +15,11 @@ from auditlog.cli.app import (
 from auditlog.clock import today
 from auditlog.errors import DamagedStore, Refusal
 from auditlog.i18n import _
-from auditlog.reports import views
 from auditlog.reports.render import Format
-from auditlog.store.app import Store
-from auditlog.store.chain import Kind
-from auditlog.store.integrity import verify_store
+
+if TYPE_CHECKING:  # imported where used: the command tree must build fast
+
+    from auditlog.store.app import Store
 
 from .options import FormatOpt
 
@@ -31,6 +31,9 @@ def init() -> None:
 
     Example: auditlog --db inspektorat.db init
     """
+    from auditlog.reports import views
+    from auditlog.store.app import Store
+
     target = settings().db
     existed = Store.exists(target)
     with writer(restoring=True) as store:
@@ -48,6 +51,9 @@ def _restore_guards(store: Store) -> list[str]:
     """Removed triggers are put back only here, and only over a log that verifies; lost
     integrity tables never are (a chain laid over events that may have changed proves
     nothing)."""
+    from auditlog.store.chain import Kind
+    from auditlog.store.integrity import verify_store
+
     if not store.missing_guards:
         return []
     store.require_intact_tables()
@@ -74,6 +80,7 @@ def demo(fmt: FormatOpt = Format.table) -> None:
     Example: auditlog demo
     """
     from auditlog.demo import record_demo
+    from auditlog.reports import views
 
     with writer() as store:
         recorded = record_demo(store, settings().actor)
@@ -94,6 +101,11 @@ def rebuild() -> None:
 
     Example: auditlog rebuild
     """
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from auditlog.reports import views
+
     with reader() as store:
         total = store.max_position()
         projection = views.open_projection(store, catch_up=False)

@@ -300,14 +300,16 @@ class Projection:
                 kind = AGGREGATE_OF_EVENT[type(its_events[0])]
                 held = cache.pop(aggregate_id, None)
                 current, meta = held if held is not None else self._load(kind, aggregate_id)
+                # Never saved before (most aggregates in a rebuild): it has no rows to replace.
+                new = current is None
                 updated = project(current, its_events)
                 assert updated is not None
                 for event in its_events:
                     meta = meta.after(event)
-                self._save(updated, meta)
+                self._save(updated, meta, new=new)
                 cache[aggregate_id] = (updated, meta)
                 if isinstance(updated, Finding):
-                    self._index(updated, its_events)
+                    self._index(updated, its_events, new=new)
             self.db.execute(
                 "INSERT INTO projection_position (name, position, hash) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
@@ -349,7 +351,7 @@ class Projection:
             return None, Meta()
         return kind.model_validate_json(row[0]), Meta(row[1], row[2], row[3])
 
-    def _save(self, aggregate: Aggregate, meta: Meta) -> None:
+    def _save(self, aggregate: Aggregate, meta: Meta, *, new: bool = False) -> None:
         state = aggregate.model_dump_json()
         if isinstance(aggregate, Pemda):
             self.db.execute(
@@ -400,10 +402,12 @@ class Projection:
             )
             # The per-pemda summary behind `status` moves by what this finding's rows were
             # and now are, so `status` reads one row per pemda and status, not every row.
-            before = self.db.execute(
+            before = [] if new else self.db.execute(
                 "SELECT pemda, status, -1, -value, -deposited FROM projection_recommendation "
                 "WHERE finding_id = ?", (fid,)).fetchall()
-            self.db.execute("DELETE FROM projection_recommendation WHERE finding_id = ?", (fid,))
+            if not new:
+                self.db.execute("DELETE FROM projection_recommendation WHERE finding_id = ?",
+                                (fid,))
             rows = [] if aggregate.withdrawn else [  # a withdrawn finding leaves the projections
                 (fid, rec.n, row.pemda, row.status.value, row.value, row.deposited,
                  row.due.isoformat())
@@ -426,13 +430,14 @@ class Projection:
                 "DELETE FROM projection_summary WHERE pemda = ? AND status = ? AND count = 0",
                 [(p, st) for p, st, *_ in before])
 
-    def _index(self, finding: Finding, events: Sequence[Event]) -> None:
+    def _index(self, finding: Finding, events: Sequence[Event], *, new: bool = False) -> None:
         """The finding's texts in the search table; follow-ups live only in events, so their
         actions are appended as they come."""
         key = search_key(finding)
-        row = self.db.execute("SELECT followups FROM projection_search WHERE rowid = ?",
-                              (key,)).fetchone()
-        self.db.execute("DELETE FROM projection_search WHERE rowid = ?", (key,))
+        row = None if new else self.db.execute(
+            "SELECT followups FROM projection_search WHERE rowid = ?", (key,)).fetchone()
+        if not new:
+            self.db.execute("DELETE FROM projection_search WHERE rowid = ?", (key,))
         if finding.withdrawn:  # it leaves the register, and so the search
             return
         actions = [e.action for e in events if isinstance(e, FollowUpRecorded)]

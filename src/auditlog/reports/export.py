@@ -15,7 +15,6 @@ import tempfile
 import zipfile
 from collections.abc import Callable
 from datetime import date, datetime
-from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,18 +24,10 @@ from auditlog import files
 from auditlog.domain.inputs import format_rupiah
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _, format_date, format_pct
-from auditlog.reports.render import defuse
+from auditlog.reports.render import ExportFormat, defuse
 from auditlog.reports.review import Column, Lang, Review, Section, words
 
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # the earliest a zip can say: no clock in the bytes
-
-
-class ExportFormat(StrEnum):
-    xlsx = "xlsx"
-    csv = "csv"
-    json = "json"
-    md = "md"
-    html = "html"
 
 
 EXTENSIONS = {".xlsx": ExportFormat.xlsx, ".zip": ExportFormat.csv, ".json": ExportFormat.json,

@@ -7,7 +7,6 @@ from enum import StrEnum
 from typing import Any
 
 import orjson
-from tabulate import tabulate
 
 from auditlog.i18n import _
 
@@ -17,6 +16,17 @@ class Format(StrEnum):
     json = "json"
     csv = "csv"
     md = "md"
+
+
+class ExportFormat(StrEnum):
+    """The annual review's formats (here, not in reports/export, so the CLI builds its
+    options without importing what writes them)."""
+
+    xlsx = "xlsx"
+    csv = "csv"
+    json = "json"
+    md = "md"
+    html = "html"
 
 
 def to_json(data: Any) -> str:
@@ -70,6 +80,8 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], f
     style = "github" if fmt is Format.md else "simple"
     if not body:
         return _("(none)")
+    from tabulate import tabulate  # imported by the tables that use it: start-up stays light
+
     align = ["right" if key in NUMERIC else "left" for key, _ in columns]
     return tabulate(body, headers=headers, tablefmt=style, disable_numparse=True,
                     colalign=align)

@@ -46,10 +46,18 @@ def upcast(topic: str, state: dict[str, Any]) -> type[Event]:
             f"stored event topic {topic!r} is not known to this version of auditlog"
         ) from None
     from_version = state.pop("class_version", 1)
-    while from_version < cls.class_version:
-        getattr(cls, f"upcast_v{from_version}_v{from_version + 1}")(state)
-        from_version += 1
+    if from_version < cls.class_version:
+        if not isinstance(from_version, int) or from_version < 1:
+            raise ValueError(f"stored class_version {from_version!r} of {topic} is not a version")
+        for step in _upcasters(cls)[from_version - 1:]:
+            step(state)
     return cls
+
+
+@cache
+def _upcasters(cls: type[Event]) -> tuple[Callable[[dict[str, Any]], Any], ...]:
+    """Each version's upcaster, in order (looked up once: every decoded row upcasts)."""
+    return tuple(getattr(cls, f"upcast_v{v}_v{v + 1}") for v in range(1, cls.class_version))
 
 
 def decode_event(topic: str, originator_id: UUID | str, originator_version: int,
@@ -153,7 +161,13 @@ def construct_event(topic: str, originator_id: UUID, originator_version: int,
                     state: dict[str, Any]) -> Event:
     """decode_event for bytes the hash chain proves unchanged since they were validated:
     upcast as usual, then build the event without validating it again."""
-    cls = upcast(topic, state)
+    return construct(upcast(topic, state), originator_id, originator_version, state)
+
+
+def construct(cls: type[Event], originator_id: UUID, originator_version: int,
+              state: dict[str, Any]) -> Event:
+    """construct_event for a state already upcast to ``cls`` (by a reader that looked at it
+    first)."""
     event: Event = _constructor(cls)(state, originator_id=originator_id,
                                      originator_version=originator_version)
     return event
