@@ -22,9 +22,9 @@ from auditlog.i18n import N_, _, ngettext
 from auditlog.projections.persisted import last_proven
 from auditlog.reports.render import Format, render, to_json
 from auditlog.reports.views import open_projection, projection_drift
-from auditlog.store.app import Store, lock_timeout
+from auditlog.store.app import Store
 from auditlog.store.chain import Kind
-from auditlog.store.evidence import Vault
+from auditlog.store.evidence import open_vault
 from auditlog.store.integrity import (
     Checkpoint,
     IntegrityFailure,
@@ -182,12 +182,11 @@ def verify(
                 open_projection(store, catch_up=False).mark_proven(now())
         proven = last_proven(store)
         kept, damaged = 0, list[str]()
-        if store.engine.name == "sqlite":  # PostgreSQL stores keep no evidence yet
-            vault = Vault(store.path, lock_timeout())
-            try:
-                kept, damaged = vault.damaged()
-            finally:
-                vault.close()
+        vault = open_vault(store)
+        try:
+            kept, damaged = vault.damaged()
+        finally:
+            vault.close()
     if not report.ok:
         only_signatures = all(p.kind in (Kind.bad_signature, Kind.untrusted)
                               for p in report.problems)

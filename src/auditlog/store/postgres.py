@@ -40,6 +40,11 @@ POSITION_INDEX = f"{CHAIN}_position"
 POSITION_INDEX_SQL = f"CREATE INDEX IF NOT EXISTS {POSITION_INDEX} ON {CHAIN} (position)"
 TRIGGERS = {f"{table}_no_{action}": (table, action)
             for table in TABLES for action in ("update", "delete", "truncate")}
+# Kept evidence (store/postgres_evidence.py): append-only as the log, but no guard of the
+# log's integrity, so a store made before it is not "missing" anything.
+EVIDENCE_TABLES = ("evidence_blob", "evidence_chunk")
+EVIDENCE_TRIGGERS = {f"{table}_no_{action}": (table, action)
+                     for table in EVIDENCE_TABLES for action in ("update", "delete", "truncate")}
 
 SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -58,6 +63,14 @@ def _trigger_sql(name: str, table: str, action: str) -> str:
     level = "STATEMENT" if action == "truncate" else "ROW"
     return (f"CREATE OR REPLACE TRIGGER {name} BEFORE {action.upper()} ON {table} "
             f"FOR EACH {level} EXECUTE FUNCTION {REFUSE_FUNCTION}()")
+
+
+EVIDENCE_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS evidence_blob (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS evidence_chunk (sha256 TEXT NOT NULL REFERENCES evidence_blob "
+    "(sha256), n INTEGER NOT NULL, content BYTEA NOT NULL, PRIMARY KEY (sha256, n))",
+    *(_trigger_sql(name, table, action) for name, (table, action) in EVIDENCE_TRIGGERS.items()),
+]
 
 
 # The id as text without dashes: the 32 hex digits the SQLite recorder stores, so the same
@@ -162,20 +175,21 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
         """Only a new store gets the integrity tables and triggers; on any other, what is
         missing is noted (``missing``), never silently put back or laid over its events.
 
-        Opening a store only reads, but for one upgrade: a store made before its chain had
-        an index on position gets it when its owner opens it (``auditlog init`` as the
-        owner does that). Two processes creating the same store set it up once (an
-        advisory lock held for the transaction)."""
+        Opening a store only reads, but for upgrades: a store made before its chain had an
+        index on position, or before kept evidence, gets them when its owner opens it
+        (``auditlog init`` as the owner does that). Two processes creating the same store
+        set it up once (an advisory lock held for the transaction)."""
         self.missing = []
         with self.datastore.transaction(commit=False) as c:
             new = _is_new(c)
             if not new:
                 self.missing = _missing(c)
-                upgrade = _lacks_position_index(c)
+                upgrades = _upgrades(c)
         if not new:
-            if upgrade:
+            if upgrades:
                 with self.datastore.transaction(commit=True) as c:
-                    c.execute(POSITION_INDEX_SQL)
+                    for statement in upgrades:
+                        c.execute(statement)
             return
         super().create_table()
         with self.datastore.transaction(commit=True) as c:
@@ -252,16 +266,21 @@ def _is_new(c: psycopg.Cursor[Any]) -> bool:
     return EVENTS not in tables or c.execute(f"SELECT 1 FROM {EVENTS} LIMIT 1").fetchone() is None
 
 
-def _lacks_position_index(c: psycopg.Cursor[Any]) -> bool:
-    """Whether this store was made before its chain had an index on position and the role
-    logged in owns the chain table, and so may add it (a store made by an older auditlog
-    is upgraded when its owner opens it; any other role reads it without, only slower)."""
+def _upgrades(c: psycopg.Cursor[Any]) -> list[str]:
+    """What a store made by an earlier auditlog lacks (the chain's index on position, the
+    tables of kept evidence) when the role logged in owns it, and so may add it; any other
+    role reads it without (slower, and with no kept evidence) until its owner opens it."""
     row = c.execute(
-        "SELECT 1 FROM pg_tables AS t WHERE t.schemaname = current_schema() "
-        "AND t.tablename = %s AND pg_has_role(t.tableowner, 'MEMBER') AND NOT EXISTS "
-        "(SELECT 1 FROM pg_indexes AS i WHERE i.schemaname = t.schemaname "
-        "AND i.indexname = %s)", (CHAIN, POSITION_INDEX)).fetchone()
-    return row is not None
+        "SELECT EXISTS (SELECT 1 FROM pg_indexes AS i WHERE i.schemaname = t.schemaname "
+        "AND i.indexname = %s) AS indexed, EXISTS (SELECT 1 FROM pg_tables AS e WHERE "
+        "e.schemaname = t.schemaname AND e.tablename = %s) AS evidence FROM pg_tables AS t "
+        "WHERE t.schemaname = current_schema() AND t.tablename = %s "
+        "AND pg_has_role(t.tableowner, 'MEMBER')",
+        (POSITION_INDEX, EVIDENCE_TABLES[-1], CHAIN)).fetchone()
+    if row is None:
+        return []
+    indexed, evidence = row.values() if isinstance(row, dict) else row
+    return ([] if indexed else [POSITION_INDEX_SQL]) + ([] if evidence else EVIDENCE_SCHEMA)
 
 
 def _missing(c: psycopg.Cursor[Any]) -> list[str]:
@@ -281,6 +300,8 @@ def _set_up(c: psycopg.Cursor[Any], store_id: str | None = None) -> None:
         c.execute(statement)
     for name, (table, action) in TRIGGERS.items():
         c.execute(_trigger_sql(name, table, action))
+    for statement in EVIDENCE_SCHEMA:
+        c.execute(statement)
     c.executemany(f"INSERT INTO {META} VALUES (%s, %s)",
                   [("store_id", store_id or new_store_id()), ("chain", "auditlog-chain-v1"),
                    ("created_at", now().isoformat())])
