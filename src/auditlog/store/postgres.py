@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.persistence import OperationalError, RecordConflictError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import sql
@@ -213,6 +213,29 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
             raise StoreBusy(f"another writer held the store's events table past "
                             f"{self.datastore.lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing "
                             "was written: try again") from None
+
+    def insert_in(self, c: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent]
+                  ) -> None:
+        """Insert (and chain) events inside a transaction the caller holds, so that a bulk
+        write (Store.save_in_chunks) goes in chunk by chunk and still commits, or rolls
+        back, as one: after eventsourcing's table lock, one statement for the events and one
+        pipelined executemany for their chain entries (not a composite-typed array and a
+        round trip per save)."""
+        try:
+            self._lock_table(c)
+            head = c.execute(f"SELECT seq, hash FROM {CHAIN} ORDER BY seq DESC LIMIT 1"
+                             ).fetchone()
+            seq, prev = (head["seq"], bytes(head["hash"])) if head else (0, GENESIS)
+            before = c.execute(f"SELECT state FROM {EVENTS} ORDER BY notification_id DESC "
+                               "LIMIT 1").fetchone()
+            last = recorded_time(bytes(before["state"])) if before is not None else None
+            insert_linked(c, in_time_order(stored_events), seq, prev, last)
+        except psycopg.errors.LockNotAvailable:
+            raise StoreBusy(f"another writer held the store's events table past "
+                            f"{self.datastore.lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing "
+                            "was written: try again") from None
+        except psycopg.errors.UniqueViolation as error:  # someone saved first: retried
+            raise RecordConflictError(str(error)) from None
 
     def _fetch_ids_after_insert_events(
         self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -461,11 +484,13 @@ class PostgresRows:
 
 
 class PostgresConnection:
-    """psycopg in autocommit, with ``?`` placeholders as in the shared SQL."""
+    """psycopg in autocommit, with ``?`` placeholders as in the shared SQL; on the engine's
+    one connection (``db``), which the engine closes."""
 
-    def __init__(self, target: PostgresTarget, lock_timeout: int) -> None:
+    def __init__(self, target: PostgresTarget, lock_timeout: int,
+                 db: psycopg.Connection[Any]) -> None:
         self.target = target
-        self.db = target.connect(autocommit=True)
+        self.db = db
         self.lock_timeout = lock_timeout
 
     def execute(self, query: str, params: Sequence[Any] = ()) -> Cursor:
@@ -498,7 +523,8 @@ class PostgresConnection:
             (name,)).fetchone() is not None
 
     def close(self) -> None:
-        self.db.close()
+        if not self.db.closed:
+            self.rollback()  # the engine's connection, left as it was lent
 
 
 def _eventsourcing_schema(engine: "PostgresEngine") -> list[Any]:
@@ -528,6 +554,15 @@ class PostgresEngine:
         self.lock_timeout = lock_timeout
         self._tables: set[str] | None = None
         self._writer: psycopg.Connection[Any] | None = None
+        self._db: psycopg.Connection[Any] | None = None
+
+    def _shared(self) -> psycopg.Connection[Any]:
+        """One autocommit connection for all a command reads and derives beside
+        eventsourcing's pool (the tables, the projections, the streamed log): each new one
+        costs a login (SCRAM) and a round trip or two, more than a status's queries."""
+        if self._db is None or self._db.closed:
+            self._db = self.target.connect(autocommit=True)
+        return self._db
 
     def env(self) -> dict[str, str]:
         t = self.target
@@ -542,8 +577,10 @@ class PostgresEngine:
             "POSTGRES_PASSWORD": password,
             "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
             "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
-            "POSTGRES_POOL_SIZE": "1",
-            "POSTGRES_MAX_OVERFLOW": "4",
+            # No connection opened ahead (psycopg_pool would open one in the background
+            # while the first command opens another): one, made when needed, and reused.
+            "POSTGRES_POOL_SIZE": "0",
+            "POSTGRES_MAX_OVERFLOW": "5",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "0",
             "APPLICATION_RECORDER_TOPIC": get_topic(PostgresAuditRecorder),
         }
@@ -552,9 +589,8 @@ class PostgresEngine:
         """The tables of the URL's database, read once: connecting here first turns an
         unreachable server or a wrong password into one line instead of a pool's retries."""
         if self._tables is None:
-            with self.target.connect() as db:
-                self._tables = {r[0] for r in db.execute(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+            self._tables = {r[0] for r in self._shared().execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
         return self._tables
 
     def exists(self) -> bool:
@@ -607,9 +643,9 @@ class PostgresEngine:
         return int(_value(row) or 0)
 
     def row_source(self) -> tuple[PostgresRows, Callable[[], None]]:
-        db = self.target.connect(autocommit=True)
-        db.execute("SET default_transaction_read_only = on")
-        return PostgresRows(db), db.close
+        # Only SELECTs, each fetched whole: it shares the connection safely with the
+        # projections, which write between two of its batches.
+        return PostgresRows(self._shared()), lambda: None
 
     def log_reader(self, recorder: Any) -> PostgresLog:
         return PostgresLog(self.target)
@@ -627,7 +663,7 @@ class PostgresEngine:
             return str(_value(c.execute("SELECT session_user").fetchone()))
 
     def connect(self) -> PostgresConnection:
-        return PostgresConnection(self.target, self.lock_timeout)
+        return PostgresConnection(self.target, self.lock_timeout, self._shared())
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -653,6 +689,9 @@ class PostgresEngine:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def discard(self) -> None:
         """A server's database is the administrator's: a refused first command leaves it."""
