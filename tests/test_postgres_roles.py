@@ -1,5 +1,6 @@
 """What the database itself refuses to auditlog's groups, whatever client a person uses."""
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import closing
@@ -45,6 +46,8 @@ def as_person(url: str) -> psycopg.Connection[tuple[object, ...]]:
     ("TRUNCATE integrity_chain", "permission denied"),
     ("UPDATE stored_events SET topic = topic", "append-only"),
     ("DELETE FROM integrity_chain", "permission denied"),
+    ("DELETE FROM evidence_chunk", "permission denied"),
+    ("UPDATE evidence_blob SET size = 0", "permission denied"),
     ("ALTER TABLE stored_events DISABLE TRIGGER USER", "must be owner"),
     ("INSERT INTO stored_events (originator_id, originator_version, topic, state) "
      "SELECT gen_random_uuid(), 1, 'auditlog.pemda.registered', "
@@ -71,6 +74,23 @@ def test_an_auditor_records_through_auditlog_as_itself(store: str, ok: Run) -> N
     finally:
         opened.close()
     assert ok("--db", url, "verify").stdout.startswith(f"verified {held} events")
+
+
+def test_an_auditor_keeps_evidence_that_a_reader_gets_back(store: str, ok: Run) -> None:
+    url = url_for(store, str(conninfo_to_dict(store)["dbname"]), user=PERSON,
+                  password="rahasia")
+    with open("sts.pdf", "wb") as slip:
+        slip.write(b"%PDF bukti setor")
+    ok("--db", url, "followup", "record", "F-2023-0003.1", "--on", "2024-01-10", "--action",
+       "Setoran", "--evidence", "sts.pdf", "--keep")
+    with closing(admin_connect(store)) as db:
+        db.execute(f"REVOKE auditlog_auditor FROM {PERSON}")
+        db.execute(f"GRANT auditlog_reader TO {PERSON}")
+    sha = hashlib.sha256(b"%PDF bukti setor").hexdigest()
+    ok("--db", url, "evidence", "get", sha[:12], "--to", "back.pdf")
+    with open("back.pdf", "rb") as back:
+        assert back.read() == b"%PDF bukti setor"
+    assert "evidence: 1 kept file matches" in ok("--db", url, "verify").stdout
 
 
 def test_roles_are_refused_on_sqlite_and_for_unknown_groups(run: Run, store: str) -> None:

@@ -172,9 +172,8 @@ def verify(
     """
     from auditlog.projections.persisted import last_proven
     from auditlog.reports.views import open_projection, projection_drift
-    from auditlog.store.app import lock_timeout
     from auditlog.store.chain import Kind
-    from auditlog.store.evidence import Vault
+    from auditlog.store.evidence import open_vault
     from auditlog.store.integrity import load_public_key, read_checkpoint, verify_store
 
     saved = [(str(path), read_checkpoint(path)) for path in checkpoint or []]
@@ -190,12 +189,11 @@ def verify(
                 open_projection(store, catch_up=False).mark_proven(now())
         proven = last_proven(store)
         kept, damaged = 0, list[str]()
-        if store.engine.name == "sqlite":  # PostgreSQL stores keep no evidence yet
-            vault = Vault(store.path, lock_timeout())
-            try:
-                kept, damaged = vault.damaged()
-            finally:
-                vault.close()
+        vault = open_vault(store)
+        try:
+            kept, damaged = vault.damaged()
+        finally:
+            vault.close()
     if not report.ok:
         only_signatures = all(p.kind in (Kind.bad_signature, Kind.untrusted)
                               for p in report.problems)

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 from uuid import UUID
 
 from eventsourcing.application import (
@@ -34,7 +34,7 @@ from auditlog.store import stream, witness
 from auditlog.store.chain import GENESIS, entry_hash
 from auditlog.store.engine import AggregateRow, Engine, Snapshot
 from auditlog.store.mapper import PydanticMapper, Rows
-from auditlog.store.recorder import AuditRecorder, ClockBehind
+from auditlog.store.recorder import ClockBehind
 from auditlog.store.sqlite import SQLiteEngine, readonly_uri, writable  # noqa: F401 - kept here
 from auditlog.store.sqlite_integrity import CHAIN, META
 
@@ -462,15 +462,7 @@ class Store:
         behind the log, reruns ``plan()`` on fresh reads, as ``command`` does.
         """
         self.require_writable()
-        recorder = self.app.recorder
-        if not isinstance(recorder, AuditRecorder):
-            # Another engine saves the whole work as one command: still one transaction,
-            # memory follows the work instead of a chunk.
-            # (_save_once takes Rows beside aggregates; Batch.command, which shares the
-            # signature, is never given any.)
-            self.command(lambda: cast(list[Aggregate], [item for chunk in plan()
-                                                        for item in chunk]))
-            return
+        recorder: Any = self.app.recorder  # either engine's: both have insert_in
         pinned = os.environ.get(NOW_ENV) is not None
         for attempt in range(ATTEMPTS):
             at = now()

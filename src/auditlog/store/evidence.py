@@ -3,19 +3,20 @@
 The follow-up event records each file's SHA-256 (inside the hash chain); with --keep the bytes
 go into `evidence_blob` beside the events, once however often they are cited. A kept file is
 never changed or removed (triggers refuse it), and `verify` rehashes every one. Files are read
-and written in chunks (SQLite incremental blob I/O), never whole in memory.
+and written in chunks (SQLite incremental blob I/O; on PostgreSQL rows of bytea, one per
+chunk: store/postgres_evidence.py), never whole in memory.
 """
 
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 
 from auditlog.errors import Refusal
-from auditlog.i18n import N_, _
+from auditlog.i18n import _
 
 if TYPE_CHECKING:
     from auditlog.store.app import Store
@@ -61,18 +62,64 @@ class Kept:
     size: int
 
 
-KEPT_ONLY_ON_SQLITE = N_("kept evidence (--keep, 'auditlog evidence get') is not available on "
-                         "PostgreSQL stores yet: record the follow-up without --keep (its "
-                         "files stay fingerprinted)")
+def wanted_sha(prefix: str) -> str:
+    """A SHA-256 or its beginning as typed, checked: lower-case hex, 12 to 64 digits."""
+    wanted = prefix.strip().lower().removeprefix("sha256:")
+    if not (12 <= len(wanted) <= 64 and all(c in "0123456789abcdef" for c in wanted)):
+        raise Refusal(_("{text!r} is not a SHA-256: give its 64 hexadecimal digits (or the "
+                        "first 12 or more, as history shows them)").format(text=prefix))
+    return wanted
 
 
-def open_vault(store: "Store") -> "Vault":
-    """The store's kept evidence; refused, in one line, on an engine that keeps none yet."""
-    if store.engine.name != "sqlite":
-        raise Refusal(_(KEPT_ONLY_ON_SQLITE))
+def the_one(wanted: str, rows: Sequence[Sequence[Any]]) -> Kept:
+    """The one kept file of these (sha256, size) rows that begin with ``wanted``."""
+    if not rows:
+        raise Refusal(_("no evidence with SHA-256 {sha} is kept in this store: only files "
+                        "recorded with --evidence FILE --keep are").format(sha=wanted))
+    if len(rows) > 1:
+        raise Refusal(_("SHA-256 {sha} begins more than one kept file: give more of its "
+                        "digits").format(sha=wanted))
+    return Kept(rows[0][0], rows[0][1])
+
+
+class Vaults(Protocol):
+    """Kept evidence of one store, on either engine."""
+
+    def keep(self, file: Path, sha256: str, size: int) -> bool: ...
+
+    def find(self, prefix: str) -> Kept: ...
+
+    def chunks(self, sha256: str) -> Iterator[bytes]: ...
+
+    def damaged(self) -> tuple[int, list[str]]: ...
+
+    def close(self) -> None: ...
+
+
+def open_vault(store: "Store") -> Vaults:
+    """The store's kept evidence: a table beside the events on either engine."""
     from auditlog.store.app import lock_timeout
 
+    if store.engine.name == "postgresql":
+        from auditlog.store.postgres_evidence import PostgresVault
+
+        return PostgresVault(store.engine)  # type: ignore[arg-type]
     return Vault(store.path, lock_timeout())
+
+
+def rehash(vault: Vaults, keys: Sequence[Sequence[Any]]) -> list[str]:
+    """The SHA-256 of each kept file (of these (sha256, size)) whose bytes no longer hash to
+    it or whose size differs."""
+    bad: list[str] = []
+    for sha256, size in keys:
+        digest = hashlib.sha256()
+        length = 0
+        for chunk in vault.chunks(sha256):
+            digest.update(chunk)
+            length += len(chunk)
+        if digest.hexdigest() != sha256 or length != size:
+            bad.append(sha256)
+    return bad
 
 
 class Vault:
@@ -126,21 +173,12 @@ class Vault:
 
     def find(self, prefix: str) -> Kept:
         """The kept file whose SHA-256 is, or begins with (12 hex digits or more), prefix."""
-        wanted = prefix.strip().lower().removeprefix("sha256:")
-        if not (12 <= len(wanted) <= 64 and all(c in "0123456789abcdef" for c in wanted)):
-            raise Refusal(_("{text!r} is not a SHA-256: give its 64 hexadecimal digits (or the "
-                            "first 12 or more, as history shows them)").format(text=prefix))
+        wanted = wanted_sha(prefix)
         rows = self.db.execute(
             "SELECT sha256, size FROM evidence_blob WHERE sha256 >= ? AND sha256 < ? LIMIT 2",
             (wanted, wanted + "g"),
         ).fetchall() if self._exists() else []
-        if not rows:
-            raise Refusal(_("no evidence with SHA-256 {sha} is kept in this store: only files "
-                            "recorded with --evidence FILE --keep are").format(sha=wanted))
-        if len(rows) > 1:
-            raise Refusal(_("SHA-256 {sha} begins more than one kept file: give more of its "
-                            "digits").format(sha=wanted))
-        return Kept(rows[0][0], rows[0][1])
+        return the_one(wanted, rows)
 
     def chunks(self, sha256: str) -> Iterator[bytes]:
         row = self.db.execute("SELECT rowid FROM evidence_blob WHERE sha256 = ?",
@@ -154,15 +192,6 @@ class Vault:
         to it or whose size differs)."""
         if not self._exists():
             return 0, []
-        bad: list[str] = []
         keys = self.db.execute("SELECT sha256, size FROM evidence_blob ORDER BY sha256"
                                ).fetchall()
-        for sha256, size in keys:
-            digest = hashlib.sha256()
-            length = 0
-            for chunk in self.chunks(sha256):
-                digest.update(chunk)
-                length += len(chunk)
-            if digest.hexdigest() != sha256 or length != size:
-                bad.append(sha256)
-        return len(keys), bad
+        return len(keys), rehash(self, keys)

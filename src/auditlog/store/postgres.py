@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import OperationalError, StoredEvent
+from eventsourcing.persistence import OperationalError, RecordConflictError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import sql
@@ -40,6 +40,11 @@ POSITION_INDEX = f"{CHAIN}_position"
 POSITION_INDEX_SQL = f"CREATE INDEX IF NOT EXISTS {POSITION_INDEX} ON {CHAIN} (position)"
 TRIGGERS = {f"{table}_no_{action}": (table, action)
             for table in TABLES for action in ("update", "delete", "truncate")}
+# Kept evidence (store/postgres_evidence.py): append-only as the log, but no guard of the
+# log's integrity, so a store made before it is not "missing" anything.
+EVIDENCE_TABLES = ("evidence_blob", "evidence_chunk")
+EVIDENCE_TRIGGERS = {f"{table}_no_{action}": (table, action)
+                     for table in EVIDENCE_TABLES for action in ("update", "delete", "truncate")}
 
 SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -58,6 +63,14 @@ def _trigger_sql(name: str, table: str, action: str) -> str:
     level = "STATEMENT" if action == "truncate" else "ROW"
     return (f"CREATE OR REPLACE TRIGGER {name} BEFORE {action.upper()} ON {table} "
             f"FOR EACH {level} EXECUTE FUNCTION {REFUSE_FUNCTION}()")
+
+
+EVIDENCE_SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS evidence_blob (sha256 TEXT PRIMARY KEY, size BIGINT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS evidence_chunk (sha256 TEXT NOT NULL REFERENCES evidence_blob "
+    "(sha256), n INTEGER NOT NULL, content BYTEA NOT NULL, PRIMARY KEY (sha256, n))",
+    *(_trigger_sql(name, table, action) for name, (table, action) in EVIDENCE_TRIGGERS.items()),
+]
 
 
 # The id as text without dashes: the 32 hex digits the SQLite recorder stores, so the same
@@ -162,20 +175,21 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
         """Only a new store gets the integrity tables and triggers; on any other, what is
         missing is noted (``missing``), never silently put back or laid over its events.
 
-        Opening a store only reads, but for one upgrade: a store made before its chain had
-        an index on position gets it when its owner opens it (``auditlog init`` as the
-        owner does that). Two processes creating the same store set it up once (an
-        advisory lock held for the transaction)."""
+        Opening a store only reads, but for upgrades: a store made before its chain had an
+        index on position, or before kept evidence, gets them when its owner opens it
+        (``auditlog init`` as the owner does that). Two processes creating the same store
+        set it up once (an advisory lock held for the transaction)."""
         self.missing = []
         with self.datastore.transaction(commit=False) as c:
             new = _is_new(c)
             if not new:
                 self.missing = _missing(c)
-                upgrade = _lacks_position_index(c)
+                upgrades = _upgrades(c)
         if not new:
-            if upgrade:
+            if upgrades:
                 with self.datastore.transaction(commit=True) as c:
-                    c.execute(POSITION_INDEX_SQL)
+                    for statement in upgrades:
+                        c.execute(statement)
             return
         super().create_table()
         with self.datastore.transaction(commit=True) as c:
@@ -199,6 +213,29 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
             raise StoreBusy(f"another writer held the store's events table past "
                             f"{self.datastore.lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing "
                             "was written: try again") from None
+
+    def insert_in(self, c: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent]
+                  ) -> None:
+        """Insert (and chain) events inside a transaction the caller holds, so that a bulk
+        write (Store.save_in_chunks) goes in chunk by chunk and still commits, or rolls
+        back, as one: after eventsourcing's table lock, one statement for the events and one
+        pipelined executemany for their chain entries (not a composite-typed array and a
+        round trip per save)."""
+        try:
+            self._lock_table(c)
+            head = c.execute(f"SELECT seq, hash FROM {CHAIN} ORDER BY seq DESC LIMIT 1"
+                             ).fetchone()
+            seq, prev = (head["seq"], bytes(head["hash"])) if head else (0, GENESIS)
+            before = c.execute(f"SELECT state FROM {EVENTS} ORDER BY notification_id DESC "
+                               "LIMIT 1").fetchone()
+            last = recorded_time(bytes(before["state"])) if before is not None else None
+            insert_linked(c, in_time_order(stored_events), seq, prev, last)
+        except psycopg.errors.LockNotAvailable:
+            raise StoreBusy(f"another writer held the store's events table past "
+                            f"{self.datastore.lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing "
+                            "was written: try again") from None
+        except psycopg.errors.UniqueViolation as error:  # someone saved first: retried
+            raise RecordConflictError(str(error)) from None
 
     def _fetch_ids_after_insert_events(
         self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
@@ -252,16 +289,21 @@ def _is_new(c: psycopg.Cursor[Any]) -> bool:
     return EVENTS not in tables or c.execute(f"SELECT 1 FROM {EVENTS} LIMIT 1").fetchone() is None
 
 
-def _lacks_position_index(c: psycopg.Cursor[Any]) -> bool:
-    """Whether this store was made before its chain had an index on position and the role
-    logged in owns the chain table, and so may add it (a store made by an older auditlog
-    is upgraded when its owner opens it; any other role reads it without, only slower)."""
+def _upgrades(c: psycopg.Cursor[Any]) -> list[str]:
+    """What a store made by an earlier auditlog lacks (the chain's index on position, the
+    tables of kept evidence) when the role logged in owns it, and so may add it; any other
+    role reads it without (slower, and with no kept evidence) until its owner opens it."""
     row = c.execute(
-        "SELECT 1 FROM pg_tables AS t WHERE t.schemaname = current_schema() "
-        "AND t.tablename = %s AND pg_has_role(t.tableowner, 'MEMBER') AND NOT EXISTS "
-        "(SELECT 1 FROM pg_indexes AS i WHERE i.schemaname = t.schemaname "
-        "AND i.indexname = %s)", (CHAIN, POSITION_INDEX)).fetchone()
-    return row is not None
+        "SELECT EXISTS (SELECT 1 FROM pg_indexes AS i WHERE i.schemaname = t.schemaname "
+        "AND i.indexname = %s) AS indexed, EXISTS (SELECT 1 FROM pg_tables AS e WHERE "
+        "e.schemaname = t.schemaname AND e.tablename = %s) AS evidence FROM pg_tables AS t "
+        "WHERE t.schemaname = current_schema() AND t.tablename = %s "
+        "AND pg_has_role(t.tableowner, 'MEMBER')",
+        (POSITION_INDEX, EVIDENCE_TABLES[-1], CHAIN)).fetchone()
+    if row is None:
+        return []
+    indexed, evidence = row.values() if isinstance(row, dict) else row
+    return ([] if indexed else [POSITION_INDEX_SQL]) + ([] if evidence else EVIDENCE_SCHEMA)
 
 
 def _missing(c: psycopg.Cursor[Any]) -> list[str]:
@@ -281,6 +323,8 @@ def _set_up(c: psycopg.Cursor[Any], store_id: str | None = None) -> None:
         c.execute(statement)
     for name, (table, action) in TRIGGERS.items():
         c.execute(_trigger_sql(name, table, action))
+    for statement in EVIDENCE_SCHEMA:
+        c.execute(statement)
     c.executemany(f"INSERT INTO {META} VALUES (%s, %s)",
                   [("store_id", store_id or new_store_id()), ("chain", "auditlog-chain-v1"),
                    ("created_at", now().isoformat())])
@@ -440,11 +484,13 @@ class PostgresRows:
 
 
 class PostgresConnection:
-    """psycopg in autocommit, with ``?`` placeholders as in the shared SQL."""
+    """psycopg in autocommit, with ``?`` placeholders as in the shared SQL; on the engine's
+    one connection (``db``), which the engine closes."""
 
-    def __init__(self, target: PostgresTarget, lock_timeout: int) -> None:
+    def __init__(self, target: PostgresTarget, lock_timeout: int,
+                 db: psycopg.Connection[Any]) -> None:
         self.target = target
-        self.db = target.connect(autocommit=True)
+        self.db = db
         self.lock_timeout = lock_timeout
 
     def execute(self, query: str, params: Sequence[Any] = ()) -> Cursor:
@@ -477,7 +523,8 @@ class PostgresConnection:
             (name,)).fetchone() is not None
 
     def close(self) -> None:
-        self.db.close()
+        if not self.db.closed:
+            self.rollback()  # the engine's connection, left as it was lent
 
 
 def _eventsourcing_schema(engine: "PostgresEngine") -> list[Any]:
@@ -507,6 +554,15 @@ class PostgresEngine:
         self.lock_timeout = lock_timeout
         self._tables: set[str] | None = None
         self._writer: psycopg.Connection[Any] | None = None
+        self._db: psycopg.Connection[Any] | None = None
+
+    def _shared(self) -> psycopg.Connection[Any]:
+        """One autocommit connection for all a command reads and derives beside
+        eventsourcing's pool (the tables, the projections, the streamed log): each new one
+        costs a login (SCRAM) and a round trip or two, more than a status's queries."""
+        if self._db is None or self._db.closed:
+            self._db = self.target.connect(autocommit=True)
+        return self._db
 
     def env(self) -> dict[str, str]:
         t = self.target
@@ -521,8 +577,10 @@ class PostgresEngine:
             "POSTGRES_PASSWORD": password,
             "POSTGRES_CONNECT_TIMEOUT": str(CONNECT_TIMEOUT),
             "POSTGRES_LOCK_TIMEOUT": str(self.lock_timeout),
-            "POSTGRES_POOL_SIZE": "1",
-            "POSTGRES_MAX_OVERFLOW": "4",
+            # No connection opened ahead (psycopg_pool would open one in the background
+            # while the first command opens another): one, made when needed, and reused.
+            "POSTGRES_POOL_SIZE": "0",
+            "POSTGRES_MAX_OVERFLOW": "5",
             "POSTGRES_IDLE_IN_TRANSACTION_SESSION_TIMEOUT": "0",
             "APPLICATION_RECORDER_TOPIC": get_topic(PostgresAuditRecorder),
         }
@@ -531,9 +589,8 @@ class PostgresEngine:
         """The tables of the URL's database, read once: connecting here first turns an
         unreachable server or a wrong password into one line instead of a pool's retries."""
         if self._tables is None:
-            with self.target.connect() as db:
-                self._tables = {r[0] for r in db.execute(
-                    "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
+            self._tables = {r[0] for r in self._shared().execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()")}
         return self._tables
 
     def exists(self) -> bool:
@@ -586,9 +643,9 @@ class PostgresEngine:
         return int(_value(row) or 0)
 
     def row_source(self) -> tuple[PostgresRows, Callable[[], None]]:
-        db = self.target.connect(autocommit=True)
-        db.execute("SET default_transaction_read_only = on")
-        return PostgresRows(db), db.close
+        # Only SELECTs, each fetched whole: it shares the connection safely with the
+        # projections, which write between two of its batches.
+        return PostgresRows(self._shared()), lambda: None
 
     def log_reader(self, recorder: Any) -> PostgresLog:
         return PostgresLog(self.target)
@@ -606,7 +663,7 @@ class PostgresEngine:
             return str(_value(c.execute("SELECT session_user").fetchone()))
 
     def connect(self) -> PostgresConnection:
-        return PostgresConnection(self.target, self.lock_timeout)
+        return PostgresConnection(self.target, self.lock_timeout, self._shared())
 
     @contextmanager
     def writing(self) -> Iterator[None]:
@@ -632,6 +689,9 @@ class PostgresEngine:
         if self._writer is not None:
             self._writer.close()
             self._writer = None
+        if self._db is not None:
+            self._db.close()
+            self._db = None
 
     def discard(self) -> None:
         """A server's database is the administrator's: a refused first command leaves it."""

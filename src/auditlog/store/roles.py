@@ -6,7 +6,8 @@
 
 Grants give each group SELECT, INSERT on the log and UPDATE on the events table (eventsourcing
 takes ``LOCK TABLE ... IN EXCLUSIVE MODE`` on every insert, which PostgreSQL refuses to a role
-with only SELECT and INSERT; the append-only trigger refuses any actual UPDATE). DELETE and
+with only SELECT and INSERT; the append-only trigger refuses any actual UPDATE). Kept evidence
+is read by every group and inserted by auditors (a follow-up's files). DELETE and
 TRUNCATE on the log are granted to no one. Which events a role may insert is decided by a
 trigger, owned by the store's owner, that reads the event's topic, and that also refuses an
 event whose actor is not the role logged in. The derived read-model tables may be brought up
@@ -20,7 +21,7 @@ import psycopg
 from psycopg import sql
 
 from auditlog.errors import Refusal
-from auditlog.store.postgres import PostgresEngine, _first_line
+from auditlog.store.postgres import EVIDENCE_TABLES, PostgresEngine, _first_line
 from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META
 
 GROUPS = {"reader": "auditlog_reader", "auditor": "auditlog_auditor",
@@ -110,7 +111,10 @@ def setup(engine: PostgresEngine) -> list[str]:
             if not projections:
                 raise Refusal(f"{engine.target.where()} has no read-model tables yet: run "
                               "'auditlog rebuild' as its owner, then roles setup")
-            tables = [EVENTS, CHAIN, META, *projections]
+            evidence = [r[0] for r in db.execute(
+                "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
+                "AND tablename = ANY(%s) ORDER BY tablename", (list(EVIDENCE_TABLES),))]
+            tables = [EVENTS, CHAIN, META, *evidence, *projections]
             db.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(
                 sql.SQL(", ").join(_identifier(t) for t in tables), reader))
             db.execute(sql.SQL("GRANT INSERT, UPDATE ON {} TO {}").format(
@@ -120,6 +124,10 @@ def setup(engine: PostgresEngine) -> list[str]:
                 _identifier(f"{EVENTS}_notification_id_seq"), reader))
             db.execute(sql.SQL("GRANT INSERT, UPDATE, DELETE ON {} TO {}").format(
                 sql.SQL(", ").join(_identifier(t) for t in projections), reader))
+            if evidence:  # kept evidence comes with a follow-up, which auditors record
+                db.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(
+                    sql.SQL(", ").join(_identifier(t) for t in evidence),
+                    _identifier(GROUPS["auditor"])))
             db.execute(_GATE_FUNCTION)
             db.execute(sql.SQL(
                 "CREATE OR REPLACE TRIGGER {} BEFORE INSERT ON {} FOR EACH ROW "

@@ -1,0 +1,100 @@
+"""Kept evidence on PostgreSQL: the same promise as on SQLite (store/evidence.py), in two
+append-only tables made with the store (postgres.EVIDENCE_SCHEMA): ``evidence_blob`` names each
+kept file by its SHA-256 with its size, ``evidence_chunk`` holds its bytes as bytea rows of
+CHUNK bytes, so a file is written and read a chunk at a time, never whole in memory.
+
+A file is kept in one transaction that commits only if the bytes written hash to the SHA-256
+recorded in the follow-up; two writers keeping the same file at once keep it once (the second
+waits on the primary key, then finds it kept).
+"""
+
+import hashlib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from auditlog.errors import Refusal
+from auditlog.i18n import _
+from auditlog.store.evidence import CHUNK, Kept, rehash, the_one, wanted_sha
+from auditlog.store.postgres import PostgresEngine, _first_line
+
+
+class PostgresVault:
+    def __init__(self, engine: PostgresEngine) -> None:
+        self.engine = engine
+        self.db: psycopg.Connection[Any] = engine.target.connect()
+
+    def close(self) -> None:
+        self.db.close()
+
+    def _refused(self, error: psycopg.Error) -> Refusal:
+        if isinstance(error, psycopg.errors.UndefinedTable):
+            return Refusal(_("the store at {target} has no table for kept evidence yet (made "
+                             "by an earlier auditlog): its owner adds it by running "
+                             "'auditlog init' once").format(target=self.engine.display))
+        return Refusal(_("the database refused to keep evidence: {line}; nothing was kept "
+                         "(ask the store's owner for 'auditlog roles grant')").format(
+                             line=_first_line(error)))
+
+    def keep(self, file: Path, sha256: str, size: int) -> bool:
+        """Copy the file in, unless its bytes are already kept; False when they were."""
+        try:
+            with self.db.transaction(), self.db.cursor() as c:
+                c.execute("SELECT set_config('lock_timeout', %s, true)",
+                          (f"{int(self.engine.lock_timeout)}s",))
+                c.execute("INSERT INTO evidence_blob (sha256, size) VALUES (%s, %s) "
+                          "ON CONFLICT (sha256) DO NOTHING", (sha256, size))
+                if c.rowcount == 0:
+                    return False
+                digest = hashlib.sha256()
+                written = 0
+                with file.open("rb") as source:
+                    n = 0
+                    while chunk := source.read(CHUNK):
+                        if written + len(chunk) > size:
+                            written += len(chunk)
+                            break
+                        c.execute("INSERT INTO evidence_chunk (sha256, n, content) "
+                                  "VALUES (%s, %s, %s)", (sha256, n, chunk))
+                        digest.update(chunk)
+                        written += len(chunk)
+                        n += 1
+                if written != size or digest.hexdigest() != sha256:
+                    raise Refusal(_("evidence file {path} changed while it was being kept: "
+                                    "record the follow-up again once the file is "
+                                    "final").format(path=file))
+            return True
+        except psycopg.errors.LockNotAvailable:
+            raise Refusal(_("another writer held the store at {target} past "
+                            "AUDITLOG_LOCK_TIMEOUT; nothing was kept: try again").format(
+                                target=self.engine.display)) from None
+        except (psycopg.errors.UndefinedTable, psycopg.errors.InsufficientPrivilege) as error:
+            raise self._refused(error) from None
+
+    def _keys(self, query: str, params: tuple[Any, ...]) -> list[Any]:
+        try:
+            with self.db.transaction():
+                return self.db.execute(query, params).fetchall()
+        except psycopg.errors.UndefinedTable:  # a store from before kept evidence: none kept
+            return []
+
+    def find(self, prefix: str) -> Kept:
+        wanted = wanted_sha(prefix)
+        return the_one(wanted, self._keys(
+            "SELECT sha256, size FROM evidence_blob WHERE sha256 >= %s AND sha256 < %s "
+            "LIMIT 2", (wanted, wanted + "g")))
+
+    def chunks(self, sha256: str) -> Iterator[bytes]:
+        # A server-side cursor, one chunk fetched at a time, in one snapshot.
+        with self.db.transaction(), self.db.cursor(name="auditlog_evidence") as cursor:
+            cursor.itersize = 1
+            cursor.execute("SELECT content FROM evidence_chunk WHERE sha256 = %s ORDER BY n",
+                           (sha256,))
+            for (content,) in cursor:
+                yield bytes(content)
+
+    def damaged(self) -> tuple[int, list[str]]:
+        keys = self._keys("SELECT sha256, size FROM evidence_blob ORDER BY sha256", ())
+        return len(keys), rehash(self, keys)
