@@ -118,7 +118,7 @@ def raw_floor(store: Path, target: Path) -> tuple[float, int]:
 
 # The child: `auditlog import FILE` as the console script runs it, with each phase timed.
 CHILD = """
-import json, os, sys, time
+import json, os, resource, sys, time
 from auditlog.importer import run
 from auditlog.projections.persisted import Projection
 
@@ -131,6 +131,7 @@ def timed(name, fn):
             return fn(*args, **kwargs)
         finally:
             times[name] = times.get(name, 0.0) + time.perf_counter() - begin
+            times[name + " peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return phase
 
 run.prepare = timed("read", run.prepare)
@@ -169,10 +170,11 @@ def one_import(register: Path, folder: Path) -> tuple[dict[str, float], str]:
     if child.returncode != 0:
         sys.exit(f"import failed: {(folder / 'err.txt').read_text()}")
     times = json.loads((folder / "times.json").read_text())
+    peaks = {key: times.pop(key) for key in list(times) if key.endswith(" peak")}
     floor, events = raw_floor(db, folder / "raw.db")
     (folder / "raw.db").unlink()
     return ({"total": took, **times, "rest": took - sum(times.values()), "floor": floor,
-             "events": events, "peak": usage.ru_maxrss / 1024},
+             "events": events, "peak": usage.ru_maxrss / 1024, **peaks},
             (folder / "out.txt").read_text().strip())
 
 
@@ -199,7 +201,8 @@ def main() -> None:
             print(f"run {n}: {figures['total']:.2f} s for {figures['events']:.0f} events "
                   f"against raw executemany {figures['floor']:.2f} s: "
                   f"{figures['total'] / figures['floor']:.1f}x ({split}); "
-                  f"peak {figures['peak']:.0f} MB")
+                  f"peak {figures['peak']:.0f} MB (after reading "
+                  f"{figures['read peak']:.0f}, saving {figures['save peak']:.0f})")
 
         def median(key: str) -> float:
             return statistics.median(f[key] for f in done)
