@@ -129,11 +129,12 @@ times = {}
 
 def timed(name, fn):
     def phase(*args, **kwargs):
-        begin = time.perf_counter()
+        begin, cpu = time.perf_counter(), time.process_time()
         try:
             return fn(*args, **kwargs)
         finally:
             times[name] = times.get(name, 0.0) + time.perf_counter() - begin
+            times[name + " cpu"] = times.get(name + " cpu", 0.0) + time.process_time() - cpu
             times[name + " peak"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return phase
 
@@ -173,12 +174,14 @@ def one_import(register: Path, folder: Path) -> tuple[dict[str, float], str]:
     if child.returncode != 0:
         sys.exit(f"import failed: {(folder / 'err.txt').read_text()}")
     times = json.loads((folder / "times.json").read_text())
-    peaks = {key: times.pop(key) for key in list(times) if key.endswith(" peak")}
+    peaks = {key: times.pop(key) for key in list(times) if key.endswith((" peak", " cpu"))}
     floor, floor_cpu, events = raw_floor(db, folder / "raw.db")
     (folder / "raw.db").unlink()
+    cpu = usage.ru_utime + usage.ru_stime
+    peaks["rest cpu"] = cpu - sum(peaks[f"{key} cpu"] for key in times)
     return ({"total": took, **times, "rest": took - sum(times.values()), "floor": floor,
              "events": events, "peak": usage.ru_maxrss / 1024, **peaks,
-             "cpu": usage.ru_utime + usage.ru_stime, "floor cpu": floor_cpu},
+             "cpu": cpu, "floor cpu": floor_cpu},
             (folder / "out.txt").read_text().strip())
 
 
@@ -216,7 +219,9 @@ def main() -> None:
               f"{median('floor'):.2f} s: {ratio:.1f}x (goal <= 4x)")
         for key, name in PHASES:
             part = statistics.median(f[key] / f["floor"] for f in done)
-            print(f"  {name}: {median(key):.2f} s ({part:.1f}x the raw floor)")
+            part_cpu = statistics.median(f[key + " cpu"] / f["floor cpu"] for f in done)
+            print(f"  {name}: {median(key):.2f} s ({part:.1f}x the raw floor; CPU "
+                  f"{median(key + ' cpu'):.2f} s, {part_cpu:.1f}x the floor's)")
         # Wall times follow the load the machine is under; CPU times much less so.
         cpu = statistics.median(f["cpu"] / f["floor cpu"] for f in done)
         print(f"  in CPU time (user and system): {median('cpu'):.2f} s against "
