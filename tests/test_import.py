@@ -9,6 +9,7 @@ import zipfile
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import openpyxl
 import pytest
@@ -27,6 +28,7 @@ from auditlog.domain.events import (
 from auditlog.importer import plan as plan_module
 from auditlog.importer.columns import HEADERS, Matcher
 from auditlog.store.app import Store
+from auditlog.store.mapper import Rows
 from auditlog.store.recorder import AuditRecorder
 
 from conftest import Run
@@ -571,3 +573,17 @@ def test_what_an_import_stores_is_what_the_events_encode_to(
     reasons = {e.reason for e in decoded if isinstance(e, RecommendationReviewed)}
     assert "Rekanan pailit" in reasons
     ok("verify")
+
+
+def test_rows_written_straight_must_have_every_field_of_their_event() -> None:
+    """A field added to an event and not to the importer's rows would store bytes no command
+    writes: the rows refuse to be made without it."""
+    rows = Rows(datetime(2024, 1, 15, 9, tzinfo=UTC))
+    with pytest.raises(TypeError, match="FollowUpRecorded rows need exactly the fields"):
+        rows.add(FollowUpRecorded, uuid4(), 2, "auditor", date(2024, 1, 2),
+                 {"recommendation": 1, "action": "Setor", "deposit": 0, "slip": None,
+                  "source": None})
+    rows.add(FollowUpRecorded, uuid4(), 2, "auditor", date(2024, 1, 2),
+             {"recommendation": 1, "action": "Setor", "deposit": 0, "slip": None,
+              "evidence": [], "source": None})
+    assert len(rows.collect_stored()) == 1

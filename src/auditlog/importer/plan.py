@@ -70,7 +70,7 @@ class Summary:
 
 
 # Findings planned (and saved) together: memory follows a chunk, not the whole register.
-CHUNK = 2000
+CHUNK = 500
 
 
 @dataclass

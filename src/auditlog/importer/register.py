@@ -158,6 +158,9 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
     # text column is checked once, whatever it gave.
     last_text: dict[str, tuple[Cell, str | Problem]] = {}
     fields = [(f, i, PARSERS.get(f)) for f, (i, _) in columns.where.items()]
+    carried = [f for f in FINDING_FIELDS if f in columns.where]  # the sheet's finding cells
+    # What two rows of one finding must agree on (received may come from issued).
+    compared = [f for f in FINDING_FIELDS if f in columns.where or f == "received"]
     header_row = columns.header_row
     untold = 0  # rows read since the progress bar was last told
     for number, cells in rows:
@@ -193,11 +196,11 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
                     and text_of(mine) != text_of(theirs):
                 same_report = False
         if same_report and (not title or " ".join(title.casefold().split()) == previous_title):
-            for f in FINDING_FIELDS:  # this row continues the finding above
-                if raw.get(f) is None and previous.get(f) is not None:
+            for f in carried:  # this row continues the finding above
+                if raw[f] is None and previous.get(f) is not None:
                     raw[f] = previous[f]
-        previous = {f: raw.get(f) for f in FINDING_FIELDS}
-        title = text_of(raw.get("title"))
+            title = text_of(raw.get("title"))
+        previous = {f: raw[f] for f in carried}
         previous_title = " ".join(title.casefold().split()) if title else None
         row_problems: list[str] = []
         parsed: dict[str, Any] = {}
@@ -236,7 +239,7 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
         if row_problems:
             problems.extend(row_problems)
             continue
-        _add_row(findings, number, parsed, columns, today, problems)
+        _add_row(findings, number, parsed, columns, today, problems, compared)
     if tick is not None and untold:
         tick(untold)
     found = list(findings.values())
@@ -258,7 +261,7 @@ _EMPTY = {
 
 def _add_row(findings: dict[tuple[str, str, str], FindingRows], number: int,
              parsed: dict[str, Any], columns: Columns, today: date,
-             problems: list[str]) -> None:
+             problems: list[str], compared: list[str]) -> None:
     def bad(f: str | None, message: str) -> None:
         problems.append(problem(number, columns.header(f) if f else None, message))
 
@@ -285,7 +288,7 @@ def _add_row(findings: dict[tuple[str, str, str], FindingRows], number: int,
         ))
         findings[key] = finding
     else:
-        for f in FINDING_FIELDS:
+        for f in compared:  # a field without a column is None on every row
             mine = received if f == "received" else parsed.get(f)
             theirs = getattr(finding.new, f)
             if mine is not None and theirs is not None and f not in ("pemda", "title") \

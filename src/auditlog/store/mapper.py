@@ -234,6 +234,12 @@ def json_time(moment: datetime) -> str:
     return text
 
 
+@cache
+def _state_fields(cls: type[Event]) -> frozenset[str]:
+    """The fields of an event's state before its transaction time is set."""
+    return frozenset(cls.model_fields) - _ROW_FIELDS - {"recorded_at"}
+
+
 class Rows:
     """Events of a bulk writer (the importer) made straight in their stored form: building,
     validating and dumping a pydantic event for each cost more than all the rest of saving.
@@ -253,6 +259,9 @@ class Rows:
             effective_on: date, state: dict[str, Any]) -> None:
         state["actor"] = actor
         state["effective_on"] = effective_on.isoformat()
+        if state.keys() != _state_fields(cls):  # a field added to the event and not here
+            raise TypeError(f"{cls.__name__} rows need exactly the fields "
+                            f"{sorted(_state_fields(cls))}, not {sorted(state)}")
         stored = stored_version(cls, state)
         if stored > 1:
             state["class_version"] = stored
