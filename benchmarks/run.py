@@ -1,6 +1,6 @@
 """Every measure of issue 9 against its floor, measured in the same run, in one table.
 
-    benchmarks/run [--events N] [--stores DIR] [--skip-build-check]
+    benchmarks/run [--events N] [--stores DIR] [--only replay,verify,...]
 
 Builds (or reuses) a store of N events (default 100000) with build_store.py, then runs each
 command as the user would (the `auditlog` console script, one process each) and each floor as
@@ -142,6 +142,9 @@ print(time.perf_counter() - start)
 """
 
 
+GROUPS = ("rebuild", "replay", "status", "verify", "export", "startup", "record", "bulk")
+
+
 def minimal_app(folder: Path) -> Path:
     """A Typer app with auditlog's command tree and nothing behind it: the start-up floor."""
     import typer.main
@@ -204,7 +207,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--events", type=int, default=100_000)
     parser.add_argument("--stores", type=Path, default=HERE / ".stores")
+    parser.add_argument("--only", default=",".join(GROUPS),
+                        help=f"comma-separated groups to measure (default all: {','.join(GROUPS)})")
     args = parser.parse_args()
+    only = set(args.only.split(","))
+    if only - set(GROUPS):
+        parser.error(f"--only takes {', '.join(GROUPS)}")
     args.stores.mkdir(parents=True, exist_ok=True)
     store = args.stores / f"{args.events}.db"
     started = time.perf_counter()
@@ -239,48 +247,59 @@ def main() -> None:
         rows.append({"measure": "floor: SELECT every row", "seconds": select_floor[0],
                      "rss": select_floor[1]})
 
-        rebuild = r.once([AUDITLOG, "rebuild"])
-        add("rebuild", rebuild, "select+decode", decode_floor[0], "<= 3x")
-        replay = r.once([AUDITLOG, "replay", "--to", "2024-12-31", "--format", "json"])
-        add("replay --to 2024-12-31", replay, "select+decode", decode_floor[0],
-            "<= 3x, <= 150 MB")
-        frozen = r.once([PYTHON, "-c", REPLAY_GC, str(store), "on"])
-        thawed = r.once([PYTHON, "-c", REPLAY_GC, str(store), "off"])
-        add("replay fold, gc.freeze per batch (in-process)", (float(frozen[2]), frozen[1], ""),
-            "the same without gc.freeze", float(thawed[2]), "")
+        if "rebuild" in only:
+            rebuild = r.once([AUDITLOG, "rebuild"])
+            add("rebuild", rebuild, "select+decode", decode_floor[0], "<= 3x")
+        if only & {"replay", "export"}:
+            replay = r.once([AUDITLOG, "replay", "--to", "2024-12-31", "--format", "json"])
+            add("replay --to 2024-12-31", replay, "select+decode", decode_floor[0],
+                "<= 3x, <= 150 MB")
+        if "replay" in only:
+            frozen = r.once([PYTHON, "-c", REPLAY_GC, str(store), "on"])
+            thawed = r.once([PYTHON, "-c", REPLAY_GC, str(store), "off"])
+            add("replay fold, gc.freeze per batch (in-process)",
+                (float(frozen[2]), frozen[1], ""), "the same without gc.freeze",
+                float(thawed[2]), "")
         version = r.best([AUDITLOG, "--version"], 5)
-        status = r.best([AUDITLOG, "status"], 5)
-        add("status", status, "auditlog --version", version[0], "<= 1.2x")
-        verify = r.once([AUDITLOG, "verify"])
-        add("verify (CLI, workers)", verify, "select", select_floor[0], "")
-        verify_one = r.once([PYTHON, "-c", VERIFY_ONE_PROCESS, str(store)])
-        add("verify (one process)", verify_one, "select", select_floor[0],
-            "<= 2.5x, flat memory")
-        for fmt in ("json", "csv", "md", "html", "xlsx"):
+        if "status" in only:
+            status = r.best([AUDITLOG, "status"], 5)
+            add("status", status, "auditlog --version", version[0], "<= 1.2x")
+        if "verify" in only:
+            verify = r.once([AUDITLOG, "verify"])
+            add("verify (CLI, workers)", verify, "select", select_floor[0], "")
+            verify_one = r.once([PYTHON, "-c", VERIFY_ONE_PROCESS, str(store)])
+            add("verify (one process)", verify_one, "select", select_floor[0],
+                "<= 2.5x, flat memory")
+        for fmt in ("json", "csv", "md", "html", "xlsx") if "export" in only else ():
             suffix = "zip" if fmt == "csv" else fmt
             result = r.once([AUDITLOG, "export", "--year", "2023", "--to",
                              str(tmp / f"review.{suffix}"), "--format", fmt])
             add(f"export --year 2023 {fmt}", result, "replay", replay[0],
                 "<= 2.5x, <= 300 MB" if fmt == "xlsx" else "<= 1.5x, <= 300 MB")
 
-        app = minimal_app(tmp)
-        floor_version = r.best([PYTHON, str(app), "--version"], 5)
-        floor_help = r.best([PYTHON, str(app), "--help"], 5)
-        add("auditlog --version", version, "minimal Typer --version", floor_version[0],
-            "<= 1.3x")
-        helped = r.best([AUDITLOG, "--help"], 5)
-        add("auditlog --help", helped, "minimal Typer --help", floor_help[0], "<= 1.3x")
+        if "startup" in only:
+            app = minimal_app(tmp)
+            floor_version = r.best([PYTHON, str(app), "--version"], 5)
+            floor_help = r.best([PYTHON, str(app), "--help"], 5)
+            add("auditlog --version", version, "minimal Typer --version", floor_version[0],
+                "<= 1.3x")
+            helped = r.best([AUDITLOG, "--help"], 5)
+            add("auditlog --help", helped, "minimal Typer --help", floor_help[0], "<= 1.3x")
 
-        records = 20
-        record = r.once([PYTHON, "-c", RECORD, str(store), str(records)])
-        record_floor = r.once([PYTHON, "-c", RECORD_FLOOR, str(store), str(records)])
-        add("finding record (commands API, median)", (float(record[2]), record[1], ""),
-            "raw insert of its rows", float(record_floor[2]), "flat in N")
-        scratch = tmp / "bulk.db"
-        bulk = r.once([PYTHON, "-c", BULK, str(scratch), "20000", str(HERE)])
-        bulk_floor = r.once([PYTHON, "-c", BULK_FLOOR, str(scratch), str(tmp / "floor.db")])
-        add("bulk ingest of 20k events (domain, 1 tx per 20k)", (float(bulk[2]), bulk[1], ""),
-            "executemany of its rows", float(bulk_floor[2]), "")
+        if "record" in only:
+            records = 20
+            record = r.once([PYTHON, "-c", RECORD, str(store), str(records)])
+            record_floor = r.once([PYTHON, "-c", RECORD_FLOOR, str(store), str(records)])
+            add("finding record (commands API, median)", (float(record[2]), record[1], ""),
+                "raw insert of its rows", float(record_floor[2]), "flat in N")
+        if "bulk" in only:
+            scratch = tmp / "bulk.db"
+            bulk = r.once([PYTHON, "-c", BULK, str(scratch), "20000", str(HERE)])
+            bulk_floor = r.once([PYTHON, "-c", BULK_FLOOR, str(scratch),
+                                 str(tmp / "floor.db")])
+            add("bulk ingest of 20k events (domain, 1 tx per 20k)",
+                (float(bulk[2]), bulk[1], ""), "executemany of its rows",
+                float(bulk_floor[2]), "")
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -4,8 +4,6 @@ refusal, opening a store to read or to record, and parsing the two times.
 Command groups live in their own modules and are registered in cli/main.py.
 """
 
-from __future__ import annotations
-
 import contextlib
 import functools
 import getpass
@@ -206,7 +204,7 @@ def _login() -> str:
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def recording() -> Context:
+def recording() -> "Context":
     from auditlog.domain.aggregate import Context
 
     current = settings()
@@ -216,7 +214,7 @@ def recording() -> Context:
 
 
 @contextmanager
-def writer(*, restoring: bool = False) -> Iterator[Store]:
+def writer(*, restoring: bool = False) -> "Iterator[Store]":
     """A store to record into, created on first use; a refusal on a new store leaves none.
 
     One whose append-only triggers were removed is refused (exit 3), except to 'init'
@@ -248,7 +246,7 @@ def writer(*, restoring: bool = False) -> Iterator[Store]:
 
 
 @contextmanager
-def reader(*, verifying: bool = False) -> Iterator[Store]:
+def reader(*, verifying: bool = False) -> "Iterator[Store]":
     """A store to read; one that lost its integrity tables is refused (exit 3), except to
     verify, which reports what is gone."""
     from auditlog.store.app import Store
@@ -276,7 +274,7 @@ def happened_on(text: str | None, *, what: str = "--on") -> date:
     return day
 
 
-def moment(as_of: str | None, known_at: str | None, *, as_of_name: str = "--as-of") -> Moment:
+def moment(as_of: str | None, known_at: str | None, *, as_of_name: str = "--as-of") -> "Moment":
     from auditlog.projections.model import Moment
 
     return Moment(
@@ -285,7 +283,7 @@ def moment(as_of: str | None, known_at: str | None, *, as_of_name: str = "--as-o
     )
 
 
-def reference_date(m: Moment) -> date:
+def reference_date(m: "Moment") -> date:
     """Overdue and aging are judged on the as-of date; asked only what the log held at a
     moment, on that moment's date (so the answer never depends on the clock); else today."""
     if m.as_of is not None:
@@ -308,7 +306,7 @@ def optional(text: str | None) -> str | None:
 
 
 
-def print_recorded(finding: Finding, fmt: Format, line: str, ref: str | None = None) -> None:
+def print_recorded(finding: "Finding", fmt: Format, line: str, ref: str | None = None) -> None:
     """The confirmation line, or the object with its reference under "ref" for scripts.
 
     For a recommendation's command, "ref" is the recommendation's (F-2023-0001.1) and
@@ -327,6 +325,6 @@ def print_recorded(finding: Finding, fmt: Format, line: str, ref: str | None = N
     echo(render([views.finding_row(finding, today())], views.FINDING_COLUMNS, fmt, data=data))
 
 
-def rec_ref(finding: Finding, typed: str) -> str:
+def rec_ref(finding: "Finding", typed: str) -> str:
     return f"{finding.ref}.{int(typed.rsplit('.', 1)[1])}"
 

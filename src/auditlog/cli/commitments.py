@@ -1,8 +1,6 @@
 """Commands of the commitment group: commitments (komitmen) of OPD toward the pemda's targets,
 their realisations and the Inspektorat's reviews, and the themes they are made for."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -38,7 +36,7 @@ theme_app = typer.Typer(help=N_("The themes commitments are made for."), no_args
 commitment_app.add_typer(theme_app, name="theme")
 
 
-def _print(commitment: Commitment, themes: dict[str, str], fmt: Format, line: str) -> None:
+def _print(commitment: "Commitment", themes: dict[str, str], fmt: Format, line: str) -> None:
     """The confirmation line, or the commitment with its reference under "ref"."""
     from auditlog.reports.commitments import LIST_COLUMNS, commitment_json, commitment_row
 

@@ -1,7 +1,5 @@
 """`auditlog compare`: the pemda of a province side by side in one instrument."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

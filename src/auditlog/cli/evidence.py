@@ -1,7 +1,5 @@
 """`auditlog evidence`: the evidence files kept with `followup record --evidence FILE --keep`."""
 
-from __future__ import annotations
-
 import contextlib
 import os
 import tempfile

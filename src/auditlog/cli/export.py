@@ -1,7 +1,5 @@
 """`auditlog export`: the annual review package, reproducible from the log."""
 
-from __future__ import annotations
-
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal

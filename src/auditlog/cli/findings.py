@@ -1,7 +1,5 @@
 """Commands of the finding group: recording, showing, listing, correcting, withdrawing."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

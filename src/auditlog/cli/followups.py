@@ -1,7 +1,5 @@
 """Commands of the followup group: follow-ups and the auditor's reviews, reopenings, extensions."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """Commands of the grade group: recording grades and listing their history."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """`auditlog import`: a follow-up register from CSV or XLSX, all rows or none; and its template."""
 
-from __future__ import annotations
-
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -87,7 +85,7 @@ def import_register(
 
 
 @contextmanager
-def _planning_store() -> Iterator[Store]:
+def _planning_store() -> "Iterator[Store]":
     """The store a dry run plans against: the real one read-only, or an empty stand-in when
     there is none yet (a dry run never creates a store)."""
     from auditlog.store.app import Store
@@ -133,7 +131,7 @@ def _plural(n: int, one: str, many: str) -> str:
     return f"{n} {one if n == 1 else many}"
 
 
-def _summary(prepared: run.Prepared, s: Summary, day: date, *, dry_run: bool) -> str:
+def _summary(prepared: "run.Prepared", s: "Summary", day: date, *, dry_run: bool) -> str:
     info = prepared.info
     where = f"sheet {info.sheet!r}, " if info.sheet else ""
     head = (f"dry run, nothing written: {info.name} ({where}{_plural(s.rows, 'row', 'rows')}, "

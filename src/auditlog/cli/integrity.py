@@ -4,8 +4,6 @@
 line per problem; a bad file, key or store is a refusal (exit 1) like anywhere else.
 """
 
-from __future__ import annotations
-
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -42,7 +40,7 @@ CHECKPOINT_COLUMNS = [("store", "store"), ("events", "events"), ("root", "root")
 
 
 @contextmanager
-def progress_bar(store: Store, label: str) -> Iterator[Callable[[int], None] | None]:
+def progress_bar(store: "Store", label: str) -> Iterator[Callable[[int], None] | None]:
     """A bar on stderr when it is a terminal and the log is long; otherwise nothing at all."""
     from rich.console import Console
     from rich.progress import Progress
@@ -57,12 +55,12 @@ def progress_bar(store: Store, label: str) -> Iterator[Callable[[int], None] | N
         yield lambda n: progress.advance(task, n)
 
 
-def _problem_rows(report: Report) -> list[dict[str, Any]]:
+def _problem_rows(report: "Report") -> list[dict[str, Any]]:
     return [{"where": p.where, "kind": p.kind.value, "detail": p.detail}
             for p in report.problems]
 
 
-def _failed(report: Report, fmt: Format, what: str) -> NoReturn:
+def _failed(report: "Report", fmt: Format, what: str) -> NoReturn:
     """Print every problem, then one line on stderr, and exit 3."""
     if fmt is Format.json:
         echo(to_json(report.as_dict()))
@@ -133,7 +131,7 @@ def checkpoint(
     _print_checkpoint(made, fmt)
 
 
-def _print_checkpoint(made: Checkpoint, fmt: Format) -> None:
+def _print_checkpoint(made: "Checkpoint", fmt: Format) -> None:
     if fmt is Format.table:
         echo(made.text().rstrip("\n"))
         return

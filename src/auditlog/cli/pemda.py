@@ -1,7 +1,5 @@
 """Commands of the pemda group: registering regional governments and listing them."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

@@ -1,7 +1,5 @@
 """Reading commands over the whole store: status, history, replay."""
 
-from __future__ import annotations
-
 from typing import Annotated
 
 import typer

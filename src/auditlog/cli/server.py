@@ -1,8 +1,6 @@
 """Commands for a store shared by a team: moving a log between engines (`copy`), and who may
 do what on PostgreSQL (`roles`)."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -58,7 +56,7 @@ roles_app = typer.Typer(help="Who may do what on a PostgreSQL store (the databas
                         "it).", no_args_is_help=True)
 
 
-def _server_engine(what: str) -> PostgresEngine:
+def _server_engine(what: str) -> "PostgresEngine":
     from auditlog.store.app import is_postgres, lock_timeout
 
     target = settings().db

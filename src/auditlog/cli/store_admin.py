@@ -1,7 +1,5 @@
 """Store administration: creating a store, the demo, rebuilding the projections."""
 
-from __future__ import annotations
-
 from typing import TYPE_CHECKING
 
 from auditlog.cli.app import (
@@ -47,7 +45,7 @@ def init() -> None:
                "verifies").format(value=", ".join(restored), held=held))
 
 
-def _restore_guards(store: Store) -> list[str]:
+def _restore_guards(store: "Store") -> list[str]:
     """Removed triggers are put back only here, and only over a log that verifies; lost
     integrity tables never are (a chain laid over events that may have changed proves
     nothing)."""

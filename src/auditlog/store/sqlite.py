@@ -18,7 +18,6 @@ from auditlog.store.engine import AggregateRow, Cursor, EventTuple
 from auditlog.store.sqlite_integrity import (
     CHAIN,
     EVENTS,
-    MMAP_SIZE,
     SQLiteLog,
     event_columns,
     restore_triggers,
@@ -195,7 +194,9 @@ class SQLiteEngine:
         db = sqlite3.connect(self.target, isolation_level=None, check_same_thread=False,
                              timeout=self.lock_timeout)
         db.execute("PRAGMA query_only = ON")
-        db.execute(f"PRAGMA mmap_size = {MMAP_SIZE}")
+        # No memory map: every page of the log passes through a stream once, and mapped
+        # pages count in the process's memory, which then grows with the log (SQLite's own
+        # small page cache keeps it flat, at no cost in speed measured at 100k and 1M).
         return SQLiteRows(db), db.close
 
     def log_reader(self, recorder: Any) -> SQLiteLog:
