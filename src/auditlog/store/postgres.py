@@ -10,7 +10,7 @@ TRUNCATE on the event, chain and facts tables are refused.
 import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -492,6 +492,7 @@ class PostgresConnection:
         self.target = target
         self.db = db
         self.lock_timeout = lock_timeout
+        self._pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
 
     def execute(self, query: str, params: Sequence[Any] = ()) -> Cursor:
         try:
@@ -505,15 +506,37 @@ class PostgresConnection:
             cursor.executemany(query.replace("?", "%s"), rows)
 
     def begin_write(self, lock: str) -> None:
-        self.execute("BEGIN")
-        self.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout)}s'")
-        self.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
-            sql.Identifier(lock)).as_string(self.db))
+        """The transaction runs in pipeline mode: a write is sent without waiting for its
+        answer, only a read (its fetch) or the commit waits, so a catch-up pays a round trip
+        per read, not per statement (a write's error surfaces at the next wait, and the
+        transaction rolls back as before)."""
+        self._pipeline = self.db.pipeline()
+        pipeline = self._pipeline.__enter__()
+        try:
+            self.execute("BEGIN")
+            self.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout)}s'")
+            self.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
+                sql.Identifier(lock)).as_string(self.db))
+            pipeline.sync()  # the lock is held, or busy, now
+        except psycopg.errors.LockNotAvailable as error:
+            self.rollback()
+            raise StoreBusy(f"the store at {self.target.display} stayed busy "
+                            f"({_first_line(error)}); nothing was changed: try again") from None
+        except BaseException:
+            self.rollback()
+            raise
 
     def commit(self) -> None:
         self.db.execute("COMMIT")
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.__exit__(None, None, None)  # waits for every answer: errors raise here
 
     def rollback(self) -> None:
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            error = RuntimeError("rolled back")  # answers still due are read, errors ignored
+            pipeline.__exit__(type(error), error, None)
         if self.db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self.db.execute("ROLLBACK")
 
