@@ -181,9 +181,10 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
         set it up once (an advisory lock held for the transaction)."""
         self.missing = []
         with self.datastore.transaction(commit=False) as c:
-            new = _is_new(c)
+            names = _names(c)
+            new = _is_new(c, names)
             if not new:
-                self.missing = _missing(c)
+                self.missing = _missing(c, names)
                 upgrades = _upgrades(c)
         if not new:
             if upgrades:
@@ -273,17 +274,23 @@ def _bytes(value: Any) -> Any:
     return bytes(value) if isinstance(value, memoryview) else value
 
 
-def _names(c: psycopg.Cursor[Any]) -> tuple[set[str], set[str]]:
-    tables = {_value(r) for r in c.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()}
-    triggers = {_value(r) for r in c.execute(
-        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").fetchall()}
-    return tables, triggers
+Names = tuple[set[str], set[str]]
 
 
-def _is_new(c: psycopg.Cursor[Any]) -> bool:
+def _names(c: psycopg.Cursor[Any]) -> Names:
+    """The tables of the schema and the triggers of the database, in one round trip."""
+    row = c.execute(
+        "SELECT ARRAY(SELECT tablename::text FROM pg_tables WHERE schemaname = "
+        "current_schema()) AS tables, ARRAY(SELECT tgname::text FROM pg_trigger "
+        "WHERE NOT tgisinternal) AS triggers").fetchone()
+    assert row is not None
+    tables, triggers = row.values() if isinstance(row, dict) else row
+    return set(tables), set(triggers)
+
+
+def _is_new(c: psycopg.Cursor[Any], names: Names | None = None) -> bool:
     """No event and no integrity table yet: the only store that may be given its chain."""
-    tables, _ = _names(c)
+    tables, _ = names or _names(c)
     if {META, CHAIN} & tables:
         return False
     return EVENTS not in tables or c.execute(f"SELECT 1 FROM {EVENTS} LIMIT 1").fetchone() is None
@@ -306,10 +313,10 @@ def _upgrades(c: psycopg.Cursor[Any]) -> list[str]:
     return ([] if indexed else [POSITION_INDEX_SQL]) + ([] if evidence else EVIDENCE_SCHEMA)
 
 
-def _missing(c: psycopg.Cursor[Any]) -> list[str]:
+def _missing(c: psycopg.Cursor[Any], names: Names | None = None) -> list[str]:
     """What is gone of the store's guards: tables, triggers, identity (read, never put back:
     only 'auditlog init' restores a trigger, once the log verifies)."""
-    tables, triggers = _names(c)
+    tables, triggers = names or _names(c)
     missing = [name for name in (META, CHAIN) if name not in tables]
     missing += sorted(name for name in TRIGGERS if name not in triggers)
     if META in tables and c.execute(
@@ -373,8 +380,9 @@ class PostgresLog(SnapshotBase):
         self.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         self.notes: list[str] = []
         with self.db.cursor() as c:
-            self.missing = _missing(c)
-            tables, _ = _names(c)
+            names = _names(c)
+            self.missing = _missing(c, names)
+        tables = names[0]
         self.has_chain = CHAIN in tables
         facts = (dict(self.db.execute(f"SELECT key, value FROM {META}").fetchall())
                  if META in tables else {})
