@@ -115,8 +115,8 @@ def refusal_of(error: ProgrammingError) -> Exception:
 class Store:
     """One opened store: the event log plus helpers to read aggregates and the log in order."""
 
-    def __init__(self, target: str) -> None:
-        self.engine = engine_for(target)
+    def __init__(self, target: str, engine: Engine | None = None) -> None:
+        self.engine = engine or engine_for(target)  # the one that just checked it, if any
         self.target = self.engine.display  # never a password
         self.path = Path(target)  # the SQLite file (meaningless on PostgreSQL)
         self.readonly = self.engine.readonly
@@ -153,7 +153,7 @@ class Store:
                   "(AUDITLOG_DB) at an existing store").format(display=engine.display)
             )
         engine.check(existing=True)
-        return cls(target)
+        return cls(target, engine)  # its connection serves the command (one login less)
 
     @staticmethod
     def check_target(target: str, *, existing: bool) -> None:
