@@ -25,6 +25,7 @@ from psycopg.rows import DictRow
 
 from auditlog.clock import now
 from auditlog.errors import Refusal, StoreBusy
+from auditlog.i18n import _
 from auditlog.store.chain import GENESIS, ChainRow, EventRow, SnapshotBase, recorded_time
 from auditlog.store.engine import AggregateRow, Cursor, EventTuple
 from auditlog.store.recorder import chain_links, in_time_order
@@ -290,7 +291,7 @@ def _names(c: psycopg.Cursor[Any]) -> Names:
 
 def _is_new(c: psycopg.Cursor[Any], names: Names | None = None) -> bool:
     """No event and no integrity table yet: the only store that may be given its chain."""
-    tables, _ = names or _names(c)
+    tables = (names or _names(c))[0]
     if {META, CHAIN} & tables:
         return False
     return EVENTS not in tables or c.execute(f"SELECT 1 FROM {EVENTS} LIMIT 1").fetchone() is None
@@ -683,7 +684,7 @@ class PostgresEngine:
 
     def restore_triggers(self) -> list[str]:
         with self.target.connect() as db, db.transaction(), db.cursor() as c:
-            _, triggers = _names(c)
+            triggers = _names(c)[1]
             restored = sorted(name for name in TRIGGERS if name not in triggers)
             for name in restored:
                 c.execute(_trigger_sql(name, *TRIGGERS[name]))
@@ -735,10 +736,10 @@ class PostgresEngine:
         kill, a lost connection) leaves the database as empty as it was."""
         with self.target.connect() as db, db.transaction(), db.cursor() as c:
             c.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
-            tables, _ = _names(c)
+            tables = _names(c)[0]
             if tables:
-                raise Refusal(f"{self.display} already holds {len(tables)} tables: copy "
-                              "needs an empty database")
+                raise Refusal(_("{target} already holds {n} tables: copy needs an empty "
+                                "database").format(target=self.display, n=len(tables)))
             for statement in _eventsourcing_schema(self):
                 c.execute(statement)
             _set_up(c, store_id)
