@@ -75,7 +75,10 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
         raise Refusal(f"{engine.display} already holds a store: copy needs an empty target "
                       "(a new file, or an empty database)")
     if engine.name == "postgresql":
-        _fill_server(source, cast("PostgresEngine", engine), before, progress)
+        try:
+            _fill_server(source, cast("PostgresEngine", engine), before, progress)
+        finally:
+            engine.close()  # its connection looked for tables; the copy had its own
         copy = Store(target)
         try:
             after = current_checkpoint(copy, at=before.time)
