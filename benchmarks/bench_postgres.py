@@ -13,6 +13,7 @@ starts one). Prints times and ratios:
 """
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -59,12 +60,13 @@ store.close()
 
 
 def timed(fn: Callable[[], object], repeat: int = 3) -> float:
-    best = float("inf")
+    """The median of ``repeat`` runs: a machine shared with other work has slow outliers."""
+    times = []
     for _ in range(repeat):
         start = time.perf_counter()
         fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
 
 
 @contextmanager

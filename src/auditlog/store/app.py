@@ -115,8 +115,8 @@ def refusal_of(error: ProgrammingError) -> Exception:
 class Store:
     """One opened store: the event log plus helpers to read aggregates and the log in order."""
 
-    def __init__(self, target: str) -> None:
-        self.engine = engine_for(target)
+    def __init__(self, target: str, engine: Engine | None = None) -> None:
+        self.engine = engine or engine_for(target)  # the one that just checked it, if any
         self.target = self.engine.display  # never a password
         self.path = Path(target)  # the SQLite file (meaningless on PostgreSQL)
         self.readonly = self.engine.readonly
@@ -142,23 +142,35 @@ class Store:
 
     @staticmethod
     def exists(target: str) -> bool:
-        return engine_for(target).exists()
+        engine = engine_for(target)
+        try:
+            return engine.exists()
+        finally:
+            engine.close()
 
     @classmethod
     def open_existing(cls, target: str) -> "Store":
         engine = engine_for(target)
-        if not engine.exists():
-            raise Refusal(
-                _("no store at {display}: create one with 'auditlog init' or point --db "
-                  "(AUDITLOG_DB) at an existing store").format(display=engine.display)
-            )
-        engine.check(existing=True)
-        return cls(target)
+        try:
+            if not engine.exists():
+                raise Refusal(
+                    _("no store at {display}: create one with 'auditlog init' or point --db "
+                      "(AUDITLOG_DB) at an existing store").format(display=engine.display)
+                )
+            engine.check(existing=True)
+        except BaseException:
+            engine.close()
+            raise
+        return cls(target, engine)  # its connection serves the command (one login less)
 
     @staticmethod
     def check_target(target: str, *, existing: bool) -> None:
         """Refuse what cannot be a store before anything touches it (see each engine)."""
-        engine_for(target).check(existing=existing)
+        engine = engine_for(target)
+        try:
+            engine.check(existing=existing)
+        finally:
+            engine.close()
 
     def session_user(self) -> str | None:
         """The database role logged in, on an engine that authenticates (PostgreSQL)."""

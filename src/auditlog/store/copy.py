@@ -10,6 +10,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.store.app import Store, engine_for
 from auditlog.store.chain import GENESIS
 from auditlog.store.integrity import Checkpoint, current_checkpoint
@@ -74,7 +75,10 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
         raise Refusal(f"{engine.display} already holds a store: copy needs an empty target "
                       "(a new file, or an empty database)")
     if engine.name == "postgresql":
-        _fill_server(source, cast("PostgresEngine", engine), before, progress)
+        try:
+            _fill_server(source, cast("PostgresEngine", engine), before, progress)
+        finally:
+            engine.close()  # its connection looked for tables; the copy had its own
         copy = Store(target)
         try:
             after = current_checkpoint(copy, at=before.time)
@@ -123,5 +127,6 @@ def _fill_server(source: Store, engine: "PostgresEngine", before: Checkpoint,
         raise
     except BaseException as error:  # Ctrl-C, a lost connection, a full disk
         why = " ".join(str(error).split())[:160] or type(error).__name__
-        raise Refusal(f"the copy into {engine.display} stopped before the end ({why}); "
-                      "nothing was written: the database is as empty as before") from None
+        raise Refusal(_("the copy into {target} stopped before the end ({why}); nothing was "
+                        "written: the database is as empty as before").format(
+                            target=engine.display, why=why)) from None

@@ -10,7 +10,7 @@ TRUNCATE on the event, chain and facts tables are refused.
 import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -25,6 +25,7 @@ from psycopg.rows import DictRow
 
 from auditlog.clock import now
 from auditlog.errors import Refusal, StoreBusy
+from auditlog.i18n import _
 from auditlog.store.chain import GENESIS, ChainRow, EventRow, SnapshotBase, recorded_time
 from auditlog.store.engine import AggregateRow, Cursor, EventTuple
 from auditlog.store.recorder import chain_links, in_time_order
@@ -181,9 +182,10 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
         set it up once (an advisory lock held for the transaction)."""
         self.missing = []
         with self.datastore.transaction(commit=False) as c:
-            new = _is_new(c)
+            names = _names(c)
+            new = _is_new(c, names)
             if not new:
-                self.missing = _missing(c)
+                self.missing = _missing(c, names)
                 upgrades = _upgrades(c)
         if not new:
             if upgrades:
@@ -273,17 +275,23 @@ def _bytes(value: Any) -> Any:
     return bytes(value) if isinstance(value, memoryview) else value
 
 
-def _names(c: psycopg.Cursor[Any]) -> tuple[set[str], set[str]]:
-    tables = {_value(r) for r in c.execute(
-        "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()").fetchall()}
-    triggers = {_value(r) for r in c.execute(
-        "SELECT tgname FROM pg_trigger WHERE NOT tgisinternal").fetchall()}
-    return tables, triggers
+Names = tuple[set[str], set[str]]
 
 
-def _is_new(c: psycopg.Cursor[Any]) -> bool:
+def _names(c: psycopg.Cursor[Any]) -> Names:
+    """The tables of the schema and the triggers of the database, in one round trip."""
+    row = c.execute(
+        "SELECT ARRAY(SELECT tablename::text FROM pg_tables WHERE schemaname = "
+        "current_schema()) AS tables, ARRAY(SELECT tgname::text FROM pg_trigger "
+        "WHERE NOT tgisinternal) AS triggers").fetchone()
+    assert row is not None
+    tables, triggers = row.values() if isinstance(row, dict) else row
+    return set(tables), set(triggers)
+
+
+def _is_new(c: psycopg.Cursor[Any], names: Names | None = None) -> bool:
     """No event and no integrity table yet: the only store that may be given its chain."""
-    tables, _ = _names(c)
+    tables = (names or _names(c))[0]
     if {META, CHAIN} & tables:
         return False
     return EVENTS not in tables or c.execute(f"SELECT 1 FROM {EVENTS} LIMIT 1").fetchone() is None
@@ -306,10 +314,10 @@ def _upgrades(c: psycopg.Cursor[Any]) -> list[str]:
     return ([] if indexed else [POSITION_INDEX_SQL]) + ([] if evidence else EVIDENCE_SCHEMA)
 
 
-def _missing(c: psycopg.Cursor[Any]) -> list[str]:
+def _missing(c: psycopg.Cursor[Any], names: Names | None = None) -> list[str]:
     """What is gone of the store's guards: tables, triggers, identity (read, never put back:
     only 'auditlog init' restores a trigger, once the log verifies)."""
-    tables, triggers = _names(c)
+    tables, triggers = names or _names(c)
     missing = [name for name in (META, CHAIN) if name not in tables]
     missing += sorted(name for name in TRIGGERS if name not in triggers)
     if META in tables and c.execute(
@@ -373,8 +381,9 @@ class PostgresLog(SnapshotBase):
         self.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         self.notes: list[str] = []
         with self.db.cursor() as c:
-            self.missing = _missing(c)
-            tables, _ = _names(c)
+            names = _names(c)
+            self.missing = _missing(c, names)
+        tables = names[0]
         self.has_chain = CHAIN in tables
         facts = (dict(self.db.execute(f"SELECT key, value FROM {META}").fetchall())
                  if META in tables else {})
@@ -492,6 +501,7 @@ class PostgresConnection:
         self.target = target
         self.db = db
         self.lock_timeout = lock_timeout
+        self._pipeline: AbstractContextManager[psycopg.Pipeline] | None = None
 
     def execute(self, query: str, params: Sequence[Any] = ()) -> Cursor:
         try:
@@ -505,15 +515,37 @@ class PostgresConnection:
             cursor.executemany(query.replace("?", "%s"), rows)
 
     def begin_write(self, lock: str) -> None:
-        self.execute("BEGIN")
-        self.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout)}s'")
-        self.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
-            sql.Identifier(lock)).as_string(self.db))
+        """The transaction runs in pipeline mode: a write is sent without waiting for its
+        answer, only a read (its fetch) or the commit waits, so a catch-up pays a round trip
+        per read, not per statement (a write's error surfaces at the next wait, and the
+        transaction rolls back as before)."""
+        self._pipeline = self.db.pipeline()
+        pipeline = self._pipeline.__enter__()
+        try:
+            self.execute("BEGIN")
+            self.execute(f"SET LOCAL lock_timeout = '{int(self.lock_timeout)}s'")
+            self.execute(sql.SQL("LOCK TABLE {} IN EXCLUSIVE MODE").format(
+                sql.Identifier(lock)).as_string(self.db))
+            pipeline.sync()  # the lock is held, or busy, now
+        except psycopg.errors.LockNotAvailable as error:
+            self.rollback()
+            raise StoreBusy(f"the store at {self.target.display} stayed busy "
+                            f"({_first_line(error)}); nothing was changed: try again") from None
+        except BaseException:
+            self.rollback()
+            raise
 
     def commit(self) -> None:
         self.db.execute("COMMIT")
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            pipeline.__exit__(None, None, None)  # waits for every answer: errors raise here
 
     def rollback(self) -> None:
+        pipeline, self._pipeline = self._pipeline, None
+        if pipeline is not None:
+            error = RuntimeError("rolled back")  # answers still due are read, errors ignored
+            pipeline.__exit__(type(error), error, None)
         if self.db.info.transaction_status != psycopg.pq.TransactionStatus.IDLE:
             self.db.execute("ROLLBACK")
 
@@ -652,7 +684,7 @@ class PostgresEngine:
 
     def restore_triggers(self) -> list[str]:
         with self.target.connect() as db, db.transaction(), db.cursor() as c:
-            _, triggers = _names(c)
+            triggers = _names(c)[1]
             restored = sorted(name for name in TRIGGERS if name not in triggers)
             for name in restored:
                 c.execute(_trigger_sql(name, *TRIGGERS[name]))
@@ -704,10 +736,10 @@ class PostgresEngine:
         kill, a lost connection) leaves the database as empty as it was."""
         with self.target.connect() as db, db.transaction(), db.cursor() as c:
             c.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
-            tables, _ = _names(c)
+            tables = _names(c)[0]
             if tables:
-                raise Refusal(f"{self.display} already holds {len(tables)} tables: copy "
-                              "needs an empty database")
+                raise Refusal(_("{target} already holds {n} tables: copy needs an empty "
+                                "database").format(target=self.display, n=len(tables)))
             for statement in _eventsourcing_schema(self):
                 c.execute(statement)
             _set_up(c, store_id)
