@@ -483,9 +483,10 @@ def write_review(review: Review, target: Path, fmt: ExportFormat, lang: Lang, *,
         csvs = csv_files(review, lang)
         if target.suffix.lower() == ".zip":
             files.write_file(target, deterministic_zip(csvs), force=force)
-            return f"a zip of {len(csvs)} CSV files"  # the cover and one per section
+            # the cover and one per section
+            return _("a zip of {n} CSV files").format(n=len(csvs))
         write_folder(target, csvs, force=force)
-        return f"a folder of {len(csvs)} CSV files"
+        return _("a folder of {n} CSV files").format(n=len(csvs))
     producers: dict[ExportFormat, Callable[[], bytes]] = {
         ExportFormat.xlsx: lambda: to_xlsx(review, lang),
         ExportFormat.json: lambda: to_json_bytes(review, lang),
