@@ -227,7 +227,8 @@ def csv_files(review: Review, lang: Lang) -> dict[str, bytes]:
     for i, section in enumerate(review.sections, start=1):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([c.heading(lang) for c in section.columns])
+        # Machine headers, the JSON keys, in every language: scripts read these files
+        writer.writerow([c.key for c in section.columns])
         for row in section.rows:
             writer.writerow([csv_cell(c, row.get(c.key)) for c in section.columns])
         files[f"{i:02d}-{section.key}.csv"] = out.getvalue().encode()

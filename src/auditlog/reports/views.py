@@ -572,8 +572,8 @@ def finding_show(store: Store, ref: str, moment: Moment, on: date, fmt: Format) 
         (N_("received"), format_date(finding.received)),
         (N_("instrument"), f"{finding.instrument} {finding.year or ''}".strip()
          if finding.instrument else None),
-        (N_("kondisi"), finding.condition), (N_("kriteria"), finding.criteria),
-        (N_("sebab"), finding.cause), (N_("akibat"), finding.effect), (N_("code"), finding.code),
+        (N_("condition"), finding.condition), (N_("criteria"), finding.criteria),
+        (N_("cause"), finding.cause), (N_("effect"), finding.effect), (N_("code"), finding.code),
         (N_("value"), format_rupiah(finding.value) if finding.value is not None else None),
         (N_("closed"), _("yes") if finding.is_closed else _("no")),
     ]
