@@ -238,9 +238,10 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
             last = recorded_time(bytes(before["state"])) if before is not None else None
             insert_linked(c, in_time_order(stored_events), seq, prev, last)
         except psycopg.errors.LockNotAvailable:
-            raise StoreBusy(f"another writer held the store's events table past "
-                            f"{self.datastore.lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing "
-                            "was written: try again") from None
+            raise StoreBusy(_("another writer held the store's events table past "
+                              "{lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing was "
+                              "written: try again").format(
+                lock_timeout=self.datastore.lock_timeout)) from None
         except psycopg.errors.UniqueViolation as error:  # someone saved first: retried
             raise RecordConflictError(str(error)) from None
 
