@@ -213,7 +213,7 @@ class Finding(Aggregate):
                         source: Source | None = None) -> None:
         self._require_active()
         self.recommendation(n)
-        self._require_received_by(on, "follow-up")
+        self._require_received_by(on, _("follow-up"))
         self.trigger(ctx, FollowUpRecorded, on, recommendation=n, action=action,
                      deposit=deposit, slip=slip, evidence=evidence, source=source)
 
@@ -222,7 +222,7 @@ class Finding(Aggregate):
         self._require_active()
         reason = require_text(reason, what=_("the reason of a review"))
         rec = self.recommendation(n)
-        self._require_received_by(on, "review")
+        self._require_received_by(on, _("review"))
         self._require_after_status_change(rec, on, "review")
         check_review(f"{self.ref}.{n}", rec.status, status)
         self.trigger(ctx, RecommendationReviewed, on, recommendation=n, previous=rec.status,
@@ -232,7 +232,7 @@ class Finding(Aggregate):
         self._require_active()
         reason = require_text(reason, what=_("the reason of a reopening"))
         rec = self.recommendation(n)
-        self._require_received_by(on, "reopening")
+        self._require_received_by(on, _("reopening"))
         if rec.status not in CLOSED:
             raise Refusal(
                 _("{ref}.{n} is {value}, not closed: only S or TDTL can be reopened").format(
@@ -246,7 +246,7 @@ class Finding(Aggregate):
         self._require_active()
         reason = require_text(reason, what=_("the reason of an extension"))
         rec = self.recommendation(n)
-        self._require_received_by(on, "extension")
+        self._require_received_by(on, _("extension"))
         current = rec.due(self.received)
         if due <= current:
             raise Refusal(

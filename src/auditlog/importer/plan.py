@@ -251,7 +251,7 @@ class _Planner:
                 if on is None:
                     on = self.today
                     self.summary.supplied_followup_dates += 1
-                require_received_by(ref, received, on, "follow-up")
+                require_received_by(ref, received, on, _("follow-up"))
                 version += 1
                 out.add(FollowUpRecorded, the_id, version, self.ctx.actor, on, {
                     "recommendation": n, "action": rec.followup.action,
@@ -264,8 +264,8 @@ class _Planner:
                     on = self.today
                     self.summary.supplied_review_dates += 1
                 reason = require_text(rec.reason or f"imported from {self.info.name}, row "
-                                      f"{rec.row}", what="the reason of a review")
-                require_received_by(ref, received, on, "review")
+                                      f"{rec.row}", what=_("the reason of a review"))
+                require_received_by(ref, received, on, _("review"))
                 check_review(f"{ref}.{n}", Status.BD, rec.status)
                 version += 1
                 out.add(RecommendationReviewed, the_id, version, self.ctx.actor, on, {
