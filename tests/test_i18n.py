@@ -6,10 +6,12 @@ each are in src/auditlog/i18n.py.
 """
 
 import io
+import json
 import re
 import subprocess
 import sys
 import tomllib
+import zipfile
 from datetime import date
 from fnmatch import fnmatch
 from pathlib import Path
@@ -233,3 +235,25 @@ def test_tables_use_indonesian_display_forms_and_csv_stays_machine(ok: Run) -> N
     assert "2023-01-23" in ok("--lang", "id", "finding", "list", "--pemda", "35.78",
                               "--format", "csv").stdout
     assert " 87.50 " in ok("--lang", "en", "status", "--pemda", "35.73").stdout
+
+
+def test_export_csv_headers_are_the_json_keys_in_both_languages(ok: Run) -> None:
+    """Scripts read the review's CSV files: their headers are the JSON keys, in English, whatever
+    the language of the review (XLSX, Markdown and HTML headings are translated)."""
+    ok("demo")
+    ok("--lang", "id", "export", "--year", "2023", "--to", "id.zip")
+    ok("--lang", "en", "export", "--year", "2023", "--to", "en.zip")
+    ok("--lang", "id", "export", "--year", "2023", "--to", "id.json")
+    sections = json.loads(Path("id.json").read_text())["sections"]
+    with zipfile.ZipFile("id.zip") as indonesian, zipfile.ZipFile("en.zip") as english:
+        names = [n for n in indonesian.namelist() if n != "00-cover.csv"]
+        assert names == [n for n in english.namelist() if n != "00-cover.csv"]
+        assert len(names) == len(sections)
+        for name in names:
+            header_id = indonesian.read(name).decode().splitlines()[0]
+            header_en = english.read(name).decode().splitlines()[0]
+            key = name.split("-", 1)[1].removesuffix(".csv")
+            assert header_id == header_en == ",".join(c["key"] for c in sections[key]["columns"])
+    assert "Ringkasan kepatuhan" in Path("id.json").read_text()  # the headings are translated
+    ok("--lang", "id", "export", "--year", "2023", "--to", "id.md")
+    assert "| Kode pemda |" in Path("id.md").read_text()

@@ -180,7 +180,8 @@ def fingerprint(path: str) -> Evidence:
                 digest.update(chunk)
                 size += len(chunk)
     except OSError as error:  # /proc/self/mem, a file gone meanwhile, no permission
-        raise Refusal(f"cannot read evidence file {path!r}: {error.strerror or error}") from None
+        raise Refusal(_("cannot read evidence file {path!r}: {strerror}").format(
+            path=path, strerror=error.strerror or error)) from None
     return Evidence(name=file.name, sha256=digest.hexdigest(), size=size)
 
 

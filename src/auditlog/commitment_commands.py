@@ -26,6 +26,7 @@ from auditlog.domain.commitment import (
 from auditlog.domain.events import CommitmentReferenceAllocated, CommitmentStatus
 from auditlog.domain.inputs import require_text
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.store.app import Store
 
 
@@ -85,10 +86,12 @@ def check_answers(store: Store, pemda: str, refs: Sequence[str]) -> tuple[str, .
     for ref in refs:
         finding, n = store.finding(ref)
         if finding.withdrawn:
-            raise Refusal(f"{finding.ref} was withdrawn: a commitment cannot answer it")
+            raise Refusal(_("{ref} was withdrawn: a commitment cannot answer it").format(
+                ref=finding.ref))
         if finding.pemda != pemda:
-            raise Refusal(f"{finding.ref} is a finding about {finding.pemda}, not {pemda}: "
-                          "a commitment answers findings of its own pemda")
+            raise Refusal(_("{ref} is a finding about {pemda}, not {given}: a "
+                            "commitment answers findings of its own pemda").format(
+                ref=finding.ref, pemda=finding.pemda, given=pemda))
         if n is not None:
             finding.recommendation(n)
         normal.append(finding.ref if n is None else f"{finding.ref}.{n}")
@@ -108,8 +111,10 @@ def record_commitment(store: Store, ctx: Context, new: NewCommitment) -> Commitm
         if store.head_version(the_id):  # the usual case, a new commitment: an index lookup
             existing = store.get(the_id)
             assert isinstance(existing, Commitment)
-            raise Refusal(f"this commitment is already recorded as {existing.ref} (same pemda, "
-                          "OPD, theme and text): record its progress or review it instead")
+            raise Refusal(_("this commitment is already recorded as {ref} (same pemda, "
+                            "OPD, theme and text): record its progress or review it "
+                            "instead").format(
+                ref=existing.ref))
         allocated = store.head_version(commitment_counter_id(year))
         if allocated:
             counter = CommitmentCounter.at(year, allocated)
@@ -136,8 +141,9 @@ def commitment_id_of(store: Store, ref: str) -> tuple[UUID, str]:
     allocated = list(store.app.events.get(commitment_counter_id(year), gt=number - 1,
                                           lte=number))
     if not allocated:
-        raise Refusal(f"no commitment {ref.strip().upper()} in this store: "
-                      "'auditlog commitment list' shows the references")
+        raise Refusal(_("no commitment {ref} in this store: 'auditlog commitment list' "
+                        "shows the references").format(
+            ref=ref.strip().upper()))
     event = allocated[0]
     assert isinstance(event, CommitmentReferenceAllocated)
     return event.commitment_id, event.ref
@@ -147,7 +153,7 @@ def get_commitment(store: Store, ref: str) -> Commitment:
     the_id, stored_ref = commitment_id_of(store, ref)
     commitment = store.get(the_id)
     if not isinstance(commitment, Commitment):
-        raise Refusal(f"no commitment {stored_ref} in this store")
+        raise Refusal(_("no commitment {ref} in this store").format(ref=stored_ref))
     return commitment
 
 

@@ -150,7 +150,7 @@ def write_file(target: Path, data: bytes, *, force: bool = False, private: bool 
 
 def _reason(error: OSError) -> str:
     if error.errno == errno.ENAMETOOLONG:
-        return "the name is too long for this file system"
+        return _("the name is too long for this file system")
     return error.strerror or str(error)
 
 

@@ -99,9 +99,11 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             # "busy" (exit 4); anything else (disk I/O error, read-only media) is one line.
             text = " ".join(str(error).split())
             if "locked" in text or "busy" in text:
-                fail(f"the store at {settings().db} stayed locked ({text}); nothing was "
-                     "written: try again", ExitCode.BUSY)
-            fail(f"the store at {settings().db} cannot be used: {text}", ExitCode.REFUSED)
+                fail(_("the store at {db} stayed locked ({text}); nothing was written: "
+                       "try again").format(
+                    db=settings().db, text=text), ExitCode.BUSY)
+            fail(_("the store at {db} cannot be used: {text}").format(
+                db=settings().db, text=text), ExitCode.REFUSED)
         except BrokenPipeError:
             # The reader went away (`auditlog status | head`): what it read was right, and
             # there is no one left to tell anything to. Quiet, like the tools it is piped to.
@@ -189,8 +191,9 @@ def _log_in_as(current: Settings, role: str) -> None:
     """On a server the actor is whom the database logs in, not whom --actor names."""
     if current.actor_given and current.actor != role:
         current.actor_refused = (
-            f"--actor {current.actor} is not who is logged in: on PostgreSQL the actor is the "
-            f"database role ({role}); leave --actor out or connect as that role")
+            _("--actor {actor} is not who is logged in: on PostgreSQL the actor is the "
+              "database role ({role}); leave --actor out or connect as that role").format(
+                actor=current.actor, role=role))
     current.actor = role
 
 

@@ -19,7 +19,7 @@ from auditlog.cli.app import (
 )
 from auditlog.clock import today
 from auditlog.domain.inputs import normalise_region_code, parse_date, require_text
-from auditlog.i18n import N_, _
+from auditlog.i18n import N_, _, format_date, format_pct, language
 
 if TYPE_CHECKING:  # imported where used: the command tree must build fast
     from auditlog.domain.commitment import (
@@ -129,10 +129,13 @@ def commitment_progress(
             store, recording(), ref, day, realised, optional(note), evidence or [])
         themes = commitment_commands.themes(store)
     progress = commitment.progress
+    # English keeps the exact figure (70.00%); Indonesian its display form (70,00%)
+    share = (f"{progress}%" if language() == "en" or progress is None
+             else format_pct(float(progress)))
     shown = "" if progress is None else _(": {share} of the way to the target").format(
-        share=f"{progress}%")
+        share=share)
     _print(commitment, themes, fmt, _("recorded progress on {ref} ({day}){shown}").format(
-        ref=commitment.ref, day=day, shown=shown))
+        ref=commitment.ref, day=format_date(day), shown=shown))
 
 
 @commitment_app.command("review")

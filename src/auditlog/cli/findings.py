@@ -108,7 +108,7 @@ def finding_record(
                               n_given=len(given), what=what, n_recommendation=len(recommendation)))
     specs = [
         RecommendationSpec(
-            n=i + 1, text=require_text(text, what=f"recommendation {i + 1}"),
+            n=i + 1, text=require_text(text, what=_("recommendation {n}").format(n=i + 1)),
             code=codes[i] if codes else None, value=values[i] if values else None, due=due_on,
         )
         for i, text in enumerate(recommendation)

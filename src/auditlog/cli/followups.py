@@ -146,4 +146,5 @@ def followup_extend(
     with writer() as store:
         finding = commands.extend(store, recording(), rec, new_due, why, day)
     print_recorded(finding, fmt, _("{rec} is now due {new_due}").format(
-                                     rec=rec.upper(), new_due=new_due), rec_ref(finding, rec))
+                                     rec=rec.upper(), new_due=format_date(new_due)),
+                   rec_ref(finding, rec))

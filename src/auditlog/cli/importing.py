@@ -13,7 +13,7 @@ import typer
 from auditlog.cli.app import app, echo, guarded, recording, settings, writer
 from auditlog.clock import today
 from auditlog.errors import Refusal
-from auditlog.i18n import N_, _
+from auditlog.i18n import N_, _, ngettext
 
 if TYPE_CHECKING:  # imported where used: the command tree must build fast
 
@@ -121,42 +121,54 @@ def _progress() -> Iterator[Callable[[int], Tick | None]]:
         def started(total: int) -> Tick | None:
             if total < PROGRESS_ROWS:
                 return None
-            task = progress.add_task("importing", total=total)
+            task = progress.add_task(_("importing"), total=total)
             return lambda n: progress.advance(task, n)
 
         yield started
 
 
-def _plural(n: int, one: str, many: str) -> str:
-    return f"{n} {one if n == 1 else many}"
+def _n(text: str, n: int) -> str:
+    """A count already translated with ngettext, its number filled in."""
+    return text.format(n=n)
 
 
 def _summary(prepared: "run.Prepared", s: "Summary", day: date, *, dry_run: bool) -> str:
     info = prepared.info
-    where = f"sheet {info.sheet!r}, " if info.sheet else ""
-    head = (f"dry run, nothing written: {info.name} ({where}{_plural(s.rows, 'row', 'rows')}, "
-            f"SHA-256 {info.sha256[:12]})" if dry_run else
-            f"imported {info.name} ({where}{_plural(s.rows, 'row', 'rows')}, "
-            f"SHA-256 {info.sha256[:12]})")
+    where = _("sheet {sheet!r}, ").format(sheet=info.sheet) if info.sheet else ""
+    rows = _n(ngettext("{n} row", "{n} rows", s.rows), s.rows)
+    head = (_("dry run, nothing written: {name} ({where}{rows}, SHA-256 {sha256})") if dry_run
+            else _("imported {name} ({where}{rows}, SHA-256 {sha256})")).format(
+        name=info.name, where=where, rows=rows, sha256=info.sha256[:12])
     lines = [head]
     if s.pemda_registered:
-        lines.append(f"  pemda registered from the official list: {', '.join(s.pemda_registered)}")
-    lines.append(
-        f"  new: {_plural(s.new_findings, 'finding', 'findings')} with "
-        f"{_plural(s.new_recommendations, 'recommendation', 'recommendations')}, "
-        f"{_plural(s.new_followups, 'follow-up', 'follow-ups')}, "
-        f"{_plural(s.new_reviews, 'review', 'reviews')}")
-    lines.append(
-        f"  already there: {_plural(s.findings_there, 'finding', 'findings')}, "
-        f"{_plural(s.unchanged_recommendations, 'recommendation', 'recommendations')} "
-        f"unchanged, {_plural(s.followups_there, 'follow-up', 'follow-ups')}")
-    lines.append(
-        f"  changed: {_plural(s.changed_followups, 'new follow-up', 'new follow-ups')} and "
-        f"{_plural(s.changed_reviews, 'status change', 'status changes')} on findings "
-        "already there")
+        lines.append(_("  pemda registered from the official list: {codes}").format(
+            codes=", ".join(s.pemda_registered)))
+    lines.append(_("  new: {findings} with {recommendations}, {followups}, {reviews}").format(
+        findings=_n(ngettext("{n} finding", "{n} findings", s.new_findings), s.new_findings),
+        recommendations=_n(ngettext("{n} recommendation", "{n} recommendations",
+                                    s.new_recommendations), s.new_recommendations),
+        followups=_n(ngettext("{n} follow-up", "{n} follow-ups", s.new_followups),
+                     s.new_followups),
+        reviews=_n(ngettext("{n} review", "{n} reviews", s.new_reviews), s.new_reviews)))
+    lines.append(_("  already there: {findings}, {recommendations} unchanged, "
+                   "{followups}").format(
+        findings=_n(ngettext("{n} finding", "{n} findings", s.findings_there),
+                    s.findings_there),
+        recommendations=_n(ngettext("{n} recommendation", "{n} recommendations",
+                                    s.unchanged_recommendations), s.unchanged_recommendations),
+        followups=_n(ngettext("{n} follow-up", "{n} follow-ups", s.followups_there),
+                     s.followups_there)))
+    lines.append(_("  changed: {followups} and {reviews} on findings already there").format(
+        followups=_n(ngettext("{n} new follow-up", "{n} new follow-ups", s.changed_followups),
+                     s.changed_followups),
+        reviews=_n(ngettext("{n} status change", "{n} status changes", s.changed_reviews),
+                   s.changed_reviews)))
     if s.supplied_followup_dates or s.supplied_review_dates:
-        lines.append(
-            f"  dates supplied (the sheet gave none, so the import's date {day}): "
-            f"{_plural(s.supplied_followup_dates, 'follow-up', 'follow-ups')}, "
-            f"{_plural(s.supplied_review_dates, 'review', 'reviews')}")
+        lines.append(_("  dates supplied (the sheet gave none, so the import's date {day}): "
+                       "{followups}, {reviews}").format(
+            day=day,
+            followups=_n(ngettext("{n} follow-up", "{n} follow-ups",
+                                  s.supplied_followup_dates), s.supplied_followup_dates),
+            reviews=_n(ngettext("{n} review", "{n} reviews", s.supplied_review_dates),
+                       s.supplied_review_dates)))
     return "\n".join(lines)

@@ -56,7 +56,7 @@ def progress_bar(store: "Store", label: str) -> Iterator[Callable[[int], None] |
 
 
 def _problem_rows(report: "Report") -> list[dict[str, Any]]:
-    return [{"where": p.where, "kind": p.kind.value, "detail": p.detail}
+    return [{"where": p.where, "kind": p.kind_name, "detail": p.detail}
             for p in report.problems]
 
 
@@ -117,16 +117,16 @@ def checkpoint(
             with progress_bar(store, _("verifying")) as progress:
                 made = current_checkpoint(store, at=ctx.at, progress=progress)
         except IntegrityFailure as failure:
-            _failed(failure.report, fmt, "the log does not verify, so no checkpoint was "
-                    "made")
+            _failed(failure.report, fmt, _("the log does not verify, so no checkpoint was "
+                                           "made"))
         if key is not None:
             made = made.signed(key)
         record_checkpoint(store, ctx, made)
     if to is not None:
         files.write_file(to, made.text().encode(), force=force)
-        signed = "a signed checkpoint" if made.signature else "the checkpoint"
-        echo(_("saved {signed} of {size} events to {to}").format(
-                 signed=signed, size=made.size, to=to))
+        saved = (_("saved a signed checkpoint of {size} events to {to}") if made.signature
+                 else _("saved the checkpoint of {size} events to {to}"))
+        echo(saved.format(size=made.size, to=to))
         return
     _print_checkpoint(made, fmt)
 
@@ -195,16 +195,17 @@ def verify(
     if not report.ok:
         only_signatures = all(p.kind in (Kind.bad_signature, Kind.untrusted)
                               for p in report.problems)
-        _failed(report, fmt, "the log verifies, but a checkpoint's signature does not hold"
-                if only_signatures else "the log does not verify")
+        _failed(report, fmt, _("the log verifies, but a checkpoint's signature does not hold")
+                if only_signatures else _("the log does not verify"))
     if damaged:
         shown = ", ".join(d[:12] for d in damaged[:5]) + (
-            f" and {len(damaged) - 5} more" if len(damaged) > 5 else "")
+            _(" and {n} more").format(n=len(damaged) - 5) if len(damaged) > 5 else "")
         fail(_("the log verifies, but {n} kept evidence file(s) no longer match their SHA-256 "
                "({shown}): restore them from a copy of the store").format(
             n=len(damaged), shown=shown), ExitCode.INTEGRITY)
     if drift:
-        shown = ", ".join(drift[:5]) + (f" and {len(drift) - 5} more" if len(drift) > 5 else "")
+        shown = ", ".join(drift[:5]) + (
+            _(" and {n} more").format(n=len(drift) - 5) if len(drift) > 5 else "")
         fail(_("the log verifies, but the projections differ from its events ({shown}): run "
                "'auditlog rebuild'").format(shown=shown), ExitCode.INTEGRITY)
     if fmt is Format.json:
@@ -220,8 +221,8 @@ def verify(
         made = result.checkpoint
         signed = ""
         if result.signed_by is not None:
-            signed = (f", signed by the key in {key}" if key is not None
-                      else f", signed by key {result.signed_by}")
+            signed = (_(", signed by the key in {key}").format(key=key) if key is not None
+                      else _(", signed by key {key}").format(key=result.signed_by))
         echo(_("{name}: the log extends it ({size} events on {value}{signed})").format(
                  name=result.name, size=made.size, value=made.as_dict()['time'], signed=signed))
     if report.witness is not None:

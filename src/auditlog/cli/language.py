@@ -7,6 +7,7 @@ translates every help text of the command tree in place, before Click parses or 
 anything. Typer builds a fresh tree for every run, so a text is never translated twice.
 """
 
+import re
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -82,9 +83,30 @@ def translate_tree(command: Any) -> None:
             param.metavar = param.metavar or ARGUMENTS.get(param.name, param.name.upper())
             # The name column already says what to type (REF); Typer would add <str>.
             param.display_type_rich = lambda ctx: None
+    _translate_help_option(command)
     for sub in getattr(command, "commands", {}).values():
         translate_tree(sub)
 
+
+def _translate_help_option(command: Any) -> None:
+    """Click makes each command's --help option when it is first asked for: translate its
+    help then."""
+    make = command.get_help_option
+
+    def get_help_option(ctx: Any) -> Any:
+        option = make(ctx)
+        if option is not None and option.help in TYPER_HELP:
+            option.help = _(option.help)
+        return option
+
+    command.get_help_option = get_help_option
+
+
+# The help Typer gives its own options (--help, --install-completion, --show-completion),
+# marked here so that Babel extracts it; translate_tree translates it with the rest.
+TYPER_HELP = (N_("Show this message and exit."), N_("Install completion for the current shell."),
+              N_("Show completion for the current shell, to copy it or customize the "
+                 "installation."))
 
 # The words Typer itself prints around our help; rich_utils reads these module constants each
 # time it renders, so setting them speaks the chosen language there too.
@@ -127,6 +149,57 @@ def choose_language(value: str | None) -> str | None:
         return None
     try:
         i18n.set_language(i18n.parse_lang(value))
-    except i18n.UnknownLanguage as unknown:
-        raise typer.BadParameter(str(unknown)) from None
+    except i18n.UnknownLanguage:
+        raise typer.BadParameter(_("language {text!r} is not available: use one of "
+                                   "{choices}").format(
+            text=value, choices=", ".join(i18n.LANGUAGES))) from None
     return value
+
+
+# Click's usage errors (Typer's copy of Click words them in English, without gettext): the
+# one line the console script prints is rebuilt from these, each part translated. A message
+# no pattern knows is printed as Click wrote it.
+_USAGE: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), message)
+                                             for pattern, message in (
+    (r"No such option: (?P<name>\S+)", N_("No such option: {name}")),
+    (r"No such command (?P<name>.+)", N_("No such command {name}")),
+    (r"Missing command", N_("Missing command")),
+    (r"Missing argument (?P<name>.+)", N_("Missing argument {name}")),
+    (r"Missing option (?P<name>.+)", N_("Missing option {name}")),
+    (r"Missing parameter:? (?P<name>.+)", N_("Missing parameter {name}")),
+    (r"Option (?P<name>'[^']+') requires an argument", N_("Option {name} requires an argument")),
+    (r"Option (?P<name>'[^']+') requires (?P<n>\d+) arguments",
+     N_("Option {name} requires {n} arguments")),
+    (r"Option (?P<name>'[^']+') does not take a value", N_("Option {name} does not take a value")),
+    (r"Got unexpected extra argument(?:s|\(s\))? \((?P<args>.*)\)",
+     N_("Got unexpected extra argument(s) ({args})")),
+    (r"Invalid value for (?P<name>.+?)(?: \(env var: (?P<env>'[^']+')\))?: (?P<detail>.+)",
+     N_("Invalid value for {name}: {detail}")),
+    (r"Invalid value: (?P<detail>.+)", N_("Invalid value: {detail}")),
+    (r"Value error, (?P<detail>.+)", "{detail}"),
+    (r"(?P<value>'.*') is not one of (?P<choices>.+)", N_("{value} is not one of {choices}")),
+    (r"Value (?P<value>.+) is not a valid (?P<label>.+)", N_("{value} is not a valid {label}")),
+    (r"Input should be a valid integer.*", N_("give a whole number such as 14")),
+    (r"Input should be a valid number.*", N_("give a number such as 80.5")),
+)]
+_POSSIBLE = re.compile(r"(?P<message>.+) \(Possible options: (?P<options>.+)\)")
+
+
+def usage_message(text: str) -> str:
+    """Click's English usage error, one line without its final full stop, in the chosen
+    language."""
+    text = " ".join(text.split()).rstrip(".")
+    possible = _POSSIBLE.fullmatch(text)
+    if possible:
+        return usage_message(possible["message"]) + _(" (Possible options: {options})").format(
+            options=possible["options"])
+    for pattern, message in _USAGE:
+        found = pattern.fullmatch(text)
+        if found:
+            parts = found.groupdict()
+            if parts.get("detail") is not None:
+                parts["detail"] = usage_message(parts["detail"])
+            if parts.get("env"):
+                parts["name"] += _(" (env var {name})").format(name=parts["env"])
+            return _(message).format(**parts) if message != "{detail}" else parts["detail"]
+    return text

@@ -27,6 +27,7 @@ from auditlog.cli import (
     store_admin,
 )
 from auditlog.cli.app import app
+from auditlog.cli.language import usage_message
 from auditlog.i18n import _
 
 app.add_typer(pemda.pemda_app, name="pemda")
@@ -62,8 +63,9 @@ def main() -> None:
         sys.exit(2)
     except UsageError as error:
         where = error.ctx.command_path if error.ctx is not None else "auditlog"
-        message = " ".join(error.format_message().split()).rstrip(".")
-        typer.echo(f"auditlog: {message}: see '{where} -h'", err=True)
+        message = usage_message(error.format_message())
+        typer.echo("auditlog: " + _("{message}: see '{where} -h'").format(
+            message=message, where=where), err=True)
         sys.exit(2)
     except typer.Abort:
         typer.echo("auditlog: " + _("stopped; nothing more was done"), err=True)

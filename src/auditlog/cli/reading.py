@@ -104,7 +104,10 @@ def replay(
         body = views.status_text(universe, reference_date(m), pemda_code(pemda), fmt)
         if fmt is Format.table:
             # Only what the moment admits, so a reproduced report prints the same line.
-            echo(f"replayed {universe.events_applied} events (up to log position "
-                 f"{universe.last_applied}) to {m.as_of}"
-                 + (f", as known at {m.known_at.isoformat()}" if m.known_at else "") + "\n")
+            known = (_(", as known at {known_at}").format(known_at=m.known_at.isoformat())
+                     if m.known_at else "")
+            echo(_("replayed {events_applied} events (up to log position {last_applied}) to "
+                   "{as_of}").format(events_applied=universe.events_applied,
+                                     last_applied=universe.last_applied, as_of=m.as_of)
+                 + known + "\n")
         echo(body)

@@ -7,6 +7,7 @@ import typer
 
 from auditlog.cli.app import app, echo, fail, guarded, reader, settings
 from auditlog.errors import ExitCode, Refusal
+from auditlog.i18n import N_, _
 
 if TYPE_CHECKING:
     from auditlog.store.postgres import PostgresEngine
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
 @guarded
 def copy(
     to: Annotated[str, typer.Option(
-        "--to", help="The empty target: a new SQLite file, or postgresql://user@host/dbname "
-        "of an empty database.")],
+        "--to", help=N_("The empty target: a new SQLite file, or "
+                        "postgresql://user@host/dbname of an empty database."))],
 ) -> None:
     """Copy the store named by --db into an empty TARGET, event by event, bytes unchanged.
 
@@ -36,12 +37,12 @@ def copy(
     console = Console(stderr=True)
     with reader() as store, Progress(transient=True, console=console,
                                      disable=not console.is_terminal) as progress:
-        task = progress.add_task("copying", total=store.max_position())
+        task = progress.add_task(_("copying"), total=store.max_position())
         try:
-            _, after = copy_store(store, to, lambda n: progress.advance(task, n))
+            _before, after = copy_store(store, to, lambda n: progress.advance(task, n))
         except IntegrityFailure as failure:
-            fail(f"{failure}: run 'auditlog verify'; a damaged log is not copied",
-                 ExitCode.INTEGRITY)
+            fail(_("{failure}: run 'auditlog verify'; a damaged log is not copied").format(
+                failure=failure), ExitCode.INTEGRITY)
             raise
     copied = Store(to)
     try:  # the target's read models, so that its first reader finds them current
@@ -49,11 +50,12 @@ def copy(
         where = copied.target
     finally:
         copied.close()
-    echo(f"copied {after.size} events to {where}; checkpoint root {after.root} on both")
+    echo(_("copied {size} events to {where}; checkpoint root {root} on both").format(
+        size=after.size, where=where, root=after.root))
 
 
-roles_app = typer.Typer(help="Who may do what on a PostgreSQL store (the database enforces "
-                        "it).", no_args_is_help=True)
+roles_app = typer.Typer(help=N_("Who may do what on a PostgreSQL store (the database "
+                           "enforces it)."), no_args_is_help=True)
 
 
 def _server_engine(what: str) -> "PostgresEngine":
@@ -61,8 +63,9 @@ def _server_engine(what: str) -> "PostgresEngine":
 
     target = settings().db
     if not is_postgres(target):
-        raise Refusal(f"{what} concerns a PostgreSQL store: a SQLite file has no logins; "
-                      "give --db postgresql://owner@host/dbname")
+        raise Refusal(_("{what} concerns a PostgreSQL store: a SQLite file has no "
+                        "logins; give --db postgresql://owner@host/dbname").format(
+            what=what))
     from auditlog.store.postgres import PostgresEngine
 
     return PostgresEngine(target, lock_timeout())
@@ -94,8 +97,8 @@ def roles_setup() -> None:
 @roles_app.command("grant")
 @guarded
 def roles_grant(
-    login: Annotated[str, typer.Argument(help="A PostgreSQL LOGIN role (a person).")],
-    group: Annotated[str, typer.Argument(help="reader, auditor or inspektur.")],
+    login: Annotated[str, typer.Argument(help=N_("A PostgreSQL LOGIN role (a person)."))],
+    group: Annotated[str, typer.Argument(help=N_("reader, auditor or inspektur."))],
 ) -> None:
     """Make a login a member of reader, auditor or inspektur (run as the store's owner).
 
@@ -104,4 +107,4 @@ def roles_grant(
     from auditlog.store import roles
 
     role = roles.grant(_server_engine("roles grant"), login, group)
-    echo(f"{login} is now a member of {role}")
+    echo(_("{login} is now a member of {role}").format(login=login, role=role))

@@ -12,7 +12,7 @@ from auditlog.cli.app import (
 )
 from auditlog.clock import today
 from auditlog.errors import DamagedStore, Refusal
-from auditlog.i18n import _
+from auditlog.i18n import _, ngettext
 from auditlog.reports.render import Format
 
 if TYPE_CHECKING:  # imported where used: the command tree must build fast
@@ -61,10 +61,12 @@ def _restore_guards(store: "Store") -> list[str]:
     report = verify_store(store)
     problems = [p for p in report.problems if p.kind is not Kind.unguarded]  # those it fixes
     if problems:
-        raise DamagedStore(f"the store at {store.target} lacks append-only triggers and its log "
-                      f"does not verify ({len(problems)} problem"
-                      f"{'s' * (len(problems) > 1)}): run 'auditlog "
-                      "verify'; nothing was put back")
+        raise DamagedStore(ngettext(
+            "the store at {target} lacks append-only triggers and its log does not verify "
+            "({count} problem): run 'auditlog verify'; nothing was put back",
+            "the store at {target} lacks append-only triggers and its log does not verify "
+            "({count} problems): run 'auditlog verify'; nothing was put back",
+            len(problems)).format(target=store.target, count=len(problems)))
     return store.restore_triggers()
 
 

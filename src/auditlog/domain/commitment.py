@@ -25,6 +25,7 @@ from auditlog.domain.events import (
 )
 from auditlog.domain.inputs import require_text
 from auditlog.errors import Refusal
+from auditlog.i18n import N_, _
 
 # --- themes ------------------------------------------------------------------------------------
 
@@ -37,7 +38,7 @@ DEFAULT_THEMES: dict[str, str] = {
     "investasi": "pertumbuhan investasi",
 }
 _THEME_CODE = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$", re.ASCII)
-THEME_CODE_FORMS = "lower-case letters and digits joined by hyphens, e.g. reformasi-birokrasi"
+THEME_CODE_FORMS = N_("lower-case letters and digits joined by hyphens, e.g. reformasi-birokrasi")
 MAX_THEME_CODE = 40
 
 
@@ -48,8 +49,9 @@ def themes_id() -> UUID:
 def normalise_theme_code(text: str) -> str:
     code = text.strip().lower()
     if not _THEME_CODE.match(code) or len(code) > MAX_THEME_CODE:
-        raise Refusal(f"theme code {text!r} is not valid: use {THEME_CODE_FORMS} "
-                      f"(at most {MAX_THEME_CODE} characters)")
+        raise Refusal(_("theme code {text!r} is not valid: use {theme_code_forms} (at "
+                        "most {max_theme_code} characters)").format(
+            text=text, theme_code_forms=_(THEME_CODE_FORMS), max_theme_code=MAX_THEME_CODE))
     return code
 
 
@@ -77,12 +79,14 @@ class ThemeRegistry(Aggregate):
 def check_new_theme(added: dict[str, str], code: str, name: str) -> None:
     known = {**DEFAULT_THEMES, **added}
     if code in known:
-        raise Refusal(f"theme {code} already exists ({known[code]}): a theme is never renamed; "
-                      "add a new one under another code")
+        raise Refusal(_("theme {code} already exists ({known}): a theme is never "
+                        "renamed; add a new one under another code").format(
+            code=code, known=known[code]))
     for other, other_name in known.items():
         if " ".join(other_name.casefold().split()) == " ".join(name.casefold().split()):
-            raise Refusal(f"theme {other} already has the name {other_name!r}: "
-                          "use that theme, or give the new one another name")
+            raise Refusal(_("theme {other} already has the name {other_name!r}: use "
+                            "that theme, or give the new one another name").format(
+                other=other, other_name=other_name))
 
 
 @handles(ThemeRegistry, CommitmentThemeAdded)
@@ -98,15 +102,16 @@ def all_themes(registry: ThemeRegistry | None) -> dict[str, str]:
 def require_theme(themes: dict[str, str], text: str) -> str:
     code = text.strip().lower()
     if code not in themes:
-        raise Refusal(f"theme {text!r} is not known: use one of {', '.join(themes)} "
-                      "(or add one with 'auditlog commitment theme add CODE --name NAME')")
+        raise Refusal(_("theme {text!r} is not known: use one of {themes} (or add one "
+                        "with 'auditlog commitment theme add CODE --name NAME')").format(
+            text=text, themes=', '.join(themes)))
     return code
 
 
 # --- references --------------------------------------------------------------------------------
 
 _REF = re.compile(r"^K-(\d{4})-(\d+)$", re.IGNORECASE | re.ASCII)
-REF_FORMS = "a commitment reference such as K-2023-0001"
+REF_FORMS = N_("a commitment reference such as K-2023-0001")
 MAX_NUMBER_DIGITS = 9
 
 
@@ -121,11 +126,13 @@ def format_commitment_ref(year: int, n: int) -> str:
 def parse_commitment_ref(text: str) -> tuple[int, int]:
     match = _REF.match(text.strip())
     if not match:
-        raise Refusal(f"{text!r} is not a commitment reference: use {REF_FORMS}")
+        raise Refusal(_("{text!r} is not a commitment reference: use {ref_forms}").format(
+            text=text, ref_forms=_(REF_FORMS)))
     year, number = match.groups()
     if len(number) > MAX_NUMBER_DIGITS:
-        raise Refusal(f"{text!r} is not a commitment reference: its number has at most "
-                      f"{MAX_NUMBER_DIGITS} digits; use {REF_FORMS}")
+        raise Refusal(_("{text!r} is not a commitment reference: its number has at "
+                        "most {max_number_digits} digits; use {ref_forms}").format(
+            text=text, max_number_digits=MAX_NUMBER_DIGITS, ref_forms=_(REF_FORMS)))
     return int(year), int(number)
 
 
@@ -159,13 +166,14 @@ class CommitmentCounter(Aggregate):
 # A plain decimal with a dot or a comma, optionally negative (a change can be below zero): not
 # 1e3, 1_000 or NaN, which Decimal reads.
 _VALUE = re.compile(r"^(-?)([0-9]{1,15})(?:[.,]([0-9]{1,4}))?$", re.ASCII)
-VALUE_FORMS = "a number such as 12, 12.5 or 12,5 (at most four decimals)"
+VALUE_FORMS = N_("a number such as 12, 12.5 or 12,5 (at most four decimals)")
 
 
 def parse_value(text: str, *, what: str = "--value") -> Decimal:
     match = _VALUE.match(text.strip())
     if not match:
-        raise Refusal(f"{what} {text!r} is not a number: use {VALUE_FORMS}")
+        raise Refusal(_("{what} {text!r} is not a number: use {value_forms}").format(
+            what=what, text=text, value_forms=_(VALUE_FORMS)))
     sign, whole, fraction = match.groups()
     value = Decimal(f"{sign}{whole}" + (f".{fraction}" if fraction else ""))
     return value + 0  # a negative zero becomes zero
@@ -193,7 +201,7 @@ CLOSED = (CommitmentStatus.TERCAPAI, CommitmentStatus.TIDAK_TERCAPAI, Commitment
 OPEN = (CommitmentStatus.BERJALAN, CommitmentStatus.SEBAGIAN)
 REVIEWABLE = (CommitmentStatus.SEBAGIAN, CommitmentStatus.TERCAPAI,
               CommitmentStatus.TIDAK_TERCAPAI, CommitmentStatus.BATAL)
-STATUS_FORMS = "tercapai, sebagian, tidak-tercapai or batal"
+STATUS_FORMS = N_("tercapai, sebagian, tidak-tercapai or batal")
 
 
 def parse_commitment_status(text: str) -> CommitmentStatus:
@@ -202,7 +210,9 @@ def parse_commitment_status(text: str) -> CommitmentStatus:
     except ValueError:
         status = None
     if status not in REVIEWABLE:
-        raise Refusal(f"status {text!r} is not a review of a commitment: use {STATUS_FORMS}")
+        raise Refusal(_("status {text!r} is not a review of a commitment: use "
+                        "{status_forms}").format(
+            text=text, status_forms=_(STATUS_FORMS)))
     assert status is not None
     return status
 
@@ -211,7 +221,8 @@ def parse_status_filter(text: str) -> CommitmentStatus:
     try:
         return CommitmentStatus(text.strip().lower())
     except ValueError:
-        raise Refusal(f"status {text!r} is not valid: use berjalan, {STATUS_FORMS}") from None
+        raise Refusal(_("status {text!r} is not valid: use berjalan, {status_forms}").format(
+            text=text, status_forms=_(STATUS_FORMS))) from None
 
 
 class Realisation(BaseModel):
@@ -294,55 +305,64 @@ class Commitment(Aggregate):
 
     def _require_made_by(self, on: date, what: str) -> None:
         if on < self.made_on:
-            raise Refusal(f"{what} date {on} is before {self.ref} was made ({self.made_on}): "
-                          f"use a date on or after {self.made_on}")
+            raise Refusal(_("{what} date {on} is before {ref} was made ({made_on}): "
+                            "use a date on or after {made_on}").format(
+                what=what, on=on, ref=self.ref, made_on=self.made_on))
 
     def _require_after_status_change(self, on: date, what: str) -> None:
         if self.status_changed_on is not None and on < self.status_changed_on:
             raise Refusal(
-                f"{what} date {on} is before the latest status change of {self.ref} "
-                f"({self.status_changed_on}): use a date on or after {self.status_changed_on}")
+                _("{what} date {on} is before the latest status change of {ref} "
+                  "({status_changed_on}): use a date on or after {status_changed_on}").format(
+                    what=what, on=on, ref=self.ref, status_changed_on=self.status_changed_on))
 
     def record_progress(self, ctx: Context, on: date, value: Decimal | None, note: str | None,
                         evidence: tuple[Evidence, ...]) -> None:
         if self.status is CommitmentStatus.BATAL:
-            raise Refusal(f"{self.ref} was cancelled (batal): nothing more can be realised; "
-                          f"reopen it first with 'auditlog commitment reopen {self.ref} "
-                          "--reason TEXT'")
-        self._require_made_by(on, "progress")
+            raise Refusal(_("{ref} was cancelled (batal): nothing more can be "
+                            "realised; reopen it first with 'auditlog commitment "
+                            "reopen {ref} --reason TEXT'").format(
+                ref=self.ref))
+        self._require_made_by(on, _("progress"))
         if self.indicator is None:
             if value is not None:
-                raise Refusal(f"{self.ref} has no indicator: leave out --value and describe the "
-                              "realisation with --note")
+                raise Refusal(_("{ref} has no indicator: leave out --value and "
+                                "describe the realisation with --note").format(
+                    ref=self.ref))
             if note is None:
-                raise Refusal(f"{self.ref} has no indicator: describe the realisation with "
-                              "--note TEXT")
+                raise Refusal(_("{ref} has no indicator: describe the realisation with "
+                                "--note TEXT").format(
+                    ref=self.ref))
         elif value is None:
-            raise Refusal(f"{self.ref} is measured by {self.indicator} ({self.unit}): give the "
-                          "realised value with --value X")
+            raise Refusal(_("{ref} is measured by {indicator} ({unit}): give the "
+                            "realised value with --value X").format(
+                ref=self.ref, indicator=self.indicator, unit=self.unit))
         self.trigger(ctx, CommitmentProgressRecorded, on, value=value, note=note,
                      evidence=evidence)
 
     def review(self, ctx: Context, status: CommitmentStatus, reason: str, on: date) -> None:
-        reason = require_text(reason, what="the reason of a review")
+        reason = require_text(reason, what=_("the reason of a review"))
         if status not in REVIEWABLE:
-            raise Refusal(f"a review sets {STATUS_FORMS}, not {status.value}")
-        self._require_made_by(on, "review")
-        self._require_after_status_change(on, "review")
+            raise Refusal(_("a review sets {status_forms}, not {value}").format(
+                status_forms=_(STATUS_FORMS), value=status.value))
+        self._require_made_by(on, _("review"))
+        self._require_after_status_change(on, _("review"))
         if self.status in CLOSED:
             raise Refusal(
-                f"{self.ref} is {self.status.value} (closed): to judge it again, reopen it with "
-                f"'auditlog commitment reopen {self.ref} --reason TEXT'")
+                _("{ref} is {value} (closed): to judge it again, reopen it with "
+                  "'auditlog commitment reopen {ref} --reason TEXT'").format(
+                    ref=self.ref, value=self.status.value))
         self.trigger(ctx, CommitmentReviewed, on, previous=self.status, status=status,
                      reason=reason)
 
     def reopen(self, ctx: Context, reason: str, on: date) -> None:
-        reason = require_text(reason, what="the reason of a reopening")
+        reason = require_text(reason, what=_("the reason of a reopening"))
         if self.status not in CLOSED:
-            raise Refusal(f"{self.ref} is {self.status.value}, not closed: only tercapai, "
-                          "tidak-tercapai or batal can be reopened")
-        self._require_made_by(on, "reopening")
-        self._require_after_status_change(on, "reopening")
+            raise Refusal(_("{ref} is {value}, not closed: only tercapai, "
+                            "tidak-tercapai or batal can be reopened").format(
+                ref=self.ref, value=self.status.value))
+        self._require_made_by(on, _("reopening"))
+        self._require_after_status_change(on, _("reopening"))
         self.trigger(ctx, CommitmentReopened, on, previous=self.status, reason=reason)
 
 
@@ -353,17 +373,21 @@ def check_indicator(indicator: str | None, unit: str | None, baseline: Decimal |
              "--target": target}
     missing = [k for k, v in given.items() if v is None]
     if missing and len(missing) < len(given):
-        raise Refusal(f"an indicator needs --indicator, --unit, --baseline and --target "
-                      f"together: also give {', '.join(missing)}")
+        raise Refusal(_("an indicator needs --indicator, --unit, --baseline and "
+                        "--target together: also give {missing}").format(
+            missing=', '.join(missing)))
     if baseline is not None and baseline == target:
-        raise Refusal(f"target {target} equals the baseline {baseline}: a commitment must move "
-                      "the indicator; give a target above or below the baseline")
+        raise Refusal(_("target {target} equals the baseline {baseline}: a commitment "
+                        "must move the indicator; give a target above or below the "
+                        "baseline").format(
+            target=target, baseline=baseline))
 
 
 def check_deadline(made_on: date, by: date) -> None:
     if by < made_on:
-        raise Refusal(f"deadline --by {by} is before the commitment was made ({made_on}): give "
-                      "a deadline on or after it")
+        raise Refusal(_("deadline --by {by} is before the commitment was made "
+                        "({made_on}): give a deadline on or after it").format(
+            by=by, made_on=made_on))
 
 
 @handles(Commitment, CommitmentProgressRecorded)

@@ -213,16 +213,16 @@ class Finding(Aggregate):
                         source: Source | None = None) -> None:
         self._require_active()
         self.recommendation(n)
-        self._require_received_by(on, "follow-up")
+        self._require_received_by(on, _("follow-up"))
         self.trigger(ctx, FollowUpRecorded, on, recommendation=n, action=action,
                      deposit=deposit, slip=slip, evidence=evidence, source=source)
 
     def review(self, ctx: Context, n: int, status: Status, reason: str, on: date,
                source: Source | None = None) -> None:
         self._require_active()
-        reason = require_text(reason, what="the reason of a review")
+        reason = require_text(reason, what=_("the reason of a review"))
         rec = self.recommendation(n)
-        self._require_received_by(on, "review")
+        self._require_received_by(on, _("review"))
         self._require_after_status_change(rec, on, "review")
         check_review(f"{self.ref}.{n}", rec.status, status)
         self.trigger(ctx, RecommendationReviewed, on, recommendation=n, previous=rec.status,
@@ -230,9 +230,9 @@ class Finding(Aggregate):
 
     def reopen(self, ctx: Context, n: int, reason: str, on: date) -> None:
         self._require_active()
-        reason = require_text(reason, what="the reason of a reopening")
+        reason = require_text(reason, what=_("the reason of a reopening"))
         rec = self.recommendation(n)
-        self._require_received_by(on, "reopening")
+        self._require_received_by(on, _("reopening"))
         if rec.status not in CLOSED:
             raise Refusal(
                 _("{ref}.{n} is {value}, not closed: only S or TDTL can be reopened").format(
@@ -244,9 +244,9 @@ class Finding(Aggregate):
 
     def extend(self, ctx: Context, n: int, due: date, reason: str, on: date) -> None:
         self._require_active()
-        reason = require_text(reason, what="the reason of an extension")
+        reason = require_text(reason, what=_("the reason of an extension"))
         rec = self.recommendation(n)
-        self._require_received_by(on, "extension")
+        self._require_received_by(on, _("extension"))
         current = rec.due(self.received)
         if due <= current:
             raise Refusal(
@@ -260,14 +260,15 @@ class Finding(Aggregate):
     def correct(self, ctx: Context, field: str, raw: str, reason: str, on: date,
                 n: int | None = None) -> None:
         self._require_active()
-        reason = require_text(reason, what="the reason of a correction")
+        reason = require_text(reason, what=_("the reason of a correction"))
         if n is None:
-            parsers, target = FINDING_FIELDS, "a finding"
+            parsers, target = FINDING_FIELDS, _("a finding")
         else:
-            parsers, target = RECOMMENDATION_FIELDS, "a recommendation"
+            parsers, target = RECOMMENDATION_FIELDS, _("a recommendation")
         if field not in parsers:
             raise Refusal(
-                f"{field!r} is not a field of {target} that can be corrected: use one of "
+                _("{field!r} is not a field of {target} that can be corrected: use one of "
+                  ).format(field=field, target=target)
                 + ", ".join(sorted(parsers))
             )
         value = parsers[field](raw)
@@ -292,7 +293,7 @@ class Finding(Aggregate):
 
     def withdraw(self, ctx: Context, reason: str, on: date) -> None:
         self._require_active()
-        reason = require_text(reason, what="the reason of a withdrawal")
+        reason = require_text(reason, what=_("the reason of a withdrawal"))
         self.trigger(ctx, FindingWithdrawn, on, reason=reason)
 
 

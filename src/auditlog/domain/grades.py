@@ -122,7 +122,8 @@ def decide_grade(instrument: str, rule: Rule, grade: str | None,
     if score is not None:
         if not rule.bands:
             raise Refusal(
-                f"{instrument} grades are recorded without a score: use --grade "
+                _("{instrument} grades are recorded without a score: use --grade ").format(
+                    instrument=instrument)
                 + "|".join(rule.grades)
             )
         if not rule.minimum <= score <= rule.maximum:
@@ -146,7 +147,8 @@ def decide_grade(instrument: str, rule: Rule, grade: str | None,
     normal = grade.strip().upper()
     if normal not in rule.grades:
         raise Refusal(
-            f"grade {grade!r} is not on the {instrument} scale (rule {rule.version}): use "
+            _("grade {grade!r} is not on the {instrument} scale (rule {version}): use ").format(
+                grade=grade, instrument=instrument, version=rule.version)
             + ", ".join(rule.grades)
         )
     return normal, None
@@ -197,7 +199,7 @@ class GradeSeries(Aggregate):
 
     def correct(self, ctx: Context, year: int, grade: str, score: Decimal | None, rule: str,
                 because: tuple[str, ...], reason: str, on: date) -> None:
-        reason = require_text(reason, what="the reason of a grade correction")
+        reason = require_text(reason, what=_("the reason of a grade correction"))
         if year not in self.years:
             raise Refusal(
                 _("{pemda} has no {instrument} grade for {year} to correct: record it "

@@ -182,13 +182,16 @@ def check_text(value: str, *, what: str, limit: int, multiline: bool = False) ->
     """Refuse, in one line, a text that is not valid UTF-8, too long, or holds control
     characters (line ends only where ``multiline``)."""
     if _UNDECODED.search(value):
-        raise Refusal(f"{what} is not valid UTF-8 text: type it again, or save the file it "
-                      "came from as UTF-8")
+        raise Refusal(_("{what} is not valid UTF-8 text: type it again, or save the "
+                        "file it came from as UTF-8").format(
+            what=what))
     if len(value) > limit:
-        raise Refusal(f"{what} is {len(value):,} characters long, more than the {limit:,} "
-                      "allowed: shorten it (see Limits in the README)")
+        raise Refusal(_("{what} is {count:,} characters long, more than the {limit:,} "
+                        "allowed: shorten it (see Limits in the README)").format(
+            what=what, count=len(value), limit=limit))
     bad = (_LONG_BAD if multiline else _ONE_LINE_BAD).search(value)
     if bad:
-        where = "" if multiline else " (line ends only in long texts such as --condition)"
-        raise Refusal(f"{what} holds the control character U+{ord(bad.group()):04X} at "
-                      f"character {bad.start() + 1}{where}: remove it")
+        where = "" if multiline else _(" (line ends only in long texts such as --condition)")
+        raise Refusal(_("{what} holds the control character U+{code:04X} at character "
+                        "{position}{where}: remove it").format(
+            what=what, code=ord(bad.group()), position=bad.start() + 1, where=where))

@@ -7,11 +7,12 @@ from uuid import UUID
 from auditlog.domain.aggregate import Aggregate, natural_id, register_aggregate
 from auditlog.domain.events import Event, ReferenceAllocated
 from auditlog.errors import Refusal
-from auditlog.i18n import _
+from auditlog.i18n import N_, _
 
 # re.ASCII: \d would otherwise accept any Unicode digit, which int() reads happily.
 _REF = re.compile(r"^F-(\d{4})-(\d+)(?:\.(\d+))?$", re.IGNORECASE | re.ASCII)
-REF_FORMS = "a finding reference such as F-2023-0007, or F-2023-0007.1 for its first recommendation"
+REF_FORMS = N_("a finding reference such as F-2023-0007, or F-2023-0007.1 for its first "
+                "recommendation")
 # Far beyond any store, and small enough for the store's 64-bit integers (a longer number
 # overflowed when the reference was looked up).
 MAX_NUMBER_DIGITS = 9
@@ -31,7 +32,7 @@ def parse_ref(text: str) -> tuple[int, int, int | None]:
     match = _REF.match(text.strip())
     if not match:
         raise Refusal(_("{text!r} is not a reference: use {REF_FORMS}").format(
-                          text=text, REF_FORMS=REF_FORMS))
+                          text=text, REF_FORMS=_(REF_FORMS)))
     year, number, rec = match.groups()
     if len(number) > MAX_NUMBER_DIGITS or (rec is not None
                                            and len(rec) > MAX_RECOMMENDATION_DIGITS):
@@ -40,7 +41,7 @@ def parse_ref(text: str) -> tuple[int, int, int | None]:
               "digits and a recommendation's at most {MAX_RECOMMENDATION_DIGITS}; use "
               "{REF_FORMS}").format(
                 text=text, MAX_NUMBER_DIGITS=MAX_NUMBER_DIGITS,
-                MAX_RECOMMENDATION_DIGITS=MAX_RECOMMENDATION_DIGITS, REF_FORMS=REF_FORMS)
+                MAX_RECOMMENDATION_DIGITS=MAX_RECOMMENDATION_DIGITS, REF_FORMS=_(REF_FORMS))
         )
     return int(year), int(number), (int(rec) if rec else None)
 

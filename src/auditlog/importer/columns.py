@@ -113,7 +113,8 @@ class Matcher:
             )
         number, found = best
         missing = [f for f in REQUIRED if f not in found]
-        names = "; ".join(f'"{HEADERS[f][0]}" (or ' + ", ".join(HEADERS[f][1:]) + ")"
+        names = "; ".join(_('"{header}" (or {others})').format(
+                              header=HEADERS[f][0], others=", ".join(HEADERS[f][1:]))
                           if len(HEADERS[f]) > 1 else f'"{HEADERS[f][0]}"' for f in missing)
         raise Refusal(_("{name}: the header row (row {number}) has no column for {names}: "
                         "add it, or map your column with --mapping").format(
@@ -156,8 +157,9 @@ def load_mapping(path: Path) -> dict[str, str]:
     mapping: dict[str, str] = {}
     for header, field in columns.items():
         if not isinstance(field, str) or field not in HEADERS:
-            raise Refusal(f"mapping file {path}: {header!r} maps to {field!r}, which is not a "
-                          "field: use one of " + ", ".join(HEADERS))
+            raise Refusal(_("mapping file {path}: {header!r} maps to {field!r}, which "
+                            "is not a field: use one of ").format(
+                path=path, header=header, field=field) + ", ".join(HEADERS))
         mapping[str(header)] = field
     return mapping
 

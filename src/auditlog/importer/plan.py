@@ -34,6 +34,7 @@ from auditlog.domain.recommendation import check_review
 from auditlog.domain.references import counter_id, format_ref
 from auditlog.domain.source_file import SourceFile, source_file_id
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.importer.register import FindingRows, RecRow, Register, problem, rec_key
 from auditlog.store.app import Pending, Store
 from auditlog.store.mapper import Rows
@@ -156,9 +157,11 @@ class _Planner:
             official = official_region(code)
             if official is None:
                 self.problems.append(problem(
-                    row, None, f"pemda {code} is not registered and not in the official region "
-                    f"list: register it first with 'auditlog pemda register {code} --name NAME "
-                    "--level LEVEL'"))
+                    row, None, _("pemda {code} is not registered and not in the "
+                                 "official region list: register it first with "
+                                 "'auditlog pemda register {code} --name NAME --level "
+                                 "LEVEL'").format(
+                        code=code)))
                 continue
             name, level = official
             self.pemdas.append(create_new(Pemda, self.ctx, pemda_id(code), self.today, code=code,
@@ -248,7 +251,7 @@ class _Planner:
                 if on is None:
                     on = self.today
                     self.summary.supplied_followup_dates += 1
-                require_received_by(ref, received, on, "follow-up")
+                require_received_by(ref, received, on, _("follow-up"))
                 version += 1
                 out.add(FollowUpRecorded, the_id, version, self.ctx.actor, on, {
                     "recommendation": n, "action": rec.followup.action,
@@ -261,8 +264,8 @@ class _Planner:
                     on = self.today
                     self.summary.supplied_review_dates += 1
                 reason = require_text(rec.reason or f"imported from {self.info.name}, row "
-                                      f"{rec.row}", what="the reason of a review")
-                require_received_by(ref, received, on, "review")
+                                      f"{rec.row}", what=_("the reason of a review"))
+                require_received_by(ref, received, on, _("review"))
                 check_review(f"{ref}.{n}", Status.BD, rec.status)
                 version += 1
                 out.add(RecommendationReviewed, the_id, version, self.ctx.actor, on, {
@@ -290,9 +293,11 @@ class _Planner:
             n = numbers.get(rec_key(rec.spec.text))
             if n is None:
                 self.problems.append(problem(
-                    rec.row, None, f"{finding.ref} is already recorded without this "
-                    "recommendation, and a recorded finding gets no new ones: correct the text "
-                    f"to one of {finding.ref}'s recommendations, or record it as a new finding"))
+                    rec.row, None, _("{ref} is already recorded without this "
+                                     "recommendation, and a recorded finding gets no "
+                                     "new ones: correct the text to one of {ref}'s "
+                                     "recommendations, or record it as a new finding").format(
+                        ref=finding.ref)))
                 continue
             changed |= self._activity(finding, n, rec, done.get(n, set()))
         if changed:

@@ -90,7 +90,8 @@ def _read_workbook(source: RegisterFile, sheet: str | None) -> Table:
         raise Refusal(_("{name} is protected by a password: remove the password and save, "
                         "then import again").format(name=source.name)) from None
     except (calamine.CalamineError, ValueError) as error:
-        kind = "a zip archive" if source.data.startswith(ZIP_MAGIC) else "an old Office file"
+        kind = (_("a zip archive") if source.data.startswith(ZIP_MAGIC)
+                else _("an old Office file"))
         raise Refusal(_("{name} is {kind} but not a workbook that can be read ({error}): "
                         "{SAVE_AS}").format(name=source.name, kind=kind, error=_short(error),
                                             SAVE_AS=_(SAVE_AS))) from None
@@ -106,7 +107,8 @@ def _read_workbook(source: RegisterFile, sheet: str | None) -> Table:
         elif sheet in names:
             chosen = sheet
         else:
-            raise Refusal(f"{source.name} has no sheet {sheet!r}: use --sheet with one of "
+            raise Refusal(_("{name} has no sheet {sheet!r}: use --sheet with one of ").format(
+                name=source.name, sheet=sheet)
                           + ", ".join(repr(n) for n in names))
         try:
             found = workbook.get_sheet_by_name(chosen)

@@ -24,6 +24,7 @@ from auditlog.domain.inputs import (
     parse_year,
 )
 from auditlog.errors import Refusal
+from auditlog.i18n import N_, _
 from auditlog.importer.columns import Columns
 from auditlog.importer.read import Row
 from auditlog.importer.values import (
@@ -85,7 +86,7 @@ def checked_text(f: str, value: Cell) -> str:
     text = text_of(value)
     limit = TITLE_LIMIT if f == "title" else LONG_TEXT_LIMIT if f in LONG_FIELDS else SHORT_LIMIT
     try:
-        check_text(text, what="the cell", limit=limit, multiline=f in LONG_FIELDS)
+        check_text(text, what=_("the cell"), limit=limit, multiline=f in LONG_FIELDS)
     except Refusal as refusal:
         raise Problem(str(refusal)) from None
     return text
@@ -141,7 +142,10 @@ class Register:
 
 
 def problem(row: int, column: str | None, message: str) -> str:
-    return f'row {row}, column "{column}": {message}' if column else f"row {row}: {message}"
+    if column:
+        return _('row {row}, column "{column}": {message}').format(
+            row=row, column=column, message=message)
+    return _("row {row}: {message}").format(row=row, message=message)
 
 
 def parse_register(rows: Iterable[Row], columns: Columns, today: date,
@@ -175,7 +179,7 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
         width = len(cells)
         raw: dict[str, Cell] = {}
         filled = False
-        for f, i, _ in fields:
+        for f, i, _header in fields:
             value = cells[i] if i < width else None
             if isinstance(value, str) and not value.strip():
                 value = None
@@ -204,7 +208,7 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
         previous_title = " ".join(title.casefold().split()) if title else None
         row_problems: list[str] = []
         parsed: dict[str, Any] = {}
-        for f, _, parse in fields:
+        for f, _index, parse in fields:
             value = raw[f]
             if value is None:
                 parsed[f] = None
@@ -235,7 +239,7 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
             parsed["status"] = Status.BD
         for f in ("pemda", "title", "recommendation"):
             if raw.get(f) is None:
-                row_problems.append(problem(number, columns.header(f), _EMPTY[f]))
+                row_problems.append(problem(number, columns.header(f), _(_EMPTY[f])))
         if row_problems:
             problems.extend(row_problems)
             continue
@@ -253,9 +257,9 @@ def parse_register(rows: Iterable[Row], columns: Columns, today: date,
 
 
 _EMPTY = {
-    "pemda": "is empty: give the region code (35.73) or official name (Kota Malang)",
-    "title": "is empty and no finding above it: give the finding's title",
-    "recommendation": "is empty: every row is one recommendation, give its text",
+    "pemda": N_("is empty: give the region code (35.73) or official name (Kota Malang)"),
+    "title": N_("is empty and no finding above it: give the finding's title"),
+    "recommendation": N_("is empty: every row is one recommendation, give its text"),
 }
 
 
@@ -268,12 +272,14 @@ def _add_row(findings: dict[tuple[str, str, str], FindingRows], number: int,
     for f in ("issued", "received", "followup_on", "reviewed_on"):
         day = parsed.get(f)
         if day is not None and day > today:
-            bad(f, f"{day} is in the future (today is {today}): import it once it has happened")
+            bad(f, _("{day} is in the future (today is {today}): import it once it has "
+                     "happened").format(day=day, today=today))
             return
     received = parsed.get("received") or parsed.get("issued")
     if received is None:
-        bad("received", f'is empty and so is "{columns.header("issued")}": give the date '
-            "the report was received (26/7/2023 or 2023-07-26)")
+        bad("received", _('is empty and so is "{issued}": give the date the report was '
+                          "received (26/7/2023 or 2023-07-26)").format(
+            issued=columns.header("issued")))
         return
     key = finding_key(parsed["pemda"], parsed.get("report"), parsed["title"])
     finding = findings.get(key)
@@ -293,20 +299,22 @@ def _add_row(findings: dict[tuple[str, str, str], FindingRows], number: int,
             theirs = getattr(finding.new, f)
             if mine is not None and theirs is not None and f not in ("pemda", "title") \
                     and mine != theirs:
-                bad(f, f"{shown(mine)} differs from row {finding.row} of the same finding "
-                    f"({shown(theirs)}): a finding has one {columns.header(f)}")
+                bad(f, _("{mine} differs from row {row} of the same finding ({theirs}): a "
+                         "finding has one {column}").format(
+                    mine=shown(mine), row=finding.row, theirs=shown(theirs),
+                    column=columns.header(f)))
                 return
     text = parsed["recommendation"]
     for other in finding.recs:
         if rec_key(other.spec.text) == rec_key(text):
-            bad("recommendation", f"repeats row {other.row} of the same finding: give one "
-                "row per recommendation")
+            bad("recommendation", _("repeats row {row} of the same finding: give one row "
+                                    "per recommendation").format(row=other.row))
             return
     followup = None
     if any(parsed.get(f) for f in ("followup", "followup_on", "deposit", "slip")):
         if not parsed.get("followup"):
-            bad("followup", "is empty while the row has a follow-up's date, deposit or slip: "
-                "describe the follow-up")
+            bad("followup", _("is empty while the row has a follow-up's date, deposit or "
+                              "slip: describe the follow-up"))
             return
         followup = FollowUpRow(action=parsed["followup"], on=parsed.get("followup_on"),
                                deposit=parsed.get("deposit") or 0, slip=parsed.get("slip"))

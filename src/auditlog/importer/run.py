@@ -8,7 +8,7 @@ from pathlib import Path
 
 from auditlog.domain.aggregate import Context
 from auditlog.errors import Refusal
-from auditlog.i18n import _
+from auditlog.i18n import _, ngettext
 from auditlog.importer.columns import Matcher, load_mapping
 from auditlog.importer.plan import FileInfo, Plan, plan_import
 from auditlog.importer.read import RegisterFile, load, read_table
@@ -16,7 +16,7 @@ from auditlog.importer.register import Register, parse_register
 from auditlog.store.app import Pending, Store
 
 Tick = Callable[[int], None]
-_ROW = re.compile(r"^row (\d+)")
+_ROW = re.compile(r"^\w+ (\d+)")  # "row 12, ..." in English, "baris 12, ..." in Indonesian
 
 
 @dataclass
@@ -84,5 +84,6 @@ def refusal_text(name: str, problems: list[str]) -> str:
         return int(match.group(1)) if match else 0
 
     ordered = sorted(dict.fromkeys(problems), key=row_of)
-    count = f"{len(ordered)} problem{'s' if len(ordered) != 1 else ''}"
-    return f"{name}: {count}, nothing imported:\n" + "\n".join(ordered)
+    return ngettext("{name}: {count} problem, nothing imported:",
+                    "{name}: {count} problems, nothing imported:", len(ordered)).format(
+        name=name, count=len(ordered)) + "\n" + "\n".join(ordered)

@@ -10,6 +10,7 @@ from functools import cache
 
 from auditlog.domain.events import Status
 from auditlog.domain.inputs import FIRST_YEAR, LAST_YEAR, MAX_RUPIAH, format_rupiah
+from auditlog.i18n import N_, _
 
 Cell = str | int | float | bool | date | datetime | time | timedelta | None
 
@@ -45,7 +46,7 @@ def text_of(value: Cell) -> str:
 
 # --- dates ------------------------------------------------------------------------------------
 
-DATE_HINT = "use 26/7/2023 or 2023-07-26"
+DATE_HINT = N_("use 26/7/2023 or 2023-07-26")
 _MONTHS = {
     "januari": 1, "january": 1, "jan": 1,
     "februari": 2, "february": 2, "pebruari": 2, "feb": 2, "peb": 2,
@@ -71,14 +72,17 @@ _EXCEL_EPOCH = date(1899, 12, 30)
 
 def _in_years(day: date, value: object) -> date:
     if not FIRST_YEAR <= day.year <= LAST_YEAR:
-        raise Problem(f"{shown(value)} is not in the years {FIRST_YEAR} to {LAST_YEAR} "
-                      f"({DATE_HINT})")
+        raise Problem(_("{value} is not in the years {first_year} to {last_year} "
+                        "({date_hint})").format(
+            value=shown(value), first_year=FIRST_YEAR, last_year=LAST_YEAR,
+            date_hint=_(DATE_HINT)))
     return day
 
 
 def _from_serial(serial: float, value: object) -> date:
     if serial < 0 or serial >= 2958466:  # Excel's last day is 9999-12-31
-        raise Problem(f"{shown(value)} is not a date ({DATE_HINT})")
+        raise Problem(_("{value} is not a date ({date_hint})").format(
+            value=shown(value), date_hint=_(DATE_HINT)))
     return _in_years(_EXCEL_EPOCH + timedelta(days=int(serial)), value)
 
 
@@ -89,7 +93,8 @@ def parse_date_cell(value: Cell) -> date:
     if isinstance(value, date):
         return _in_years(value, value)
     if isinstance(value, bool | time | timedelta) or value is None:
-        raise Problem(f"{shown(value)} is not a date ({DATE_HINT})")
+        raise Problem(_("{value} is not a date ({date_hint})").format(
+            value=shown(value), date_hint=_(DATE_HINT)))
     if isinstance(value, int | float):
         return _from_serial(float(value), value)
     raw = value.strip().casefold()
@@ -104,15 +109,17 @@ def parse_date_cell(value: Cell) -> date:
         elif _SERIAL.match(raw):  # an Excel date exported to CSV without its format
             return _from_serial(float(raw), value)
         else:
-            raise Problem(f"{shown(value)} is not a date ({DATE_HINT})")
+            raise Problem(_("{value} is not a date ({date_hint})").format(
+                value=shown(value), date_hint=_(DATE_HINT)))
         return _in_years(date(year, month, day), value)
     except ValueError:
-        raise Problem(f"{shown(value)} is not a date ({DATE_HINT})") from None
+        raise Problem(_("{value} is not a date ({date_hint})").format(
+            value=shown(value), date_hint=_(DATE_HINT))) from None
 
 
 # --- rupiah -----------------------------------------------------------------------------------
 
-RUPIAH_HINT = "use a whole amount such as 12150000, 12.150.000 or Rp12.150.000"
+RUPIAH_HINT = N_("use a whole amount such as 12150000, 12.150.000 or Rp12.150.000")
 _PREFIX = re.compile(r"^(?:rp\.?|idr)\s*", re.ASCII)
 # Thousands grouped by "." (Indonesian) or "," (English), consistently, or not at all; then
 # decimals, which must be zero: rupiah have no cents.
@@ -127,10 +134,12 @@ def parse_rupiah_cell(value: Cell) -> int:
     """Rupiah as an integer: numbers, 12.150.000, Rp 12.150.000, Rp12.150.000,- and
     12.150.000,00. Fractions and negatives are refused."""
     if isinstance(value, bool | date | time | timedelta) or value is None:
-        raise Problem(f"{shown(value)} is not a rupiah amount ({RUPIAH_HINT})")
+        raise Problem(_("{value} is not a rupiah amount ({rupiah_hint})").format(
+            value=shown(value), rupiah_hint=_(RUPIAH_HINT)))
     if isinstance(value, float):
         if not value.is_integer():
-            raise Problem(f"{shown(value)} has a fraction of a rupiah ({RUPIAH_HINT})")
+            raise Problem(_("{value} has a fraction of a rupiah ({rupiah_hint})").format(
+                value=shown(value), rupiah_hint=_(RUPIAH_HINT)))
         value = int(value)
     if isinstance(value, int):
         amount = value
@@ -141,24 +150,28 @@ def parse_rupiah_cell(value: Cell) -> int:
             if match := pattern.match(raw):
                 break
         else:
-            raise Problem(f"{shown(value)} is not a rupiah amount ({RUPIAH_HINT})")
+            raise Problem(_("{value} is not a rupiah amount ({rupiah_hint})").format(
+                value=shown(value), rupiah_hint=_(RUPIAH_HINT)))
         whole, fraction = match.groups()
         if fraction and fraction.strip("0"):
-            raise Problem(f"{shown(value)} has a fraction of a rupiah ({RUPIAH_HINT})")
+            raise Problem(_("{value} has a fraction of a rupiah ({rupiah_hint})").format(
+                value=shown(value), rupiah_hint=_(RUPIAH_HINT)))
         digits = re.sub(r"[.,]", "", whole).lstrip("0") or "0"
         # Length first: int() refuses strings of thousands of digits.
         amount = MAX_RUPIAH + 1 if len(digits) > len(str(MAX_RUPIAH)) else int(digits)
     if amount < 0:
-        raise Problem(f"{shown(value)} is negative ({RUPIAH_HINT})")
+        raise Problem(_("{value} is negative ({rupiah_hint})").format(
+            value=shown(value), rupiah_hint=_(RUPIAH_HINT)))
     if amount > MAX_RUPIAH:
-        raise Problem(f"{shown(value)} is above the limit of {format_rupiah(MAX_RUPIAH)}")
+        raise Problem(_("{value} is above the limit of {max_rupiah}").format(
+            value=shown(value), max_rupiah=format_rupiah(MAX_RUPIAH)))
     return amount
 
 
 # --- statuses ---------------------------------------------------------------------------------
 
-STATUS_HINT = ("use S/Sesuai/Selesai/Tuntas, BS/Belum Sesuai/Dalam Proses, "
-               "BD/Belum Ditindaklanjuti/Belum TL/BT or TDTL/Tidak Dapat Ditindaklanjuti/TD")
+STATUS_HINT = N_("use S/Sesuai/Selesai/Tuntas, BS/Belum Sesuai/Dalam Proses, "
+                 "BD/Belum Ditindaklanjuti/Belum TL/BT or TDTL/Tidak Dapat Ditindaklanjuti/TD")
 _STATUS_WORDS: dict[Status, tuple[str, ...]] = {
     Status.S: ("s", "sesuai", "selesai", "tuntas", "sesuai dengan rekomendasi", "sudah sesuai"),
     Status.BS: ("bs", "belum sesuai", "dalam proses", "proses", "belum sesuai dalam proses",
@@ -182,12 +195,13 @@ def parse_status_cell(value: Cell) -> Status:
     try:
         return _STATUS[key]
     except KeyError:
-        raise Problem(f"{shown(value)} is not a status ({STATUS_HINT})") from None
+        raise Problem(_("{value} is not a status ({status_hint})").format(
+            value=shown(value), status_hint=_(STATUS_HINT))) from None
 
 
 # --- regions ----------------------------------------------------------------------------------
 
-REGION_HINT = "use a Kemendagri code such as 35.73 or an official name such as Kota Malang"
+REGION_HINT = N_("use a Kemendagri code such as 35.73 or an official name such as Kota Malang")
 _CODE = re.compile(r"^\d{2}(?:\.\d{2})?$", re.ASCII)
 _KIND_WORDS = {
     "provinsi": "provinsi", "prov": "provinsi", "pemprov": "provinsi",
@@ -240,7 +254,7 @@ def resolve_region_cell(value: Cell) -> str:
     """A pemda as a region code (35.73) or an official name (Kota Malang, Kab. Banyuwangi,
     Pemkot Malang; a bare name when only one pemda has it) -> its code."""
     if is_blank(value):
-        raise Problem(f"is empty ({REGION_HINT})")
+        raise Problem(_("is empty ({region_hint})").format(region_hint=_(REGION_HINT)))
     # A code typed into a number cell loses its trailing zero (35.10 becomes 35.1).
     text = f"{value:.2f}" if isinstance(value, float) and not value.is_integer() else text_of(value)
     if _CODE.match(text):
@@ -254,7 +268,10 @@ def resolve_region_cell(value: Cell) -> str:
     if len(found) == 1:
         return found[0][1]
     if not found:
-        raise Problem(f"{shown(value)} is not a pemda in the official region list "
-                      f"({REGION_HINT})")
-    choices = " or ".join(f"{name} ({code})" for _, code, name in sorted(found, key=lambda f: f[1]))
-    raise Problem(f"{shown(value)} could be {choices}: write which one")
+        raise Problem(_("{value} is not a pemda in the official region list "
+                        "({region_hint})").format(
+            value=shown(value), region_hint=_(REGION_HINT)))
+    choices = _(" or ").join(f"{name} ({code})"
+                             for _, code, name in sorted(found, key=lambda f: f[1]))
+    raise Problem(_("{value} could be {choices}: write which one").format(
+        value=shown(value), choices=choices))

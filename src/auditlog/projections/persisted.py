@@ -237,9 +237,10 @@ class Projection:
         position, built_on = int(row[0]), row[1]
         if self._chain_hash(position) != built_on:
             raise DamagedStore(
-                f"the projections were built up to position {position} of a log whose entry "
-                "there was different (or is gone): the log was cut short or rewritten; run "
-                "'auditlog verify', then 'auditlog rebuild'")
+                _("the projections were built up to position {position} of a log whose "
+                  "entry there was different (or is gone): the log was cut short or "
+                  "rewritten; run 'auditlog verify', then 'auditlog rebuild'").format(
+                    position=position))
 
     def mark_proven(self, at: datetime) -> None:
         """verify --projections found the rows equal to a fold of the events, up to here."""

@@ -12,6 +12,7 @@ from typing import Any
 from auditlog.domain.grades import INSTRUMENTS, GradeEntry
 from auditlog.domain.pemda import Pemda, official_region
 from auditlog.errors import Refusal
+from auditlog.i18n import N_, _
 from auditlog.projections.model import ReadModel
 from auditlog.projections.summary import Totals
 from auditlog.reports.render import Format, render, to_json
@@ -24,8 +25,9 @@ NEVER = 10_000  # a year after every year, for pemda that never reached a grade
 def comparable_instrument(text: str) -> str:
     name = text.strip().upper()
     if name not in COMPARABLE:
-        raise Refusal(f"instrument {text!r} cannot be compared: use --instrument SAKIP or RB, "
-                      "whose grades rank from AA down to D")
+        raise Refusal(_("instrument {text!r} cannot be compared: use --instrument "
+                        "SAKIP or RB, whose grades rank from AA down to D").format(
+            text=text))
     return name
 
 
@@ -41,17 +43,19 @@ def _scale(instrument: str) -> tuple[str, ...]:
 def choose_province(pemdas: list[Pemda], province: str | None) -> str:
     if province is not None:
         if "." in province:
-            raise Refusal(f"--province {province} is a regency or city: give a province code "
-                          f"such as {province.split('.')[0]}")
+            raise Refusal(_("--province {province} is a regency or city: give a "
+                            "province code such as {example}").format(
+                province=province, example=province.split('.')[0]))
         return province
     provinces = sorted({p.code.split(".")[0] for p in pemdas if "." in p.code})
     if len(provinces) == 1:
         return provinces[0]
     if not provinces:
-        raise Refusal("no regency or city is registered: register some with "
-                      "'auditlog pemda register CODE'")
-    raise Refusal(f"registered pemda are in provinces {', '.join(provinces)}: give one with "
-                  "--province CODE")
+        raise Refusal(_("no regency or city is registered: register some with "
+                        "'auditlog pemda register CODE'"))
+    raise Refusal(_("registered pemda are in provinces {provinces}: give one with "
+                    "--province CODE").format(
+        provinces=', '.join(provinces)))
 
 
 def _rank(entries: dict[str, GradeEntry], scale: tuple[str, ...]) -> dict[str, int]:
@@ -75,8 +79,9 @@ def compare_report(model: ReadModel, instrument: str, province: str | None,
     chosen = choose_province(pemdas, province)
     members = [p for p in pemdas if p.code.startswith(chosen + ".")]
     if not members:
-        raise Refusal(f"no regency or city of province {chosen} is registered: 'auditlog pemda "
-                      "list' shows the registered ones")
+        raise Refusal(_("no regency or city of province {chosen} is registered: "
+                        "'auditlog pemda list' shows the registered ones").format(
+            chosen=chosen))
     scale = _scale(instrument)
     codes = {p.code for p in members}
     history: dict[str, dict[int, GradeEntry]] = {p.code: {} for p in members}
@@ -148,11 +153,11 @@ def _pct(value: float | None) -> str:
 def compare_text(report: dict[str, Any], fmt: Format) -> str:
     if fmt is Format.json:
         return to_json(report["pemda"])
-    columns = [("order", "#"), ("pemda", "pemda"), ("name", "name")]
+    columns = [("order", "#"), ("pemda", N_("pemda")), ("name", N_("name"))]
     columns += [(f"y{y}", str(y)) for y in report["years"]]
-    columns += [(f"first_{g}", f"first {g}") for g in report["grades"]]
+    columns += [(f"first_{g}", _("first {grade}").format(grade=g)) for g in report["grades"]]
     if report["rank_year"] is not None:
-        columns.append(("rank", f"rank {report['rank_year']}"))
+        columns.append(("rank", _("rank {year}").format(year=report["rank_year"])))
     columns += [("completion_pct", "% S"), ("completion_value_pct", "% Rp")]
     rows = []
     for row in report["pemda"]:
@@ -171,14 +176,15 @@ def compare_text(report: dict[str, Any], fmt: Format) -> str:
             reached = row["first_reached"].get(g)
             first = fmt is not Format.csv and g in row["first_in_province"]
             display[f"first_{g}"] = "" if reached is None else (
-                f"{reached} first" if first else reached)
+                _("{year} first").format(year=reached) if first else reached)
         rows.append(display)
     text = render(rows, columns, fmt)
     if fmt in (Format.table, Format.md):
         name = f" {report['province_name']}" if report["province_name"] else ""
-        text = (f"{report['instrument']} in{name} ({report['province']}), as of "
-                f"{report['as_of']}\n\n" + text +
-                "\n\nfirst G = the year a grade of G or better was first reached (\"first\": "
-                "earliest in the province); rank by grade, then score; % S by count and "
-                "% Rp deposited of rupiah to recover, over every recommendation")
+        text = (_("{instrument} in{name} ({province}), as of {as_of}").format(
+                    instrument=report["instrument"], name=name, province=report["province"],
+                    as_of=report["as_of"]) + "\n\n" + text + "\n\n" +
+                _("first G = the year a grade of G or better was first reached (\"first\": "
+                  "earliest in the province); rank by grade, then score; % S by count and "
+                  "% Rp deposited of rupiah to recover, over every recommendation"))
     return text

@@ -227,7 +227,8 @@ def csv_files(review: Review, lang: Lang) -> dict[str, bytes]:
     for i, section in enumerate(review.sections, start=1):
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        writer.writerow([c.heading(lang) for c in section.columns])
+        # Machine headers, the JSON keys, in every language: scripts read these files
+        writer.writerow([c.key for c in section.columns])
         for row in section.rows:
             writer.writerow([csv_cell(c, row.get(c.key)) for c in section.columns])
         files[f"{i:02d}-{section.key}.csv"] = out.getvalue().encode()
@@ -483,9 +484,10 @@ def write_review(review: Review, target: Path, fmt: ExportFormat, lang: Lang, *,
         csvs = csv_files(review, lang)
         if target.suffix.lower() == ".zip":
             files.write_file(target, deterministic_zip(csvs), force=force)
-            return f"a zip of {len(csvs)} CSV files"  # the cover and one per section
+            # the cover and one per section
+            return _("a zip of {n} CSV files").format(n=len(csvs))
         write_folder(target, csvs, force=force)
-        return f"a folder of {len(csvs)} CSV files"
+        return _("a folder of {n} CSV files").format(n=len(csvs))
     producers: dict[ExportFormat, Callable[[], bytes]] = {
         ExportFormat.xlsx: lambda: to_xlsx(review, lang),
         ExportFormat.json: lambda: to_json_bytes(review, lang),

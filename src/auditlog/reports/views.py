@@ -177,10 +177,10 @@ def projection_drift(store: Store) -> list[str]:
                     {f.ref: f.model_dump(mode="json") for f in persisted.active_findings()},
                     {f.ref: f.model_dump(mode="json") for f in folded.active_findings()})
     if sorted(persisted.rec_rows(), key=repr) != sorted(folded.rec_rows(), key=repr):
-        drift.append("recommendation rows")
+        drift.append(_("recommendation rows"))
     last_day = date.max  # every open recommendation overdue: the summary's counts in full
     if status_report(persisted, last_day) != status_report(folded, last_day):
-        drift.append("status summary rows")
+        drift.append(_("status summary rows"))
     drift += differ("grades",
                     {f"{g.pemda} {g.instrument}": g.model_dump(mode="json")
                      for g in persisted.grade_series()},
@@ -285,7 +285,7 @@ def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format,
 
 COMMITMENT_THEME_COLUMNS = [
     ("pemda", N_("pemda")), ("theme", N_("theme")), ("count", N_("commitments")),
-    ("achieved", "tercapai"), ("overdue", N_("overdue")),
+    ("achieved", N_("achieved")), ("overdue", N_("overdue")),
     ("mean_progress_pct", N_("mean progress %")),
 ]
 
@@ -476,18 +476,20 @@ def _event_detail(event: Event, subject_of: dict[UUID, str]) -> tuple[str, str, 
     if isinstance(event, FindingWithdrawn):
         return name, subject, event.reason
     if isinstance(event, CommitmentRecorded):
-        detail = f"{event.pemda} {event.opd}, {event.theme}: {event.text}; owner {event.owner}"
+        detail = _("{pemda} {opd}, {theme}: {text}; owner {owner}").format(
+            pemda=event.pemda, opd=event.opd, theme=event.theme, text=event.text,
+            owner=event.owner)
         if event.indicator is not None:
             detail += (f"; {event.indicator} {event.baseline} -> {event.target} {event.unit}")
-        detail += f"; by {event.by}"
+        detail += _("; deadline {by}").format(by=format_date(event.by))
         if event.answers:
-            detail += "; answers " + ", ".join(event.answers)
+            detail += _("; answers {refs}").format(refs=", ".join(event.answers))
         return name, event.ref, detail
     if isinstance(event, CommitmentProgressRecorded):
-        parts = [] if event.value is None else [f"realised {event.value}"]
+        parts = [] if event.value is None else [_("realised {value}").format(value=event.value)]
         parts += [event.note] if event.note else []
-        parts += ["evidence " + ", ".join(f"{e.name} sha256:{e.sha256[:12]}"
-                                          for e in event.evidence)] if event.evidence else []
+        parts += [_("evidence {files}").format(files=", ".join(
+            f"{e.name} sha256:{e.sha256[:12]}" for e in event.evidence))] if event.evidence else []
         return name, subject, "; ".join(parts)
     if isinstance(event, CommitmentReviewed):
         return name, subject, f"{event.previous.value} -> {event.status.value}: {event.reason}"
@@ -570,8 +572,8 @@ def finding_show(store: Store, ref: str, moment: Moment, on: date, fmt: Format) 
         (N_("received"), format_date(finding.received)),
         (N_("instrument"), f"{finding.instrument} {finding.year or ''}".strip()
          if finding.instrument else None),
-        (N_("kondisi"), finding.condition), (N_("kriteria"), finding.criteria),
-        (N_("sebab"), finding.cause), (N_("akibat"), finding.effect), (N_("code"), finding.code),
+        (N_("condition"), finding.condition), (N_("criteria"), finding.criteria),
+        (N_("cause"), finding.cause), (N_("effect"), finding.effect), (N_("code"), finding.code),
         (N_("value"), format_rupiah(finding.value) if finding.value is not None else None),
         (N_("closed"), _("yes") if finding.is_closed else _("no")),
     ]

@@ -64,12 +64,12 @@ def _check_row(row: AggregateRow) -> tuple[int, bytes, int, bytes, bytes]:
     (DamagedStore): the entry at its position, and that entry's link to the one before."""
     position, oid, version, topic, state, seq, entry_position, stored, prev = row
     if seq is None or entry_position != position:
-        raise stream.damaged(position, "an event here has no chain entry")
+        raise stream.damaged(position, _("an event here has no chain entry"))
     if prev is None and seq != 1:
-        raise stream.damaged(position, "the chain entry before it is gone")
+        raise stream.damaged(position, _("the chain entry before it is gone"))
     if oid is None or entry_hash(seq, GENESIS if seq == 1 else prev, oid, version, topic,
                                  state) != stored:
-        raise stream.damaged(position, "its bytes are not those its chain entry was made for")
+        raise stream.damaged(position, _("its bytes are not those its chain entry was made for"))
     return position, oid, version, topic, state
 
 
@@ -105,7 +105,8 @@ def refusal_of(error: ProgrammingError) -> Exception:
     Any other programming error is a bug, and stays one."""
     line = str(error).strip().splitlines()[0] if str(error).strip() else ""
     if line.startswith("auditlog: "):
-        return Refusal(line.removeprefix("auditlog: ") + "; nothing was written")
+        return Refusal(_("{refusal}; nothing was written").format(
+            refusal=line.removeprefix("auditlog: ")))
     if line.startswith("permission denied"):
         return Refusal(_("the database refused: {line}; nothing was written (ask the store's "
                          "owner for 'auditlog roles grant')").format(line=line))
@@ -327,9 +328,10 @@ class Store:
         """Before each attempt: give up when the command's time is spent (always one try),
         else let each pooled connection wait only for what is left of it."""
         if attempt > 0 and self.remaining() <= 0:
-            raise StoreBusy(f"the store at {self.target} stayed locked or kept changing for "
-                            f"AUDITLOG_LOCK_TIMEOUT={lock_timeout()} s; nothing was written: "
-                            "try again")
+            raise StoreBusy(_("the store at {target} stayed locked or kept changing "
+                              "for AUDITLOG_LOCK_TIMEOUT={lock_timeout} s; nothing was "
+                              "written: try again").format(
+                target=self.target, lock_timeout=lock_timeout()))
         pool = self._sqlite_pool()
         for connection in list(pool._pool) if pool is not None else []:
             connection._sqlite_conn.execute(f"PRAGMA busy_timeout = {self._wait_ms()}")
@@ -342,18 +344,20 @@ class Store:
         tables = [name for name in self.missing_guards if name in (CHAIN, META)
                   or name.startswith(META + ".")]
         if tables:
-            raise DamagedStore(f"the store at {self.target} has lost its integrity tables "
-                          f"({', '.join(tables)}): nothing in it can be checked; run "
-                          "'auditlog verify'")
+            raise DamagedStore(_("the store at {target} has lost its integrity tables "
+                                 "({tables}): nothing in it can be checked; run "
+                                 "'auditlog verify'").format(
+                target=self.target, tables=', '.join(tables)))
 
     def require_writable(self) -> None:
         """Refuse to record into a store that is read-only or whose guards were removed."""
         self.require_intact_tables()
         if self.missing_guards:
-            raise DamagedStore(f"the store at {self.target} lacks its append-only trigger "
-                          f"{self.missing_guards[0]}: someone went around auditlog; nothing "
-                          "was written: run 'auditlog verify', then 'auditlog init' to put "
-                          "it back")
+            raise DamagedStore(_("the store at {target} lacks its append-only trigger "
+                                 "{missing_guards}: someone went around auditlog; "
+                                 "nothing was written: run 'auditlog verify', then "
+                                 "'auditlog init' to put it back").format(
+                target=self.target, missing_guards=self.missing_guards[0]))
         if self.readonly:
             raise Refusal(_("the store at {target} is read-only: reading and verify work, "
                             "recording needs a writable copy").format(target=self.target))

@@ -19,6 +19,8 @@ from enum import StrEnum
 from types import TracebackType
 from typing import Any, Protocol, Self
 
+from auditlog.i18n import N_, _
+
 GENESIS = bytes(32)
 """The 'previous hash' of the first entry."""
 
@@ -225,9 +227,10 @@ class SnapshotBase:
     def read_facts(self, facts: dict[str, str]) -> None:
         self.store_id = facts.get("store_id", "")
         if "chain_added_for" in facts:
-            self.notes.append(f"the chain was added to this store on {facts['created_at']}, "
-                              f"over the {facts['chain_added_for']} events it already held: "
-                              "of those, it proves only that they have not changed since")
+            self.notes.append(_("the chain was added to this store on {created_at}, "
+                                "over the {chain_added_for} events it already held: of "
+                                "those, it proves only that they have not changed since").format(
+                created_at=facts['created_at'], chain_added_for=facts['chain_added_for']))
 
     def missing_guards(self) -> list[str]:
         return self.missing
@@ -319,6 +322,14 @@ class Kind(StrEnum):
     unwitnessed = "not witnessed"
 
 
+# The kinds are stable words in JSON; people read them translated (marked for extraction).
+_KIND_NAMES = (N_("edited"), N_("missing"), N_("inserted"), N_("out of order"),
+               N_("chain broken"), N_("shorter than checkpoint"),
+               N_("root differs from checkpoint"), N_("other store"), N_("signature invalid"),
+               N_("not signed by the trusted key"), N_("recorded before the event before it"),
+               N_("append-only guard missing"), N_("not witnessed"))
+
+
 @dataclass(frozen=True)
 class Problem:
     kind: Kind
@@ -330,15 +341,20 @@ class Problem:
     @property
     def where(self) -> str:
         if self.checkpoint is not None:
-            return f"checkpoint {self.checkpoint}"
+            return _("checkpoint {name}").format(name=self.checkpoint)
         if self.position is None:
-            return "store"
+            return _("store")
         if self.last is not None and self.last != self.position:
-            return f"positions {self.position}-{self.last}"
-        return f"position {self.position}"
+            return _("positions {first}-{last}").format(first=self.position, last=self.last)
+        return _("position {position}").format(position=self.position)
+
+    @property
+    def kind_name(self) -> str:
+        """The kind in the reader's language (JSON keeps ``kind.value``)."""
+        return _(self.kind.value)
 
     def line(self) -> str:
-        return f"{self.where}: {self.kind.value}: {self.detail}"
+        return f"{self.where}: {self.kind_name}: {self.detail}"
 
     def as_dict(self) -> dict[str, Any]:
         return {"position": self.position, "last": self.last or self.position,
@@ -484,11 +500,13 @@ class _Classify:
         if seq > expected:  # entries gone; this one cannot be recomputed without them
             self.segment.gaps.append(Gap(expected, seq - 1, last_position, position))
         elif seq < expected:
-            self.add(Kind.chain_broken, position, f"chain entry {seq} appears twice")
+            self.add(Kind.chain_broken, position,
+                     _("chain entry {seq} appears twice").format(seq=seq))
         if position <= last_position:
             self.unmatched += 1
-            self.add(Kind.chain_broken, position, f"chain entry {seq} points back to "
-                     f"position {position}, after position {last_position}")
+            self.add(Kind.chain_broken, position, _(
+                "chain entry {seq} points back to position {position}, after position "
+                "{last}").format(seq=seq, position=position, last=last_position))
         elif not present:
             self.unmatched += 1
             self.misplaced(seq, position, stored, stored_prev, present=False)
@@ -498,41 +516,46 @@ class _Classify:
         """Entry ``seq`` at ``position`` is not matched by the event there (or there is none)."""
         identity = self.reader.linked_identity(seq)
         if identity is None:
-            self.add(Kind.chain_broken, position, f"chain entry {seq} cannot be read")
+            self.add(Kind.chain_broken, position,
+                     _("chain entry {seq} cannot be read").format(seq=seq))
             return
         originator_id, version = identity
         elsewhere = self.reader.find(originator_id, version)
-        here = "another event is here" if present else "nothing is here"
+        here = _("another event is here") if present else _("nothing is here")
         if elsewhere is None:
             if present:
-                self.add(Kind.edited, position, f"{here}; the event recorded here "
-                         f"({_identity(originator_id, version)}) is gone")
+                self.add(Kind.edited, position, _(
+                    "{here}; the event recorded here ({event}) is gone").format(
+                        here=here, event=_identity(originator_id, version)))
             else:
-                self.add(Kind.missing, position, "the event recorded here is gone")
+                self.add(Kind.missing, position, _("the event recorded here is gone"))
             return
         moved = elsewhere[0]
         if entry_hash(seq, stored_prev, *elsewhere[1:]) == stored:
             self.segment.moved_to.append(moved)
             self.add(Kind.out_of_order, position,
-                     f"{here}; the event recorded here is now at position {moved}")
+                     _("{here}; the event recorded here is now at position {moved}").format(
+                         here=here, moved=moved))
         else:
             self.add(Kind.edited, position,
-                     f"{here}; the event recorded here is at position {moved}, changed")
+                     _("{here}; the event recorded here is at position {moved}, changed").format(
+                         here=here, moved=moved))
 
 
 def backwards(position: int, stamp: bytes, before: bytes) -> Problem:
-    return Problem(Kind.backwards, f"recorded at {stamp.decode(errors='replace')}, before the "
-                   f"event before it ({before.decode(errors='replace')}): transaction time went "
-                   "backwards (backdated, or inserted out of time)", position)
+    return Problem(Kind.backwards, _("recorded at {stamp}, before the event before it "
+                                     "({before}): transaction time went backwards "
+                                     "(backdated, or inserted out of time)").format(
+        stamp=stamp.decode(errors='replace'), before=before.decode(errors='replace')), position)
 
 
 def edited(position: int) -> Problem:
-    return Problem(Kind.edited, "its bytes are not those its chain entry was made for", position)
+    return Problem(Kind.edited, _("its bytes are not those its chain entry was made for"), position)
 
 
 def entry_altered(position: int) -> Problem:
-    return Problem(Kind.chain_broken, "the hash of its chain entry was altered (the event "
-                   "itself is as recorded)", position)
+    return Problem(Kind.chain_broken, _("the hash of its chain entry was altered (the "
+                                        "event itself is as recorded)"), position)
 
 
 def subtree(leaves: Sequence[bytes]) -> bytes:

@@ -72,8 +72,9 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
     engine = engine_for(target)
     engine.check(existing=False, option="--to")
     if engine.exists():
-        raise Refusal(f"{engine.display} already holds a store: copy needs an empty target "
-                      "(a new file, or an empty database)")
+        raise Refusal(_("{display} already holds a store: copy needs an empty target "
+                        "(a new file, or an empty database)").format(
+            display=engine.display))
     if engine.name == "postgresql":
         try:
             _fill_server(source, cast("PostgresEngine", engine), before, progress)
@@ -105,8 +106,9 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
 
 def _same(display: str, before: Checkpoint, store_id: str, size: int, root: str) -> None:
     if (store_id, size, root) != (before.store_id, before.size, before.root):
-        raise Refusal(f"the copy at {display} does not match the source (root {root} for "
-                      f"{before.root}): it is not a faithful copy")
+        raise Refusal(_("the copy at {display} does not match the source (root {root} "
+                        "for {source_root}): it is not a faithful copy").format(
+            display=display, root=root, source_root=before.root))
 
 
 def _fill_server(source: Store, engine: "PostgresEngine", before: Checkpoint,
@@ -127,6 +129,6 @@ def _fill_server(source: Store, engine: "PostgresEngine", before: Checkpoint,
         raise
     except BaseException as error:  # Ctrl-C, a lost connection, a full disk
         why = " ".join(str(error).split())[:160] or type(error).__name__
-        raise Refusal(_("the copy into {target} stopped before the end ({why}); nothing was "
-                        "written: the database is as empty as before").format(
-                            target=engine.display, why=why)) from None
+        raise Refusal(_("the copy into {display} stopped before the end ({why}); "
+                        "nothing was written: the database is as empty as before").format(
+            display=engine.display, why=why)) from None

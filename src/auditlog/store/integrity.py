@@ -38,7 +38,7 @@ from auditlog.domain import checkpoint as checkpoint_log
 from auditlog.domain.aggregate import Aggregate, Context
 from auditlog.domain.events import CheckpointRecorded
 from auditlog.errors import Refusal
-from auditlog.i18n import _
+from auditlog.i18n import _, ngettext
 from auditlog.store import witness
 from auditlog.store.chain import (
     BLOCK_LEVEL,
@@ -234,7 +234,7 @@ CHECKPOINT_FILE_CAP = 4096
 
 
 def read_checkpoint(path: Path) -> Checkpoint:
-    data = files.read_small_file(path, CHECKPOINT_FILE_CAP, "checkpoint file")
+    data = files.read_small_file(path, CHECKPOINT_FILE_CAP, _("checkpoint file"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -295,7 +295,7 @@ def _read_key_file(path: Path, what: str) -> bytes:
 
 
 def load_private_key(path: Path) -> Ed25519PrivateKey:
-    data = _read_key_file(path, "key file")
+    data = _read_key_file(path, _("key file"))
     try:
         key = serialization.load_pem_private_key(data, password=None)
     except TypeError:
@@ -312,7 +312,7 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:
-    data = _read_key_file(path, "public key file")
+    data = _read_key_file(path, _("public key file"))
     try:
         key = serialization.load_pem_public_key(data)
     except ValueError:
@@ -384,7 +384,9 @@ class IntegrityFailure(Exception):
 
     def __init__(self, report: Report) -> None:
         count = len(report.problems)
-        super().__init__(f"the log does not verify: {count} problem{'s' if count != 1 else ''}")
+        super().__init__(ngettext("the log does not verify: {count} problem",
+                                  "the log does not verify: {count} problems", count).format(
+            count=count))
         self.report = report
 
 
@@ -434,7 +436,7 @@ def verify_log(reader: LogReader, checkpoints: Sequence[tuple[str, Checkpoint]] 
         problems.append(edited(segments[-1].pending))
     problems.extend(_unlinked(reader, segments))
     if not reader.store_id:
-        problems.append(Problem(Kind.chain_broken, "the store's identity is missing"))
+        problems.append(Problem(Kind.chain_broken, _("the store's identity is missing")))
     problems.extend(_time_between(segments))
     problems.extend(guard_problems(reader))
 
@@ -459,16 +461,19 @@ def guard_problems(reader: LogReader) -> list[Problem]:
     """
     missing_guards = getattr(reader, "missing_guards", None)
     names: list[str] = list(missing_guards()) if callable(missing_guards) else []
-    found = [Problem(Kind.unguarded, f"{name} is gone: the store's events cannot be checked "
-                     "against their chain (it is never rebuilt over events that may have "
-                     "changed)") for name in names if name.endswith(("_chain", "_meta"))]
+    found = [Problem(Kind.unguarded, _("{name} is gone: the store's events cannot be "
+                                       "checked against their chain (it is never "
+                                       "rebuilt over events that may have changed)").format(
+        name=name)) for name in names if name.endswith(("_chain", "_meta"))]
     triggers = [name for name in names if not name.endswith(("_chain", "_meta"))
                 and "." not in name]
     if triggers:
-        found.append(Problem(Kind.unguarded, f"the append-only trigger{'s' * (len(triggers) > 1)}"
-                             f" {', '.join(triggers)} {'were' if len(triggers) > 1 else 'was'} "
-                             "removed, so the store stopped refusing changes to its rows; "
-                             "writing is refused until 'auditlog init' puts them back"))
+        found.append(Problem(Kind.unguarded, ngettext(
+            "the append-only trigger {triggers} was removed, so the store stopped refusing "
+            "changes to its rows; writing is refused until 'auditlog init' puts it back",
+            "the append-only triggers {triggers} were removed, so the store stopped refusing "
+            "changes to its rows; writing is refused until 'auditlog init' puts them back",
+            len(triggers)).format(triggers=", ".join(triggers))))
     return found
 
 
@@ -588,7 +593,7 @@ def _unlinked(reader: LogReader, segments: list[Segment]) -> list[Problem]:
             if within is not None:
                 unexplained.setdefault(within, []).append(position)
             else:
-                found.append(Problem(Kind.inserted, "no chain entry points at this event",
+                found.append(Problem(Kind.inserted, _("no chain entry points at this event"),
                                      position))
     else:
         unexplained = {}
@@ -598,18 +603,21 @@ def _unlinked(reader: LogReader, segments: list[Segment]) -> list[Problem]:
 
 
 def _gap_problem(gap: Gap, events: list[int]) -> Problem:
-    entries = (f"chain entries {gap.first}-{gap.last} are" if gap.last > gap.first
-               else f"chain entry {gap.first} is")
+    entries = (_("chain entries {first}-{last} are").format(first=gap.first, last=gap.last)
+               if gap.last > gap.first else _("chain entry {first} is").format(first=gap.first))
     if events:
-        which = (f"the event at position {events[0]}" if len(events) == 1
-                 else f"the {len(events)} events from position {events[0]}")
-        return Problem(Kind.chain_broken, f"{entries} gone: {which} cannot be checked",
-                       events[0])
+        which = ngettext("the event at position {position}",
+                         "the {count} events from position {position}", len(events)).format(
+            count=len(events), position=events[0])
+        return Problem(Kind.chain_broken, _("{entries} gone: {which} cannot be checked").format(
+            entries=entries, which=which), events[0])
     if gap.last > gap.first:
-        return Problem(Kind.missing, f"the events of chain entries {gap.first}-{gap.last} are "
-                       "gone, with their entries", gap.after + 1)
-    return Problem(Kind.missing, f"the event of chain entry {gap.first} is gone, with its "
-                   "entry", gap.after + 1)
+        return Problem(Kind.missing, _("the events of chain entries {first}-{last} are "
+                                       "gone, with their entries").format(
+            first=gap.first, last=gap.last), gap.after + 1)
+    return Problem(Kind.missing, _("the event of chain entry {first} is gone, with its "
+                                   "entry").format(
+        first=gap.first), gap.after + 1)
 
 
 def _root_at(segments: list[Segment], size: int) -> bytes | None:
@@ -628,30 +636,35 @@ def _against(report: Report, name: str, cp: Checkpoint, root: bytes | None,
     result = CheckpointResult(name=name, checkpoint=cp)
     found: list[Problem] = []
     if cp.store_id != report.store_id:
-        found.append(Problem(Kind.other_store, f"it was made for store {cp.store_id}; this is "
-                             f"store {report.store_id or '(no identity)'}: another store, or "
-                             "this one rebuilt", checkpoint=name))
+        found.append(Problem(Kind.other_store, _(
+            "it was made for store {store_id}; this is store {this_store}: another store, or "
+            "this one rebuilt").format(store_id=cp.store_id,
+                                       this_store=report.store_id or _("(no identity)")),
+            checkpoint=name))
     if root is None:
-        found.append(Problem(Kind.shorter, f"the log has {report.size} events; the checkpoint "
-                             f"covers {cp.size}", checkpoint=name))
+        found.append(Problem(Kind.shorter, _("the log has {size} events; the checkpoint "
+                                             "covers {covered}").format(
+            size=report.size, covered=cp.size), checkpoint=name))
     elif root.hex() != cp.root:
-        found.append(Problem(Kind.root_differs, f"the first {cp.size} events hash to "
-                             f"{root.hex()}, not to the checkpoint's {cp.root}",
-                             checkpoint=name))
+        found.append(Problem(Kind.root_differs, _(
+            "the first {size} events hash to {root}, not to the checkpoint's "
+            "{checkpoint_root}").format(size=cp.size, root=root.hex(), checkpoint_root=cp.root),
+            checkpoint=name))
     if cp.signature is not None:
         if cp.signature_holds():
             result.signed_by = cp.fingerprint
         else:
-            found.append(Problem(Kind.bad_signature, "the signature does not match the "
-                                 "checkpoint's text: it was altered after signing",
-                                 checkpoint=name))
+            found.append(Problem(Kind.bad_signature, _(
+                "the signature does not match the checkpoint's text: it was altered after "
+                "signing"), checkpoint=name))
     # A checkpoint that names the trusted key but whose signature broke is reported once, as
     # a broken signature: "signed by K, not by K" would name the same key twice.
     if (trusted is not None and result.signed_by != public_fingerprint(trusted)
             and not (cp.signature is not None and cp.fingerprint == public_fingerprint(trusted))):
-        by = f"signed by {cp.fingerprint}" if cp.key else "unsigned"
-        found.append(Problem(Kind.untrusted, f"it is {by}, not by {public_fingerprint(trusted)}",
-                             checkpoint=name))
+        by = (_("signed by {fingerprint}").format(fingerprint=cp.fingerprint) if cp.key
+              else _("unsigned"))
+        found.append(Problem(Kind.untrusted, _("it is {by}, not by {trusted}").format(
+            by=by, trusted=public_fingerprint(trusted)), checkpoint=name))
     result.extends = not found
     report.problems.extend(found)
     return result

@@ -18,6 +18,7 @@ from eventsourcing.persistence import Mapper, StoredEvent, Transcoder
 from pydantic import BaseModel
 
 from auditlog.domain.events import EVENT_TYPES, Event
+from auditlog.i18n import _
 
 # Events carry their identity in the row's columns, not in the state bytes.
 _ROW_FIELDS = {"originator_id", "originator_version"}
@@ -42,13 +43,14 @@ def upcast(topic: str, state: dict[str, Any]) -> type[Event]:
     try:
         cls = EVENT_TYPES[topic]
     except KeyError:
-        raise UnknownEventTopic(
-            f"stored event topic {topic!r} is not known to this version of auditlog"
-        ) from None
+        raise UnknownEventTopic(_(
+            "stored event topic {topic!r} is not known to this version of auditlog").format(
+                topic=topic)) from None
     from_version = state.pop("class_version", 1)
     if from_version < cls.class_version:
         if not isinstance(from_version, int) or from_version < 1:
-            raise ValueError(f"stored class_version {from_version!r} of {topic} is not a version")
+            raise ValueError(_("stored class_version {version!r} of {topic} is not a "
+                               "version").format(version=from_version, topic=topic))
         for step in _upcasters(cls)[from_version - 1:]:
             step(state)
     return cls

@@ -94,8 +94,9 @@ class PostgresTarget:
         try:
             parts = conninfo_to_dict(url)
         except psycopg.ProgrammingError as error:
-            raise Refusal(f"--db is not a valid PostgreSQL URL ({_first_line(error)}): give "
-                          "postgresql://user@host:port/dbname") from None
+            raise Refusal(_("--db is not a valid PostgreSQL URL ({error}): give "
+                            "postgresql://user@host:port/dbname").format(
+                error=_first_line(error))) from None
         self.params = {k: str(v) for k, v in parts.items() if v is not None}
         # libpq's own defaults, said out loud so that messages can name them.
         self.host = self.params.get("host") or os.environ.get("PGHOST") or "localhost"
@@ -103,8 +104,8 @@ class PostgresTarget:
         self.user = self.params.get("user") or os.environ.get("PGUSER") or _login()
         self.dbname = self.params.get("dbname") or os.environ.get("PGDATABASE") or self.user
         if not self.port.isdigit():  # not echoed: a mistyped URL may hold a password there
-            raise Refusal("--db has a port that is not a number: give "
-                          "postgresql://user@host:5432/dbname")
+            raise Refusal(_("--db has a port that is not a number: give "
+                            "postgresql://user@host:5432/dbname"))
         # Without a password in the URL, libpq reads PGPASSWORD itself, then ~/.pgpass.
         self.password = self.params.get("password")
 
@@ -113,7 +114,8 @@ class PostgresTarget:
         return f"postgresql://{self.user}@{self.host}:{self.port}/{self.dbname}"
 
     def where(self) -> str:
-        return f"database {self.dbname} on {self.host}:{self.port}"
+        return _("database {dbname} on {host}:{port}").format(
+            dbname=self.dbname, host=self.host, port=self.port)
 
     def connect_kwargs(self) -> dict[str, Any]:
         kwargs: dict[str, Any] = {k: v for k, v in self.params.items() if k != "password"}
@@ -134,18 +136,21 @@ class PostgresTarget:
     def explain(self, error: BaseException) -> str:
         text = str(error)
         if "password authentication failed" in text or "no password supplied" in text:
-            return (f"PostgreSQL refused the login of {self.user} to {self.where()}: wrong or "
-                    "missing password (give it in the URL, PGPASSWORD or ~/.pgpass)")
+            return _("PostgreSQL refused the login of {user} to {where}: wrong or missing "
+                     "password (give it in the URL, PGPASSWORD or ~/.pgpass)").format(
+                user=self.user, where=self.where())
         if "does not exist" in text and "database" in text:
-            return (f"{self.where()} does not exist: create it (CREATE DATABASE "
-                    f"{self.dbname}) or check --db")
+            return _("{where} does not exist: create it (CREATE DATABASE {dbname}) or check "
+                     "--db").format(where=self.where(), dbname=self.dbname)
         if "role" in text and "does not exist" in text:
-            return f"PostgreSQL has no role {self.user} at {self.where()}: check --db"
+            return _("PostgreSQL has no role {user} at {where}: check --db").format(
+                user=self.user, where=self.where())
         if ("Connection refused" in text or "resolve host" in text or "timeout" in text
                 or "could not connect" in text or "No such file" in text):
-            return (f"cannot reach PostgreSQL for {self.where()}: is the server running "
-                    "and the host and port right? check --db")
-        return f"cannot open {self.where()}: {_first_line(error)}"
+            return _("cannot reach PostgreSQL for {where}: is the server running and the "
+                     "host and port right? check --db").format(where=self.where())
+        return _("cannot open {where}: {error}").format(where=self.where(),
+                                                         error=_first_line(error))
 
 
 def _first_line(error: BaseException) -> str:
@@ -212,9 +217,10 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
         except OperationalError as error:
             if "lock timeout" not in str(error):
                 raise
-            raise StoreBusy(f"another writer held the store's events table past "
-                            f"{self.datastore.lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing "
-                            "was written: try again") from None
+            raise StoreBusy(_("another writer held the store's events table past "
+                              "{lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing was "
+                              "written: try again").format(
+                lock_timeout=self.datastore.lock_timeout)) from None
 
     def insert_in(self, c: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent]
                   ) -> None:
@@ -233,9 +239,10 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
             last = recorded_time(bytes(before["state"])) if before is not None else None
             insert_linked(c, in_time_order(stored_events), seq, prev, last)
         except psycopg.errors.LockNotAvailable:
-            raise StoreBusy(f"another writer held the store's events table past "
-                            f"{self.datastore.lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing "
-                            "was written: try again") from None
+            raise StoreBusy(_("another writer held the store's events table past "
+                              "{lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing was "
+                              "written: try again").format(
+                lock_timeout=self.datastore.lock_timeout)) from None
         except psycopg.errors.UniqueViolation as error:  # someone saved first: retried
             raise RecordConflictError(str(error)) from None
 
@@ -507,8 +514,9 @@ class PostgresConnection:
         try:
             return self.db.execute(query.replace("?", "%s"), params)
         except psycopg.errors.LockNotAvailable as error:
-            raise StoreBusy(f"the store at {self.target.display} stayed busy "
-                            f"({_first_line(error)}); nothing was changed: try again") from None
+            raise StoreBusy(_("the store at {display} stayed busy ({error}); nothing "
+                              "was changed: try again").format(
+                display=self.target.display, error=_first_line(error))) from None
 
     def executemany(self, query: str, rows: Sequence[Sequence[Any]]) -> None:
         with self.db.cursor() as cursor:
@@ -630,14 +638,16 @@ class PostgresEngine:
         soon as it is looked at, for reading and writing alike."""
         tables = self.tables()
         if tables and EVENTS not in tables:
-            raise Refusal(f"{self.target.where()} holds something else ({len(tables)} "
-                          "tables), not an auditlog store: give an empty database or a store")
+            raise Refusal(_("{target} holds something else ({count} tables), not an "
+                            "auditlog store: give an empty database or a store").format(
+                target=self.target.where(), count=len(tables)))
         return EVENTS in tables
 
     def check(self, *, existing: bool, option: str = "--db") -> None:
         if not self.exists() and existing:
-            raise Refusal(f"no store in {self.target.where()}: create one with "
-                          f"'auditlog --db {self.display} init'")
+            raise Refusal(_("no store in {target}: create one with 'auditlog --db "
+                            "{display} init'").format(
+                target=self.target.where(), display=self.display))
 
     def events_of(self, recorder: Any, aggregate_ids: Sequence[UUID]) -> list[EventTuple]:
         with recorder.datastore.transaction(commit=False) as c:
@@ -710,8 +720,9 @@ class PostgresEngine:
         try:
             self._writer.execute("SELECT pg_advisory_lock(%s)", (WRITE_LOCK,))
         except psycopg.errors.LockNotAvailable:
-            raise StoreBusy(f"another writer held the store at {self.display} for "
-                            f"{self.lock_timeout} s; nothing was written: try again") from None
+            raise StoreBusy(_("another writer held the store at {display} for "
+                              "{lock_timeout} s; nothing was written: try again").format(
+                display=self.display, lock_timeout=self.lock_timeout)) from None
         try:
             yield
         finally:
@@ -736,10 +747,11 @@ class PostgresEngine:
         kill, a lost connection) leaves the database as empty as it was."""
         with self.target.connect() as db, db.transaction(), db.cursor() as c:
             c.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
-            tables = _names(c)[0]
+            tables, _triggers = _names(c)
             if tables:
-                raise Refusal(_("{target} already holds {n} tables: copy needs an empty "
-                                "database").format(target=self.display, n=len(tables)))
+                raise Refusal(_("{display} already holds {count} tables: copy needs an "
+                                "empty database").format(
+                    display=self.display, count=len(tables)))
             for statement in _eventsourcing_schema(self):
                 c.execute(statement)
             _set_up(c, store_id)

@@ -14,6 +14,7 @@ from eventsourcing.persistence import StoredEvent
 from eventsourcing.sqlite import SQLiteApplicationRecorder, SQLiteCursor
 
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.store.chain import (
     GENESIS,
     entry_hash,
@@ -81,8 +82,9 @@ class AuditRecorder(SQLiteApplicationRecorder):
                 if "readonly" not in str(error):
                     raise
                 raise Refusal(
-                    f"the store at {self.datastore.pool.db_name} is new and read-only, so it "
-                    "cannot be set up: give a writable --db"
+                    _("the store at {db_name} is new and read-only, so it cannot be "
+                      "set up: give a writable --db").format(
+                        db_name=self.datastore.pool.db_name)
                 ) from None
 
     def _insert_events(

@@ -21,6 +21,7 @@ import psycopg
 from psycopg import sql
 
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.store.postgres import EVIDENCE_TABLES, PostgresEngine, _first_line
 from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META
 
@@ -83,8 +84,9 @@ def setup(engine: PostgresEngine) -> list[str]:
     """Create the three groups (if missing) and grant them their rights on this database;
     idempotent. Needs the store's owner with CREATEROLE (or a superuser)."""
     if not engine.exists():
-        raise Refusal(f"no store in {engine.target.where()}: create it first with "
-                      f"'auditlog --db {engine.display} init' as its owner")
+        raise Refusal(_("no store in {target}: create it first with 'auditlog --db "
+                        "{display} init' as its owner").format(
+            target=engine.target.where(), display=engine.display))
     done: list[str] = []
     try:
         with engine.target.connect() as db, db.transaction():
@@ -109,8 +111,9 @@ def setup(engine: PostgresEngine) -> list[str]:
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
                 "AND starts_with(tablename, %s) ORDER BY tablename", (PROJECTION_PREFIX,))]
             if not projections:
-                raise Refusal(f"{engine.target.where()} has no read-model tables yet: run "
-                              "'auditlog rebuild' as its owner, then roles setup")
+                raise Refusal(_("{target} has no read-model tables yet: run 'auditlog "
+                                "rebuild' as its owner, then roles setup").format(
+                    target=engine.target.where()))
             evidence = [r[0] for r in db.execute(
                 "SELECT tablename FROM pg_tables WHERE schemaname = current_schema() "
                 "AND tablename = ANY(%s) ORDER BY tablename", (list(EVIDENCE_TABLES),))]
@@ -133,15 +136,18 @@ def setup(engine: PostgresEngine) -> list[str]:
                 "CREATE OR REPLACE TRIGGER {} BEFORE INSERT ON {} FOR EACH ROW "
                 "EXECUTE FUNCTION {}()").format(
                     _identifier(GATE), _identifier(EVENTS), _identifier(GATE)))
-            done.append(f"the groups {', '.join(GROUPS.values())} are ready (each includes "
-                        "the one before)")
-            done.append(f"granted them their rights on database {dbname[0]}")
+            done.append(_("the groups {values} are ready (each includes the one before)").format(
+                values=', '.join(GROUPS.values())))
+            done.append(_("granted them their rights on database {dbname}").format(
+                dbname=dbname[0]))
     except psycopg.errors.InsufficientPrivilege as error:
-        raise Refusal(f"roles setup needs the store's owner with CREATEROLE (or a superuser) "
-                      f"on {engine.target.where()}: {_first_line(error)}") from None
+        raise Refusal(_("roles setup needs the store's owner with CREATEROLE (or a "
+                        "superuser) on {target}: {error}").format(
+            target=engine.target.where(), error=_first_line(error))) from None
     except psycopg.errors.UndefinedTable as error:
-        raise Refusal(f"{engine.target.where()} lacks a table of the store "
-                      f"({_first_line(error)}): run 'auditlog init' first") from None
+        raise Refusal(_("{target} lacks a table of the store ({error}): run 'auditlog "
+                        "init' first").format(
+            target=engine.target.where(), error=_first_line(error))) from None
     return done
 
 
@@ -149,7 +155,8 @@ def grant(engine: PostgresEngine, login: str, group: str) -> str:
     """Make LOGIN a member of a group; returns the group's role name."""
     role = GROUPS.get(group.strip().lower())
     if role is None:
-        raise Refusal(f"{group!r} is not a group: give reader, auditor or inspektur")
+        raise Refusal(_("{group!r} is not a group: give reader, auditor or inspektur").format(
+            group=group))
     try:
         with engine.target.connect() as db, db.transaction():
             rows: list[Any] = db.execute(
@@ -157,16 +164,22 @@ def grant(engine: PostgresEngine, login: str, group: str) -> str:
                 ([login, role],)).fetchall()
             found = dict(rows)
             if role not in found:
-                raise Refusal(f"there is no role {role} yet: run 'auditlog roles setup' first")
+                raise Refusal(_("there is no role {role} yet: run 'auditlog roles "
+                                "setup' first").format(
+                    role=role))
             if login not in found:
-                raise Refusal(f"PostgreSQL has no role {login}: create it first (CREATE ROLE "
-                              f"{login} LOGIN PASSWORD '...') and grant it then")
+                raise Refusal(_("PostgreSQL has no role {login}: create it first "
+                                "(CREATE ROLE {login} LOGIN PASSWORD '...') and grant "
+                                "it then").format(
+                    login=login))
             if not found[login]:
-                raise Refusal(f"{login} cannot log in: give a LOGIN role (a person), "
-                              "not a group")
+                raise Refusal(_("{login} cannot log in: give a LOGIN role (a person), "
+                                "not a group").format(
+                    login=login))
             db.execute(sql.SQL("GRANT {} TO {}").format(_identifier(role),
                                                         _identifier(login)))
     except psycopg.errors.InsufficientPrivilege as error:
-        raise Refusal(f"granting {role} needs the store's owner with CREATEROLE (or a "
-                      f"superuser) on {engine.target.where()}: {_first_line(error)}") from None
+        raise Refusal(_("granting {role} needs the store's owner with CREATEROLE (or a "
+                        "superuser) on {target}: {error}").format(
+            role=role, target=engine.target.where(), error=_first_line(error))) from None
     return role

@@ -14,6 +14,7 @@ from uuid import UUID
 from eventsourcing.utils import get_topic
 
 from auditlog.errors import Refusal
+from auditlog.i18n import _
 from auditlog.store.engine import AggregateRow, Cursor, EventTuple
 from auditlog.store.sqlite_integrity import (
     CHAIN,
@@ -122,23 +123,32 @@ class SQLiteEngine:
         ``option`` is what the user typed the target as, for the message."""
         target = self.target
         if not target.strip():
-            raise Refusal(f"{option} is empty: give the path of a store file, e.g. auditlog.db")
+            raise Refusal(_("{option} is empty: give the path of a store file, e.g. "
+                            "auditlog.db").format(
+                option=option))
         if target == ":memory:" or "mode=memory" in target:
-            raise Refusal(f"an in-memory {option} would lose everything at exit: give a file path")
+            raise Refusal(_("an in-memory {option} would lose everything at exit: give "
+                            "a file path").format(
+                option=option))
         if os.path.isdir(target):
-            raise Refusal(f"{target} is a folder: give the path of a store file inside it, "
-                          f"e.g. {os.path.join(target, 'auditlog.db')}")
+            raise Refusal(_("{target} is a folder: give the path of a store file "
+                            "inside it, e.g. {example}").format(
+                target=target, example=os.path.join(target, 'auditlog.db')))
         if os.path.exists(target) and not stat.S_ISREG(os.stat(target).st_mode):
-            raise Refusal(f"{target} is not a regular file (a device or a pipe): give the "
-                          "path of a store file, e.g. auditlog.db")
+            raise Refusal(_("{target} is not a regular file (a device or a pipe): give "
+                            "the path of a store file, e.g. auditlog.db").format(
+                target=target))
         if not os.path.exists(target) or os.path.getsize(target) == 0:
             if existing:
-                raise Refusal(f"{target} is empty, not an auditlog store: create one with "
-                              f"'auditlog init' or point {option} at an existing store")
+                raise Refusal(_("{target} is empty, not an auditlog store: create one "
+                                "with 'auditlog init' or point {option} at an existing "
+                                "store").format(
+                    target=target, option=option))
             parent = os.path.dirname(os.path.abspath(target))
             if not os.path.isdir(parent):
-                raise Refusal(f"folder {parent} does not exist: create it or choose another "
-                              f"{option}")
+                raise Refusal(_("folder {parent} does not exist: create it or choose "
+                                "another {option}").format(
+                    parent=parent, option=option))
             return
         try:
             db = sqlite3.connect(readonly_uri(Path(target)), uri=True)
@@ -148,11 +158,13 @@ class SQLiteEngine:
             finally:
                 db.close()
         except sqlite3.DatabaseError:
-            raise Refusal(f"{target} is not an auditlog store (not a SQLite database): "
-                          f"check {option}") from None
+            raise Refusal(_("{target} is not an auditlog store (not a SQLite "
+                            "database): check {option}").format(
+                target=target, option=option)) from None
         if "stored_events" not in tables and tables:
-            raise Refusal(f"{target} is a database of something else, not an auditlog store: "
-                          f"check {option}")
+            raise Refusal(_("{target} is a database of something else, not an auditlog "
+                            "store: check {option}").format(
+                target=target, option=option))
 
     def events_of(self, recorder: Any, aggregate_ids: Sequence[UUID]) -> list[EventTuple]:
         marks = ",".join("?" * len(aggregate_ids))

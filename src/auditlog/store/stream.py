@@ -28,6 +28,7 @@ import orjson
 
 from auditlog.domain.events import Event
 from auditlog.errors import DamagedStore
+from auditlog.i18n import _
 from auditlog.store.chain import GENESIS
 from auditlog.store.mapper import construct_event
 
@@ -63,8 +64,10 @@ _HEAD = struct.Struct(">BQqIIQ")  # as store/chain.py: 0x00, seq, version, len(i
 
 
 def damaged(position: int, what: str) -> DamagedStore:
-    return DamagedStore(f"the store is damaged at position {position}: {what}; nothing was "
-                        "read past it: run 'auditlog verify' to see every problem")
+    return DamagedStore(_("the store is damaged at position {position}: {what}; "
+                          "nothing was read past it: run 'auditlog verify' to see "
+                          "every problem").format(
+        position=position, what=what))
 
 
 def checked_rows(source: RowSource, after: int = 0, stop: int | None = None,
@@ -75,7 +78,7 @@ def checked_rows(source: RowSource, after: int = 0, stop: int | None = None,
     if after > 0:
         start = source.entry_at_or_before(after)
         if start is None or start[1] != after:
-            raise damaged(after, "no chain entry is at this position")
+            raise damaged(after, _("no chain entry is at this position"))
         seq, last_position, prev = start
     else:
         seq, last_position, prev = 0, 0, GENESIS
@@ -88,18 +91,18 @@ def checked_rows(source: RowSource, after: int = 0, stop: int | None = None,
         first_position = last_position
         for entry_seq, position, stored, oid, version, topic, state in rows:
             if oid is None or entry_seq != seq + 1 or position <= last_position:
-                raise damaged(position, "the chain does not lead to the event stored here")
+                raise damaged(position, _("the chain does not lead to the event stored here"))
             try:
                 computed = sha(join((pack(0, entry_seq, version, len(oid), len(topic),
                                           len(state)), prev, oid, topic, state))).digest()
             except (TypeError, struct.error):
                 computed = b""
             if computed != stored:
-                raise damaged(position, "its bytes are not those its chain entry was made for")
+                raise damaged(position, _("its bytes are not those its chain entry was made for"))
             out.append((position, oid, version, topic, state))
             seq, last_position, prev = entry_seq, position, stored
         if out and source.events_between(first_position + 1, last_position) != len(out):
-            raise damaged(first_position + 1, "an event here has no chain entry")
+            raise damaged(first_position + 1, _("an event here has no chain entry"))
         if out:
             yield out
         if len(rows) < batch:
@@ -107,7 +110,7 @@ def checked_rows(source: RowSource, after: int = 0, stop: int | None = None,
     if stop is None:
         tail = source.unchained_tail()
         if tail is not None and tail > last_position:
-            raise damaged(tail, "an event here has no chain entry")
+            raise damaged(tail, _("an event here has no chain entry"))
 
 
 def decode_rows(rows: list[tuple[int, bytes, int, bytes, bytes]], ids: dict[bytes, UUID]
@@ -122,7 +125,8 @@ def decode_rows(rows: list[tuple[int, bytes, int, bytes, bytes]], ids: dict[byte
                 the_id = ids[oid] = UUID(oid.decode())
             event = construct_event(topic.decode(), the_id, version, orjson.loads(state))
         except Exception as error:  # any failure to decode is damage, stated where it is
-            raise damaged(position, f"its event cannot be decoded ({error})") from None
+            raise damaged(position, _("its event cannot be decoded ({error})").format(
+                error=error)) from None
         found.append((position, event))
     return found
 

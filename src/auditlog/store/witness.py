@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from auditlog import files
 from auditlog.clock import now
+from auditlog.i18n import _, ngettext
 from auditlog.store.chain import EMPTY_ROOT, Kind, MerkleTree, Problem
 
 if TYPE_CHECKING:
@@ -65,8 +66,8 @@ def witness(log: Snapshot) -> list[str]:
         try:
             _witness_into(folder, log)
         except OSError as error:
-            warnings.append(f"could not witness the write in {folder}: "
-                            f"{error.strerror or error}")
+            warnings.append(_("could not witness the write in {folder}: {strerror}").format(
+                folder=folder, strerror=error.strerror or error))
     return warnings
 
 
@@ -96,7 +97,7 @@ def _witness_into(folder: Path, log: Snapshot) -> None:
 
 def _load_frontier(path: Path) -> MerkleTree | None:
     try:
-        state = json.loads(files.read_small_file(path, 1 << 16, "witness frontier"))
+        state = json.loads(files.read_small_file(path, 1 << 16, _("witness frontier")))
         tree = MerkleTree()
         tree.size = int(state["size"])
         tree.stack = [bytes.fromhex(h) for h in state["stack"]]
@@ -145,9 +146,9 @@ def check_witnessed(log: Snapshot, size: int) -> tuple[WitnessReport, list[Probl
         wanted: dict[int, list[Witnessed]] = {}
         for entry in entries:
             if entry.size < 0:
-                problems.append(Problem(Kind.root_differs, f"line {entry.line} is not a "
-                                        f"witnessed checkpoint ({entry.time!r})",
-                                        checkpoint=name))
+                problems.append(Problem(Kind.root_differs, _(
+                    "line {line} is not a witnessed checkpoint ({time!r})").format(
+                        line=entry.line, time=entry.time), checkpoint=name))
                 continue
             wanted.setdefault(entry.size, []).append(entry)
         roots = _roots_at(log, sorted(wanted), size)
@@ -159,21 +160,27 @@ def check_witnessed(log: Snapshot, size: int) -> tuple[WitnessReport, list[Probl
         if wrong:
             wrong.sort(key=lambda pair: pair[0].line)
             first, root = wrong[0]
-            more = f" (and {len(wrong) - 1} later lines)" if len(wrong) > 1 else ""
+            more = ngettext(" (and {count} later line)", " (and {count} later lines)",
+                            len(wrong) - 1).format(count=len(wrong) - 1) if len(wrong) > 1 else ""
             if root is None:
-                problems.append(Problem(Kind.shorter, f"line {first.line} witnessed "
-                                        f"{first.size} events on {first.time}; the log has "
-                                        f"{size}{more}: events were cut off", checkpoint=name))
+                problems.append(Problem(Kind.shorter, _(
+                    "line {line} witnessed {size} events on {time}; the log has "
+                    "{log_size}{more}: events were cut off").format(
+                        line=first.line, size=first.size, time=first.time, log_size=size,
+                        more=more), checkpoint=name))
             else:
-                problems.append(Problem(Kind.root_differs, f"line {first.line}: the first "
-                                        f"{first.size} events hash to {root}, not to the "
-                                        f"{first.root} witnessed on {first.time}{more}",
-                                        checkpoint=name))
+                problems.append(Problem(Kind.root_differs, _(
+                    "line {line}: the first {size} events hash to {root}, not to the "
+                    "{witnessed_root} witnessed on {time}{more}").format(
+                        line=first.line, size=first.size, root=root,
+                        witnessed_root=first.root, time=first.time, more=more),
+                    checkpoint=name))
         if size > biggest and not wrong:
-            problems.append(Problem(Kind.unwitnessed, f"events {biggest + 1}-{size} were added "
-                                    f"after the last witnessed checkpoint ({biggest} events): "
-                                    "written around auditlog (a forged append), or a command "
-                                    "stopped between saving and witnessing", checkpoint=name))
+            problems.append(Problem(Kind.unwitnessed, _(
+                "events {first}-{size} were added after the last witnessed checkpoint "
+                "({biggest} events): written around auditlog (a forged append), or a command "
+                "stopped between saving and witnessing").format(
+                    first=biggest + 1, size=size, biggest=biggest), checkpoint=name))
     return report, problems
 
 
