@@ -11,6 +11,7 @@ import re
 import sqlite3
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 import pytest
@@ -151,10 +152,25 @@ def _inputs(folder: Path) -> None:
     (folder / "no-title.csv").write_text("Pemda,Rekomendasi\n35.73,Rek\n")
 
 
+_DEMO: list[Path] = []  # the first demo store of the module, copied for the others
+
+
 @pytest.fixture
-def demo_store(console: Console, tmp_path: Path) -> Path:
-    code, _out, _err = console(ENGLISH_LOCALE, "demo")
-    assert code == 0
+def demo_store(console: Console, tmp_path: Path,
+               tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A demo store in tmp_path: recorded once per module, then copied (SQLite's backup)."""
+    if not _DEMO:
+        code, _out, _err = console(ENGLISH_LOCALE, "demo")
+        assert code == 0
+        kept = tmp_path_factory.mktemp("demo") / "auditlog.db"
+        with closing(sqlite3.connect(tmp_path / "auditlog.db")) as source, \
+                closing(sqlite3.connect(kept)) as copy:
+            source.backup(copy)
+        _DEMO.append(kept)
+    else:
+        with closing(sqlite3.connect(_DEMO[0])) as source, \
+                closing(sqlite3.connect(tmp_path / "auditlog.db")) as copy:
+            source.backup(copy)
     _inputs(tmp_path)
     return tmp_path
 

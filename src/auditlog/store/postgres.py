@@ -537,8 +537,9 @@ class PostgresConnection:
             pipeline.sync()  # the lock is held, or busy, now
         except psycopg.errors.LockNotAvailable as error:
             self.rollback()
-            raise StoreBusy(f"the store at {self.target.display} stayed busy "
-                            f"({_first_line(error)}); nothing was changed: try again") from None
+            raise StoreBusy(_("the store at {display} stayed busy ({error}); nothing "
+                              "was changed: try again").format(
+                display=self.target.display, error=_first_line(error))) from None
         except BaseException:
             self.rollback()
             raise
