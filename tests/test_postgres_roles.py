@@ -99,3 +99,29 @@ def test_roles_are_refused_on_sqlite_and_for_unknown_groups(run: Run, store: str
                             "give reader, auditor or inspektur")
     assert_one_line_refusal(run("--db", store, "roles", "grant", "nobody_here", "reader"),
                             "no role nobody_here")
+
+
+@pytest.mark.parametrize("lang, line", [
+    ("en", "role {person} is an auditor: reopening needs auditlog_inspektur; nothing was "
+           "written"),
+    ("id", "role {person} adalah auditor: pembukaan kembali memerlukan auditlog_inspektur; "
+           "tidak ada yang ditulis"),
+])
+def test_the_database_refusal_speaks_the_chosen_language(store: str, run: Run, lang: str,
+                                                         line: str) -> None:
+    """The gate trigger writes English; the reader reads the refusal in their language."""
+    url = url_for(store, str(conninfo_to_dict(store)["dbname"]), user=PERSON,
+                  password="rahasia")
+    before = held(store)
+    refused = run("--lang", lang, "--db", url, "followup", "reopen", "F-2023-0001.1",
+                  "--reason", "Bukti setor ternyata palsu")
+    assert_one_line_refusal(refused, line.format(person=PERSON))
+    assert held(store) == before
+
+
+def held(url: str) -> int:
+    opened = Store.open_existing(url)
+    try:
+        return opened.max_position()
+    finally:
+        opened.close()

@@ -1,4 +1,5 @@
-"""The IT staff's walkthrough (cli/postgresql/*.md) runs against the test server.
+"""The IT staff's walkthrough (cli/postgresql/*.md, and its Indonesian twin in
+cli/postgresql/id/) runs against the test server.
 
 The document names a server db.inspektorat.example:5432; each command runs against the test
 server instead, and what it prints is read back with the document's name for it.
@@ -17,9 +18,10 @@ from psycopg.conninfo import conninfo_to_dict
 
 from engines import admin_connect, admin_url
 
-from walkthrough import BLOCK, execute, steps, tidy
+from walkthrough import BLOCK, execute, language_of, steps, tidy
 
-DOCS = sorted((Path(__file__).resolve().parent.parent / "cli" / "postgresql").glob("*.md"))
+HERE = Path(__file__).resolve().parent.parent / "cli" / "postgresql"
+DOCS = sorted(HERE.glob("*.md")) + sorted(HERE.glob("id/*.md"))
 SHOWN = "db.inspektorat.example:5432"
 PEOPLE = ("budi", "siti", "rahmat")
 DATABASES = ("inspektorat", "arsip")
@@ -57,9 +59,11 @@ def run_doc(path: Path, server: str, cwd: Path) -> list[tuple[str, str, str]]:
     return out
 
 
-@pytest.mark.parametrize("path", DOCS, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", DOCS, ids=lambda p: f"{p.parent.name}/{p.name}")
 def test_the_it_walkthrough_runs_against_the_server(path: Path, server: str,
-                                                    tmp_path: Path) -> None:
+                                                    tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("AUDITLOG_LANG", language_of(path))
     ran = run_doc(path, server, tmp_path)
     assert ran
     for command, expected, actual in ran:
@@ -94,6 +98,7 @@ if __name__ == "__main__" and sys.argv[1:] == ["--update"]:
         with tempfile.TemporaryDirectory() as tmp:
             os.environ["AUDITLOG_WITNESS"] = os.path.join(tmp, "witness")  # never the home
             os.chdir(tmp)
+            os.environ["AUDITLOG_LANG"] = language_of(doc)
             _update(doc, _server(admin), Path(tmp))
         _clean(admin)
         print(f"updated {doc}")

@@ -105,8 +105,10 @@ def refusal_of(error: ProgrammingError) -> Exception:
     Any other programming error is a bug, and stays one."""
     line = str(error).strip().splitlines()[0] if str(error).strip() else ""
     if line.startswith("auditlog: "):
+        from auditlog.store.roles import gate_refusal  # psycopg: only a server refuses so
+
         return Refusal(_("{refusal}; nothing was written").format(
-            refusal=line.removeprefix("auditlog: ")))
+            refusal=gate_refusal(line.removeprefix("auditlog: "))))
     if line.startswith("permission denied"):
         return Refusal(_("the database refused: {line}; nothing was written (ask the store's "
                          "owner for 'auditlog roles grant')").format(line=line))

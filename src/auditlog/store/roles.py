@@ -15,13 +15,14 @@ to the log by every group (their rows are checked by ``verify --projections`` an
 ``rebuild``; they are not the log).
 """
 
+import re
 from typing import Any
 
 import psycopg
 from psycopg import sql
 
 from auditlog.errors import Refusal
-from auditlog.i18n import _
+from auditlog.i18n import N_, _
 from auditlog.store.postgres import EVIDENCE_TABLES, PostgresEngine, _first_line
 from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META
 
@@ -74,6 +75,34 @@ BEGIN
     RETURN NEW;
 END $$
 """
+
+
+# The gate trigger speaks English (it runs in the database, which knows no reader's language);
+# its two sentences are rebuilt here in the reader's language from the words it fills in.
+_REFUSED = re.compile(r"role (?P<role>.+) is (?P<tier>an auditor|a reader|in no auditlog role): "
+                      r"(?P<act>.+) needs (?P<group>auditlog_\w+)$")
+_NOT_ITSELF = re.compile(r"role (?P<role>.+) may record only as itself, not as (?P<actor>.+)$")
+_TIERS = {
+    "a reader": N_("role {role} is a reader: {act} needs {group}"),
+    "an auditor": N_("role {role} is an auditor: {act} needs {group}"),
+    "in no auditlog role": N_("role {role} is in no auditlog role: {act} needs {group}"),
+}
+_ACTS = {"recording": N_("recording"), "reopening": N_("reopening"),
+         "a withdrawal": N_("a withdrawal"), "a correction": N_("a correction"),
+         "a checkpoint": N_("a checkpoint")}
+
+
+def gate_refusal(line: str) -> str:
+    """The gate trigger's refusal (without its 'auditlog: ' prefix) in the reader's language;
+    a sentence it does not know is given as the database wrote it."""
+    if (refused := _REFUSED.match(line)) and refused["act"] in _ACTS:
+        return _(_TIERS[refused["tier"]]).format(role=refused["role"],
+                                                  act=_(_ACTS[refused["act"]]),
+                                                  group=refused["group"])
+    if itself := _NOT_ITSELF.match(line):
+        return _("role {role} may record only as itself, not as {actor}").format(
+            role=itself["role"], actor=itself["actor"])
+    return line
 
 
 def _identifier(name: str) -> sql.Identifier:
