@@ -46,6 +46,7 @@ TRIGGERS = {f"{table}_no_{action}": (table, action)
 EVIDENCE_TABLES = ("evidence_blob", "evidence_chunk")
 EVIDENCE_TRIGGERS = {f"{table}_no_{action}": (table, action)
                      for table in EVIDENCE_TABLES for action in ("update", "delete", "truncate")}
+READER = "auditlog_reader"  # store/roles.py's group, which every other group includes
 
 SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -499,6 +500,14 @@ class PostgresRows:
 # --- the derived tables ----------------------------------------------------------------------
 
 
+def grant_projections(db: psycopg.Connection[Any], tables: Sequence[str]) -> None:
+    """What 'auditlog roles setup' gives the groups on the derived read-model tables: every
+    group may bring them up to the log (they are not the log; verify --projections checks
+    them against it)."""
+    db.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
+        sql.SQL(", ").join(sql.Identifier(t) for t in tables), sql.Identifier(READER)))
+
+
 class PostgresConnection:
     """psycopg in autocommit, with ``?`` placeholders as in the shared SQL; on the engine's
     one connection (``db``), which the engine closes."""
@@ -562,6 +571,26 @@ class PostgresConnection:
         return self.db.execute(
             "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s",
             (name,)).fetchone() is not None
+
+    def may_remake(self, tables: Sequence[str]) -> bool:
+        """Only a table's owner (or a member of its owner role) may drop it, and only a role
+        with CREATE on the schema may make it again."""
+        row = self.db.execute(
+            "SELECT has_schema_privilege(current_schema(), 'CREATE') AND coalesce(bool_and("
+            "pg_has_role(tableowner, 'MEMBER')), true) FROM pg_tables WHERE schemaname = "
+            "current_schema() AND tablename = ANY(%s)", (list(tables),)).fetchone()
+        return bool(row is not None and row[0])
+
+    def remade(self, tables: Sequence[str]) -> None:
+        """Where 'auditlog roles setup' was run on this database (its reader group may read
+        the log here), tables made again get their grants back in the same transaction:
+        readers and auditors go on after an upgrade without a second roles setup."""
+        row = self.db.execute(
+            "SELECT CASE WHEN to_regrole(%s) IS NULL THEN false "
+            "ELSE has_table_privilege(%s, %s, 'SELECT') END",
+            (READER, READER, EVENTS)).fetchone()
+        if row is not None and row[0]:
+            grant_projections(self.db, tables)
 
     def close(self) -> None:
         if not self.db.closed:
