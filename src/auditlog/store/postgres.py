@@ -41,8 +41,9 @@ POSITION_INDEX = f"{CHAIN}_position"
 POSITION_INDEX_SQL = f"CREATE INDEX IF NOT EXISTS {POSITION_INDEX} ON {CHAIN} (position)"
 TRIGGERS = {f"{table}_no_{action}": (table, action)
             for table in TABLES for action in ("update", "delete", "truncate")}
-# Kept evidence (store/postgres_evidence.py): append-only as the log, but no guard of the
-# log's integrity, so a store made before it is not "missing" anything.
+# Kept evidence (store/postgres_evidence.py): append-only as the log. A store made before it
+# is not "missing" anything; once the tables are there, their triggers are guards like the
+# log's (reported by verify, put back by init).
 EVIDENCE_TABLES = ("evidence_blob", "evidence_chunk")
 EVIDENCE_TRIGGERS = {f"{table}_no_{action}": (table, action)
                      for table in EVIDENCE_TABLES for action in ("update", "delete", "truncate")}
@@ -328,10 +329,16 @@ def _missing(c: psycopg.Cursor[Any], names: Names | None = None) -> list[str]:
     tables, triggers = names or _names(c)
     missing = [name for name in (META, CHAIN) if name not in tables]
     missing += sorted(name for name in TRIGGERS if name not in triggers)
+    missing += _missing_evidence_triggers(tables, triggers)
     if META in tables and c.execute(
             f"SELECT 1 FROM {META} WHERE key = 'store_id'").fetchone() is None:
         missing.append(f"{META}.store_id")
     return missing
+
+
+def _missing_evidence_triggers(tables: set[str], triggers: set[str]) -> list[str]:
+    return sorted(name for name, (table, _action) in EVIDENCE_TRIGGERS.items()
+                  if table in tables and name not in triggers)
 
 
 def _set_up(c: psycopg.Cursor[Any], store_id: str | None = None) -> None:
@@ -724,11 +731,14 @@ class PostgresEngine:
 
     def restore_triggers(self) -> list[str]:
         with self.target.connect() as db, db.transaction(), db.cursor() as c:
-            triggers = _names(c)[1]
+            tables, triggers = _names(c)
             restored = sorted(name for name in TRIGGERS if name not in triggers)
+            evidence = _missing_evidence_triggers(tables, triggers)
             for name in restored:
                 c.execute(_trigger_sql(name, *TRIGGERS[name]))
-        return restored
+            for name in evidence:
+                c.execute(_trigger_sql(name, *EVIDENCE_TRIGGERS[name]))
+        return sorted(restored + evidence)
 
     def session_user(self, recorder: Any) -> str | None:
         with recorder.datastore.transaction(commit=False) as c:
