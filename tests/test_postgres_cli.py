@@ -163,3 +163,28 @@ def test_an_edited_event_stops_a_per_aggregate_read_with_exit_3(pg: str, ok: Run
         assert "9500000" not in result.stdout and "9.500.000" not in result.stdout
     with closing(admin_connect(pg)) as db:
         assert db.execute(count).fetchone() == before  # nothing written
+
+
+def test_a_dropped_evidence_trigger_is_a_missing_guard_that_init_puts_back(pg: str, ok: Run,
+                                                                           run: Run) -> None:
+    """As for the log's own tables: verify reports it, recording stops, init restores it."""
+    ok("demo")
+    Path("sts.pdf").write_bytes(b"%PDF bukti setor")
+    ok("followup", "record", "F-2023-0003.1", "--on", "2024-01-10", "--action", "Setoran",
+       "--evidence", "sts.pdf", "--keep")
+    with closing(admin_connect(pg)) as db:
+        db.execute("DROP TRIGGER evidence_chunk_no_delete ON evidence_chunk")
+        count = "SELECT count(*) FROM stored_events"
+        before = db.execute(count).fetchone()
+    checked = run("verify")
+    assert checked.exit_code == 3, checked
+    assert "evidence_chunk_no_delete" in checked.stdout + checked.stderr
+    refused = run("pemda", "register", "35.09")
+    assert refused.exit_code == 3 and "evidence_chunk_no_delete" in refused.stderr, refused
+    with closing(admin_connect(pg)) as db:
+        assert db.execute(count).fetchone() == before  # nothing written
+    put_back = ok("init").stdout
+    assert "put back the append-only triggers evidence_chunk_no_delete:" in put_back
+    assert ok("verify").stdout.startswith("verified ")
+    with closing(admin_connect(pg)) as db, pytest.raises(Exception, match="append-only"):
+        db.execute("DELETE FROM evidence_chunk")

@@ -125,3 +125,35 @@ def held(url: str) -> int:
         return opened.max_position()
     finally:
         opened.close()
+
+
+def test_roles_keep_working_after_the_projection_tables_change(store: str, ok: Run,
+                                                               run: Run) -> None:
+    """An upgrade that changes the projection tables: roles that may not drop them read by
+    folding the log and record as before; the owner's rebuild gives the grants back."""
+    reader = f"pembaca_{uuid.uuid4().hex[:8]}"
+    with closing(admin_connect(store)) as db:
+        db.execute(f"CREATE ROLE {reader} LOGIN PASSWORD 'rahasia'")
+    try:
+        ok("--db", store, "roles", "grant", reader, "reader")
+        dbname = str(conninfo_to_dict(store)["dbname"])
+        as_reader = url_for(store, dbname, user=reader, password="rahasia")
+        as_auditor = url_for(store, dbname, user=PERSON, password="rahasia")
+        expected = ok("--db", store, "status", "--format", "json").stdout
+        with closing(admin_connect(store)) as db:  # as an earlier auditlog left them
+            db.execute("UPDATE projection_schema SET version = 'earlier'")
+        assert ok("--db", as_reader, "status", "--format", "json").stdout == expected
+        ok("--db", as_auditor, "pemda", "register", "35.09")
+        assert_one_line_refusal(run("--db", as_reader, "pemda", "list"),
+                                "the owner runs 'auditlog rebuild'")
+        with closing(admin_connect(store)) as db:  # nothing was dropped nor written
+            assert db.execute("SELECT version FROM projection_schema").fetchall() == [
+                ("earlier",)]
+        ok("--db", store, "rebuild")
+        ok("--db", as_auditor, "pemda", "register", "35.08")
+        listed = ok("--db", as_reader, "pemda", "list").stdout
+        assert "35.09" in listed and "35.08" in listed
+    finally:
+        with closing(admin_connect(store)) as db:
+            db.execute(f"DROP OWNED BY {reader}")
+            db.execute(f"DROP ROLE {reader}")

@@ -20,6 +20,11 @@ class Refusal(Exception):
     exit_code = ExitCode.REFUSED
 
 
+class ProjectionsOutdated(Refusal):
+    """The derived read-model tables are of an earlier shape and this login may not remake
+    them (on a server, only their owner may): a reading command folds the log instead."""
+
+
 class StoreBusy(Exception):
     """The store kept changing underneath (or stayed locked) through every retry."""
 

@@ -19,7 +19,7 @@ from auditlog.domain.events import CommitmentStatus, Event, FollowUpRecorded, St
 from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
-from auditlog.errors import DamagedStore, StoreBusy
+from auditlog.errors import DamagedStore, ProjectionsOutdated, StoreBusy
 from auditlog.i18n import _
 from auditlog.projections.commitments import CommitmentTally
 from auditlog.projections.model import (
@@ -162,6 +162,9 @@ class Projection:
         self.tables = (*TABLES[:-1], "projection_search", TABLES[-1])
         try:
             self._ensure_schema()
+        except ProjectionsOutdated:
+            self.db.close()
+            raise
         except BUSY as error:
             self.db.close()
             raise StoreBusy(_("the store at {target} stayed busy ({error}); nothing was "
@@ -175,6 +178,12 @@ class Projection:
                    if exists else None)
         if version is not None and version[0] == self.version:
             return
+        tables = (*self.tables, "projection_schema")
+        if not self.db.may_remake(tables):  # a server's role that does not own them
+            raise ProjectionsOutdated(_(
+                "the read-model tables of {target} are of an earlier auditlog and only their "
+                "owner may make them again: the owner runs 'auditlog rebuild'; nothing was "
+                "changed").format(target=self.store.target))
         self.db.begin_write("stored_events")
         try:
             if self.db.has_table("projection_schema"):  # another process made it meanwhile
@@ -182,7 +191,7 @@ class Projection:
                 if current is not None and current[0] == self.version:
                     self.db.commit()
                     return
-            for table in (*self.tables, "projection_schema"):
+            for table in tables:
                 self.db.execute(f"DROP TABLE IF EXISTS {table}")
             for statement in SCHEMA.split(";"):  # executescript would commit midway
                 if statement.strip():
@@ -191,6 +200,7 @@ class Projection:
                 self.db.execute(statement)
             self.db.execute("INSERT INTO projection_schema (version) VALUES (?)",
                             (self.version,))
+            self.db.remade(tables)
             self.db.commit()
         except BaseException:
             self.db.rollback()

@@ -41,7 +41,7 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.grades import INSTRUMENTS
 from auditlog.domain.inputs import format_rupiah
 from auditlog.domain.recommendation import Recommendation
-from auditlog.errors import Refusal, StoreBusy
+from auditlog.errors import ProjectionsOutdated, Refusal, StoreBusy
 from auditlog.i18n import N_, _, format_date, format_pct, ngettext
 from auditlog.projections.lean import LeanUniverse
 from auditlog.projections.model import (
@@ -201,7 +201,11 @@ def read_model(store: Store, moment: Moment, projection: Projection | None = Non
         # A read-only store (an archived copy, read-only media) whose projections are behind
         # its log cannot have them caught up: the answer is folded from the checked events.
         return fold(store, moment)
-    projection = projection or current(store)
+    if projection is None:
+        try:
+            projection = current(store)
+        except ProjectionsOutdated:  # a role that may not make them again reads the log
+            return fold(store, moment)
     if moment.as_of is None and moment.known_at is None:
         return projection
     return TemporalModel(store, projection, moment)

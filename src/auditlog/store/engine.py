@@ -69,6 +69,16 @@ class SqlConnection(Protocol):
 
     def has_table(self, name: str) -> bool: ...
 
+    def may_remake(self, tables: Sequence[str]) -> bool:
+        """Whether this login may drop these derived tables and create them again (on a
+        server, only their owner may)."""
+        ...
+
+    def remade(self, tables: Sequence[str]) -> None:
+        """Inside the write transaction that created these derived tables again: give back
+        the rights the store's groups had on them (a server's; nothing on SQLite)."""
+        ...
+
     def close(self) -> None: ...
 
 

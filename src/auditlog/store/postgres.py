@@ -41,11 +41,13 @@ POSITION_INDEX = f"{CHAIN}_position"
 POSITION_INDEX_SQL = f"CREATE INDEX IF NOT EXISTS {POSITION_INDEX} ON {CHAIN} (position)"
 TRIGGERS = {f"{table}_no_{action}": (table, action)
             for table in TABLES for action in ("update", "delete", "truncate")}
-# Kept evidence (store/postgres_evidence.py): append-only as the log, but no guard of the
-# log's integrity, so a store made before it is not "missing" anything.
+# Kept evidence (store/postgres_evidence.py): append-only as the log. A store made before it
+# is not "missing" anything; once the tables are there, their triggers are guards like the
+# log's (reported by verify, put back by init).
 EVIDENCE_TABLES = ("evidence_blob", "evidence_chunk")
 EVIDENCE_TRIGGERS = {f"{table}_no_{action}": (table, action)
                      for table in EVIDENCE_TABLES for action in ("update", "delete", "truncate")}
+READER = "auditlog_reader"  # store/roles.py's group, which every other group includes
 
 SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -327,10 +329,16 @@ def _missing(c: psycopg.Cursor[Any], names: Names | None = None) -> list[str]:
     tables, triggers = names or _names(c)
     missing = [name for name in (META, CHAIN) if name not in tables]
     missing += sorted(name for name in TRIGGERS if name not in triggers)
+    missing += _missing_evidence_triggers(tables, triggers)
     if META in tables and c.execute(
             f"SELECT 1 FROM {META} WHERE key = 'store_id'").fetchone() is None:
         missing.append(f"{META}.store_id")
     return missing
+
+
+def _missing_evidence_triggers(tables: set[str], triggers: set[str]) -> list[str]:
+    return sorted(name for name, (table, _action) in EVIDENCE_TRIGGERS.items()
+                  if table in tables and name not in triggers)
 
 
 def _set_up(c: psycopg.Cursor[Any], store_id: str | None = None) -> None:
@@ -499,6 +507,14 @@ class PostgresRows:
 # --- the derived tables ----------------------------------------------------------------------
 
 
+def grant_projections(db: psycopg.Connection[Any], tables: Sequence[str]) -> None:
+    """What 'auditlog roles setup' gives the groups on the derived read-model tables: every
+    group may bring them up to the log (they are not the log; verify --projections checks
+    them against it)."""
+    db.execute(sql.SQL("GRANT SELECT, INSERT, UPDATE, DELETE ON {} TO {}").format(
+        sql.SQL(", ").join(sql.Identifier(t) for t in tables), sql.Identifier(READER)))
+
+
 class PostgresConnection:
     """psycopg in autocommit, with ``?`` placeholders as in the shared SQL; on the engine's
     one connection (``db``), which the engine closes."""
@@ -562,6 +578,26 @@ class PostgresConnection:
         return self.db.execute(
             "SELECT 1 FROM pg_tables WHERE schemaname = current_schema() AND tablename = %s",
             (name,)).fetchone() is not None
+
+    def may_remake(self, tables: Sequence[str]) -> bool:
+        """Only a table's owner (or a member of its owner role) may drop it, and only a role
+        with CREATE on the schema may make it again."""
+        row = self.db.execute(
+            "SELECT has_schema_privilege(current_schema(), 'CREATE') AND coalesce(bool_and("
+            "pg_has_role(tableowner, 'MEMBER')), true) FROM pg_tables WHERE schemaname = "
+            "current_schema() AND tablename = ANY(%s)", (list(tables),)).fetchone()
+        return bool(row is not None and row[0])
+
+    def remade(self, tables: Sequence[str]) -> None:
+        """Where 'auditlog roles setup' was run on this database (its reader group may read
+        the log here), tables made again get their grants back in the same transaction:
+        readers and auditors go on after an upgrade without a second roles setup."""
+        row = self.db.execute(
+            "SELECT CASE WHEN to_regrole(%s) IS NULL THEN false "
+            "ELSE has_table_privilege(%s, %s, 'SELECT') END",
+            (READER, READER, EVENTS)).fetchone()
+        if row is not None and row[0]:
+            grant_projections(self.db, tables)
 
     def close(self) -> None:
         if not self.db.closed:
@@ -695,11 +731,14 @@ class PostgresEngine:
 
     def restore_triggers(self) -> list[str]:
         with self.target.connect() as db, db.transaction(), db.cursor() as c:
-            triggers = _names(c)[1]
+            tables, triggers = _names(c)
             restored = sorted(name for name in TRIGGERS if name not in triggers)
+            evidence = _missing_evidence_triggers(tables, triggers)
             for name in restored:
                 c.execute(_trigger_sql(name, *TRIGGERS[name]))
-        return restored
+            for name in evidence:
+                c.execute(_trigger_sql(name, *EVIDENCE_TRIGGERS[name]))
+        return sorted(restored + evidence)
 
     def session_user(self, recorder: Any) -> str | None:
         with recorder.datastore.transaction(commit=False) as c:

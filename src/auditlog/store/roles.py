@@ -23,10 +23,16 @@ from psycopg import sql
 
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _
-from auditlog.store.postgres import EVIDENCE_TABLES, PostgresEngine, _first_line
+from auditlog.store.postgres import (
+    EVIDENCE_TABLES,
+    READER,
+    PostgresEngine,
+    _first_line,
+    grant_projections,
+)
 from auditlog.store.sqlite_integrity import CHAIN, EVENTS, META
 
-GROUPS = {"reader": "auditlog_reader", "auditor": "auditlog_auditor",
+GROUPS = {"reader": READER, "auditor": "auditlog_auditor",
           "inspektur": "auditlog_inspektur"}
 DELIBERATE = ("auditlog.recommendation.reopened", "auditlog.finding.corrected",
               "auditlog.finding.withdrawn", "auditlog.grade.corrected")
@@ -154,8 +160,7 @@ def setup(engine: PostgresEngine) -> list[str]:
             db.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(_identifier(CHAIN), reader))
             db.execute(sql.SQL("GRANT USAGE ON SEQUENCE {} TO {}").format(
                 _identifier(f"{EVENTS}_notification_id_seq"), reader))
-            db.execute(sql.SQL("GRANT INSERT, UPDATE, DELETE ON {} TO {}").format(
-                sql.SQL(", ").join(_identifier(t) for t in projections), reader))
+            grant_projections(db, projections)
             if evidence:  # kept evidence comes with a follow-up, which auditors record
                 db.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(
                     sql.SQL(", ").join(_identifier(t) for t in evidence),
