@@ -131,5 +131,29 @@ def test_verify_rehashes_every_kept_file(ok: Run, run: Run, on_engine: str,
     result = run("verify")
     assert result.exit_code == 3
     sha = hashlib.sha256(b"bukti").hexdigest()
-    assert "1 kept evidence file(s) no longer match" in result.stderr
-    assert sha[:12] in result.stderr
+    told = result.stderr + result.stdout  # on SQLite the dropped trigger is a problem too
+    assert "1 kept evidence file(s) no longer match" in told
+    assert sha[:12] in told
+
+
+def test_a_dropped_evidence_trigger_is_a_missing_guard_on_sqlite(ok: Run, run: Run,
+                                                                 isolated: Path) -> None:
+    """As on PostgreSQL: verify reports it, recording stops, and only init puts it back."""
+    ok("demo")
+    Path("sts.pdf").write_bytes(b"%PDF bukti setor")
+    ok("followup", "record", "F-2023-0003.1", "--on", "2024-01-10", "--action", "Setoran",
+       "--evidence", "sts.pdf", "--keep")
+    with closing(sqlite3.connect(isolated)) as db:
+        db.execute("DROP TRIGGER evidence_blob_no_delete")
+    before = events(str(isolated))
+    checked = run("verify")
+    assert checked.exit_code == 3, checked
+    assert "evidence_blob_no_delete" in checked.stdout + checked.stderr
+    refused = run("pemda", "register", "35.09")
+    assert refused.exit_code == 3 and "evidence_blob_no_delete" in refused.stderr, refused
+    assert events(str(isolated)) == before  # nothing written
+    assert "evidence_blob_no_delete" in ok("init").stdout
+    assert ok("verify").stdout.startswith("verified ")
+    with closing(sqlite3.connect(isolated)) as db, pytest.raises(sqlite3.DatabaseError,
+                                                                 match="never removed"):
+        db.execute("DELETE FROM evidence_blob")

@@ -192,14 +192,17 @@ def verify(
             kept, damaged = vault.damaged()
         finally:
             vault.close()
+    shown = ", ".join(d[:12] for d in damaged[:5]) + (
+        _(" and {n} more").format(n=len(damaged) - 5) if len(damaged) > 5 else "")
     if not report.ok:
+        if damaged:  # said too, so that one run of verify tells every kind of damage
+            report.notes.append(_("{n} kept evidence file(s) no longer match their SHA-256 "
+                                  "({shown})").format(n=len(damaged), shown=shown))
         only_signatures = all(p.kind in (Kind.bad_signature, Kind.untrusted)
                               for p in report.problems)
         _failed(report, fmt, _("the log verifies, but a checkpoint's signature does not hold")
                 if only_signatures else _("the log does not verify"))
     if damaged:
-        shown = ", ".join(d[:12] for d in damaged[:5]) + (
-            _(" and {n} more").format(n=len(damaged) - 5) if len(damaged) > 5 else "")
         fail(_("the log verifies, but {n} kept evidence file(s) no longer match their SHA-256 "
                "({shown}): restore them from a copy of the store").format(
             n=len(damaged), shown=shown), ExitCode.INTEGRITY)

@@ -23,14 +23,18 @@ if TYPE_CHECKING:
 
 CHUNK = 1 << 20
 DEFAULT_MAX = 50_000_000  # 50 MB: a scanned deposit slip or decree, not a video
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS evidence_blob (
-    sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, content BLOB NOT NULL);
-CREATE TRIGGER IF NOT EXISTS evidence_blob_no_update BEFORE UPDATE ON evidence_blob
-BEGIN SELECT RAISE(ABORT, 'kept evidence is never changed'); END;
-CREATE TRIGGER IF NOT EXISTS evidence_blob_no_delete BEFORE DELETE ON evidence_blob
-BEGIN SELECT RAISE(ABORT, 'kept evidence is never removed'); END;
-"""
+TABLE = "evidence_blob"
+# Guards like the log's own: a missing one is reported by verify and put back only by init
+# (store/sqlite_integrity.py), once the table exists.
+TRIGGERS = {
+    "evidence_blob_no_update": "CREATE TRIGGER IF NOT EXISTS evidence_blob_no_update BEFORE "
+    "UPDATE ON evidence_blob BEGIN SELECT RAISE(ABORT, 'kept evidence is never changed'); END;",
+    "evidence_blob_no_delete": "CREATE TRIGGER IF NOT EXISTS evidence_blob_no_delete BEFORE "
+    "DELETE ON evidence_blob BEGIN SELECT RAISE(ABORT, 'kept evidence is never removed'); END;",
+}
+SCHEMA = ("CREATE TABLE IF NOT EXISTS evidence_blob (\n"
+          "    sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL, content BLOB NOT NULL);\n"
+          + "\n".join(TRIGGERS.values()) + "\n")
 
 
 def max_size() -> int:

@@ -116,7 +116,7 @@ def missing_guards(db: sqlite3.Connection) -> list[str]:
     """
     names = names_in(db)
     missing = [name for name in (META, CHAIN) if name not in names]
-    missing += sorted(name for name in TRIGGERS if name not in names)
+    missing += sorted(name for name in _guards(names) if name not in names)
     if META in names and db.execute(
             f"SELECT 1 FROM {META} WHERE key = 'store_id'").fetchone() is None:
         missing.append(f"{META}.store_id")
@@ -138,10 +138,19 @@ def set_up(db: sqlite3.Connection) -> None:
 def restore_triggers(db: sqlite3.Connection) -> list[str]:
     """Put back removed triggers (only 'auditlog init' does, once the log verifies)."""
     names = names_in(db)
-    restored = sorted(name for name in TRIGGERS if name not in names)
+    guards = _guards(names)
+    restored = sorted(name for name in guards if name not in names)
     for name in restored:
-        db.execute(TRIGGERS[name])
+        db.execute(guards[name])
     return restored
+
+
+def _guards(names: set[str]) -> dict[str, str]:
+    """The append-only triggers this store should have: the log's, and kept evidence's once
+    its table exists (a store that never kept a file lacks nothing)."""
+    from auditlog.store import evidence
+
+    return TRIGGERS | (evidence.TRIGGERS if evidence.TABLE in names else {})
 
 
 class SQLiteLog(SnapshotBase):
