@@ -92,3 +92,13 @@ def test_completion_offers_nothing_rather_than_fail(tmp_path: Path) -> None:
 def test_completion_can_be_installed(ok: Run) -> None:
     text = ok("--help").stdout
     assert "--install-completion" in text and "--show-completion" in text
+
+
+@pytest.mark.parametrize("lang, first", [("id", "Penggunaan: auditlog"),
+                                         ("en", "Usage: auditlog")])
+@pytest.mark.parametrize("path", [(), ("status",), ("finding", "record")])
+def test_help_begins_in_the_chosen_language(ok: Run, lang: str, first: str,
+                                            path: tuple[str, ...]) -> None:
+    """Click writes "Usage: " as a literal; the Indonesian help began with it."""
+    shown = ok("--lang", lang, *path, "--help").stdout
+    assert shown.strip().startswith(first + " " + " ".join(path)), shown[:200]

@@ -10,6 +10,7 @@ anything. Typer builds a fresh tree for every run, so a text is never translated
 import re
 import sys
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 
 import typer
@@ -84,8 +85,23 @@ def translate_tree(command: Any) -> None:
             # The name column already says what to type (REF); Typer would add <str>.
             param.display_type_rich = lambda ctx: None
     _translate_help_option(command)
+    command.context_class = _localised_context(command.context_class)
     for sub in getattr(command, "commands", {}).values():
         translate_tree(sub)
+
+
+@cache
+def _localised_context(base: Any) -> Any:
+    """Click writes the first word of every help, "Usage: ", as a literal: a context whose
+    help formatter asks the catalog for it instead."""
+    class Formatter(base.formatter_class):  # type: ignore[misc]
+        def write_usage(self, prog: str, args: str = "", prefix: str | None = None) -> None:
+            super().write_usage(prog, args, _("Usage: ") if prefix is None else prefix)
+
+    class Context(base):  # type: ignore[misc]
+        formatter_class = Formatter
+
+    return Context
 
 
 def _translate_help_option(command: Any) -> None:
