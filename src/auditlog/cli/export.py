@@ -12,7 +12,7 @@ from auditlog.cli.options import AsOfOpt, KnownAtOpt
 from auditlog.clock import today
 from auditlog.domain.inputs import parse_year
 from auditlog.errors import ExitCode, Refusal
-from auditlog.i18n import N_, _
+from auditlog.i18n import N_, _, format_date
 from auditlog.reports.render import ExportFormat
 
 
@@ -65,7 +65,7 @@ def export(
     on = asked.as_of or min(date(the_year, 12, 31), until)
     if date(the_year, 1, 1) > until:
         raise Refusal(_("{the_year} had not begun by {until}: give a year already begun").format(
-                          the_year=the_year, until=until))
+                          the_year=the_year, until=format_date(until)))
     if on < date(the_year, 1, 1):
         raise Refusal(_("--as-of {on} is before {the_year} began: give a date in or after "
                         "{the_year}, or leave it out for 31 December").format(
@@ -95,5 +95,6 @@ def export(
     what = write_review(review, to, chosen, lang, force=force)
     echo(_("wrote {to} ({what}): {n_sections} sections for {the_year} as of {on}, log of "
            "{size} events with root {value}…").format(
-             to=to, what=what, n_sections=len(review.sections), the_year=the_year, on=on,
+             to=to, what=what, n_sections=len(review.sections), the_year=the_year,
+             on=format_date(on),
              size=checkpoint.size, value=checkpoint.root[:16]))

@@ -14,7 +14,7 @@ from auditlog.cli.app import (
     reference_date,
 )
 from auditlog.errors import Refusal
-from auditlog.i18n import N_, _
+from auditlog.i18n import N_, _, format_date
 from auditlog.reports.render import Format
 
 from .options import (
@@ -108,6 +108,7 @@ def replay(
                      if m.known_at else "")
             echo(_("replayed {events_applied} events (up to log position {last_applied}) to "
                    "{as_of}").format(events_applied=universe.events_applied,
-                                     last_applied=universe.last_applied, as_of=m.as_of)
+                                     last_applied=universe.last_applied,
+                                     as_of=format_date(m.as_of))
                  + known + "\n")
         echo(body)
