@@ -109,6 +109,6 @@ def replay(
             echo(_("replayed {events_applied} events (up to log position {last_applied}) to "
                    "{as_of}").format(events_applied=universe.events_applied,
                                      last_applied=universe.last_applied,
-                                     as_of=format_date(m.as_of))
+                                     as_of=format_date(reference_date(m)))
                  + known + "\n")
         echo(body)
