@@ -134,6 +134,89 @@ def search_key(finding: Finding) -> int:
     return year * 1_000_000_000 + number
 
 
+UPSERT_PEMDA = (
+    "INSERT INTO projection_pemda (code, id, recorded, state) "
+    "VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET id = excluded.id, "
+    "recorded = excluded.recorded, state = excluded.state")
+UPSERT_GRADES = (
+    "INSERT INTO projection_grades "
+    "(id, pemda, instrument, first_recorded, last_recorded, state) "
+    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+    "pemda = excluded.pemda, instrument = excluded.instrument, "
+    "first_recorded = excluded.first_recorded, "
+    "last_recorded = excluded.last_recorded, state = excluded.state")
+UPSERT_COMMITMENT = (
+    "INSERT INTO projection_commitment (id, ref, pemda, theme, status, deadline, "
+    "progress, first_recorded, last_recorded, last_effective, state) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+    "ref = excluded.ref, pemda = excluded.pemda, theme = excluded.theme, "
+    "status = excluded.status, deadline = excluded.deadline, "
+    "progress = excluded.progress, first_recorded = excluded.first_recorded, "
+    "last_recorded = excluded.last_recorded, "
+    "last_effective = excluded.last_effective, state = excluded.state")
+UPSERT_FINDING = (
+    "INSERT INTO projection_finding (id, ref, pemda, withdrawn, received, "
+    "first_recorded, last_recorded, last_effective, state) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+    "ref = excluded.ref, pemda = excluded.pemda, withdrawn = excluded.withdrawn, "
+    "received = excluded.received, first_recorded = excluded.first_recorded, "
+    "last_recorded = excluded.last_recorded, "
+    "last_effective = excluded.last_effective, state = excluded.state")
+INSERT_REC = (
+    "INSERT INTO projection_recommendation "
+    "(finding_id, n, pemda, status, value, deposited, due) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?)")
+UPSERT_SUMMARY = (
+    "INSERT INTO projection_summary (pemda, status, count, value, deposited) "
+    "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pemda, status) DO UPDATE SET "
+    "count = projection_summary.count + excluded.count, "
+    "value = projection_summary.value + excluded.value, "
+    "deposited = projection_summary.deposited + excluded.deposited")
+INSERT_SEARCH = (
+    "INSERT INTO projection_search "
+    "(rowid, finding_id, title, body, recommendations, followups) "
+    "VALUES (?, ?, ?, ?, ?, ?)")
+Row = tuple[object, ...]
+
+
+def _pemda_row(pemda: Pemda, meta: Meta, state: str) -> Row:
+    return (pemda.code, str(pemda.id), meta.first_recorded, state)
+
+
+def _grades_row(series: GradeSeries, meta: Meta, state: str) -> Row:
+    return (str(series.id), series.pemda, series.instrument, meta.first_recorded,
+            meta.last_recorded, state)
+
+
+def _commitment_row(commitment: Commitment, meta: Meta, state: str) -> Row:
+    return (str(commitment.id), commitment.ref, commitment.pemda, commitment.theme,
+            commitment.status.value, commitment.by.isoformat(),
+            None if commitment.progress is None else str(commitment.progress),
+            meta.first_recorded, meta.last_recorded, meta.last_effective, state)
+
+
+def _finding_row(finding: Finding, meta: Meta, state: str) -> Row:
+    return (str(finding.id), finding.ref, finding.pemda, int(finding.withdrawn),
+            finding.received.isoformat(), meta.first_recorded, meta.last_recorded,
+            meta.last_effective, state)
+
+
+def _rec_rows(finding: Finding, fid: str) -> list[Row]:
+    """The finding's recommendation rows; a withdrawn finding leaves the projections."""
+    if finding.withdrawn:
+        return []
+    return [(fid, rec.n, row.pemda, row.status.value, row.value, row.deposited,
+             row.due.isoformat())
+            for rec, row in zip(finding.recommendations, rec_rows_of(finding), strict=True)]
+
+
+def _search_row(finding: Finding, followups: str) -> Row:
+    body = "\n".join(t for t in (finding.condition, finding.criteria, finding.cause,
+                                 finding.effect) if t)
+    return (search_key(finding), str(finding.id), finding.title, body,
+            "\n".join(r.text for r in finding.recommendations), followups)
+
+
 def last_proven(store: Store) -> tuple[int, str] | None:
     """(position, time) of the last time verify --projections found the rows equal to a fold;
     only read (verify also runs on read-only stores)."""
@@ -365,52 +448,14 @@ class Projection:
     def _save(self, aggregate: Aggregate, meta: Meta, *, new: bool = False) -> None:
         state = aggregate.model_dump_json()
         if isinstance(aggregate, Pemda):
-            self.db.execute(
-                "INSERT INTO projection_pemda (code, id, recorded, state) "
-                "VALUES (?, ?, ?, ?) ON CONFLICT (code) DO UPDATE SET id = excluded.id, "
-                "recorded = excluded.recorded, state = excluded.state",
-                (aggregate.code, str(aggregate.id), meta.first_recorded, state),
-            )
+            self.db.execute(UPSERT_PEMDA, _pemda_row(aggregate, meta, state))
         elif isinstance(aggregate, GradeSeries):
-            self.db.execute(
-                "INSERT INTO projection_grades "
-                "(id, pemda, instrument, first_recorded, last_recorded, state) "
-                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "pemda = excluded.pemda, instrument = excluded.instrument, "
-                "first_recorded = excluded.first_recorded, "
-                "last_recorded = excluded.last_recorded, state = excluded.state",
-                (str(aggregate.id), aggregate.pemda, aggregate.instrument, meta.first_recorded,
-                 meta.last_recorded, state),
-            )
+            self.db.execute(UPSERT_GRADES, _grades_row(aggregate, meta, state))
         elif isinstance(aggregate, Commitment):
-            self.db.execute(
-                "INSERT INTO projection_commitment (id, ref, pemda, theme, status, deadline, "
-                "progress, first_recorded, last_recorded, last_effective, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "ref = excluded.ref, pemda = excluded.pemda, theme = excluded.theme, "
-                "status = excluded.status, deadline = excluded.deadline, "
-                "progress = excluded.progress, first_recorded = excluded.first_recorded, "
-                "last_recorded = excluded.last_recorded, "
-                "last_effective = excluded.last_effective, state = excluded.state",
-                (str(aggregate.id), aggregate.ref, aggregate.pemda, aggregate.theme,
-                 aggregate.status.value, aggregate.by.isoformat(),
-                 None if aggregate.progress is None else str(aggregate.progress),
-                 meta.first_recorded, meta.last_recorded, meta.last_effective, state),
-            )
+            self.db.execute(UPSERT_COMMITMENT, _commitment_row(aggregate, meta, state))
         elif isinstance(aggregate, Finding):
             fid = str(aggregate.id)
-            self.db.execute(
-                "INSERT INTO projection_finding (id, ref, pemda, withdrawn, received, "
-                "first_recorded, last_recorded, last_effective, state) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
-                "ref = excluded.ref, pemda = excluded.pemda, withdrawn = excluded.withdrawn, "
-                "received = excluded.received, first_recorded = excluded.first_recorded, "
-                "last_recorded = excluded.last_recorded, "
-                "last_effective = excluded.last_effective, state = excluded.state",
-                (fid, aggregate.ref, aggregate.pemda, int(aggregate.withdrawn),
-                 aggregate.received.isoformat(), meta.first_recorded, meta.last_recorded,
-                 meta.last_effective, state),
-            )
+            self.db.execute(UPSERT_FINDING, _finding_row(aggregate, meta, state))
             # The per-pemda summary behind `status` moves by what this finding's rows were
             # and now are, so `status` reads one row per pemda and status, not every row.
             before = [] if new else self.db.execute(
@@ -419,23 +464,10 @@ class Projection:
             if not new:
                 self.db.execute("DELETE FROM projection_recommendation WHERE finding_id = ?",
                                 (fid,))
-            rows = [] if aggregate.withdrawn else [  # a withdrawn finding leaves the projections
-                (fid, rec.n, row.pemda, row.status.value, row.value, row.deposited,
-                 row.due.isoformat())
-                for rec, row in zip(aggregate.recommendations, rec_rows_of(aggregate),
-                                    strict=True)
-            ]
-            self.db.executemany(
-                "INSERT INTO projection_recommendation "
-                "(finding_id, n, pemda, status, value, deposited, due) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
-            self.db.executemany(
-                "INSERT INTO projection_summary (pemda, status, count, value, deposited) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (pemda, status) DO UPDATE SET "
-                "count = projection_summary.count + excluded.count, "
-                "value = projection_summary.value + excluded.value, "
-                "deposited = projection_summary.deposited + excluded.deposited",
-                [*before, *((r[2], r[3], 1, r[4], r[5]) for r in rows)])
+            rows = _rec_rows(aggregate, fid)
+            self.db.executemany(INSERT_REC, rows)
+            self.db.executemany(UPSERT_SUMMARY,
+                                [*before, *((r[2], r[3], 1, r[4], r[5]) for r in rows)])
             # An emptied total goes, so the rows equal a rebuild's, which never made it.
             self.db.executemany(
                 "DELETE FROM projection_summary WHERE pemda = ? AND status = ? AND count = 0",
@@ -453,15 +485,7 @@ class Projection:
             return
         actions = [e.action for e in events if isinstance(e, FollowUpRecorded)]
         followups = "\n".join([row[0], *actions] if row and row[0] else actions)
-        body = "\n".join(t for t in (finding.condition, finding.criteria, finding.cause,
-                                     finding.effect) if t)
-        self.db.execute(
-            "INSERT INTO projection_search "
-            "(rowid, finding_id, title, body, recommendations, followups) "
-            "VALUES (?, ?, ?, ?, ?, ?)",
-            (key, str(finding.id), finding.title, body,
-             "\n".join(r.text for r in finding.recommendations), followups),
-        )
+        self.db.execute(INSERT_SEARCH, _search_row(finding, followups))
 
     def search(self, query: str) -> list[Hit]:
         """Findings matching every word of the query, best first (bm25, the title weighing
@@ -479,16 +503,87 @@ class Projection:
         return [Hit(UUID(fid), title, one_line(snippet)) for fid, title, snippet in rows]
 
     def rebuild(self, progress: Progress | None = None) -> int:
+        """Fold the whole log in memory, each aggregate once, then replace every table's rows
+        in one transaction: no row is read back, and each aggregate's state is serialised once
+        (the incremental path rewrites an aggregate in every batch that touches it). The remedy
+        for a projection that no longer rests on the log, so its head is not checked."""
+        try:
+            return self._rebuild(progress)
+        except BUSY as error:  # locked past the timeout by another writer
+            raise StoreBusy(_("the store at {target} stayed busy ({error}); nothing was "
+                              "changed: try again").format(
+                                  target=self.store.target, error=error)) from None
+
+    def _rebuild(self, progress: Progress | None) -> int:
+        self._cache.clear()
+        held: dict[UUID, tuple[Aggregate, Meta]] = {}
+        followups: dict[UUID, list[str]] = {}
+        applied = end = 0
+        kinds = AGGREGATE_OF_EVENT
+        for batch in self.store.stream(after=0, batch=BATCH):
+            for _position, event in batch:
+                kind = kinds.get(type(event))
+                if kind not in PROJECTED:
+                    continue
+                oid = event.originator_id
+                entry = held.get(oid)
+                if entry is None:
+                    aggregate = project(None, (event,))
+                    assert aggregate is not None
+                    meta = Meta()
+                else:
+                    aggregate, meta = entry
+                    aggregate.apply(event)
+                    if kind is Pemda:  # two pemda of one code: the last touched wins, as when
+                        del held[oid]  # caught up batch by batch
+                held[oid] = (aggregate, meta.after(event))
+                if isinstance(event, FollowUpRecorded):
+                    followups.setdefault(oid, []).append(event.action)
+            applied += len(batch)
+            end = batch[-1][0]
+            if progress is not None:
+                progress(len(batch))
+        tables: dict[str, list[Row]] = {UPSERT_PEMDA: [], UPSERT_GRADES: [],
+                                        UPSERT_COMMITMENT: [], UPSERT_FINDING: [],
+                                        INSERT_REC: [], INSERT_SEARCH: []}
+        summary: dict[tuple[str, str], list[int]] = {}
+        for oid, (aggregate, meta) in held.items():
+            state = aggregate.model_dump_json()
+            if isinstance(aggregate, Pemda):
+                tables[UPSERT_PEMDA].append(_pemda_row(aggregate, meta, state))
+            elif isinstance(aggregate, GradeSeries):
+                tables[UPSERT_GRADES].append(_grades_row(aggregate, meta, state))
+            elif isinstance(aggregate, Commitment):
+                tables[UPSERT_COMMITMENT].append(_commitment_row(aggregate, meta, state))
+            elif isinstance(aggregate, Finding):
+                tables[UPSERT_FINDING].append(_finding_row(aggregate, meta, state))
+                rows = _rec_rows(aggregate, str(oid))
+                tables[INSERT_REC].extend(rows)
+                for _fid, _n, pemda, status, value, deposited, _due in rows:
+                    total = summary.setdefault((str(pemda), str(status)), [0, 0, 0])
+                    total[0] += 1
+                    total[1] += int(value)  # type: ignore[call-overload]
+                    total[2] += int(deposited)  # type: ignore[call-overload]
+                if not aggregate.withdrawn:
+                    tables[INSERT_SEARCH].append(
+                        _search_row(aggregate, "\n".join(followups.get(oid, ()))))
         self.db.begin_write("projection_position")
         try:
             for table in self.tables:
                 self.db.execute(f"DELETE FROM {table}")
+            for statement, rows in tables.items():
+                self.db.executemany(statement, rows)
+            self.db.executemany(UPSERT_SUMMARY, [(p, st, *total)
+                                                 for (p, st), total in summary.items()])
+            if applied:
+                self.db.execute(
+                    "INSERT INTO projection_position (name, position, hash) VALUES (?, ?, ?)",
+                    (NAME, end, self._chain_hash(end)))
             self.db.commit()
-            self._cache.clear()
         except BaseException:
             self.db.rollback()
             raise
-        return self.catch_up(progress)
+        return applied
 
     def dump(self) -> dict[str, list[tuple[object, ...]]]:
         """Every row, in a stable order: for comparing incremental against rebuilt."""
