@@ -516,7 +516,9 @@ class Projection:
 
     def _rebuild(self, progress: Progress | None) -> int:
         self._cache.clear()
-        held: dict[UUID, tuple[Aggregate, Meta]] = {}
+        # Per aggregate: [aggregate, first recorded, last recorded, last effective date], as
+        # Meta.after keeps them, compared as datetimes and dates and turned into Meta once.
+        held: dict[UUID, list[Any]] = {}
         followups: dict[UUID, list[str]] = {}
         applied = end = 0
         kinds = AGGREGATE_OF_EVENT
@@ -526,17 +528,19 @@ class Projection:
                 if kind not in PROJECTED:
                     continue
                 oid = event.originator_id
+                effective = None if isinstance(event, RETROACTIVE) else event.effective_on
                 entry = held.get(oid)
                 if entry is None:
-                    aggregate = project(None, (event,))
-                    assert aggregate is not None
-                    meta = Meta()
+                    held[oid] = [project(None, (event,)), event.recorded_at, event.recorded_at,
+                                 effective]
                 else:
-                    aggregate, meta = entry
-                    aggregate.apply(event)
+                    entry[0].apply(event)
+                    if event.recorded_at > entry[2]:
+                        entry[2] = event.recorded_at
+                    if effective is not None and (entry[3] is None or effective > entry[3]):
+                        entry[3] = effective
                     if kind is Pemda:  # two pemda of one code: the last touched wins, as when
-                        del held[oid]  # caught up batch by batch
-                held[oid] = (aggregate, meta.after(event))
+                        held[oid] = held.pop(oid)  # caught up batch by batch
                 if isinstance(event, FollowUpRecorded):
                     followups.setdefault(oid, []).append(event.action)
             applied += len(batch)
@@ -547,7 +551,9 @@ class Projection:
                                         UPSERT_COMMITMENT: [], UPSERT_FINDING: [],
                                         INSERT_REC: [], INSERT_SEARCH: []}
         summary: dict[tuple[str, str], list[int]] = {}
-        for oid, (aggregate, meta) in held.items():
+        for oid, (aggregate, first, last, effective) in held.items():
+            meta = Meta(micros(first), micros(last),
+                        "" if effective is None else effective.isoformat())
             state = aggregate.model_dump_json()
             if isinstance(aggregate, Pemda):
                 tables[UPSERT_PEMDA].append(_pemda_row(aggregate, meta, state))
