@@ -83,6 +83,9 @@ BATCH = 10000
 # Aggregates kept folded between batches of one catch-up, so that a finding touched again a
 # few batches later is not reread and re-parsed from its row: the cost of a rebuild.
 CACHE = 20000
+# Keys per ``IN (...)`` query of a catch-up's reads: well under SQLite's and PostgreSQL's limits
+# on bound parameters.
+CHUNK = 500
 # A lock held past AUDITLOG_LOCK_TIMEOUT by another writer (PostgreSQL's connection raises
 # StoreBusy itself).
 BUSY = sqlite3.OperationalError
@@ -177,6 +180,17 @@ INSERT_SEARCH = (
     "(rowid, finding_id, title, body, recommendations, followups) "
     "VALUES (?, ?, ?, ?, ?, ?)")
 Row = tuple[object, ...]
+# The saved state of each kind, as (id, state, first recorded, last recorded, last effective),
+# for ids ``IN`` a list.
+LOAD: dict[type[Aggregate], str] = {
+    Pemda: "SELECT id, state, recorded, recorded, '' FROM projection_pemda WHERE id IN",
+    Finding: "SELECT id, state, first_recorded, last_recorded, last_effective "
+             "FROM projection_finding WHERE id IN",
+    Commitment: "SELECT id, state, first_recorded, last_recorded, last_effective "
+                "FROM projection_commitment WHERE id IN",
+    GradeSeries: "SELECT id, state, first_recorded, last_recorded, '' FROM projection_grades "
+                 "WHERE id IN",
+}
 
 
 def _pemda_row(pemda: Pemda, meta: Meta, state: str) -> Row:
@@ -390,20 +404,31 @@ class Projection:
             if self._cached_at != start:  # rows written by someone else since: reread them
                 self._cache.clear()
             cache = self._cache
+            loaded = self._load_many({aggregate_id: AGGREGATE_OF_EVENT[type(its_events[0])]
+                                      for aggregate_id, its_events in by_id.items()
+                                      if aggregate_id not in cache})
+            saved = [held for _, held, _ in loaded.values() if isinstance(held, Finding)]
+            saved += [held for i, (held, _) in cache.items()
+                      if isinstance(held, Finding) and i in by_id]
+            recs, followups = self._finding_rows(saved)
             for aggregate_id, its_events in by_id.items():
-                kind = AGGREGATE_OF_EVENT[type(its_events[0])]
                 held = cache.pop(aggregate_id, None)
-                current, meta = held if held is not None else self._load(kind, aggregate_id)
+                if held is None:
+                    _, current, meta = loaded.get(aggregate_id, (None, None, Meta()))
+                else:
+                    current, meta = held
                 # Never saved before (most aggregates in a rebuild): it has no rows to replace.
                 new = current is None
                 updated = project(current, its_events)
                 assert updated is not None
                 for event in its_events:
                     meta = meta.after(event)
-                self._save(updated, meta, new=new)
+                fid = str(aggregate_id)
+                self._save(updated, meta, new=new, before=recs.get(fid, []))
                 cache[aggregate_id] = (updated, meta)
                 if isinstance(updated, Finding):
-                    self._index(updated, its_events, new=new)
+                    self._index(updated, its_events, new=new,
+                                before=followups.get(search_key(updated)))
             self.db.execute(
                 "INSERT INTO projection_position (name, position, hash) VALUES (?, ?, ?) "
                 "ON CONFLICT (name) DO UPDATE SET position = excluded.position, "
@@ -420,32 +445,47 @@ class Projection:
             self._cache.clear()  # folded in place: no longer what the rows hold
             raise
 
-    def _load(self, kind: type[Aggregate], aggregate_id: UUID) -> tuple[Aggregate | None, Meta]:
-        key = (str(aggregate_id),)
-        if kind is Pemda:
-            row = self.db.execute(
-                "SELECT state, recorded, recorded, '' FROM projection_pemda WHERE id = ?", key
-            ).fetchone()
-        elif kind is Finding:
-            row = self.db.execute(
-                "SELECT state, first_recorded, last_recorded, last_effective "
-                "FROM projection_finding WHERE id = ?", key
-            ).fetchone()
-        elif kind is Commitment:
-            row = self.db.execute(
-                "SELECT state, first_recorded, last_recorded, last_effective "
-                "FROM projection_commitment WHERE id = ?", key
-            ).fetchone()
-        else:
-            row = self.db.execute(
-                "SELECT state, first_recorded, last_recorded, '' FROM projection_grades "
-                "WHERE id = ?", key
-            ).fetchone()
-        if row is None:
-            return None, Meta()
-        return kind.model_validate_json(row[0]), Meta(row[1], row[2], row[3])
+    def _in(self, sql: str, keys: Sequence[object]) -> list[tuple[Any, ...]]:
+        """sql ending in ``IN`` for every key, a chunk of keys per query: one round trip per
+        chunk and table, not one per aggregate (a blocking read each on PostgreSQL)."""
+        rows: list[tuple[Any, ...]] = []
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start:start + CHUNK]
+            rows += self.db.execute(f"{sql} ({', '.join('?' * len(chunk))})",
+                                    tuple(chunk)).fetchall()
+        return rows
 
-    def _save(self, aggregate: Aggregate, meta: Meta, *, new: bool = False) -> None:
+    def _load_many(self, kinds: dict[UUID, type[Aggregate]]
+                   ) -> dict[UUID, tuple[type[Aggregate], Aggregate, Meta]]:
+        """The saved state of each of these aggregates that has rows (the others are new)."""
+        found: dict[UUID, tuple[type[Aggregate], Aggregate, Meta]] = {}
+        for kind, sql in LOAD.items():
+            ids = [str(i) for i, k in kinds.items() if k is kind]
+            for key, state, first, last, effective in self._in(sql, ids) if ids else []:
+                found[UUID(key)] = (kind, kind.model_validate_json(state),
+                                    Meta(first, last, effective))
+        return found
+
+    def _finding_rows(self, findings: list[Finding]
+                      ) -> tuple[dict[str, list[Row]], dict[int, str]]:
+        """The saved findings' recommendation rows, negated for the summary (by finding id),
+        and their search rows' follow-ups (by search key)."""
+        recs: dict[str, list[Row]] = {}
+        if not findings:
+            return recs, {}
+        for fid, *row in self._in(
+                "SELECT finding_id, pemda, status, -1, -value, -deposited "
+                "FROM projection_recommendation WHERE finding_id IN",
+                [str(f.id) for f in findings]):
+            recs.setdefault(fid, []).append(tuple(row))
+        followups = dict(self._in("SELECT rowid, followups FROM projection_search WHERE rowid IN",
+                                  [search_key(f) for f in findings]))
+        return recs, followups
+
+    def _save(self, aggregate: Aggregate, meta: Meta, *, new: bool = False,
+              before: Sequence[Row] = ()) -> None:
+        """Upsert the aggregate's rows; ``before``: a saved finding's recommendation rows,
+        negated (read for the whole batch at once)."""
         state = aggregate.model_dump_json()
         if isinstance(aggregate, Pemda):
             self.db.execute(UPSERT_PEMDA, _pemda_row(aggregate, meta, state))
@@ -458,9 +498,6 @@ class Projection:
             self.db.execute(UPSERT_FINDING, _finding_row(aggregate, meta, state))
             # The per-pemda summary behind `status` moves by what this finding's rows were
             # and now are, so `status` reads one row per pemda and status, not every row.
-            before = [] if new else self.db.execute(
-                "SELECT pemda, status, -1, -value, -deposited FROM projection_recommendation "
-                "WHERE finding_id = ?", (fid,)).fetchall()
             if not new:
                 self.db.execute("DELETE FROM projection_recommendation WHERE finding_id = ?",
                                 (fid,))
@@ -473,18 +510,18 @@ class Projection:
                 "DELETE FROM projection_summary WHERE pemda = ? AND status = ? AND count = 0",
                 [(p, st) for p, st, *_ in before])
 
-    def _index(self, finding: Finding, events: Sequence[Event], *, new: bool = False) -> None:
+    def _index(self, finding: Finding, events: Sequence[Event], *, new: bool = False,
+               before: str | None = None) -> None:
         """The finding's texts in the search table; follow-ups live only in events, so their
-        actions are appended as they come."""
+        actions are appended as they come to ``before`` (its saved follow-ups, read for the
+        whole batch at once)."""
         key = search_key(finding)
-        row = None if new else self.db.execute(
-            "SELECT followups FROM projection_search WHERE rowid = ?", (key,)).fetchone()
         if not new:
             self.db.execute("DELETE FROM projection_search WHERE rowid = ?", (key,))
         if finding.withdrawn:  # it leaves the register, and so the search
             return
         actions = [e.action for e in events if isinstance(e, FollowUpRecorded)]
-        followups = "\n".join([row[0], *actions] if row and row[0] else actions)
+        followups = "\n".join([before, *actions] if before else actions)
         self.db.execute(INSERT_SEARCH, _search_row(finding, followups))
 
     def search(self, query: str) -> list[Hit]:
