@@ -7,7 +7,7 @@ without it skips them and says why.
 
 import os
 import uuid
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from contextlib import closing
 from typing import Any
 
@@ -46,7 +46,7 @@ def admin_connect(url: str | None = None) -> psycopg.Connection[Any]:
     return psycopg.connect(make_conninfo(url or admin_url()), autocommit=True)
 
 
-def fresh_database(prefix: str = "auditlog_test") -> Iterator[str]:
+def fresh_database(prefix: str = "auditlog_test") -> Generator[str, None, None]:
     """A new empty database on the test server, dropped afterwards; yields its URL."""
     admin = admin_url()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"

@@ -143,3 +143,71 @@ def test_a_copy_into_postgresql_stopped_half_way_leaves_the_database_empty(
                           ).fetchall() == []
     monkeypatch.setattr(postgres, "insert_linked", real)
     assert "on both" in ok("copy", "--to", pg).stdout
+
+
+@pytest.mark.parametrize("direction", ["sqlite-to-sqlite", "sqlite-to-postgresql",
+                                       "postgresql-to-sqlite"])
+def test_kept_evidence_is_copied_and_given_back_by_the_target(
+        direction: str, ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A file kept with --keep travels with the copy: the target gives back the same bytes
+    and its verify counts the kept file (the copy once left it behind, silently)."""
+    import hashlib
+
+    from auditlog.store import evidence
+
+    monkeypatch.setattr(evidence, "CHUNK", 1000)  # several chunks, on both engines
+    monkeypatch.delenv("AUDITLOG_ACTOR", raising=False)
+    databases = fresh_database()
+    source, target = str(tmp_path / "auditlog.db"), str(tmp_path / "copy.db")
+    if direction != "sqlite-to-sqlite":
+        server = next(databases)
+        source, target = (source, server) if direction.endswith("postgresql") else (
+            server, target)
+    content = bytes(range(256)) * 20  # 5120 bytes
+    slip = tmp_path / "sts.pdf"
+    slip.write_bytes(content)
+    try:
+        ok("--db", source, "demo")
+        ok("--db", source, "followup", "record", "F-2023-0003.1", "--on", "2024-01-10",
+           "--action", "Setoran", "--evidence", str(slip), "--keep")
+        assert "on both" in ok("--db", source, "copy", "--to", target).stdout
+        sha = hashlib.sha256(content).hexdigest()
+        ok("--db", target, "evidence", "get", sha[:12], "--to", "back.pdf")
+        assert (tmp_path / "back.pdf").read_bytes() == content
+        assert "evidence: 1 kept file matches" in ok("--db", target, "verify").stdout
+    finally:
+        databases.close()  # drops the database, if one was made
+
+
+@pytest.mark.parametrize("into", ["sqlite", "postgresql"])
+def test_kept_evidence_damaged_in_the_source_is_not_copied(
+        into: str, ok: Run, run: Run, isolated: Path, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A kept file whose bytes no longer hash to their SHA-256 stops the copy in one line,
+    and nothing is written: no file, an empty database."""
+    from auditlog.store.evidence import TRIGGERS
+
+    monkeypatch.delenv("AUDITLOG_ACTOR", raising=False)
+    slip = tmp_path / "sts.pdf"
+    slip.write_bytes(b"bukti setoran" * 100)
+    ok("demo")
+    ok("followup", "record", "F-2023-0003.1", "--on", "2024-01-10", "--action", "Setoran",
+       "--evidence", str(slip), "--keep")
+    with closing(sqlite3.connect(isolated)) as db:
+        db.execute("DROP TRIGGER evidence_blob_no_update")
+        db.execute("UPDATE evidence_blob SET content = zeroblob(size)")
+        db.execute(TRIGGERS["evidence_blob_no_update"])  # the log itself still verifies
+        db.commit()
+    databases = fresh_database()
+    try:
+        target = next(databases) if into == "postgresql" else str(tmp_path / "copy.db")
+        assert_one_line_refusal(run("copy", "--to", target), "no longer matches its SHA-256")
+        if into == "postgresql":
+            with closing(admin_connect(target)) as db:
+                assert db.execute("SELECT tablename FROM pg_tables WHERE schemaname = "
+                                  "'public'").fetchall() == []
+        else:
+            assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")
+                          ) == []
+    finally:
+        databases.close()

@@ -4,6 +4,7 @@ the same events give the same chain and checkpoint root on both."""
 
 import os
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 from uuid import UUID
 
@@ -13,10 +14,15 @@ from auditlog.errors import Refusal
 from auditlog.i18n import _
 from auditlog.store.app import Store, engine_for
 from auditlog.store.chain import GENESIS
+from auditlog.store.evidence import Kept, Vault, Vaults, open_vault
 from auditlog.store.integrity import Checkpoint, current_checkpoint
 from auditlog.store.sqlite_integrity import STORE_ID_ENV
 
 if TYPE_CHECKING:  # psycopg is imported only for a server
+    from typing import Any
+
+    import psycopg
+
     from auditlog.store.postgres import PostgresEngine
 
 BATCH = 2000
@@ -62,8 +68,9 @@ def stored_batches(source: Store, progress: Callable[[int], None] | None = None
 
 def copy_store(source: Store, target: str, progress: Callable[[int], None] | None = None
                ) -> tuple[Checkpoint, Checkpoint]:
-    """Copy the verified log of ``source`` into the empty ``target``; returns the checkpoints
-    of both, which name the same store, size and root (checked here).
+    """Copy the verified log of ``source`` and its kept evidence (chunk by chunk, rehashed as
+    written) into the empty ``target``; returns the checkpoints of both, which name the same
+    store, size and root (checked here, as are the kept files' SHA-256 and sizes).
 
     Either target appears whole or not at all: a SQLite target is written under a temporary
     name beside it and renamed into place once it verifies; a database on a server is filled
@@ -75,17 +82,28 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
         raise Refusal(_("{display} already holds a store: copy needs an empty target "
                         "(a new file, or an empty database)").format(
             display=engine.display))
+    vault = open_vault(source)
+    try:
+        if engine.name == "postgresql":
+            try:
+                _fill_server(source, cast("PostgresEngine", engine), before, progress, vault)
+            finally:
+                engine.close()  # its connection looked for tables; the copy had its own
+        else:
+            after = _fill_file(source, target, engine.display, before, progress, vault)
+    finally:
+        vault.close()
     if engine.name == "postgresql":
-        try:
-            _fill_server(source, cast("PostgresEngine", engine), before, progress)
-        finally:
-            engine.close()  # its connection looked for tables; the copy had its own
         copy = Store(target)
         try:
             after = current_checkpoint(copy, at=before.time)
         finally:
             copy.close()
-        return before, after
+    return before, after
+
+
+def _fill_file(source: Store, target: str, display: str, before: Checkpoint,
+               progress: Callable[[int], None] | None, vault: Vaults) -> Checkpoint:
     partial = f"{target}.partial-{os.getpid()}"
     try:
         copy = open_empty_target(partial, before.store_id)
@@ -94,14 +112,38 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
             after = current_checkpoint(copy, at=before.time)
         finally:
             copy.close()
-        _same(engine.display, before, after.store_id, after.size, after.root)
+        _same(display, before, after.store_id, after.size, after.root)
+        files = vault.kept()
+        if files:  # a store that never kept a file gets no evidence table, as before
+            into = Vault(Path(partial))
+            try:
+                for kept in files:
+                    into.put(kept.sha256, kept.size, vault.chunks(kept.sha256),
+                             _damaged(kept))
+                _same_files(display, files, into.kept())
+            finally:
+                into.close()
         for suffix in ("-wal", "-shm", ""):  # a log left in the WAL moves with its file
             if os.path.exists(partial + suffix):
                 os.replace(partial + suffix, target + suffix)
     except BaseException:
         engine_for(partial).discard()
         raise
-    return before, after
+    return after
+
+
+def _damaged(kept: Kept) -> Refusal:
+    return Refusal(_("the kept evidence file {sha} of the source no longer matches its "
+                     "SHA-256: a damaged store is not copied ('auditlog verify' names what "
+                     "is wrong)").format(sha=kept.sha256))
+
+
+def _same_files(display: str, source: list[Kept], copied: list[Kept]) -> None:
+    if copied != source:
+        raise Refusal(_("the copy at {display} does not hold the same kept evidence as the "
+                        "source ({copied} files for {source}): it is not a faithful "
+                        "copy").format(display=display, copied=len(copied),
+                                       source=len(source)))
 
 
 def _same(display: str, before: Checkpoint, store_id: str, size: int, root: str) -> None:
@@ -112,7 +154,7 @@ def _same(display: str, before: Checkpoint, store_id: str, size: int, root: str)
 
 
 def _fill_server(source: Store, engine: "PostgresEngine", before: Checkpoint,
-                 progress: Callable[[int], None] | None) -> None:
+                 progress: Callable[[int], None] | None, vault: Vaults) -> None:
     with source.log_reader() as log:  # the source's head at the size it was checked at
         entry = log.entry_before(before.size + 1) if before.size else None
     expected = entry[2] if entry is not None else GENESIS
@@ -123,8 +165,21 @@ def _fill_server(source: Store, engine: "PostgresEngine", before: Checkpoint,
         _same(engine.display, before, before.store_id, size,
               before.root if head == expected else head.hex())
 
+    def evidence(c: "psycopg.Cursor[Any]") -> None:
+        from auditlog.store.postgres_evidence import kept_files, write_chunks
+
+        files = vault.kept()
+        for kept in files:
+            c.execute("INSERT INTO evidence_blob (sha256, size) VALUES (%s, %s)",
+                      (kept.sha256, kept.size))
+            if not write_chunks(c, kept.sha256, kept.size, vault.chunks(kept.sha256)):
+                raise _damaged(kept)
+        # What the chunk rows hold, not only what the names say, is what the source has.
+        _same_files(engine.display, files, kept_files(c))
+        _same_files(engine.display, files, kept_files(c, held=True))
+
     try:
-        engine.fill(stored_batches(source, progress), before.store_id, confirm)
+        engine.fill(stored_batches(source, progress), before.store_id, confirm, evidence)
     except Refusal:
         raise
     except BaseException as error:  # Ctrl-C, a lost connection, a full disk

@@ -10,7 +10,7 @@ chunk: store/postgres_evidence.py), never whole in memory.
 import hashlib
 import os
 import sqlite3
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -95,6 +95,8 @@ class Vaults(Protocol):
 
     def chunks(self, sha256: str) -> Iterator[bytes]: ...
 
+    def kept(self) -> list[Kept]: ...
+
     def damaged(self) -> tuple[int, list[str]]: ...
 
     def close(self) -> None: ...
@@ -144,6 +146,15 @@ class Vault:
 
         The copy is hashed as it is written: a file changed since it was fingerprinted is
         refused and nothing is kept."""
+        with file.open("rb") as source:
+            return self.put(sha256, size, iter(lambda: source.read(CHUNK), b""), Refusal(_(
+                "evidence file {path} changed while it was being kept: record the follow-up "
+                "again once the file is final").format(path=file)))
+
+    def put(self, sha256: str, size: int, chunks: Iterable[bytes], mismatch: Refusal) -> bool:
+        """Write these bytes in as the kept file ``sha256``, unless it is already kept (False);
+        ``mismatch`` is raised, and nothing kept, when they do not hash to it or differ in
+        size."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             for statement in SCHEMA.split(";\n"):
@@ -158,22 +169,28 @@ class Vault:
                 (sha256, size, size))
             digest = hashlib.sha256()
             written = 0
-            with file.open("rb") as source, self.db.blobopen(
-                    "evidence_blob", "content", cursor.lastrowid or 0) as blob:
-                while chunk := source.read(CHUNK):
+            with self.db.blobopen("evidence_blob", "content", cursor.lastrowid or 0) as blob:
+                for chunk in chunks:
                     if written + len(chunk) > size:
+                        written += len(chunk)
                         break
                     blob.write(chunk)
                     digest.update(chunk)
                     written += len(chunk)
             if written != size or digest.hexdigest() != sha256:
-                raise Refusal(_("evidence file {path} changed while it was being kept: record "
-                                "the follow-up again once the file is final").format(path=file))
+                raise mismatch
             self.db.execute("COMMIT")
             return True
         except BaseException:
             self.db.execute("ROLLBACK")
             raise
+
+    def kept(self) -> list[Kept]:
+        """Every kept file, by SHA-256."""
+        if not self._exists():
+            return []
+        return [Kept(sha, size) for sha, size in self.db.execute(
+            "SELECT sha256, size FROM evidence_blob ORDER BY sha256")]
 
     def find(self, prefix: str) -> Kept:
         """The kept file whose SHA-256 is, or begins with (12 hex digits or more), prefix."""

@@ -780,11 +780,13 @@ class PostgresEngine:
         """A server's database is the administrator's: a refused first command leaves it."""
 
     def fill(self, batches: Iterable[Sequence[StoredEvent]], store_id: str,
-             confirm: Callable[[int, bytes], None]) -> None:
+             confirm: Callable[[int, bytes], None],
+             also: Callable[[psycopg.Cursor[Any]], None] | None = None) -> None:
         """Make a store in this empty database from a copied log, all in ONE transaction:
         tables, triggers, identity, every event and its chain entry. ``confirm(size, head)``
-        is called before the commit and may refuse; a copy stopped anywhere (an error, a
-        kill, a lost connection) leaves the database as empty as it was."""
+        is called before the commit and may refuse, as may ``also(cursor)``, called after it
+        to write more in the same transaction (the kept evidence); a copy stopped anywhere (an
+        error, a kill, a lost connection) leaves the database as empty as it was."""
         with self.target.connect() as db, db.transaction(), db.cursor() as c:
             c.execute("SELECT pg_advisory_xact_lock(%s)", (SETUP_LOCK,))
             tables, _triggers = _names(c)
@@ -799,3 +801,5 @@ class PostgresEngine:
             for batch in batches:
                 seq, head, last = insert_linked(c, batch, seq, head, last)
             confirm(seq, head)
+            if also is not None:
+                also(c)

@@ -9,7 +9,7 @@ waits on the primary key, then finds it kept).
 """
 
 import hashlib
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -48,20 +48,9 @@ class PostgresVault:
                           "ON CONFLICT (sha256) DO NOTHING", (sha256, size))
                 if c.rowcount == 0:
                     return False
-                digest = hashlib.sha256()
-                written = 0
                 with file.open("rb") as source:
-                    n = 0
-                    while chunk := source.read(CHUNK):
-                        if written + len(chunk) > size:
-                            written += len(chunk)
-                            break
-                        c.execute("INSERT INTO evidence_chunk (sha256, n, content) "
-                                  "VALUES (%s, %s, %s)", (sha256, n, chunk))
-                        digest.update(chunk)
-                        written += len(chunk)
-                        n += 1
-                if written != size or digest.hexdigest() != sha256:
+                    whole = write_chunks(c, sha256, size, iter(lambda: source.read(CHUNK), b""))
+                if not whole:
                     raise Refusal(_("evidence file {path} changed while it was being kept: "
                                     "record the follow-up again once the file is "
                                     "final").format(path=file))
@@ -95,6 +84,42 @@ class PostgresVault:
             for (content,) in cursor:
                 yield bytes(content)
 
+    def kept(self) -> list[Kept]:
+        with self.db.cursor() as c:
+            return kept_files(c)
+
     def damaged(self) -> tuple[int, list[str]]:
         keys = self._keys("SELECT sha256, size FROM evidence_blob ORDER BY sha256", ())
         return len(keys), rehash(self, keys)
+
+
+def write_chunks(c: psycopg.Cursor[Any], sha256: str, size: int, chunks: Iterable[bytes]
+                 ) -> bool:
+    """Insert these bytes as the chunk rows of ``sha256`` (its evidence_blob row already
+    inserted, in the caller's transaction); False when they do not hash to it or differ in
+    size, and the caller then rolls back."""
+    digest = hashlib.sha256()
+    written = 0
+    for n, chunk in enumerate(chunks):
+        if written + len(chunk) > size:
+            written += len(chunk)
+            break
+        c.execute("INSERT INTO evidence_chunk (sha256, n, content) VALUES (%s, %s, %s)",
+                  (sha256, n, chunk))
+        digest.update(chunk)
+        written += len(chunk)
+    return written == size and digest.hexdigest() == sha256
+
+
+def kept_files(c: psycopg.Cursor[Any], held: bool = False) -> list[Kept]:
+    """Every kept file by SHA-256, with its recorded size, or (``held``) the bytes its chunk
+    rows hold; none in a store from before kept evidence."""
+    size = "coalesce(sum(length(k.content)), 0)" if held else "b.size"
+    try:
+        with c.connection.transaction():
+            c.execute(f"SELECT b.sha256, {size} FROM evidence_blob AS b LEFT JOIN "
+                      "evidence_chunk AS k ON k.sha256 = b.sha256 GROUP BY b.sha256, b.size "
+                      "ORDER BY b.sha256")
+            return [Kept(sha, int(n)) for sha, n in c.fetchall()]
+    except psycopg.errors.UndefinedTable:
+        return []
