@@ -319,9 +319,11 @@ class Projection:
         try:
             return self._catch_up(progress)
         except BUSY as error:  # locked past the timeout by another writer
-            raise StoreBusy(_("the store at {target} stayed busy ({error}); nothing was "
-                              "changed: try again").format(
-                                  target=self.store.target, error=error)) from None
+            raise self._busy(error) from None
+
+    def _busy(self, error: Exception) -> StoreBusy:
+        return StoreBusy(_("the store at {target} stayed busy ({error}); nothing was "
+                           "changed: try again").format(target=self.store.target, error=error))
 
     def _chain_hash(self, position: int) -> str | None:
         """The hash of the chain entry at this log position (positions and sequence numbers
@@ -547,9 +549,7 @@ class Projection:
         try:
             return self._rebuild(progress)
         except BUSY as error:  # locked past the timeout by another writer
-            raise StoreBusy(_("the store at {target} stayed busy ({error}); nothing was "
-                              "changed: try again").format(
-                                  target=self.store.target, error=error)) from None
+            raise self._busy(error) from None
 
     def _rebuild(self, progress: Progress | None) -> int:
         self._cache.clear()
