@@ -293,22 +293,33 @@ def withdraw(store: Store, ctx: Context, ref: str, reason: str, on: date) -> Fin
     return store.command(decide)[0]  # type: ignore[no-any-return]
 
 
-def check_because(store: Store, pemda: str, refs: Sequence[str]) -> tuple[str, ...]:
-    """Each cause named by a grade must exist, belong to the pemda and not be withdrawn."""
+def named_findings(store: Store, pemda: str, refs: Sequence[str],
+                   withdrawn: Callable[[str], str],
+                   elsewhere: Callable[[str, str], str]) -> tuple[str, ...]:
+    """Findings or recommendations named by another record (a grade's causes, a commitment's
+    answers): each must exist, be about ``pemda`` and not be withdrawn. Given back in their
+    normal form, each once; the refusals are the caller's (``withdrawn(ref)``,
+    ``elsewhere(ref, its pemda)``)."""
     normal: list[str] = []
     for ref in refs:
         finding, n = store.finding(ref)
         if finding.withdrawn:
-            raise Refusal(_("{ref} was withdrawn: it cannot be named as a cause").format(
-                              ref=finding.ref))
+            raise Refusal(withdrawn(finding.ref))
         if finding.pemda != pemda:
-            raise Refusal(_("{ref} is a finding about {pemda}, not {pemda2}: name findings "
-                            "of the graded pemda").format(
-                              ref=finding.ref, pemda=finding.pemda, pemda2=pemda))
+            raise Refusal(elsewhere(finding.ref, finding.pemda))
         if n is not None:
             finding.recommendation(n)
         normal.append(finding.ref if n is None else f"{finding.ref}.{n}")
     return tuple(dict.fromkeys(normal))
+
+
+def check_because(store: Store, pemda: str, refs: Sequence[str]) -> tuple[str, ...]:
+    """Each cause named by a grade must exist, belong to the pemda and not be withdrawn."""
+    return named_findings(
+        store, pemda, refs,
+        lambda ref: _("{ref} was withdrawn: it cannot be named as a cause").format(ref=ref),
+        lambda ref, its: _("{ref} is a finding about {pemda}, not {pemda2}: name findings "
+                           "of the graded pemda").format(ref=ref, pemda=its, pemda2=pemda))
 
 
 def record_grade(store: Store, ctx: Context, pemda: str, instrument: str, year: int,

@@ -7,7 +7,7 @@ from datetime import date
 from decimal import Decimal
 from uuid import UUID
 
-from auditlog.commands import fingerprint, require_pemda
+from auditlog.commands import fingerprint, named_findings, require_pemda
 from auditlog.domain.aggregate import Aggregate, Context, create_new, natural_id
 from auditlog.domain.commitment import (
     Commitment,
@@ -82,20 +82,12 @@ class NewCommitment:
 def check_answers(store: Store, pemda: str, refs: Sequence[str]) -> tuple[str, ...]:
     """Each finding or recommendation a commitment answers must exist in the store, be about
     the same pemda and not be withdrawn."""
-    normal: list[str] = []
-    for ref in refs:
-        finding, n = store.finding(ref)
-        if finding.withdrawn:
-            raise Refusal(_("{ref} was withdrawn: a commitment cannot answer it").format(
-                ref=finding.ref))
-        if finding.pemda != pemda:
-            raise Refusal(_("{ref} is a finding about {pemda}, not {given}: a "
-                            "commitment answers findings of its own pemda").format(
-                ref=finding.ref, pemda=finding.pemda, given=pemda))
-        if n is not None:
-            finding.recommendation(n)
-        normal.append(finding.ref if n is None else f"{finding.ref}.{n}")
-    return tuple(dict.fromkeys(normal))
+    return named_findings(
+        store, pemda, refs,
+        lambda ref: _("{ref} was withdrawn: a commitment cannot answer it").format(ref=ref),
+        lambda ref, its: _("{ref} is a finding about {pemda}, not {given}: a commitment "
+                           "answers findings of its own pemda").format(
+            ref=ref, pemda=its, given=pemda))
 
 
 def record_commitment(store: Store, ctx: Context, new: NewCommitment) -> Commitment:

@@ -8,6 +8,7 @@ A property test checks that this equals folding the whole log (`replay`).
 """
 
 from datetime import date
+from typing import Any
 from uuid import UUID
 
 from auditlog.domain.commitment import Commitment
@@ -132,8 +133,10 @@ class TemporalModel:
             rows.append(RecRow(p, Status(s), v, d, date.fromisoformat(due)))
         return rows
 
-    def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
-        sql = "SELECT id, state, last_recorded FROM projection_grades WHERE 1 = 1"
+    def _known_rows(self, columns: str, table: str, pemda: str | None) -> list[Any]:
+        """The rows of a table (of one pemda, or all) whose aggregate the log held by the
+        moment's --known-at (all of them without one)."""
+        sql = f"SELECT {columns} FROM {table} WHERE 1 = 1"
         params: list[object] = []
         if pemda is not None:
             sql += " AND pemda = ?"
@@ -141,9 +144,14 @@ class TemporalModel:
         if self.ts is not None:
             sql += " AND first_recorded <= ?"
             params.append(self.ts)
+        rows: list[Any] = self.projection.db.execute(sql, params).fetchall()
+        return rows
+
+    def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
         found = []
         touched = []
-        for gid, state, last_recorded in self.projection.db.execute(sql, params).fetchall():
+        for gid, state, last_recorded in self._known_rows(
+                "id, state, last_recorded", "projection_grades", pemda):
             if not self._untouched(last_recorded):
                 touched.append(gid)
                 continue
@@ -167,19 +175,10 @@ class TemporalModel:
         """Untouched rows are the state at the moment (a commitment's own date counts among
         its effective dates, so one made after --as-of is never untouched); the others are
         refolded, and a commitment made after the moment folds to nothing."""
-        sql = ("SELECT id, state, last_recorded, last_effective FROM projection_commitment "
-               "WHERE 1 = 1")
-        params: list[object] = []
-        if pemda is not None:
-            sql += " AND pemda = ?"
-            params.append(pemda)
-        if self.ts is not None:
-            sql += " AND first_recorded <= ?"
-            params.append(self.ts)
         found: list[Commitment] = []
         touched: list[str] = []
-        for cid, state, last_recorded, last_effective in self.projection.db.execute(
-                sql, params).fetchall():
+        for cid, state, last_recorded, last_effective in self._known_rows(
+                "id, state, last_recorded, last_effective", "projection_commitment", pemda):
             if self._untouched(last_recorded, last_effective):
                 found.append(Commitment.model_validate_json(state))
             else:
