@@ -1,0 +1,77 @@
+"""The import's fast paths give what the slow ones give, byte for byte."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from auditlog.cli import importing
+from auditlog.projections.persisted import Projection
+from auditlog.store.app import Store
+from test_import import every_column_csv, matriks
+
+from conftest import Run
+
+
+def projection_rows(db: Path) -> dict[str, list[tuple[object, ...]]]:
+    store = Store.open_existing(str(db))
+    projection = Projection(store)
+    try:
+        return projection.dump()
+    finally:
+        projection.close()
+        store.close()
+
+
+def spy(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Which way each import brought the read models up to date."""
+    taken: list[str] = []
+    for name in ("rebuild", "catch_up"):
+        original = getattr(Projection, name)
+
+        def counted(self: Projection, *args: Any, _name: str = name,
+                    _original: Any = original) -> Any:
+            taken.append(_name)
+            return _original(self, *args)
+
+        monkeypatch.setattr(Projection, name, counted)
+    return taken
+
+
+def test_refolding_after_an_import_gives_the_rows_of_catching_up(
+        ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A first import refolds the log (rebuild); one into a store it is a small part of
+    catches up. Both must leave the very rows the other would: same imports, typed commands
+    between them, one store each way."""
+    taken = spy(monkeypatch)
+    v1, every = matriks(tmp_path / "v1.xlsx"), every_column_csv(tmp_path / "every.csv")
+    v2 = matriks(tmp_path / "v2.xlsx", status_first="Sesuai", extra_rows=3,
+                 bad={(10, 7): "Inventarisasi selesai"})
+    stores = {}
+    for share, name in ((0.0, "refolded.db"), (2.0, "caught_up.db")):
+        monkeypatch.setattr(importing, "REFOLD_SHARE", share)
+        db = tmp_path / name
+        stores[share] = db
+        ok("--db", str(db), "pemda", "register", "35.73")
+        ok("--db", str(db), "import", str(v1))
+        ok("--db", str(db), "followup", "review", "F-2023-0003.2", "--status", "BS",
+           "--reason", "sebagian", "--on", "2023-12-01")
+        ok("--db", str(db), "import", str(every))
+        ok("--db", str(db), "import", str(v2))
+    assert taken.count("rebuild") == 3 and taken.count("catch_up") >= 3, taken
+    refolded, caught_up = (projection_rows(stores[s]) for s in (0.0, 2.0))
+    assert sum(map(len, refolded.values())) > 20
+    assert refolded == caught_up
+
+
+def test_a_first_import_refolds_and_a_small_one_catches_up(
+        ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    taken = spy(monkeypatch)
+    ok("import", str(matriks(tmp_path / "v1.xlsx", extra_rows=40)))
+    assert taken == ["rebuild"]
+    taken.clear()
+    ok("import", str(matriks(tmp_path / "v2.xlsx", extra_rows=42)))  # 2 findings more
+    assert taken == ["catch_up"]
+    taken.clear()
+    ok("import", str(matriks(tmp_path / "v2.xlsx", extra_rows=42)))  # nothing new
+    assert "rebuild" not in taken
