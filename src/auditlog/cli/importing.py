@@ -1,5 +1,6 @@
 """`auditlog import`: a follow-up register from CSV or XLSX, all rows or none; and its template."""
 
+import gc
 import sys
 import tempfile
 from collections.abc import Callable, Iterator
@@ -69,7 +70,7 @@ def import_register(
                         "FILE.csv); 'auditlog import --template FILE.xlsx' writes an empty "
                         "one"))
     day = today()
-    with _progress() as started:
+    with _progress() as started, _few_collections():
         prepared = run.prepare(file, sheet, mapping, day, started)
         if dry_run:
             with _planning_store() as store:
@@ -82,6 +83,20 @@ def import_register(
             # The read models follow in the same command, so the next status is instant.
             follow(views.open_projection(store, catch_up=False), store.max_position(), started)
     echo(_summary(prepared, made.summary, day, dry_run=False))
+
+
+@contextmanager
+def _few_collections() -> Iterator[None]:
+    """An import makes millions of small objects (cells, rows, events) and next to no
+    reference cycles, while the collector's default thresholds sweep the young objects every
+    700 allocations and the older ones with them every few sweeps: a fifth of the import's
+    time (50,000 rows). Sweeps every 100,000 allocations: the same peak memory."""
+    before = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 1000)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
 
 
 # Folding the whole log again (rebuild) beats catching up event by event once the new events
