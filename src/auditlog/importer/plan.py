@@ -29,12 +29,13 @@ from auditlog.domain.events import (
 )
 from auditlog.domain.finding import Finding, finding_id, require_received_by
 from auditlog.domain.inputs import require_text
-from auditlog.domain.pemda import Pemda, official_region, pemda_id
+from auditlog.domain.pemda import Pemda, pemda_id
 from auditlog.domain.recommendation import check_review
 from auditlog.domain.references import counter_id, format_ref
 from auditlog.domain.source_file import SourceFile, source_file_id
 from auditlog.errors import Refusal
 from auditlog.i18n import _
+from auditlog.importer.regions import official_region
 from auditlog.importer.register import FindingRows, RecRow, Register, problem, rec_key
 from auditlog.store.app import Pending, Store
 from auditlog.store.mapper import Rows
