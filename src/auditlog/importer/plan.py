@@ -112,6 +112,9 @@ class _Planner:
         self.file_noted = False
         # The first-generation id of each finding key of the chunk being planned.
         self.ids: dict[tuple[str, str, str], UUID] = {}
+        # What the checks of every new row call what they check (translated once, not per row).
+        self.words = {"followup": _("follow-up"), "review": _("review"),
+                      "reason": _("the reason of a review")}
 
     def source(self, row: int) -> Source:
         return Source(file=self.info.name, sha256=self.info.sha256, row=row)
@@ -252,7 +255,7 @@ class _Planner:
                 if on is None:
                     on = self.today
                     self.summary.supplied_followup_dates += 1
-                require_received_by(ref, received, on, _("follow-up"))
+                require_received_by(ref, received, on, self.words["followup"])
                 version += 1
                 out.add(FollowUpRecorded, the_id, version, self.ctx.actor, on, {
                     "recommendation": n, "action": rec.followup.action,
@@ -265,8 +268,8 @@ class _Planner:
                     on = self.today
                     self.summary.supplied_review_dates += 1
                 reason = require_text(rec.reason or f"imported from {self.info.name}, row "
-                                      f"{rec.row}", what=_("the reason of a review"))
-                require_received_by(ref, received, on, _("review"))
+                                      f"{rec.row}", what=self.words["reason"])
+                require_received_by(ref, received, on, self.words["review"])
                 check_review(f"{ref}.{n}", Status.BD, rec.status)
                 version += 1
                 out.add(RecommendationReviewed, the_id, version, self.ctx.actor, on, {

@@ -8,7 +8,6 @@ Every value is parsed here, before the store is opened; each failure is one prob
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from typing import Any
 
 from auditlog.commands import NewFinding, check_new_finding
@@ -114,11 +113,8 @@ class RecRow:
 class FindingRows:
     row: int
     new: NewFinding
+    key: tuple[str, str, str]  # finding_key of new, as the rows were grouped by it
     recs: list[RecRow] = field(default_factory=list)
-
-    @cached_property
-    def key(self) -> tuple[str, str, str]:
-        return finding_key(self.new.pemda, self.new.report, self.new.title)
 
 
 # The progress bar is told every so many rows (each telling costs more than a row).
@@ -284,7 +280,7 @@ def _add_row(findings: dict[tuple[str, str, str], FindingRows], number: int,
     key = finding_key(parsed["pemda"], parsed.get("report"), parsed["title"])
     finding = findings.get(key)
     if finding is None:
-        finding = FindingRows(row=number, new=NewFinding(
+        finding = FindingRows(row=number, key=key, new=NewFinding(
             pemda=parsed["pemda"], title=parsed["title"], received=received,
             recommendations=[], opd=parsed.get("opd"), report=parsed.get("report"),
             issued=parsed.get("issued"), instrument=parsed.get("instrument"),
