@@ -91,3 +91,19 @@ def test_region_names_read_straight_are_the_domains() -> None:
         assert regions.official_region(code) == official_region(code), code
     assert regions.official_region("35.73") == ("Kota Malang", "kota")
     assert regions.official_region("35.10") == ("Kabupaten Banyuwangi", "kabupaten")
+
+
+def test_an_import_keeps_the_proof_of_the_read_models(
+        ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """verify --projections records when it proved the rows equal to a fold; a rebuild would
+    forget it, so a store holding such a proof catches up however big the import."""
+    taken = spy(monkeypatch)
+    ok("pemda", "register", "35.73")
+    ok("verify", "--projections")
+    proof = "projections: last proven equal to a fold of the events on 2024-01-15T09:00:00Z, " \
+            "up to position 1"
+    assert proof in ok("verify").stdout
+    taken.clear()
+    ok("import", str(matriks(tmp_path / "v1.xlsx", extra_rows=40)))
+    assert taken == ["catch_up"]
+    assert proof in ok("verify").stdout

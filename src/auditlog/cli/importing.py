@@ -108,10 +108,11 @@ def follow(projection: "Projection", end: int, started: Callable[[int], Tick | N
     """Bring the read models up to ``end``. An import into an empty or small store is most of
     the log: one fold of it, each table written once (``rebuild``), costs less than catching
     up batch by batch, which reads back and rewrites what each batch touches. Both give the
-    same rows (tests/test_import_fast.py)."""
+    same rows (tests/test_import_fast.py). A rebuild also forgets when verify --projections
+    last proved the rows: a store with such a proof catches up and keeps it."""
     behind = end - projection.position()
     tick = started(behind)
-    if behind > 0 and behind >= REFOLD_SHARE * end:
+    if behind > 0 and behind >= REFOLD_SHARE * end and projection.proven() is None:
         # Rebuild is the remedy for a projection not resting on the log and does not look;
         # catching up would refuse such a projection (exit 3), and so does this.
         projection.check_head()
