@@ -1,5 +1,6 @@
 """The import's fast paths give what the slow ones give, byte for byte."""
 
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -8,6 +9,10 @@ import pytest
 from auditlog.cli import importing
 from auditlog.domain.pemda import official_region
 from auditlog.importer import regions
+from auditlog.importer.columns import Matcher
+from auditlog.importer.read import Row
+from auditlog.importer.register import parse_register
+from auditlog.importer.values import Cell
 from auditlog.projections.persisted import Projection
 from auditlog.store.app import Store
 from test_import import every_column_csv, matriks
@@ -107,3 +112,18 @@ def test_an_import_keeps_the_proof_of_the_read_models(
     ok("import", str(matriks(tmp_path / "v1.xlsx", extra_rows=40)))
     assert taken == ["catch_up"]
     assert proof in ok("verify").stdout
+
+
+def test_equal_values_of_other_types_are_parsed_each_as_itself() -> None:
+    """Each distinct value of a column is parsed once; 1, 1.0 and True are equal in Python,
+    yet True is no recommendation code: a column mixing them must not share one answer."""
+    head = ["Pemda", "Tgl LHP", "Judul Temuan", "Rekomendasi", "Kode Rekomendasi"]
+    rows: list[Row] = [(1, head)]
+    codes: list[Cell] = [1, True, 1.0, "01", True]
+    for n, code in enumerate(codes, start=2):
+        rows.append((n, ["35.73", date(2023, 8, 1), f"Temuan {n}", "Setor", code]))
+    matcher = Matcher()
+    found = parse_register(rows, matcher.find(rows, "r.xlsx"), date(2024, 1, 15))
+    assert [p.split(":")[0] for p in found.problems] == [
+        'row 3, column "Kode Rekomendasi"', 'row 6, column "Kode Rekomendasi"']
+    assert [f.recs[0].spec.code for f in found.findings] == ["01", "01", "01"]
