@@ -147,12 +147,12 @@ def _planning_store() -> "Iterator[Store]":
 @contextmanager
 def _progress() -> Iterator[Callable[[int], Tick | None]]:
     """started(total) gives a tick for a bar on a terminal when total is large, else None."""
-    from rich.console import Console
-    from rich.progress import Progress
-
     if not sys.stderr.isatty():
         yield lambda total: None
         return
+    from rich.console import Console
+    from rich.progress import Progress
+
     with Progress(transient=True, console=Console(stderr=True)) as progress:
 
         def started(total: int) -> Tick | None:
