@@ -141,6 +141,7 @@ def timed(name, fn):
 run.prepare = timed("read", run.prepare)
 run.save = timed("save", run.save)
 Projection.catch_up = timed("project", Projection.catch_up)
+Projection.rebuild = timed("project", Projection.rebuild)  # an import into an empty store
 sys.argv = ["auditlog", "import", sys.argv[1]]
 from auditlog.cli.main import main
 try:

@@ -29,12 +29,13 @@ from auditlog.domain.events import (
 )
 from auditlog.domain.finding import Finding, finding_id, require_received_by
 from auditlog.domain.inputs import require_text
-from auditlog.domain.pemda import Pemda, official_region, pemda_id
+from auditlog.domain.pemda import Pemda, pemda_id
 from auditlog.domain.recommendation import check_review
 from auditlog.domain.references import counter_id, format_ref
 from auditlog.domain.source_file import SourceFile, source_file_id
 from auditlog.errors import Refusal
 from auditlog.i18n import _
+from auditlog.importer.regions import official_region
 from auditlog.importer.register import FindingRows, RecRow, Register, problem, rec_key
 from auditlog.store.app import Pending, Store
 from auditlog.store.mapper import Rows
@@ -111,6 +112,9 @@ class _Planner:
         self.file_noted = False
         # The first-generation id of each finding key of the chunk being planned.
         self.ids: dict[tuple[str, str, str], UUID] = {}
+        # What the checks of every new row call what they check (translated once, not per row).
+        self.words = {"followup": _("follow-up"), "review": _("review"),
+                      "reason": _("the reason of a review")}
 
     def source(self, row: int) -> Source:
         return Source(file=self.info.name, sha256=self.info.sha256, row=row)
@@ -251,7 +255,7 @@ class _Planner:
                 if on is None:
                     on = self.today
                     self.summary.supplied_followup_dates += 1
-                require_received_by(ref, received, on, _("follow-up"))
+                require_received_by(ref, received, on, self.words["followup"])
                 version += 1
                 out.add(FollowUpRecorded, the_id, version, self.ctx.actor, on, {
                     "recommendation": n, "action": rec.followup.action,
@@ -264,8 +268,8 @@ class _Planner:
                     on = self.today
                     self.summary.supplied_review_dates += 1
                 reason = require_text(rec.reason or f"imported from {self.info.name}, row "
-                                      f"{rec.row}", what=_("the reason of a review"))
-                require_received_by(ref, received, on, _("review"))
+                                      f"{rec.row}", what=self.words["reason"])
+                require_received_by(ref, received, on, self.words["review"])
                 check_review(f"{ref}.{n}", Status.BD, rec.status)
                 version += 1
                 out.add(RecommendationReviewed, the_id, version, self.ctx.actor, on, {

@@ -8,7 +8,6 @@ Every value is parsed here, before the store is opened; each failure is one prob
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 from typing import Any
 
 from auditlog.commands import NewFinding, check_new_finding
@@ -82,11 +81,13 @@ LONG_FIELDS = frozenset({"condition", "criteria", "cause", "effect", "recommenda
                          "followup", "reason"})
 
 
-def checked_text(f: str, value: Cell) -> str:
+def checked_text(f: str, value: Cell, what: str | None = None) -> str:
+    """The cell's text, held to the rules of typed texts (``what``: how a message names the
+    cell; "the cell" in the reader's language unless given)."""
     text = text_of(value)
     limit = TITLE_LIMIT if f == "title" else LONG_TEXT_LIMIT if f in LONG_FIELDS else SHORT_LIMIT
     try:
-        check_text(text, what=_("the cell"), limit=limit, multiline=f in LONG_FIELDS)
+        check_text(text, what=what or _("the cell"), limit=limit, multiline=f in LONG_FIELDS)
     except Refusal as refusal:
         raise Problem(str(refusal)) from None
     return text
@@ -114,11 +115,10 @@ class RecRow:
 class FindingRows:
     row: int
     new: NewFinding
+    key: tuple[str, str, str]  # finding_key of new, as the rows were grouped by it
     recs: list[RecRow] = field(default_factory=list)
-
-    @cached_property
-    def key(self) -> tuple[str, str, str]:
-        return finding_key(self.new.pemda, self.new.report, self.new.title)
+    # The row of each recommendation, by its rec_key: a text given twice is a problem.
+    rec_rows: dict[str, int] = field(default_factory=dict, repr=False)
 
 
 # The progress bar is told every so many rows (each telling costs more than a row).
@@ -150,110 +150,176 @@ def problem(row: int, column: str | None, message: str) -> str:
 
 def parse_register(rows: Iterable[Row], columns: Columns, today: date,
                    tick: Callable[[int], None] | None = None) -> Register:
+    """Column by column, then row by row: a register of 50,000 rows is 700,000 cells, and
+    most of a column is a few values repeated (a pemda, a status, a date) or a finding's
+    texts repeated over its rows, so each distinct value of a column is parsed or checked
+    once and the column is mapped through the answers; only what relates the rows (which
+    row continues the finding above, what each row adds to it) goes row by row."""
+    table = rows if isinstance(rows, list) else list(rows)
     problems: list[str] = []
-    findings: dict[tuple[str, str, str], FindingRows] = {}
-    previous: dict[str, Cell] = {}
-    previous_title: str | None = None
-    count = 0
-    # Registers repeat their values (the pemda, dates, statuses on every row): each distinct
-    # value of a column is parsed once.
-    seen: dict[tuple[str, type, Cell], Any] = {}
-    # A finding's texts repeat on its rows (merged or typed again): the last value of each
-    # text column is checked once, whatever it gave.
-    last_text: dict[str, tuple[Cell, str | Problem]] = {}
-    fields = [(f, i, PARSERS.get(f)) for f, (i, _) in columns.where.items()]
-    carried = [f for f in FINDING_FIELDS if f in columns.where]  # the sheet's finding cells
-    # What two rows of one finding must agree on (received may come from issued).
-    compared = [f for f in FINDING_FIELDS if f in columns.where or f == "received"]
     header_row = columns.header_row
-    untold = 0  # rows read since the progress bar was last told
-    for number, cells in rows:
+    names = list(columns.where)  # the sheet's fields, in the order of their columns
+    body = [cells for number, cells in table if number > header_row]
+    numbers = [number for number, _cells in table if number > header_row]
+    # The cells of each field, a blank one (is_blank) as None.
+    cols: dict[str, list[Cell]] = {}
+    widest = max(i for i, _header in columns.where.values()) + 1
+    whole = all(len(cells) >= widest for cells in body)
+    for f, (i, _header) in columns.where.items():
+        taken = ([cells[i] for cells in body] if whole
+                 else [cells[i] if i < len(cells) else None for cells in body])
+        cols[f] = [None if isinstance(v, str) and not v.strip() else v for v in taken]
+    # Blank rows (trailing ones included) are no rows.
+    kept = [k for k, values in enumerate(zip(*cols.values(), strict=True))
+            if values.count(None) != len(values)]
+    if len(kept) != len(body):
+        numbers = [numbers[k] for k in kept]
+        cols = {f: [col[k] for k in kept] for f, col in cols.items()}
+    count = len(numbers)
+    _carry_down(cols, count)
+    # Every value parsed (or its Problem), and each row's problems, by field.
+    parsed_cols: list[list[Any]] = []
+    row_problems: dict[int, list[str]] = {}
+    for f, col in cols.items():
+        answers, bad = _parse_column(f, col)
+        parsed_cols.append(answers)
+        if bad:
+            header = columns.header(f)
+            for k, answer in enumerate(answers):
+                if isinstance(answer, Problem):
+                    row_problems.setdefault(k, []).append(
+                        problem(numbers[k], header, str(answer)))
+    for f in ("pemda", "title", "recommendation"):
+        required = cols.get(f)
+        message = _(_EMPTY[f])
+        for k in range(count):
+            if required is None or required[k] is None:
+                row_problems.setdefault(k, []).append(
+                    problem(numbers[k], columns.header(f), message))
+    # What two rows of one finding must agree on (received may come from issued); the pemda
+    # and title are what made them one finding.
+    compared = [f for f in FINDING_FIELDS if (f in columns.where or f == "received")
+                and f not in ("pemda", "title")]
+    findings: dict[tuple[str, str, str], FindingRows] = {}
+    has_status = "status" in cols
+    # The progress bar is told of every row read, as it is told while the file is read.
+    told = 0
+    positions = [k for k, (number, _cells) in enumerate(table) if number > header_row]
+    for k, values in enumerate(zip(*parsed_cols, strict=True)):
         if tick is not None:
-            untold += 1
-            if untold == TICK_ROWS:
-                tick(untold)
-                untold = 0
-        if number <= header_row:
+            done = positions[kept[k]] + 1
+            while done - told >= TICK_ROWS:
+                tick(TICK_ROWS)
+                told += TICK_ROWS
+        found = row_problems.get(k)
+        if found is not None:
+            problems.extend(found)
             continue
-        # The row's cells by field, a blank one (is_blank) as None.
-        width = len(cells)
-        raw: dict[str, Cell] = {}
-        filled = False
-        for f, i, _header in fields:
-            value = cells[i] if i < width else None
-            if isinstance(value, str) and not value.strip():
-                value = None
-            elif value is not None:
-                filled = True
-            raw[f] = value
-        if not filled:
-            continue  # blank rows, trailing ones included
-        count += 1
-        title = text_of(raw.get("title"))
-        # A row continues the finding above only within the same report of the same pemda: a
-        # blank title under another LHP number is a missing title, not the one above.
-        same_report = True
-        for f in ("pemda", "report"):
-            mine, theirs = raw.get(f), previous.get(f)
-            if mine is not None and theirs is not None and not (
-                    type(mine) is type(theirs) and mine == theirs) \
-                    and text_of(mine) != text_of(theirs):
-                same_report = False
-        if same_report and (not title or " ".join(title.casefold().split()) == previous_title):
-            for f in carried:  # this row continues the finding above
-                if raw[f] is None and previous.get(f) is not None:
-                    raw[f] = previous[f]
-            title = text_of(raw.get("title"))
-        previous = {f: raw[f] for f in carried}
-        previous_title = " ".join(title.casefold().split()) if title else None
-        row_problems: list[str] = []
-        parsed: dict[str, Any] = {}
-        for f, _index, parse in fields:
-            value = raw[f]
-            if value is None:
-                parsed[f] = None
-                continue
-            if parse is None:
-                memo = last_text.get(f)
-                if memo is not None and type(memo[0]) is type(value) and memo[0] == value:
-                    result = memo[1]
-                else:
-                    try:
-                        result = checked_text(f, value)
-                    except Problem as bad:
-                        result = bad
-                    last_text[f] = (value, result)
-            else:
-                result = seen.get((f, type(value), value), seen)
-                if result is seen:
-                    try:
-                        result = parse(value)
-                    except Problem as bad:
-                        result = bad
-                    seen[(f, type(value), value)] = result
-            if isinstance(result, Problem):
-                row_problems.append(problem(number, columns.header(f), str(result)))
-            else:
-                parsed[f] = result
-        if "status" in raw and parsed.get("status") is None:
+        parsed = dict(zip(names, values, strict=True))
+        if has_status and parsed["status"] is None:
             parsed["status"] = Status.BD
-        for f in ("pemda", "title", "recommendation"):
-            if raw.get(f) is None:
-                row_problems.append(problem(number, columns.header(f), _(_EMPTY[f])))
-        if row_problems:
-            problems.extend(row_problems)
-            continue
-        _add_row(findings, number, parsed, columns, today, problems, compared)
-    if tick is not None and untold:
-        tick(untold)
-    found = list(findings.values())
-    for finding in found:
+        _add_row(findings, numbers[k], parsed, columns, today, problems, compared)
+    if tick is not None:
+        while len(table) - told >= TICK_ROWS:
+            tick(TICK_ROWS)
+            told += TICK_ROWS
+        if len(table) > told:
+            tick(len(table) - told)
+    found_rows = list(findings.values())
+    for finding in found_rows:
         finding.new.recommendations = [r.spec for r in finding.recs]
         try:
             check_new_finding(finding.new)
         except Refusal as refusal:
             problems.append(problem(finding.row, None, str(refusal)))
-    return Register(findings=found, rows=count, problems=problems)
+    return Register(findings=found_rows, rows=count, problems=problems)
+
+
+def _title_key(title: str) -> str | None:
+    return " ".join(title.casefold().split()) if title else None
+
+
+def _carry_down(cols: dict[str, list[Cell]], count: int) -> None:
+    """A row continues the finding above when it is of the same report of the same pemda and
+    its title is blank or the same: its blank finding cells take the values above (merged
+    cells, or left blank after a finding's first row). A blank title under another LHP
+    number is a missing title, not the one above."""
+    none: list[Cell] = [None] * count
+    pemdas, reports, titles = (cols.get(f, none) for f in ("pemda", "report", "title"))
+    continues = [False] * count
+    # The row above's pemda, report and title once its own blanks were filled.
+    above_pemda: Cell = None
+    above_report: Cell = None
+    above_title: Cell = None
+    above_key: str | None = None
+    for k in range(count):
+        pemda, report, title = pemdas[k], reports[k], titles[k]
+        same_report = True
+        for mine, theirs in ((pemda, above_pemda), (report, above_report)):
+            if mine is not None and theirs is not None and not (
+                    type(mine) is type(theirs) and mine == theirs) \
+                    and text_of(mine) != text_of(theirs):
+                same_report = False
+        text = text_of(title)
+        if same_report and (not text or _title_key(text) == above_key):
+            continues[k] = True
+            if pemda is None:
+                pemda = above_pemda
+            if report is None:
+                report = above_report
+            if title is None:
+                title = above_title
+                text = text_of(title)
+        above_pemda, above_report, above_title = pemda, report, title
+        above_key = _title_key(text)
+    for f in FINDING_FIELDS:
+        col = cols.get(f)
+        if col is None:
+            continue
+        above: Cell = None
+        for k in range(count):
+            value = col[k]
+            if value is None and continues[k]:
+                col[k] = value = above
+            above = value
+
+
+def _parse_column(f: str, col: list[Cell]) -> tuple[list[Any], bool]:
+    """Each value of the column parsed (None for a blank), or its Problem; and whether there
+    was any Problem. Each distinct value is parsed once: by the value alone when the column
+    holds values of one type, else by type and value (1, 1.0 and True are equal)."""
+    parse = PARSERS.get(f)
+
+    def answer(value: Cell) -> Any:
+        try:
+            return checked_text(f, value, what) if parse is None else parse(value)
+        except Problem as bad:
+            return bad
+
+    what = _("the cell")
+    kinds = set(map(type, col))
+    kinds.discard(type(None))
+    if len(kinds) <= 1:
+        distinct = set(col)
+        distinct.discard(None)
+        memo: dict[Any, Any] = {value: answer(value) for value in distinct}
+        memo[None] = None
+        answers = list(map(memo.__getitem__, col))
+    else:
+        typed: dict[tuple[type, Cell], Any] = {}
+        answers = []
+        for value in col:
+            if value is None:
+                answers.append(None)
+                continue
+            key = (type(value), value)
+            found = typed.get(key, typed)
+            if found is typed:
+                found = typed[key] = answer(value)
+            answers.append(found)
+        memo = dict(enumerate(typed.values()))
+    bad = any(isinstance(a, Problem) for a in memo.values())
+    return answers, bad
 
 
 _EMPTY = {
@@ -266,8 +332,8 @@ _EMPTY = {
 def _add_row(findings: dict[tuple[str, str, str], FindingRows], number: int,
              parsed: dict[str, Any], columns: Columns, today: date,
              problems: list[str], compared: list[str]) -> None:
-    def bad(f: str | None, message: str) -> None:
-        problems.append(problem(number, columns.header(f) if f else None, message))
+    def bad(f: str, message: str) -> None:
+        problems.append(problem(number, columns.header(f), message))
 
     for f in ("issued", "received", "followup_on", "reviewed_on"):
         day = parsed.get(f)
@@ -284,7 +350,7 @@ def _add_row(findings: dict[tuple[str, str, str], FindingRows], number: int,
     key = finding_key(parsed["pemda"], parsed.get("report"), parsed["title"])
     finding = findings.get(key)
     if finding is None:
-        finding = FindingRows(row=number, new=NewFinding(
+        finding = FindingRows(row=number, key=key, new=NewFinding(
             pemda=parsed["pemda"], title=parsed["title"], received=received,
             recommendations=[], opd=parsed.get("opd"), report=parsed.get("report"),
             issued=parsed.get("issued"), instrument=parsed.get("instrument"),
@@ -297,27 +363,29 @@ def _add_row(findings: dict[tuple[str, str, str], FindingRows], number: int,
         for f in compared:  # a field without a column is None on every row
             mine = received if f == "received" else parsed.get(f)
             theirs = getattr(finding.new, f)
-            if mine is not None and theirs is not None and f not in ("pemda", "title") \
-                    and mine != theirs:
+            if mine is not None and theirs is not None and mine != theirs:
                 bad(f, _("{mine} differs from row {row} of the same finding ({theirs}): a "
                          "finding has one {column}").format(
                     mine=shown(mine), row=finding.row, theirs=shown(theirs),
                     column=columns.header(f)))
                 return
     text = parsed["recommendation"]
-    for other in finding.recs:
-        if rec_key(other.spec.text) == rec_key(text):
-            bad("recommendation", _("repeats row {row} of the same finding: give one row "
-                                    "per recommendation").format(row=other.row))
-            return
+    text_key = rec_key(text)
+    other = finding.rec_rows.get(text_key)
+    if other is not None:
+        bad("recommendation", _("repeats row {row} of the same finding: give one row "
+                                "per recommendation").format(row=other))
+        return
     followup = None
-    if any(parsed.get(f) for f in ("followup", "followup_on", "deposit", "slip")):
+    if (parsed.get("followup") or parsed.get("followup_on") or parsed.get("deposit")
+            or parsed.get("slip")):
         if not parsed.get("followup"):
             bad("followup", _("is empty while the row has a follow-up's date, deposit or "
                               "slip: describe the follow-up"))
             return
         followup = FollowUpRow(action=parsed["followup"], on=parsed.get("followup_on"),
                                deposit=parsed.get("deposit") or 0, slip=parsed.get("slip"))
+    finding.rec_rows[text_key] = number
     finding.recs.append(RecRow(
         row=number,
         spec=RecommendationSpec(n=len(finding.recs) + 1, text=text, code=parsed.get("rec_code"),
