@@ -10,7 +10,7 @@ TRUNCATE on the event, chain and facts tables are refused.
 import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -21,7 +21,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastor
 from eventsourcing.utils import get_topic
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 
 from auditlog.clock import now
 from auditlog.errors import Refusal, StoreBusy
@@ -390,30 +390,52 @@ class PostgresLog(SnapshotBase):
     """One REPEATABLE READ, read-only transaction: a consistent snapshot, streamed through a
     server-side cursor so that memory stays flat however long the log is."""
 
-    def __init__(self, target: PostgresTarget) -> None:
+    def __init__(self, target: PostgresTarget, pool: PostgresDatastore | None = None) -> None:
+        """On a connection of the store's pool when given one (the connection its save just
+        used, so the witness after every write costs no login of its own), else on one of
+        its own; either way the snapshot's transaction ends with it."""
         self.target = target
-        self.db = target.connect()
-        self.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self._borrowed = pool is not None
+        self._lent = ExitStack()
+        self.db = (self._lent.enter_context(pool.get_connection()) if pool is not None
+                   else target.connect(autocommit=True))
         self.notes: list[str] = []
-        with self.db.cursor() as c:
-            names = _names(c)
-            self.missing = _missing(c, names)
-        tables = names[0]
-        self.has_chain = CHAIN in tables
-        facts = (dict(self.db.execute(f"SELECT key, value FROM {META}").fetchall())
-                 if META in tables else {})
-        self.read_facts(facts)
         self._cursors = 0
+        try:
+            # Tuples whatever the connection's row factory (the pool's gives dicts).
+            self.c = self.db.cursor(row_factory=tuple_row)
+            self.c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            names = _names(self.c)
+            self.missing = _missing(self.c, names)
+            tables = names[0]
+            self.has_chain = CHAIN in tables
+            facts = (dict(self.c.execute(f"SELECT key, value FROM {META}").fetchall())
+                     if META in tables else {})
+            self.read_facts(facts)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            if not self.db.closed:
+                self.db.rollback()  # the snapshot's transaction ends here
+        finally:
+            if self._borrowed:
+                self._lent.close()  # back to the pool, for the command's next use
+            else:
+                self.db.close()
 
     def _stream(self, query: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         self._cursors += 1
-        with self.db.cursor(name=f"auditlog_{self._cursors}") as cursor:
+        with self.db.cursor(name=f"auditlog_{self._cursors}",
+                            row_factory=tuple_row) as cursor:
             cursor.itersize = 5000
             cursor.execute(query, params)
             yield from cursor
 
     def count(self) -> int:
-        return int(_value(self.db.execute(f"SELECT coalesce(max(seq), 0) FROM {CHAIN}")
+        return int(_value(self.c.execute(f"SELECT coalesce(max(seq), 0) FROM {CHAIN}")
                           .fetchone()))
 
     def hashes_after(self, seq: int) -> Iterator[bytes]:
@@ -423,7 +445,7 @@ class PostgresLog(SnapshotBase):
             f"SELECT hash FROM {CHAIN} WHERE seq > %s ORDER BY seq", (seq,)))
 
     def event_count(self) -> int:
-        return int(_value(self.db.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()))
+        return int(_value(self.c.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()))
 
     def chain(self, first: int, last: int) -> Iterator[ChainRow]:
         return self._stream(
@@ -432,7 +454,7 @@ class PostgresLog(SnapshotBase):
             "WHERE c.seq BETWEEN %s AND %s ORDER BY c.seq", (first, last))
 
     def entry_before(self, seq: int) -> tuple[int, int, bytes] | None:
-        row = self.db.execute(
+        row = self.c.execute(
             f"SELECT seq, position, hash FROM {CHAIN} WHERE seq < %s ORDER BY seq DESC LIMIT 1",
             (seq,)).fetchone()
         return None if row is None else (row[0], row[1], bytes(row[2]))
@@ -446,7 +468,7 @@ class PostgresLog(SnapshotBase):
             f"SELECT position FROM {CHAIN} ORDER BY position"))
 
     def linked_identity(self, seq: int) -> tuple[bytes, int] | None:
-        row = self.db.execute(
+        row = self.c.execute(
             f"SELECT originator_id, originator_version FROM {CHAIN} WHERE seq = %s",
             (seq,)).fetchone()
         return None if row is None else (row[0].encode(), row[1])
@@ -456,7 +478,7 @@ class PostgresLog(SnapshotBase):
             wanted = UUID(originator_id.decode())
         except ValueError:
             return None
-        row = self.db.execute(
+        row = self.c.execute(
             f"SELECT e.notification_id, {event_columns('e')} FROM {EVENTS} AS e "
             "WHERE e.originator_id = %s AND e.originator_version = %s",
             (wanted, originator_version)).fetchone()
@@ -727,7 +749,7 @@ class PostgresEngine:
         return PostgresRows(self._shared()), lambda: None
 
     def log_reader(self, recorder: Any) -> PostgresLog:
-        return PostgresLog(self.target)
+        return PostgresLog(self.target, recorder.datastore)
 
     def restore_triggers(self) -> list[str]:
         with self.target.connect() as db, db.transaction(), db.cursor() as c:
