@@ -211,3 +211,46 @@ def test_kept_evidence_damaged_in_the_source_is_not_copied(
                           ) == []
     finally:
         databases.close()
+
+
+def test_postgresql_to_postgresql_carries_the_log_and_kept_evidence(
+        ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Server to server: the same events, the same root on both, the same kept bytes chunk
+    for chunk, and the target verifies (a checkpoint taken on the source too)."""
+    import hashlib
+
+    from auditlog.store import evidence
+
+    monkeypatch.setattr(evidence, "CHUNK", 1000)  # several chunks per file
+    monkeypatch.delenv("AUDITLOG_ACTOR", raising=False)
+    first, second = fresh_database(), fresh_database()
+    try:
+        source, target = next(first), next(second)
+        contents = {"sts.pdf": bytes(range(256)) * 20, "kwitansi.pdf": b"kwitansi " * 300}
+        for name, content in contents.items():
+            (tmp_path / name).write_bytes(content)
+        ok("--db", source, "demo")
+        for rec, name in (("F-2023-0003.1", "sts.pdf"), ("F-2023-0001.1", "kwitansi.pdf")):
+            ok("--db", source, "followup", "record", rec, "--on", "2024-01-10", "--action",
+               "Setoran", "--evidence", str(tmp_path / name), "--keep")
+        ok("--db", source, "checkpoint", "--to", "source.txt")
+        copied = ok("--db", source, "copy", "--to", target).stdout
+        assert copied.startswith(f"copied {len(rows(source))} events to postgresql://")
+        assert "on both" in copied
+        assert rows(target) == rows(source)
+        checked = ok("--db", target, "verify").stdout
+        assert checked == ok("--db", source, "verify").stdout  # count, root, kept files
+        assert "evidence: 2 kept files match" in checked, checked
+        ok("--db", target, "verify", "--checkpoint", "source.txt")
+        chunks = ("SELECT b.sha256, b.size, k.n, k.content FROM evidence_blob AS b JOIN "
+                  "evidence_chunk AS k USING (sha256) ORDER BY b.sha256, k.n")
+        with closing(admin_connect(source)) as a, closing(admin_connect(target)) as b:
+            held = a.execute(chunks).fetchall()
+            assert len(held) > len(contents) and b.execute(chunks).fetchall() == held
+        for name, content in contents.items():
+            sha = hashlib.sha256(content).hexdigest()
+            ok("--db", target, "evidence", "get", sha[:12], "--to", f"back-{name}")
+            assert (tmp_path / f"back-{name}").read_bytes() == content
+    finally:
+        first.close()
+        second.close()
