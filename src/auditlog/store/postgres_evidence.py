@@ -17,8 +17,9 @@ import psycopg
 
 from auditlog.errors import Refusal
 from auditlog.i18n import _
-from auditlog.store.evidence import CHUNK, Kept, rehash, the_one, wanted_sha
-from auditlog.store.postgres import PostgresEngine, _first_line
+from auditlog.store import evidence
+from auditlog.store.evidence import Kept, rehash, the_one, wanted_sha
+from auditlog.store.postgres import EVIDENCE_TABLES, PostgresEngine, _first_line
 
 
 class PostgresVault:
@@ -49,7 +50,9 @@ class PostgresVault:
                 if c.rowcount == 0:
                     return False
                 with file.open("rb") as source:
-                    whole = write_chunks(c, sha256, size, iter(lambda: source.read(CHUNK), b""))
+                    # evidence.CHUNK read here, as on SQLite, not bound at import
+                    whole = write_chunks(c, sha256, size,
+                                         iter(lambda: source.read(evidence.CHUNK), b""))
                 if not whole:
                     raise Refusal(_("evidence file {path} changed while it was being kept: "
                                     "record the follow-up again once the file is "
@@ -87,6 +90,19 @@ class PostgresVault:
     def kept(self) -> list[Kept]:
         with self.db.cursor() as c:
             return kept_files(c)
+
+    def unreadable(self) -> tuple[str, list[str]]:
+        """The role logged in, and the tables of kept evidence it may not read (none in a
+        store from before kept evidence): a role may hold the log's grants and not these
+        (the owner's upgrade adds them, without grants, to a store set up earlier)."""
+        with self.db.transaction():
+            row = self.db.execute(
+                "SELECT session_user::text, ARRAY(SELECT tablename::text FROM pg_tables "
+                "WHERE schemaname = current_schema() AND tablename = ANY(%s) AND NOT "
+                "has_table_privilege(quote_ident(schemaname) || '.' || quote_ident(tablename), "
+                "'SELECT') ORDER BY tablename)", (list(EVIDENCE_TABLES),)).fetchone()
+        assert row is not None
+        return str(row[0]), list(row[1])
 
     def damaged(self) -> tuple[int, list[str]]:
         keys = self._keys("SELECT sha256, size FROM evidence_blob ORDER BY sha256", ())
