@@ -48,6 +48,7 @@ EVIDENCE_TABLES = ("evidence_blob", "evidence_chunk")
 EVIDENCE_TRIGGERS = {f"{table}_no_{action}": (table, action)
                      for table in EVIDENCE_TABLES for action in ("update", "delete", "truncate")}
 READER = "auditlog_reader"  # store/roles.py's group, which every other group includes
+AUDITOR = "auditlog_auditor"  # store/roles.py's group that records (and keeps evidence)
 
 SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -199,6 +200,8 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
                 with self.datastore.transaction(commit=True) as c:
                     for statement in upgrades:
                         c.execute(statement)
+                    if EVIDENCE_SCHEMA[0] in upgrades:
+                        grant_evidence(c)
             return
         super().create_table()
         with self.datastore.transaction(commit=True) as c:
@@ -334,6 +337,21 @@ def _missing(c: psycopg.Cursor[Any], names: Names | None = None) -> list[str]:
             f"SELECT 1 FROM {META} WHERE key = 'store_id'").fetchone() is None:
         missing.append(f"{META}.store_id")
     return missing
+
+
+def grant_evidence(c: psycopg.Cursor[Any]) -> None:
+    """Where 'auditlog roles setup' was run (its reader group may read the log here), the
+    tables of kept evidence that the owner's upgrade adds get the grants setup gives them:
+    readers read the kept files, auditors keep them (without, both met 'permission denied')."""
+    row = c.execute(
+        "SELECT CASE WHEN to_regrole(%s) IS NULL OR to_regrole(%s) IS NULL THEN false "
+        "ELSE has_table_privilege(%s, %s, 'SELECT') END AS set_up",
+        (READER, AUDITOR, READER, EVENTS)).fetchone()
+    if not _value(row):
+        return
+    tables = sql.SQL(", ").join(sql.Identifier(t) for t in EVIDENCE_TABLES)
+    c.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(tables, sql.Identifier(READER)))
+    c.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(tables, sql.Identifier(AUDITOR)))
 
 
 def _missing_evidence_triggers(tables: set[str], triggers: set[str]) -> list[str]:
