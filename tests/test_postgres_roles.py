@@ -178,3 +178,15 @@ def test_evidence_tables_added_by_the_owner_s_upgrade_get_the_groups_grants(
         db.execute(f"GRANT auditlog_reader TO {PERSON}")
     assert "evidence: 1 kept file matches" in ok("--db", url, "verify").stdout
 
+
+def test_a_reader_without_the_evidence_grants_is_told_in_one_line(store: str, run: Run
+                                                                  ) -> None:
+    """verify and evidence get, by a role whose group lost its grants on the kept evidence:
+    one line naming the role and the way out, not a database traceback."""
+    with closing(admin_connect(store)) as db:
+        db.execute("REVOKE ALL ON evidence_blob, evidence_chunk FROM auditlog_reader")
+    url = url_for(store, str(conninfo_to_dict(store)["dbname"]), user=PERSON,
+                  password="rahasia")
+    for args in (("verify",), ("evidence", "get", "abcdef012345", "--to", "back.pdf")):
+        assert_one_line_refusal(run("--db", url, *args), PERSON, "kept evidence",
+                                "roles setup")

@@ -26,6 +26,20 @@ class PostgresVault:
     def __init__(self, engine: PostgresEngine) -> None:
         self.engine = engine
         self.db: psycopg.Connection[Any] = engine.target.connect()
+        self._readable = False
+
+    def _require_readable(self) -> None:
+        """A role whose group lacks the grants on the kept evidence is told so in one line
+        before a read, not with the database's 'permission denied' (checked once)."""
+        if self._readable:
+            return
+        user, tables = self.unreadable()
+        if tables:
+            raise Refusal(_("the role {user} may not read the kept evidence in {where} "
+                            "({tables}): have the store's owner run 'auditlog roles setup' "
+                            "again").format(user=user, where=self.engine.target.where(),
+                                            tables=", ".join(tables)))
+        self._readable = True
 
     def close(self) -> None:
         self.db.close()
@@ -74,12 +88,14 @@ class PostgresVault:
 
     def find(self, prefix: str) -> Kept:
         wanted = wanted_sha(prefix)
+        self._require_readable()
         return the_one(wanted, self._keys(
             "SELECT sha256, size FROM evidence_blob WHERE sha256 >= %s AND sha256 < %s "
             "LIMIT 2", (wanted, wanted + "g")))
 
     def chunks(self, sha256: str) -> Iterator[bytes]:
         # A server-side cursor, one chunk fetched at a time, in one snapshot.
+        self._require_readable()
         with self.db.transaction(), self.db.cursor(name="auditlog_evidence") as cursor:
             cursor.itersize = 1
             cursor.execute("SELECT content FROM evidence_chunk WHERE sha256 = %s ORDER BY n",
@@ -88,6 +104,7 @@ class PostgresVault:
                 yield bytes(content)
 
     def kept(self) -> list[Kept]:
+        self._require_readable()
         with self.db.cursor() as c:
             return kept_files(c)
 
@@ -105,6 +122,7 @@ class PostgresVault:
         return str(row[0]), list(row[1])
 
     def damaged(self) -> tuple[int, list[str]]:
+        self._require_readable()
         keys = self._keys("SELECT sha256, size FROM evidence_blob ORDER BY sha256", ())
         return len(keys), rehash(self, keys)
 
