@@ -16,7 +16,7 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import OperationalError, RecordConflictError, StoredEvent
+from eventsourcing.persistence import RecordConflictError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import sql
@@ -213,27 +213,26 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any
                       ) -> Sequence[int] | None:
-        """eventsourcing's insert without its ten retries of a lock timeout: a table locked
-        past AUDITLOG_LOCK_TIMEOUT is busy now (exit 4), with nothing written."""
-        insert = PostgresApplicationRecorder.insert_events.__wrapped__
-        try:
-            return insert(  # type: ignore[no-any-return]
-                self, in_time_order(stored_events), **kwargs)
-        except OperationalError as error:
-            if "lock timeout" not in str(error):
-                raise
-            raise StoreBusy(_("another writer held the store's events table past "
-                              "{lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing was "
-                              "written: try again").format(
-                lock_timeout=self.datastore.lock_timeout)) from None
+        """One save's events and their chain entries in a transaction of their own, which any
+        exception rolls back: the refusal of an event recorded before the log's last one
+        (ClockBehind, raised once the events are in, as the head is known only under the
+        table lock) included. eventsourcing's own insert keeps an exception raised after its
+        insert until its transaction block has ended, and so committed the events without
+        their chain entries. Nor does it retry a lock timeout ten times: a table locked past
+        AUDITLOG_LOCK_TIMEOUT is busy now (exit 4), with nothing written. Returns the
+        events' positions, in the order inserted (in time order)."""
+        if not stored_events:
+            return []
+        with self.datastore.transaction(commit=True) as c:
+            return self.insert_in(c, stored_events)
 
     def insert_in(self, c: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent]
-                  ) -> None:
+                  ) -> list[int]:
         """Insert (and chain) events inside a transaction the caller holds, so that a bulk
         write (Store.save_in_chunks) goes in chunk by chunk and still commits, or rolls
         back, as one: after eventsourcing's table lock, one statement for the events and one
         pipelined executemany for their chain entries (not a composite-typed array and a
-        round trip per save)."""
+        round trip per save). Returns their positions."""
         try:
             self._lock_table(c)
             head = c.execute(f"SELECT seq, hash FROM {CHAIN} ORDER BY seq DESC LIMIT 1"
@@ -242,7 +241,9 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
             before = c.execute(f"SELECT state FROM {EVENTS} ORDER BY notification_id DESC "
                                "LIMIT 1").fetchone()
             last = recorded_time(bytes(before["state"])) if before is not None else None
-            insert_linked(c, in_time_order(stored_events), seq, prev, last)
+            ids: list[int] = []
+            insert_linked(c, in_time_order(stored_events), seq, prev, last, ids)
+            return ids
         except psycopg.errors.LockNotAvailable:
             raise StoreBusy(_("another writer held the store's events table past "
                               "{lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing was "
@@ -250,31 +251,6 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
                 lock_timeout=self.datastore.lock_timeout)) from None
         except psycopg.errors.UniqueViolation as error:  # someone saved first: retried
             raise RecordConflictError(str(error)) from None
-
-    def _fetch_ids_after_insert_events(
-        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert ids is not None
-        self.after_insert(curs, stored_events, ids)
-        return ids
-
-    def after_insert(self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                     ids: Sequence[int]) -> None:
-        """Link the events into the hash chain inside the transaction that stores them.
-
-        eventsourcing took its EXCLUSIVE table lock before the insert, so no other writer is
-        between this head and these events, and commit order is chain order. An event
-        recorded earlier than the one before it is refused, as on SQLite."""
-        curs.execute(f"SELECT seq, hash FROM {CHAIN} ORDER BY seq DESC LIMIT 1")
-        head = curs.fetchone()
-        seq, prev = (head["seq"], bytes(head["hash"])) if head is not None else (0, GENESIS)
-        curs.execute(f"SELECT state FROM {EVENTS} WHERE notification_id < %s "
-                     "ORDER BY notification_id DESC LIMIT 1", (ids[0],))
-        before = curs.fetchone()
-        last = recorded_time(bytes(before["state"])) if before is not None else None
-        entries = chain_links(stored_events, ids, seq, prev, last)
-        curs.executemany(f"INSERT INTO {CHAIN} VALUES (%s, %s, %s, %s, %s)", entries)
 
 
 def _value(row: Any) -> Any:
@@ -382,9 +358,11 @@ INSERT_LINKS = f"INSERT INTO {CHAIN} VALUES (%s, %s, %s, %s, %s)"
 
 
 def insert_linked(c: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], seq: int,
-                  prev: bytes, last: datetime | None) -> tuple[int, bytes, datetime | None]:
+                  prev: bytes, last: datetime | None, positions: list[int] | None = None
+                  ) -> tuple[int, bytes, datetime | None]:
     """Insert events and their chain entries after the entry (seq, prev), in a transaction
-    the caller holds; returns the new head (seq, hash, recorded time of the last event)."""
+    the caller holds; returns the new head (seq, hash, recorded time of the last event), and
+    adds the events' positions to ``positions`` when given."""
     if not stored_events:
         return seq, prev, last
     ids = [_value(row) for row in c.execute(INSERT_ROWS, (
@@ -393,6 +371,8 @@ def insert_linked(c: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], 
         [e.topic for e in stored_events], [e.state for e in stored_events])).fetchall()]
     entries = chain_links(stored_events, ids, seq, prev, last)
     c.executemany(INSERT_LINKS, entries)
+    if positions is not None:
+        positions.extend(ids)
     for stored in reversed(stored_events):
         when = recorded_time(stored.state)
         if when is not None:
