@@ -388,19 +388,17 @@ class PostgresLog(SnapshotBase):
     """One REPEATABLE READ, read-only transaction: a consistent snapshot, streamed through a
     server-side cursor so that memory stays flat however long the log is."""
 
-    def __init__(self, target: PostgresTarget, pool: PostgresDatastore | None = None) -> None:
-        """On a connection of the store's pool when given one (the connection its save just
-        used, so the witness after every write costs no login of its own), else on one of
-        its own; either way the snapshot's transaction ends with it."""
+    def __init__(self, target: PostgresTarget, pool: PostgresDatastore) -> None:
+        """On a connection of the store's pool, the one its save just used: the witness
+        after every write logs in no more (verify and copy read this way too); the
+        snapshot's transaction ends with it, and the connection goes back to the pool."""
         self.target = target
-        self._borrowed = pool is not None
         self._lent = ExitStack()
-        self.db = (self._lent.enter_context(pool.get_connection()) if pool is not None
-                   else target.connect(autocommit=True))
+        self.db = self._lent.enter_context(pool.get_connection())
         self.notes: list[str] = []
         self._cursors = 0
         try:
-            # Tuples whatever the connection's row factory (the pool's gives dicts).
+            # Tuples, though the pool's connections give dicts.
             self.c = self.db.cursor(row_factory=tuple_row)
             self.c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
             names = _names(self.c)
@@ -419,10 +417,7 @@ class PostgresLog(SnapshotBase):
             if not self.db.closed:
                 self.db.rollback()  # the snapshot's transaction ends here
         finally:
-            if self._borrowed:
-                self._lent.close()  # back to the pool, for the command's next use
-            else:
-                self.db.close()
+            self._lent.close()  # back to the pool, for the command's next use
 
     def _stream(self, query: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         self._cursors += 1
