@@ -1,14 +1,16 @@
 """`auditlog copy`: a log moved between engines keeps its bytes, its identity and its root."""
 
 import sqlite3
+import uuid
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
 
 import pytest
+from psycopg.conninfo import conninfo_to_dict
 
 from auditlog.store.app import Store
-from engines import admin_connect, fresh_database
+from engines import admin_connect, fresh_database, url_for
 from store_state import assert_one_line_refusal
 
 from conftest import Run
@@ -211,3 +213,118 @@ def test_kept_evidence_damaged_in_the_source_is_not_copied(
                           ) == []
     finally:
         databases.close()
+
+
+def test_postgresql_to_postgresql_carries_the_log_and_kept_evidence(
+        ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Server to server: the same events, the same root on both, the same kept bytes chunk
+    for chunk, and the target verifies (a checkpoint taken on the source too)."""
+    import hashlib
+
+    from auditlog.store import evidence
+
+    monkeypatch.setattr(evidence, "CHUNK", 1000)  # several chunks per file
+    monkeypatch.delenv("AUDITLOG_ACTOR", raising=False)
+    first, second = fresh_database(), fresh_database()
+    try:
+        source, target = next(first), next(second)
+        contents = {"sts.pdf": bytes(range(256)) * 20, "kwitansi.pdf": b"kwitansi " * 300}
+        for name, content in contents.items():
+            (tmp_path / name).write_bytes(content)
+        ok("--db", source, "demo")
+        for rec, name in (("F-2023-0003.1", "sts.pdf"), ("F-2023-0001.1", "kwitansi.pdf")):
+            ok("--db", source, "followup", "record", rec, "--on", "2024-01-10", "--action",
+               "Setoran", "--evidence", str(tmp_path / name), "--keep")
+        ok("--db", source, "checkpoint", "--to", "source.txt")
+        copied = ok("--db", source, "copy", "--to", target).stdout
+        assert copied.startswith(f"copied {len(rows(source))} events to postgresql://")
+        assert "on both" in copied
+        assert rows(target) == rows(source)
+        checked = ok("--db", target, "verify").stdout
+        assert checked == ok("--db", source, "verify").stdout  # count, root, kept files
+        assert "evidence: 2 kept files match" in checked, checked
+        ok("--db", target, "verify", "--checkpoint", "source.txt")
+        chunks = ("SELECT b.sha256, b.size, k.n, k.content FROM evidence_blob AS b JOIN "
+                  "evidence_chunk AS k USING (sha256) ORDER BY b.sha256, k.n")
+        with closing(admin_connect(source)) as a, closing(admin_connect(target)) as b:
+            held = a.execute(chunks).fetchall()
+            assert len(held) > len(contents) and b.execute(chunks).fetchall() == held
+        for name, content in contents.items():
+            sha = hashlib.sha256(content).hexdigest()
+            ok("--db", target, "evidence", "get", sha[:12], "--to", f"back-{name}")
+            assert (tmp_path / f"back-{name}").read_bytes() == content
+    finally:
+        first.close()
+        second.close()
+
+
+@pytest.fixture
+def evidence_unreadable(ok: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+                        ) -> Iterator[tuple[str, str]]:
+    """A store on the server that keeps a file, and the URL of a role that may read its log
+    but not its kept evidence (as a reader of a store whose evidence tables its owner's
+    upgrade added after 'roles setup'): (store URL, that role's URL)."""
+    monkeypatch.delenv("AUDITLOG_ACTOR", raising=False)
+    role = f"pembaca_{uuid.uuid4().hex[:8]}"
+    for url in fresh_database():
+        (tmp_path / "sts.pdf").write_bytes(b"bukti setoran" * 100)
+        ok("--db", url, "demo")
+        ok("--db", url, "followup", "record", "F-2023-0003.1", "--on", "2024-01-10",
+           "--action", "Setoran", "--evidence", str(tmp_path / "sts.pdf"), "--keep")
+        ok("--db", url, "roles", "setup")
+        with closing(admin_connect(url)) as db:
+            db.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'rahasia'")
+        try:
+            ok("--db", url, "roles", "grant", role, "reader")
+            with closing(admin_connect(url)) as db:
+                db.execute("REVOKE ALL ON evidence_blob, evidence_chunk FROM auditlog_reader")
+            yield url, url_for(url, str(conninfo_to_dict(url)["dbname"]), user=role,
+                               password="rahasia")
+        finally:
+            with closing(admin_connect(url)) as db:
+                db.execute(f"DROP OWNED BY {role}")
+                db.execute(f"DROP ROLE {role}")
+
+
+@pytest.mark.parametrize("lang", ["en", "id"])
+@pytest.mark.parametrize("into", ["sqlite", "postgresql"])
+def test_a_role_that_may_not_read_the_kept_evidence_is_told_so_and_nothing_is_written(
+        evidence_unreadable: tuple[str, str], into: str, lang: str, ok: Run, run: Run,
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One line in the reader's language, exit 1, no target made: not a database error
+    (a traceback into a file, 'permission denied for table evidence_blob' into a server)."""
+    from auditlog import i18n
+    from auditlog.store.copy import EVIDENCE_UNREADABLE
+    from test_no_english_in_indonesian import english_lines
+
+    url, reader = evidence_unreadable
+    role = str(conninfo_to_dict(reader)["user"])
+    assert ok("--db", reader, "history").stdout  # the log it may read
+    databases = fresh_database()
+    try:
+        target = next(databases) if into == "postgresql" else str(tmp_path / "copy.db")
+        if lang == "id":
+            monkeypatch.delenv("AUDITLOG_LANG")
+            result = run("--db", reader, "copy", "--to", target,
+                         env={"LANG": "id_ID.UTF-8", "LC_ALL": ""})
+        else:
+            result = run("--db", reader, "copy", "--to", target)
+        line = assert_one_line_refusal(result, role)
+        assert "permission denied" not in line, line
+        if into == "postgresql":
+            with closing(admin_connect(target)) as db:
+                assert db.execute("SELECT tablename FROM pg_tables WHERE schemaname = "
+                                  "'public'").fetchall() == []
+        assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("copy")
+                      ) == []
+    finally:
+        databases.close()
+    if lang == "en":
+        assert "kept evidence" in line and "nothing was written" in line, line
+        ok("--db", url, "roles", "setup")  # as the line advises: the groups get it back
+        assert "on both" in ok("--db", reader, "copy", "--to", str(tmp_path / "copy.db")
+                               ).stdout
+    elif i18n.translations("id").gettext(EVIDENCE_UNREADABLE) == EVIDENCE_UNREADABLE:
+        pytest.xfail("its Indonesian is the lead's to add to the catalog (locale/)")
+    else:
+        assert not english_lines(line), line

@@ -5,6 +5,7 @@ import time
 from collections.abc import Iterator
 from contextlib import closing
 from pathlib import Path
+from typing import Any
 
 import pytest
 from psycopg.conninfo import conninfo_to_dict
@@ -188,3 +189,38 @@ def test_a_dropped_evidence_trigger_is_a_missing_guard_that_init_puts_back(pg: s
     assert ok("verify").stdout.startswith("verified ")
     with closing(admin_connect(pg)) as db, pytest.raises(Exception, match="append-only"):
         db.execute("DELETE FROM evidence_chunk")
+
+
+def logins(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Where each connection to the server is opened from now on (auditlog's own and
+    eventsourcing's pool's): each costs a login (SCRAM) and a server process."""
+    import traceback
+
+    import psycopg
+
+    opened: list[str] = []
+    real = psycopg.Connection.connect.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[psycopg.Connection[Any]], *args: Any, **kwargs: Any
+                 ) -> psycopg.Connection[Any]:
+        opened.append("".join(traceback.format_stack(limit=12)[:-1]))
+        return real(cls, *args, **kwargs)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(psycopg.Connection, "connect", classmethod(counting))
+    monkeypatch.setattr(psycopg, "connect", psycopg.Connection.connect)
+    return opened
+
+
+def test_the_witness_after_a_save_uses_the_store_s_connection(pg: str, ok: Run) -> None:
+    """The checkpoint witnessed after every save is read on the connection the save used
+    (eventsourcing's pool), not on one logged in for it (one more login per write)."""
+    ok("demo")
+    with pytest.MonkeyPatch.context() as patch:
+        opened = logins(patch)
+        ok("finding", "record", "--pemda", "35.73", "--title", "Uji", "--received",
+           "10/1/2024", "-r", "Uji")
+    assert opened, "the patch saw no login at all"
+    witnessing = [where for where in opened if "in witness" in where]
+    assert witnessing == [], "\n".join(witnessing)
+    checked = ok("verify").stdout  # and the new checkpoint was witnessed all the same
+    assert "witness" in checked and "added after" not in checked, checked

@@ -157,3 +157,36 @@ def test_roles_keep_working_after_the_projection_tables_change(store: str, ok: R
         with closing(admin_connect(store)) as db:
             db.execute(f"DROP OWNED BY {reader}")
             db.execute(f"DROP ROLE {reader}")
+
+
+def test_evidence_tables_added_by_the_owner_s_upgrade_get_the_groups_grants(
+        store: str, ok: Run) -> None:
+    """A store set up with roles before kept evidence existed: the owner's next command adds
+    the evidence tables, and with them the grants 'roles setup' gives (before, its readers
+    and auditors met 'permission denied for table evidence_blob' as a traceback)."""
+    with closing(admin_connect(store)) as db:  # the store as an earlier auditlog left it
+        db.execute("DROP TABLE evidence_chunk, evidence_blob")
+    ok("--db", store, "init")  # the owner opens it: the tables are added
+    url = url_for(store, str(conninfo_to_dict(store)["dbname"]), user=PERSON,
+                  password="rahasia")
+    with open("sts.pdf", "wb") as slip:
+        slip.write(b"%PDF bukti setor")
+    ok("--db", url, "followup", "record", "F-2023-0003.1", "--on", "2024-01-10", "--action",
+       "Setoran", "--evidence", "sts.pdf", "--keep")
+    with closing(admin_connect(store)) as db:
+        db.execute(f"REVOKE auditlog_auditor FROM {PERSON}")
+        db.execute(f"GRANT auditlog_reader TO {PERSON}")
+    assert "evidence: 1 kept file matches" in ok("--db", url, "verify").stdout
+
+
+def test_a_reader_without_the_evidence_grants_is_told_in_one_line(store: str, run: Run
+                                                                  ) -> None:
+    """verify and evidence get, by a role whose group lost its grants on the kept evidence:
+    one line naming the role and the way out, not a database traceback."""
+    with closing(admin_connect(store)) as db:
+        db.execute("REVOKE ALL ON evidence_blob, evidence_chunk FROM auditlog_reader")
+    url = url_for(store, str(conninfo_to_dict(store)["dbname"]), user=PERSON,
+                  password="rahasia")
+    for args in (("verify",), ("evidence", "get", "abcdef012345", "--to", "back.pdf")):
+        assert_one_line_refusal(run("--db", url, *args), PERSON, "kept evidence",
+                                "roles setup")

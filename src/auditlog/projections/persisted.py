@@ -254,8 +254,9 @@ class Projection:
         self._cached_at: int | None = None  # the position the cache is valid at
         self.db = store.engine.connect()
         self.on_server = store.engine.name == "postgresql"
-        # The search table came later on PostgreSQL: its own schema version there.
-        self.version = SCHEMA_VERSION + ("+search" if self.on_server else "")
+        # The search table came later on PostgreSQL: its own schema version there (remade
+        # when its search configuration began to fold accents).
+        self.version = SCHEMA_VERSION + ("+search-unaccent" if self.on_server else "")
         self.tables = (*TABLES[:-1], "projection_search", TABLES[-1])
         try:
             self._ensure_schema()

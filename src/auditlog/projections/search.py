@@ -5,7 +5,8 @@ kriteria / sebab / akibat, its recommendations or its follow-ups (any mix of the
 ranked, best first, with the matching words marked. SQLite answers with FTS5 (bm25,
 highlight, snippet) on the persisted projection; a PostgreSQL projection answers the same
 question with its own full-text search (a tsvector over the same four fields weighted A-D,
-`plainto_tsquery('simple', ...)`, `ts_rank`, `ts_headline` with the same marks).
+`to_tsquery('auditlog_search', ...)`, `ts_rank`, `ts_headline` with the same marks), both
+folding accents.
 """
 
 import re
@@ -37,7 +38,7 @@ def words(query: str) -> list[str]:
 
 def fts5_query(query: str) -> str:
     """Every word quoted (so FTS5 reads none as an operator) and matched as a prefix, so
-    "setor" finds "setoran" (PostgreSQL: `to_tsquery('simple', 'setor:*')`)."""
+    "setor" finds "setoran" (PostgreSQL: `to_tsquery('auditlog_search', 'setor:*')`)."""
     return " ".join(f'"{w}"*' for w in words(query))
 
 
@@ -49,26 +50,45 @@ def one_line(text: str) -> str:
 # --- PostgreSQL ------------------------------------------------------------------------------
 # The same table as SQLite's FTS5 one (rows keyed by ``rowid``, the same columns, so the
 # projection writes both alike), with a tsvector over the four fields weighted A (title) to D
-# (follow-ups) kept by the database, and a GIN index on it. The 'simple' configuration: no
-# stemming or stop words, as FTS5's unicode61 (Indonesian has no configuration of its own).
+# (follow-ups) kept by the database, and a GIN index on it. Its configuration, auditlog_search,
+# is 'simple' (no stemming or stop words, as FTS5's unicode61; Indonesian has no configuration
+# of its own) behind the unaccent dictionary, so that 'Désa' and 'desa' are one word, as FTS5's
+# remove_diacritics 2 makes them. unaccent ships with PostgreSQL (Debian's postgresql-NN) and
+# is a trusted extension: the store's owner, who makes these tables, adds it with the CREATE
+# right on the database, no superuser; searching needs nothing more. Where it cannot be added
+# (a server without contrib, an owner without that right), the configuration is a plain copy
+# of 'simple' and search works without folding accents, as before.
+SEARCH_CONFIG = "auditlog_search"
+# Token types that may hold a letter outside ASCII (the ascii* ones cannot carry an accent).
+_ACCENTED = "word, hword, hword_part, numword, numhword, hword_numpart"
 PG_SEARCH_SCHEMA = [
+    # Made once per schema, kept when the projection tables are made again; a subtransaction
+    # (the EXCEPTION block) undoes a failed CREATE EXTENSION without aborting the remake.
+    "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_ts_config WHERE cfgname = '"
+    + SEARCH_CONFIG + "' AND cfgnamespace = current_schema()::regnamespace) THEN BEGIN "
+    "CREATE EXTENSION IF NOT EXISTS unaccent; "
+    "CREATE TEXT SEARCH CONFIGURATION " + SEARCH_CONFIG + " (COPY = simple); "
+    "ALTER TEXT SEARCH CONFIGURATION " + SEARCH_CONFIG + " ALTER MAPPING FOR " + _ACCENTED
+    + " WITH unaccent, simple; EXCEPTION WHEN OTHERS THEN CREATE TEXT SEARCH CONFIGURATION "
+    + SEARCH_CONFIG + " (COPY = simple); END; END IF; END $$",
     "CREATE TABLE IF NOT EXISTS projection_search (rowid BIGINT PRIMARY KEY, "
     "finding_id TEXT NOT NULL, title TEXT NOT NULL, body TEXT NOT NULL, "
     "recommendations TEXT NOT NULL, followups TEXT NOT NULL, document tsvector GENERATED "
-    "ALWAYS AS (setweight(to_tsvector('simple', title), 'A') || "
-    "setweight(to_tsvector('simple', body), 'B') || "
-    "setweight(to_tsvector('simple', recommendations), 'C') || "
-    "setweight(to_tsvector('simple', followups), 'D')) STORED)",
+    f"ALWAYS AS (setweight(to_tsvector('{SEARCH_CONFIG}', title), 'A') || "
+    f"setweight(to_tsvector('{SEARCH_CONFIG}', body), 'B') || "
+    f"setweight(to_tsvector('{SEARCH_CONFIG}', recommendations), 'C') || "
+    f"setweight(to_tsvector('{SEARCH_CONFIG}', followups), 'D')) STORED)",
     "CREATE INDEX IF NOT EXISTS projection_search_document ON projection_search "
     "USING GIN (document)",
 ]
 _MARKS = f"StartSel={MARK}, StopSel={MARK}"
 # ts_rank's weights for D, C, B, A: FTS5's bm25 weights of the same fields (1, 2, 4, 10).
 PG_SEARCH = (
-    "SELECT finding_id, ts_headline('simple', title, q, 'HighlightAll=true, " + _MARKS + "'), "
-    "ts_headline('simple', concat_ws(E'\\n', title, body, recommendations, followups), q, '"
-    + _MARKS + ", MaxWords=12, MinWords=5, MaxFragments=1') "
-    "FROM projection_search, to_tsquery('simple', ?) AS q WHERE document @@ q "
+    f"SELECT finding_id, ts_headline('{SEARCH_CONFIG}', title, q, 'HighlightAll=true, "
+    + _MARKS + "'), "
+    f"ts_headline('{SEARCH_CONFIG}', concat_ws(E'\\n', title, body, recommendations, "
+    "followups), q, '" + _MARKS + ", MaxWords=12, MinWords=5, MaxFragments=1') "
+    f"FROM projection_search, to_tsquery('{SEARCH_CONFIG}', ?) AS q WHERE document @@ q "
     "ORDER BY ts_rank('{0.1, 0.2, 0.4, 1.0}', document, q) DESC, rowid"
 )
 

@@ -11,7 +11,7 @@ from uuid import UUID
 from eventsourcing.persistence import StoredEvent
 
 from auditlog.errors import Refusal
-from auditlog.i18n import _
+from auditlog.i18n import N_, _
 from auditlog.store.app import Store, engine_for
 from auditlog.store.chain import GENESIS
 from auditlog.store.evidence import Kept, Vault, Vaults, open_vault
@@ -26,6 +26,10 @@ if TYPE_CHECKING:  # psycopg is imported only for a server
     from auditlog.store.postgres import PostgresEngine
 
 BATCH = 2000
+EVIDENCE_UNREADABLE = N_(
+    "the role {user} may read the log in {where} but not its kept evidence ({tables}), and "
+    "a copy carries both; nothing was written: have the store's owner run 'auditlog roles "
+    "setup' again, or copy as the owner")
 
 
 def open_empty_target(target: str, store_id: str) -> Store:
@@ -84,6 +88,7 @@ def copy_store(source: Store, target: str, progress: Callable[[int], None] | Non
             display=engine.display))
     vault = open_vault(source)
     try:
+        _may_read_evidence(source, vault)
         if engine.name == "postgresql":
             try:
                 _fill_server(source, cast("PostgresEngine", engine), before, progress, vault)
@@ -130,6 +135,20 @@ def _fill_file(source: Store, target: str, display: str, before: Checkpoint,
         engine_for(partial).discard()
         raise
     return after
+
+
+def _may_read_evidence(source: Store, vault: Vaults) -> None:
+    """A role that may read a server's log but not its kept evidence would see the copy stop
+    half-way on a database error: it is told before the target is touched."""
+    if source.engine.name != "postgresql":
+        return
+    from auditlog.store.postgres_evidence import PostgresVault
+
+    server = cast("PostgresVault", vault)
+    user, tables = server.unreadable()
+    if tables:
+        raise Refusal(_(EVIDENCE_UNREADABLE).format(
+            user=user, where=server.engine.target.where(), tables=", ".join(tables)))
 
 
 def _damaged(kept: Kept) -> Refusal:

@@ -10,18 +10,18 @@ TRUNCATE on the event, chain and facts tables are refused.
 import getpass
 import os
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import AbstractContextManager, contextmanager
+from contextlib import AbstractContextManager, ExitStack, contextmanager
 from datetime import datetime
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from eventsourcing.persistence import OperationalError, RecordConflictError, StoredEvent
+from eventsourcing.persistence import RecordConflictError, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore
 from eventsourcing.utils import get_topic
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import DictRow
+from psycopg.rows import DictRow, tuple_row
 
 from auditlog.clock import now
 from auditlog.errors import Refusal, StoreBusy
@@ -48,6 +48,7 @@ EVIDENCE_TABLES = ("evidence_blob", "evidence_chunk")
 EVIDENCE_TRIGGERS = {f"{table}_no_{action}": (table, action)
                      for table in EVIDENCE_TABLES for action in ("update", "delete", "truncate")}
 READER = "auditlog_reader"  # store/roles.py's group, which every other group includes
+AUDITOR = "auditlog_auditor"  # store/roles.py's group that records (and keeps evidence)
 
 SCHEMA = [
     f"CREATE TABLE IF NOT EXISTS {META} (key TEXT PRIMARY KEY, value TEXT NOT NULL)",
@@ -199,6 +200,8 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
                 with self.datastore.transaction(commit=True) as c:
                     for statement in upgrades:
                         c.execute(statement)
+                    if EVIDENCE_SCHEMA[0] in upgrades:
+                        grant_evidence(c)
             return
         super().create_table()
         with self.datastore.transaction(commit=True) as c:
@@ -210,27 +213,26 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
 
     def insert_events(self, stored_events: Sequence[StoredEvent], **kwargs: Any
                       ) -> Sequence[int] | None:
-        """eventsourcing's insert without its ten retries of a lock timeout: a table locked
-        past AUDITLOG_LOCK_TIMEOUT is busy now (exit 4), with nothing written."""
-        insert = PostgresApplicationRecorder.insert_events.__wrapped__
-        try:
-            return insert(  # type: ignore[no-any-return]
-                self, in_time_order(stored_events), **kwargs)
-        except OperationalError as error:
-            if "lock timeout" not in str(error):
-                raise
-            raise StoreBusy(_("another writer held the store's events table past "
-                              "{lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing was "
-                              "written: try again").format(
-                lock_timeout=self.datastore.lock_timeout)) from None
+        """One save's events and their chain entries in a transaction of their own, which any
+        exception rolls back: the refusal of an event recorded before the log's last one
+        (ClockBehind, raised once the events are in, as the head is known only under the
+        table lock) included. eventsourcing's own insert keeps an exception raised after its
+        insert until its transaction block has ended, and so committed the events without
+        their chain entries. Nor does it retry a lock timeout ten times: a table locked past
+        AUDITLOG_LOCK_TIMEOUT is busy now (exit 4), with nothing written. Returns the
+        events' positions, in the order inserted (in time order)."""
+        if not stored_events:
+            return []
+        with self.datastore.transaction(commit=True) as c:
+            return self.insert_in(c, stored_events)
 
     def insert_in(self, c: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent]
-                  ) -> None:
+                  ) -> list[int]:
         """Insert (and chain) events inside a transaction the caller holds, so that a bulk
         write (Store.save_in_chunks) goes in chunk by chunk and still commits, or rolls
         back, as one: after eventsourcing's table lock, one statement for the events and one
         pipelined executemany for their chain entries (not a composite-typed array and a
-        round trip per save)."""
+        round trip per save). Returns their positions."""
         try:
             self._lock_table(c)
             head = c.execute(f"SELECT seq, hash FROM {CHAIN} ORDER BY seq DESC LIMIT 1"
@@ -239,7 +241,9 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
             before = c.execute(f"SELECT state FROM {EVENTS} ORDER BY notification_id DESC "
                                "LIMIT 1").fetchone()
             last = recorded_time(bytes(before["state"])) if before is not None else None
-            insert_linked(c, in_time_order(stored_events), seq, prev, last)
+            ids: list[int] = []
+            insert_linked(c, in_time_order(stored_events), seq, prev, last, ids)
+            return ids
         except psycopg.errors.LockNotAvailable:
             raise StoreBusy(_("another writer held the store's events table past "
                               "{lock_timeout} s (AUDITLOG_LOCK_TIMEOUT); nothing was "
@@ -247,31 +251,6 @@ class PostgresAuditRecorder(PostgresApplicationRecorder):
                 lock_timeout=self.datastore.lock_timeout)) from None
         except psycopg.errors.UniqueViolation as error:  # someone saved first: retried
             raise RecordConflictError(str(error)) from None
-
-    def _fetch_ids_after_insert_events(
-        self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
-    ) -> Sequence[int] | None:
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-        assert ids is not None
-        self.after_insert(curs, stored_events, ids)
-        return ids
-
-    def after_insert(self, curs: psycopg.Cursor[DictRow], stored_events: Sequence[StoredEvent],
-                     ids: Sequence[int]) -> None:
-        """Link the events into the hash chain inside the transaction that stores them.
-
-        eventsourcing took its EXCLUSIVE table lock before the insert, so no other writer is
-        between this head and these events, and commit order is chain order. An event
-        recorded earlier than the one before it is refused, as on SQLite."""
-        curs.execute(f"SELECT seq, hash FROM {CHAIN} ORDER BY seq DESC LIMIT 1")
-        head = curs.fetchone()
-        seq, prev = (head["seq"], bytes(head["hash"])) if head is not None else (0, GENESIS)
-        curs.execute(f"SELECT state FROM {EVENTS} WHERE notification_id < %s "
-                     "ORDER BY notification_id DESC LIMIT 1", (ids[0],))
-        before = curs.fetchone()
-        last = recorded_time(bytes(before["state"])) if before is not None else None
-        entries = chain_links(stored_events, ids, seq, prev, last)
-        curs.executemany(f"INSERT INTO {CHAIN} VALUES (%s, %s, %s, %s, %s)", entries)
 
 
 def _value(row: Any) -> Any:
@@ -336,6 +315,21 @@ def _missing(c: psycopg.Cursor[Any], names: Names | None = None) -> list[str]:
     return missing
 
 
+def grant_evidence(c: psycopg.Cursor[Any]) -> None:
+    """Where 'auditlog roles setup' was run (its reader group may read the log here), the
+    tables of kept evidence that the owner's upgrade adds get the grants setup gives them:
+    readers read the kept files, auditors keep them (without, both met 'permission denied')."""
+    row = c.execute(
+        "SELECT CASE WHEN to_regrole(%s) IS NULL OR to_regrole(%s) IS NULL THEN false "
+        "ELSE has_table_privilege(%s, %s, 'SELECT') END AS set_up",
+        (READER, AUDITOR, READER, EVENTS)).fetchone()
+    if not _value(row):
+        return
+    tables = sql.SQL(", ").join(sql.Identifier(t) for t in EVIDENCE_TABLES)
+    c.execute(sql.SQL("GRANT SELECT ON {} TO {}").format(tables, sql.Identifier(READER)))
+    c.execute(sql.SQL("GRANT INSERT ON {} TO {}").format(tables, sql.Identifier(AUDITOR)))
+
+
 def _missing_evidence_triggers(tables: set[str], triggers: set[str]) -> list[str]:
     return sorted(name for name, (table, _action) in EVIDENCE_TRIGGERS.items()
                   if table in tables and name not in triggers)
@@ -364,9 +358,11 @@ INSERT_LINKS = f"INSERT INTO {CHAIN} VALUES (%s, %s, %s, %s, %s)"
 
 
 def insert_linked(c: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], seq: int,
-                  prev: bytes, last: datetime | None) -> tuple[int, bytes, datetime | None]:
+                  prev: bytes, last: datetime | None, positions: list[int] | None = None
+                  ) -> tuple[int, bytes, datetime | None]:
     """Insert events and their chain entries after the entry (seq, prev), in a transaction
-    the caller holds; returns the new head (seq, hash, recorded time of the last event)."""
+    the caller holds; returns the new head (seq, hash, recorded time of the last event), and
+    adds the events' positions to ``positions`` when given."""
     if not stored_events:
         return seq, prev, last
     ids = [_value(row) for row in c.execute(INSERT_ROWS, (
@@ -375,6 +371,8 @@ def insert_linked(c: psycopg.Cursor[Any], stored_events: Sequence[StoredEvent], 
         [e.topic for e in stored_events], [e.state for e in stored_events])).fetchall()]
     entries = chain_links(stored_events, ids, seq, prev, last)
     c.executemany(INSERT_LINKS, entries)
+    if positions is not None:
+        positions.extend(ids)
     for stored in reversed(stored_events):
         when = recorded_time(stored.state)
         if when is not None:
@@ -390,30 +388,47 @@ class PostgresLog(SnapshotBase):
     """One REPEATABLE READ, read-only transaction: a consistent snapshot, streamed through a
     server-side cursor so that memory stays flat however long the log is."""
 
-    def __init__(self, target: PostgresTarget) -> None:
+    def __init__(self, target: PostgresTarget, pool: PostgresDatastore) -> None:
+        """On a connection of the store's pool, the one its save just used: the witness
+        after every write logs in no more (verify and copy read this way too); the
+        snapshot's transaction ends with it, and the connection goes back to the pool."""
         self.target = target
-        self.db = target.connect()
-        self.db.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        self._lent = ExitStack()
+        self.db = self._lent.enter_context(pool.get_connection())
         self.notes: list[str] = []
-        with self.db.cursor() as c:
-            names = _names(c)
-            self.missing = _missing(c, names)
-        tables = names[0]
-        self.has_chain = CHAIN in tables
-        facts = (dict(self.db.execute(f"SELECT key, value FROM {META}").fetchall())
-                 if META in tables else {})
-        self.read_facts(facts)
         self._cursors = 0
+        try:
+            # Tuples, though the pool's connections give dicts.
+            self.c = self.db.cursor(row_factory=tuple_row)
+            self.c.execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            names = _names(self.c)
+            self.missing = _missing(self.c, names)
+            tables = names[0]
+            self.has_chain = CHAIN in tables
+            facts = (dict(self.c.execute(f"SELECT key, value FROM {META}").fetchall())
+                     if META in tables else {})
+            self.read_facts(facts)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        try:
+            if not self.db.closed:
+                self.db.rollback()  # the snapshot's transaction ends here
+        finally:
+            self._lent.close()  # back to the pool, for the command's next use
 
     def _stream(self, query: str, params: Sequence[Any] = ()) -> Iterator[Any]:
         self._cursors += 1
-        with self.db.cursor(name=f"auditlog_{self._cursors}") as cursor:
+        with self.db.cursor(name=f"auditlog_{self._cursors}",
+                            row_factory=tuple_row) as cursor:
             cursor.itersize = 5000
             cursor.execute(query, params)
             yield from cursor
 
     def count(self) -> int:
-        return int(_value(self.db.execute(f"SELECT coalesce(max(seq), 0) FROM {CHAIN}")
+        return int(_value(self.c.execute(f"SELECT coalesce(max(seq), 0) FROM {CHAIN}")
                           .fetchone()))
 
     def hashes_after(self, seq: int) -> Iterator[bytes]:
@@ -423,7 +438,7 @@ class PostgresLog(SnapshotBase):
             f"SELECT hash FROM {CHAIN} WHERE seq > %s ORDER BY seq", (seq,)))
 
     def event_count(self) -> int:
-        return int(_value(self.db.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()))
+        return int(_value(self.c.execute(f"SELECT count(*) FROM {EVENTS}").fetchone()))
 
     def chain(self, first: int, last: int) -> Iterator[ChainRow]:
         return self._stream(
@@ -432,7 +447,7 @@ class PostgresLog(SnapshotBase):
             "WHERE c.seq BETWEEN %s AND %s ORDER BY c.seq", (first, last))
 
     def entry_before(self, seq: int) -> tuple[int, int, bytes] | None:
-        row = self.db.execute(
+        row = self.c.execute(
             f"SELECT seq, position, hash FROM {CHAIN} WHERE seq < %s ORDER BY seq DESC LIMIT 1",
             (seq,)).fetchone()
         return None if row is None else (row[0], row[1], bytes(row[2]))
@@ -446,7 +461,7 @@ class PostgresLog(SnapshotBase):
             f"SELECT position FROM {CHAIN} ORDER BY position"))
 
     def linked_identity(self, seq: int) -> tuple[bytes, int] | None:
-        row = self.db.execute(
+        row = self.c.execute(
             f"SELECT originator_id, originator_version FROM {CHAIN} WHERE seq = %s",
             (seq,)).fetchone()
         return None if row is None else (row[0].encode(), row[1])
@@ -456,7 +471,7 @@ class PostgresLog(SnapshotBase):
             wanted = UUID(originator_id.decode())
         except ValueError:
             return None
-        row = self.db.execute(
+        row = self.c.execute(
             f"SELECT e.notification_id, {event_columns('e')} FROM {EVENTS} AS e "
             "WHERE e.originator_id = %s AND e.originator_version = %s",
             (wanted, originator_version)).fetchone()
@@ -727,7 +742,7 @@ class PostgresEngine:
         return PostgresRows(self._shared()), lambda: None
 
     def log_reader(self, recorder: Any) -> PostgresLog:
-        return PostgresLog(self.target)
+        return PostgresLog(self.target, recorder.datastore)
 
     def restore_triggers(self) -> list[str]:
         with self.target.connect() as db, db.transaction(), db.cursor() as c:

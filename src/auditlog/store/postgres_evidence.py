@@ -17,14 +17,29 @@ import psycopg
 
 from auditlog.errors import Refusal
 from auditlog.i18n import _
-from auditlog.store.evidence import CHUNK, Kept, rehash, the_one, wanted_sha
-from auditlog.store.postgres import PostgresEngine, _first_line
+from auditlog.store import evidence
+from auditlog.store.evidence import Kept, rehash, the_one, wanted_sha
+from auditlog.store.postgres import EVIDENCE_TABLES, PostgresEngine, _first_line
 
 
 class PostgresVault:
     def __init__(self, engine: PostgresEngine) -> None:
         self.engine = engine
         self.db: psycopg.Connection[Any] = engine.target.connect()
+        self._readable = False
+
+    def _require_readable(self) -> None:
+        """A role whose group lacks the grants on the kept evidence is told so in one line
+        before a read, not with the database's 'permission denied' (checked once)."""
+        if self._readable:
+            return
+        user, tables = self.unreadable()
+        if tables:
+            raise Refusal(_("the role {user} may not read the kept evidence in {where} "
+                            "({tables}): have the store's owner run 'auditlog roles setup' "
+                            "again").format(user=user, where=self.engine.target.where(),
+                                            tables=", ".join(tables)))
+        self._readable = True
 
     def close(self) -> None:
         self.db.close()
@@ -49,7 +64,9 @@ class PostgresVault:
                 if c.rowcount == 0:
                     return False
                 with file.open("rb") as source:
-                    whole = write_chunks(c, sha256, size, iter(lambda: source.read(CHUNK), b""))
+                    # evidence.CHUNK read here, as on SQLite, not bound at import
+                    whole = write_chunks(c, sha256, size,
+                                         iter(lambda: source.read(evidence.CHUNK), b""))
                 if not whole:
                     raise Refusal(_("evidence file {path} changed while it was being kept: "
                                     "record the follow-up again once the file is "
@@ -71,12 +88,14 @@ class PostgresVault:
 
     def find(self, prefix: str) -> Kept:
         wanted = wanted_sha(prefix)
+        self._require_readable()
         return the_one(wanted, self._keys(
             "SELECT sha256, size FROM evidence_blob WHERE sha256 >= %s AND sha256 < %s "
             "LIMIT 2", (wanted, wanted + "g")))
 
     def chunks(self, sha256: str) -> Iterator[bytes]:
         # A server-side cursor, one chunk fetched at a time, in one snapshot.
+        self._require_readable()
         with self.db.transaction(), self.db.cursor(name="auditlog_evidence") as cursor:
             cursor.itersize = 1
             cursor.execute("SELECT content FROM evidence_chunk WHERE sha256 = %s ORDER BY n",
@@ -85,10 +104,25 @@ class PostgresVault:
                 yield bytes(content)
 
     def kept(self) -> list[Kept]:
+        self._require_readable()
         with self.db.cursor() as c:
             return kept_files(c)
 
+    def unreadable(self) -> tuple[str, list[str]]:
+        """The role logged in, and the tables of kept evidence it may not read (none in a
+        store from before kept evidence): a role may hold the log's grants and not these
+        (the owner's upgrade adds them, without grants, to a store set up earlier)."""
+        with self.db.transaction():
+            row = self.db.execute(
+                "SELECT session_user::text, ARRAY(SELECT tablename::text FROM pg_tables "
+                "WHERE schemaname = current_schema() AND tablename = ANY(%s) AND NOT "
+                "has_table_privilege(quote_ident(schemaname) || '.' || quote_ident(tablename), "
+                "'SELECT') ORDER BY tablename)", (list(EVIDENCE_TABLES),)).fetchone()
+        assert row is not None
+        return str(row[0]), list(row[1])
+
     def damaged(self) -> tuple[int, list[str]]:
+        self._require_readable()
         keys = self._keys("SELECT sha256, size FROM evidence_blob ORDER BY sha256", ())
         return len(keys), rehash(self, keys)
 
