@@ -59,7 +59,7 @@ from auditlog.store.stream import damaged
 Row = tuple[int, bytes, int, bytes, bytes]
 
 # What the fold does with each stored topic.
-_SKIP, _FINDING, _DOMAIN = 0, 1, 2
+SKIP, FINDING, DOMAIN = 0, 1, 2
 _OPEN = (Status.BD.value, Status.BS.value)
 _STATUSES = {s.value: s.value for s in Status}  # one string per status, shared by all
 _ANSWER = timedelta(days=ANSWER_DAYS)
@@ -151,16 +151,21 @@ _HANDLERS = {
 }
 
 
-def _plan() -> dict[bytes, tuple[str, int, bool, type[Event]]]:
-    """Per stored topic: (topic, what to do, retroactive in valid time, event type)."""
-    plan: dict[bytes, tuple[str, int, bool, type[Event]]] = {}
+Plan = tuple[str, int, bool, type[Event], bool]
+
+
+def _plan() -> dict[bytes, Plan]:
+    """Per stored topic: (topic, what to do, retroactive in valid time, event type, whether
+    a stored state may need upcasting)."""
+    plan: dict[bytes, Plan] = {}
     for topic, cls in EVENT_TYPES.items():
         kind = AGGREGATE_OF_EVENT.get(cls)
-        todo = (_FINDING if kind is Finding
-                else _DOMAIN if kind in (Pemda, GradeSeries, Commitment) else _SKIP)
-        if todo == _FINDING and cls is not FindingRecorded and topic not in _HANDLERS:
+        todo = (FINDING if kind is Finding
+                else DOMAIN if kind in (Pemda, GradeSeries, Commitment) else SKIP)
+        if todo == FINDING and cls is not FindingRecorded and topic not in _HANDLERS:
             raise RuntimeError(f"the lean fold does not know the finding event {topic}")
-        plan[topic.encode()] = (topic, todo, issubclass(cls, RETROACTIVE), cls)
+        plan[topic.encode()] = (topic, todo, issubclass(cls, RETROACTIVE), cls,
+                                cls.class_version > 1)
     return plan
 
 
@@ -193,7 +198,7 @@ class LeanUniverse:
         return self
 
     def _fold_rows(self, rows: list[Row]) -> None:
-        plan = _PLAN
+        plan = PLAN
         loads = orjson.loads
         known = self.moment.known_at
         day = None if self.moment.as_of is None else self.moment.as_of.isoformat()
@@ -205,9 +210,9 @@ class LeanUniverse:
         position = self.position
         for position, oid, version, topic_bytes, raw in rows:
             try:
-                topic, todo, retroactive, cls = plan[topic_bytes]
+                topic, todo, retroactive, cls, upcasts = plan[topic_bytes]
                 state = loads(raw)
-                if cls.class_version > 1:
+                if upcasts:
                     upcast(topic, state)
                 if known is not None and datetime.fromisoformat(state["recorded_at"]) > known:
                     continue
@@ -215,14 +220,14 @@ class LeanUniverse:
                     continue
                 applied += 1
                 last = position
-                if todo == _FINDING:
+                if todo == FINDING:
                     if topic == recorded:
                         findings[oid] = LeanFinding(oid, state)
                     else:
                         finding = findings.get(oid)
                         if finding is not None:  # else its creation lies outside this moment
                             handlers[topic](finding, state)
-                elif todo == _DOMAIN:
+                elif todo == DOMAIN:
                     self.others.apply(construct(cls, UUID(oid.decode()), version, state))
             except KeyError as error:
                 if topic_bytes not in plan:
@@ -275,4 +280,4 @@ class LeanUniverse:
         return self.others.commitments(pemda)
 
 
-_PLAN = _plan()
+PLAN = _plan()

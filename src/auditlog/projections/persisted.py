@@ -22,6 +22,7 @@ from auditlog.domain.pemda import Pemda
 from auditlog.errors import DamagedStore, ProjectionsOutdated, StoreBusy
 from auditlog.i18n import _
 from auditlog.projections.commitments import CommitmentTally
+from auditlog.projections.lean_rows import LogFold, finding_rows
 from auditlog.projections.model import (
     RETROACTIVE,
     RecRow,
@@ -133,8 +134,13 @@ Progress = Callable[[int], None]
 def search_key(finding: Finding) -> int:
     """The search row's rowid, from the finding's reference (unique and never reused), so a
     finding's row is found through the index, not by scanning an unindexed column."""
-    year, number = ref_key(finding)
-    return year * 1_000_000_000 + number
+    return search_rowid(finding.ref)
+
+
+def search_rowid(ref: str) -> int:
+    """search_key of the finding with this reference (F-2023-0007 sorts as ref_key)."""
+    _, year, number = ref.split("-")
+    return int(year) * 1_000_000_000 + int(number)
 
 
 UPSERT_PEMDA = (
@@ -553,42 +559,14 @@ class Projection:
 
     def _rebuild(self, progress: Progress | None) -> int:
         self._cache.clear()
-        # Per aggregate: [aggregate, first recorded, last recorded, last effective date], as
-        # Meta.after keeps them, compared as datetimes and dates and turned into Meta once.
-        held: dict[UUID, list[Any]] = {}
-        followups: dict[UUID, list[str]] = {}
-        applied = end = 0
-        kinds = AGGREGATE_OF_EVENT
-        for batch in self.store.stream(after=0, batch=BATCH):
-            for _position, event in batch:
-                kind = kinds.get(type(event))
-                if kind not in PROJECTED:
-                    continue
-                oid = event.originator_id
-                effective = None if isinstance(event, RETROACTIVE) else event.effective_on
-                entry = held.get(oid)
-                if entry is None:
-                    held[oid] = [project(None, (event,)), event.recorded_at, event.recorded_at,
-                                 effective]
-                else:
-                    entry[0].apply(event)
-                    if event.recorded_at > entry[2]:
-                        entry[2] = event.recorded_at
-                    if effective is not None and (entry[3] is None or effective > entry[3]):
-                        entry[3] = effective
-                    if kind is Pemda:  # two pemda of one code: the last touched wins, as when
-                        held[oid] = held.pop(oid)  # caught up batch by batch
-                if isinstance(event, FollowUpRecorded):
-                    followups.setdefault(oid, []).append(event.action)
-            applied += len(batch)
-            end = batch[-1][0]
-            if progress is not None:
-                progress(len(batch))
+        # Findings by the lean fold (projections/lean_rows.py), each row made once; the few
+        # other aggregates by the domain's fold.
+        log = LogFold().fold(self.store.checked_rows(batch=BATCH), progress)
+        applied, end = log.applied, log.end
         tables: dict[str, list[Row]] = {UPSERT_PEMDA: [], UPSERT_GRADES: [],
                                         UPSERT_COMMITMENT: [], UPSERT_FINDING: [],
                                         INSERT_REC: [], INSERT_SEARCH: []}
-        summary: dict[tuple[str, str], list[int]] = {}
-        for oid, (aggregate, first, last, effective) in held.items():
+        for aggregate, first, last, effective in log.others.values():
             meta = Meta(micros(first), micros(last),
                         "" if effective is None else effective.isoformat())
             state = aggregate.model_dump_json()
@@ -598,18 +576,25 @@ class Projection:
                 tables[UPSERT_GRADES].append(_grades_row(aggregate, meta, state))
             elif isinstance(aggregate, Commitment):
                 tables[UPSERT_COMMITMENT].append(_commitment_row(aggregate, meta, state))
-            elif isinstance(aggregate, Finding):
-                tables[UPSERT_FINDING].append(_finding_row(aggregate, meta, state))
-                rows = _rec_rows(aggregate, str(oid))
-                tables[INSERT_REC].extend(rows)
-                for _fid, _n, pemda, status, value, deposited, _due in rows:
-                    total = summary.setdefault((str(pemda), str(status)), [0, 0, 0])
-                    total[0] += 1
-                    total[1] += int(value)  # type: ignore[call-overload]
-                    total[2] += int(deposited)  # type: ignore[call-overload]
-                if not aggregate.withdrawn:
-                    tables[INSERT_SEARCH].append(
-                        _search_row(aggregate, "\n".join(followups.get(oid, ()))))
+        findings = tables[UPSERT_FINDING]
+        recs = tables[INSERT_REC]
+        search = tables[INSERT_SEARCH]
+        summary: dict[tuple[str, str], list[int]] = {}
+        for held in log.findings.values():
+            f = finding_rows(held)
+            findings.append((f.id, f.ref, f.pemda, int(f.withdrawn), f.received,
+                             micros(f.first), micros(f.last), f.effective, f.state))
+            recs += f.recs
+            for _fid, _n, pemda, status, value, deposited, _due in f.recs:
+                total = summary.get((pemda, status))
+                if total is None:
+                    total = summary[pemda, status] = [0, 0, 0]
+                total[0] += 1
+                total[1] += value
+                total[2] += deposited
+            if f.search is not None:
+                search.append((search_rowid(f.ref), f.id, *f.search))
+        del log
         self.db.begin_write("projection_position")
         try:
             for table in self.tables:

@@ -1,0 +1,149 @@
+"""The rebuild's lean fold (projections/lean_rows.py) writes what the domain's fold writes.
+
+On random logs (corrections of every kind, withdrawals, reopenings, extensions, follow-ups)
+and random texts (any Unicode, control characters), each finding's state bytes must be the
+domain aggregate's ``model_dump_json``, and its other rows what the incremental catch-up
+writes for it.
+"""
+
+import tempfile
+from datetime import UTC, date, datetime
+from pathlib import Path
+from uuid import UUID
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from auditlog import commands
+from auditlog.domain.aggregate import Context, project
+from auditlog.domain.events import FollowUpRecorded, RecommendationSpec
+from auditlog.domain.finding import Finding
+from auditlog.errors import DamagedStore
+from auditlog.projections import lean_rows
+from auditlog.projections.lean_rows import LogFold, finding_rows
+from auditlog.projections.persisted import Meta, _rec_rows, micros
+from auditlog.store.app import Store
+from test_projection_property import KINDS, History
+
+TEXT = st.text(st.characters(codec="utf-8"), min_size=1, max_size=12).filter(
+    lambda t: t.strip() != "")
+
+
+def domain_findings(store: Store) -> dict[UUID, tuple[Finding, Meta, list[str]]]:
+    """Each finding folded by the domain from its own events, with its Meta as the
+    incremental catch-up keeps it and its follow-ups' actions."""
+    found: dict[UUID, tuple[Finding, Meta, list[str]]] = {}
+    events = [e for batch in store.stream() for _, e in batch]
+    ids = {e.originator_id for e in events if type(e).__name__ == "FindingRecorded"}
+    for fid, its in store.events_of_many(sorted(ids)).items():
+        finding = project(None, its)
+        assert isinstance(finding, Finding)
+        meta = Meta()
+        for event in its:
+            meta = meta.after(event)
+        found[fid] = (finding, meta,
+                      [e.action for e in its if isinstance(e, FollowUpRecorded)])
+    return found
+
+
+def assert_lean_rows_are_the_domain_rows(store: Store) -> int:
+    log = LogFold().fold(store.checked_rows(batch=4))
+    expected = domain_findings(store)
+    assert {UUID(oid.decode()) for oid in log.findings} == set(expected)
+    for held in log.findings.values():
+        rows = finding_rows(held)
+        finding, meta, actions = expected[UUID(rows.id)]
+        assert rows.state == finding.model_dump_json()
+        assert Finding.model_validate_json(rows.state) == finding
+        assert (rows.ref, rows.pemda, rows.withdrawn, rows.received) == (
+            finding.ref, finding.pemda, finding.withdrawn, finding.received.isoformat())
+        assert Meta(micros(rows.first), micros(rows.last), rows.effective) == meta
+        assert rows.recs == _rec_rows(finding, rows.id)
+        if finding.withdrawn:
+            assert rows.search is None
+        else:
+            body = "\n".join(t for t in (finding.condition, finding.criteria, finding.cause,
+                                         finding.effect) if t)
+            assert rows.search == (finding.title, body,
+                                   "\n".join(r.text for r in finding.recommendations),
+                                   "\n".join(actions))
+    return len(log.findings)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(data=st.data(), kinds=st.lists(st.sampled_from(KINDS), min_size=20, max_size=70),
+       texts=st.lists(st.tuples(TEXT, TEXT, TEXT | st.none(), TEXT), min_size=1, max_size=3))
+def test_lean_rows_equal_the_domain_aggregates_rows(
+        data: st.DataObject, kinds: list[str], texts: list[tuple[str, str, str | None, str]]
+) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        store = Store(str(Path(folder) / "lean.db"))
+        try:
+            history = History(store, data)
+            history.step("pemda")
+            for i, (text, condition, cause, action) in enumerate(texts):  # any text, as typed
+                title = f"{text} {i}"
+                finding = commands.record_finding(store, history.ctx(), commands.NewFinding(
+                    pemda=history.pemdas[0], title=title, condition=condition, cause=cause,
+                    received=date(2023, 3, 1), recommendations=[
+                        RecommendationSpec(n=1, text=condition, value=10**12)]))
+                history.refs.append(finding.ref)
+                history.keys[finding.ref] = (history.pemdas[0], title, None, date(2023, 3, 1))
+                commands.record_followup(store, history.ctx(), f"{finding.ref}.1",
+                                         date(2023, 3, 2), action, 5, None, ())
+            for kind in kinds:
+                history.step(kind)
+            assert assert_lean_rows_are_the_domain_rows(store) >= len(texts)
+        finally:
+            store.close()
+
+
+def small_store(path: Path) -> Store:
+    store = Store(str(path))
+    ctx = Context("siti", datetime(2024, 1, 2, tzinfo=UTC))
+    commands.register_pemda(store, ctx, "35.73", None, None, date(2023, 1, 2))
+    commands.record_finding(store, ctx, commands.NewFinding(
+        pemda="35.73", title="Kas", received=date(2023, 3, 1),
+        recommendations=[RecommendationSpec(n=1, text="Setor", value=5_000_000)]))
+    commands.record_followup(store, ctx, "F-2023-0001.1", date(2023, 4, 1),
+                             "setor sebagian", 2_000_000, None, [])
+    return store
+
+
+def test_the_comparison_sees_a_lean_fold_that_differs(tmp_path: Path) -> None:
+    """The property can fail: a lean fold that forgets to count follow-ups differs."""
+    from unittest import mock
+
+    store = small_store(tmp_path / "lean.db")
+    try:
+        assert_lean_rows_are_the_domain_rows(store)
+
+        def deposit_only(f: lean_rows.FindingState, s: dict[str, object]) -> None:
+            rec = f.rec(s["recommendation"])  # type: ignore[arg-type]
+            rec.deposited += s["deposit"]  # type: ignore[operator]
+
+        handlers = {**lean_rows.HANDLERS, FollowUpRecorded.topic: deposit_only}
+        with mock.patch.object(lean_rows, "HANDLERS", handlers), \
+                pytest.raises(AssertionError):
+            assert_lean_rows_are_the_domain_rows(store)
+    finally:
+        store.close()
+
+
+def test_an_event_that_cannot_be_decoded_stops_the_fold(tmp_path: Path) -> None:
+    """A checked row the lean fold cannot read is damage, stated with its position."""
+    from unittest import mock
+
+    store = small_store(tmp_path / "damaged.db")
+    try:
+        def broken(f: lean_rows.FindingState, s: dict[str, object]) -> None:
+            raise KeyError("deposit")
+
+        handlers = {**lean_rows.HANDLERS, FollowUpRecorded.topic: broken}
+        last = store.max_position()  # the follow-up
+        with mock.patch.object(lean_rows, "HANDLERS", handlers), \
+                pytest.raises(DamagedStore, match=f"position {last}:"):
+            LogFold().fold(store.checked_rows())
+    finally:
+        store.close()
