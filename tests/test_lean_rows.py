@@ -22,7 +22,7 @@ from auditlog.domain.finding import Finding
 from auditlog.errors import DamagedStore
 from auditlog.projections import lean_rows
 from auditlog.projections.lean_rows import LogFold, finding_rows
-from auditlog.projections.persisted import Meta, _rec_rows, micros
+from auditlog.projections.persisted import Meta, _rec_rows
 from auditlog.store.app import Store
 from test_projection_property import KINDS, History
 
@@ -58,7 +58,7 @@ def assert_lean_rows_are_the_domain_rows(store: Store) -> int:
         assert Finding.model_validate_json(rows.state) == finding
         assert (rows.ref, rows.pemda, rows.withdrawn, rows.received) == (
             finding.ref, finding.pemda, finding.withdrawn, finding.received.isoformat())
-        assert Meta(micros(rows.first), micros(rows.last), rows.effective) == meta
+        assert Meta(rows.first, rows.last, rows.effective) == meta
         assert rows.recs == _rec_rows(finding, rows.id)
         if finding.withdrawn:
             assert rows.search is None
@@ -147,3 +147,26 @@ def test_an_event_that_cannot_be_decoded_stops_the_fold(tmp_path: Path) -> None:
             LogFold().fold(store.checked_rows())
     finally:
         store.close()
+
+
+def test_an_upcaster_that_changes_the_state_is_run() -> None:
+    """The folds skip upcasting only where every upcaster does nothing (documents an added
+    optional field); one that changes the state is run, and domain events always upcast."""
+    from typing import Any
+
+    from auditlog.domain.events import Event, FindingWithdrawn, FollowUpRecorded
+    from auditlog.projections.lean import DOMAIN, FINDING, _upcasts
+
+    class Renamed(Event):
+        class_version = 2
+
+        @staticmethod
+        def upcast_v1_v2(state: dict[str, Any]) -> None:
+            state["reason"] = state.pop("why")
+
+        reason: str
+
+    assert _upcasts(Renamed, FINDING)
+    assert not _upcasts(FollowUpRecorded, FINDING)  # v2 only added the optional `source`
+    assert _upcasts(FollowUpRecorded, DOMAIN)
+    assert not _upcasts(FindingWithdrawn, DOMAIN)  # version 1: nothing to upcast

@@ -23,7 +23,7 @@ rows equal the incremental catch-up's.
 import gc
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -48,6 +48,7 @@ from auditlog.store.mapper import construct, upcast
 from auditlog.store.stream import damaged
 
 Row = tuple[int, bytes, int, bytes, bytes]
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUSES = {s.value: s.value for s in Status}  # one string per status, shared by all
 _ANSWER = timedelta(days=ANSWER_DAYS)
 # A finding's own fields, in the order model_dump_json writes them, with their defaults.
@@ -60,6 +61,22 @@ _REC_ORDER = tuple(Recommendation.model_fields)
 _CORRECTABLE = frozenset(name for name, _ in _FINDING_FIELDS)
 _REC_CORRECTABLE = frozenset(("text", "code", "value", "due_set"))
 _DATES = frozenset(("issued", "received"))
+_RECORDING_UPCASTS = PLAN[FindingRecorded.topic.encode()][4]
+
+
+def micros(moment: datetime) -> int:
+    """Transaction times as integer microseconds since the epoch: exact and sortable in SQL
+    (timedelta arithmetic, without dividing one timedelta by another: a fifth the cost)."""
+    since = moment - EPOCH
+    return (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
+
+
+def _later(stamp: str, than: str) -> bool:
+    """Whether one stored recorded_at is later than another. Stamps of one length in UTC
+    ('Z') have their fields at the same places, so they compare as text; others are parsed."""
+    if len(stamp) == len(than) and stamp[-1] == "Z" and than[-1] == "Z":
+        return stamp > than
+    return datetime.fromisoformat(stamp) > datetime.fromisoformat(than)
 
 
 class RecState:
@@ -86,14 +103,14 @@ class FindingState:
                  "version", "withdrawn")
 
     def __init__(self, oid: bytes, version: int, raw: bytes, state: dict[str, Any],
-                 at: datetime) -> None:
+                 at: str) -> None:
         self.id = oid
         self.raw = raw
         self.version = version
         self.recs = [RecState(r["n"]) for r in state["recommendations"]]
         self.withdrawn = False
         self.fixes: dict[str, Any] | None = None
-        self.first = self.last = at
+        self.first = self.last = at  # recorded_at of the first and of the latest event
         self.effective = ""  # the latest effective date of a non-retroactive event, ISO
         self.actions: list[str] | None = None  # follow-ups' actions, for the search row
 
@@ -186,8 +203,8 @@ class FindingRows:
     pemda: str
     withdrawn: bool
     received: str
-    first: datetime
-    last: datetime
+    first: int  # micros
+    last: int
     effective: str
     state: str
     recs: list[tuple[str, int, str, str, int, int, str]]
@@ -197,8 +214,12 @@ class FindingRows:
 def finding_rows(f: FindingState) -> FindingRows:
     """The finding's rows, its state laid out as ``Finding.model_dump_json`` writes it."""
     s = orjson.loads(f.raw)
-    upcast(FindingRecorded.topic, s)
-    fid = str(UUID(f.id.decode()))
+    if _RECORDING_UPCASTS:
+        upcast(FindingRecorded.topic, s)
+    fid = f.id.decode()
+    if len(fid) != 36 or not fid.islower():  # ids are stored as str(UUID) writes them
+        fid = str(UUID(fid))
+    first, last = micros(datetime.fromisoformat(f.first)), micros(datetime.fromisoformat(f.last))
     d: dict[str, Any] = dict.fromkeys(_FINDING_ORDER)
     d["id"] = fid
     d["version"] = f.version
@@ -232,7 +253,7 @@ def finding_rows(f: FindingState) -> FindingRows:
         state = Finding.model_validate(d).model_dump_json()
     pemda: str = d["pemda"]
     if f.withdrawn:  # it leaves the register, its rows and the search
-        return FindingRows(fid, d["ref"], pemda, True, received, f.first, f.last, f.effective,
+        return FindingRows(fid, d["ref"], pemda, True, received, first, last, f.effective,
                            state, [], None)
     rows: list[tuple[str, int, str, str, int, int, str]] = []
     default_due = ""
@@ -246,7 +267,7 @@ def finding_rows(f: FindingState) -> FindingRows:
     body = "\n".join(t for t in (d["condition"], d["criteria"], d["cause"], d["effect"]) if t)
     search = (d["title"], body, "\n".join(r["text"] for r in recs),
               "\n".join(f.actions or ()))
-    return FindingRows(fid, d["ref"], pemda, False, received, f.first, f.last, f.effective,
+    return FindingRows(fid, d["ref"], pemda, False, received, first, last, f.effective,
                        state, rows, search)
 
 
@@ -282,7 +303,6 @@ class LogFold:
     def _fold_rows(self, rows: list[Row]) -> None:
         plan = PLAN
         loads = orjson.loads
-        parse = datetime.fromisoformat
         findings = self.findings
         handlers = HANDLERS
         recorded = FindingRecorded.topic
@@ -293,7 +313,7 @@ class LogFold:
                     state = loads(raw)
                     if upcasts:
                         upcast(topic, state)
-                    at = parse(state["recorded_at"])
+                    at = state["recorded_at"]
                     if topic == recorded:
                         findings[oid] = FindingState(oid, version, raw, state, at)
                         continue
@@ -302,7 +322,7 @@ class LogFold:
                         continue
                     handlers[topic](finding, state)
                     finding.version = version
-                    if at > finding.last:
+                    if at != finding.last and _later(at, finding.last):
                         finding.last = at
                     if not retroactive and state["effective_on"] > finding.effective:
                         finding.effective = state["effective_on"]
