@@ -65,6 +65,18 @@ _STATUSES = {s.value: s.value for s in Status}  # one string per status, shared 
 _ANSWER = timedelta(days=ANSWER_DAYS)
 
 
+_DAYS: dict[str, date] = {}
+
+
+def _day(text: str) -> date:
+    """One date object per day, shared by every finding that names it (a log of ten years
+    names a few thousand days): memory that follows the state, not the log."""
+    day = _DAYS.get(text)
+    if day is None:
+        day = _DAYS[text] = date.fromisoformat(text)
+    return day
+
+
 class LeanRec:
     """A recommendation as the compliance summary needs it (see Recommendation)."""
 
@@ -90,10 +102,10 @@ class LeanFinding:
         _, year, number = state["ref"].split("-")
         self.key = int(year) * 1_000_000_000 + int(number)  # as ref_key orders references
         self.pemda: str = sys.intern(state["pemda"])
-        self.received = date.fromisoformat(state["received"])
+        self.received = _day(state["received"])
         self.withdrawn = False
         self.recs = [LeanRec(r["n"], r.get("value"),
-                             None if r.get("due") is None else date.fromisoformat(r["due"]))
+                             None if r.get("due") is None else _day(r["due"]))
                      for r in state["recommendations"]]
 
     def rec(self, n: int) -> LeanRec:
@@ -125,14 +137,14 @@ def _reopened(f: LeanFinding, s: dict[str, Any]) -> None:
 
 
 def _extended(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.rec(s["recommendation"]).due_extended = date.fromisoformat(s["due"])
+    f.rec(s["recommendation"]).due_extended = _day(s["due"])
 
 
 def _corrected(f: LeanFinding, s: dict[str, Any]) -> None:
     n, field, value = s.get("recommendation"), s["field"], s.get("value")
     if n is None:
         if field == "received" and value is not None:
-            f.received = date.fromisoformat(value)
+            f.received = _day(value)
     elif field == "value":
         f.rec(n).value = value
 
@@ -289,6 +301,33 @@ class LeanUniverse:
     def rec_rows(self, pemda: str | None = None) -> list[RecRow]:
         return [row for f in sorted(self._shown(pemda), key=lambda f: f.key)
                 for row in f.rows()]
+
+    def summary_rows(self, on: date, pemda: str | None = None
+                     ) -> tuple[list[tuple[str, Status, int, int, int]], dict[str, int]]:
+        """The per-pemda totals `status` and `replay` print, as the persisted projection's
+        summary rows give them (Summarized), added up from the slots: a RecRow per
+        recommendation cost more than the rest of the report at a million events."""
+        totals: dict[tuple[str, str], list[int]] = {}
+        overdue: dict[str, int] = {}
+        for f in self._shown(pemda):
+            code = f.pemda
+            fallback = None
+            for r in f.recs:
+                status = r.status
+                tally = totals.get((code, status))
+                if tally is None:
+                    tally = totals[code, status] = [0, 0, 0]
+                tally[0] += 1
+                tally[1] += r.value or 0
+                tally[2] += r.deposited
+                if status in _OPEN:
+                    due = r.due_extended or r.due_set
+                    if due is None:
+                        due = fallback = fallback or f.received + _ANSWER
+                    if due < on:
+                        overdue[code] = overdue.get(code, 0) + 1
+        return ([(code, Status(status), count, value, deposited)
+                 for (code, status), (count, value, deposited) in totals.items()], overdue)
 
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
         return self.others.grade_series(pemda)
