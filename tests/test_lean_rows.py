@@ -170,3 +170,17 @@ def test_an_upcaster_that_changes_the_state_is_run() -> None:
     assert not _upcasts(FollowUpRecorded, FINDING)  # v2 only added the optional `source`
     assert _upcasts(FollowUpRecorded, DOMAIN)
     assert not _upcasts(FindingWithdrawn, DOMAIN)  # version 1: nothing to upcast
+
+
+def test_ids_read_as_the_domain_writes_them() -> None:
+    """A finding's id column is str(UUID) of its stored id, however it was stored."""
+    from uuid import uuid4
+
+    from auditlog.projections.lean_rows import _canonical
+
+    for _ in range(200):
+        its = uuid4()
+        for stored in (its.hex, str(its), str(its).upper(), its.hex.upper()):
+            assert _canonical(stored) == str(its)
+    with pytest.raises(ValueError):
+        _canonical("not an id")

@@ -71,6 +71,16 @@ def micros(moment: datetime) -> int:
     return (since.days * 86400 + since.seconds) * 1_000_000 + since.microseconds
 
 
+_HEX = frozenset("0123456789abcdef")
+
+
+def _canonical(text: str) -> str:
+    """str(UUID(text)) for an id as stored (32 hex digits on SQLite), at a fifth the cost."""
+    if len(text) == 32 and _HEX.issuperset(text):
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return str(UUID(text))
+
+
 def _later(stamp: str, than: str) -> bool:
     """Whether one stored recorded_at is later than another. Stamps of one length in UTC
     ('Z') have their fields at the same places, so they compare as text; others are parsed."""
@@ -216,9 +226,7 @@ def finding_rows(f: FindingState) -> FindingRows:
     s = orjson.loads(f.raw)
     if _RECORDING_UPCASTS:
         upcast(FindingRecorded.topic, s)
-    fid = f.id.decode()
-    if len(fid) != 36 or not fid.islower():  # ids are stored as str(UUID) writes them
-        fid = str(UUID(fid))
+    fid = _canonical(f.id.decode())
     first, last = micros(datetime.fromisoformat(f.first)), micros(datetime.fromisoformat(f.last))
     d: dict[str, Any] = dict.fromkeys(_FINDING_ORDER)
     d["id"] = fid

@@ -595,8 +595,11 @@ class Projection:
         recs = tables[INSERT_REC]
         search = tables[INSERT_SEARCH]
         summary: dict[tuple[str, str], list[int]] = {}
-        for held in log.findings.values():
-            f = finding_rows(held)
+        held_findings = log.findings
+        # In id order, so the rows come out nearly sorted; each finding's recording and
+        # slots are let go once its rows are made, so memory holds one or the other.
+        for oid in sorted(held_findings):
+            f = finding_rows(held_findings.pop(oid))
             findings.append((f.id, f.ref, f.pemda, int(f.withdrawn), f.received,
                              f.first, f.last, f.effective, f.state))
             recs += f.recs
