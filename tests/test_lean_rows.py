@@ -184,3 +184,17 @@ def test_ids_read_as_the_domain_writes_them() -> None:
             assert _canonical(stored) == str(its)
     with pytest.raises(ValueError):
         _canonical("not an id")
+
+
+@pytest.mark.parametrize(("stamp", "than", "later"), [
+    ("2024-01-01T00:00:01Z", "2024-01-01T00:00:00Z", True),
+    ("2024-01-01T00:00:00.500000Z", "2024-01-01T00:00:00Z", True),  # '.' sorts before 'Z'
+    ("2024-01-01T00:00:00Z", "2024-01-01T00:00:00.500000Z", False),
+    ("2024-01-01T06:00:00+07:00", "2023-12-31T23:30:00Z", False),  # 23:00 UTC
+    ("2024-01-01T08:00:00+07:00", "2024-01-01T00:30:00Z", True),  # 01:00 UTC
+])
+def test_transaction_times_compare_as_times(stamp: str, than: str, later: bool) -> None:
+    from auditlog.projections.lean_rows import _later
+
+    assert _later(stamp, than) is later
+    assert (datetime.fromisoformat(stamp) > datetime.fromisoformat(than)) is later

@@ -53,7 +53,7 @@ from auditlog.projections.model import (
     project_admitted,
     ref_key,
 )
-from auditlog.store.mapper import _upcasters, construct, upcast
+from auditlog.store.mapper import construct, upcast
 from auditlog.store.stream import damaged
 
 Row = tuple[int, bytes, int, bytes, bytes]
@@ -179,8 +179,8 @@ def _upcasts(cls: type[Event], todo: int) -> bool:
         return False
     if todo == DOMAIN:
         return True
-    return any(step.__code__.co_code != _does_nothing.__code__.co_code
-               for step in _upcasters(cls))
+    steps = (getattr(cls, f"upcast_v{v}_v{v + 1}") for v in range(1, cls.class_version))
+    return any(step.__code__.co_code != _does_nothing.__code__.co_code for step in steps)
 
 
 def _plan() -> dict[bytes, Plan]:

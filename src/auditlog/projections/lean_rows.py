@@ -330,7 +330,9 @@ class LogFold:
                         continue
                     handlers[topic](finding, state)
                     finding.version = version
-                    if at != finding.last and _later(at, finding.last):
+                    last = finding.last
+                    if at != last and (at > last if len(at) == len(last) and at[-1] == "Z"
+                                       and last[-1] == "Z" else _later(at, last)):
                         finding.last = at
                     if not retroactive and state["effective_on"] > finding.effective:
                         finding.effective = state["effective_on"]
