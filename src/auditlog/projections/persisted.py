@@ -633,11 +633,22 @@ class Projection:
         # pages all over (finding ids are random UUIDs).
         for table in (UPSERT_FINDING, INSERT_REC, INSERT_SEARCH):
             tables[table].sort(key=_first_two)
+        size = None
         if not self.on_server:
             # Room for the indexes being filled (SQLite's default is 2 MiB); this
             # connection's own, given back after.
             size = self.db.execute("PRAGMA cache_size").fetchone()[0]
             self.db.execute(f"PRAGMA cache_size = {REBUILD_CACHE}")
+        try:
+            self._write_all(tables, summary, applied, end)
+        finally:
+            if size is not None:
+                self.db.execute(f"PRAGMA cache_size = {int(size)}")
+        return applied
+
+    def _write_all(self, tables: dict[str, list[Row]],
+                   summary: dict[tuple[str, str], list[int]], applied: int, end: int) -> None:
+        """Every table's rows replaced in one transaction."""
         self.db.begin_write("projection_position")
         try:
             for table in self.tables:
@@ -662,10 +673,6 @@ class Projection:
         except BaseException:
             self.db.rollback()
             raise
-        finally:
-            if not self.on_server:
-                self.db.execute(f"PRAGMA cache_size = {size}")
-        return applied
 
     def _insert_by_columns(self, statement: str, rows: list[Row]) -> None:
         """PostgreSQL: a chunk of rows per statement, sent as one JSON array (orjson writes
