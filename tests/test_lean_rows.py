@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from uuid import UUID
 
+import orjson
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -198,3 +199,23 @@ def test_transaction_times_compare_as_times(stamp: str, than: str, later: bool) 
 
     assert _later(stamp, than) is later
     assert (datetime.fromisoformat(stamp) > datetime.fromisoformat(than)) is later
+
+
+def test_the_layout_check_sees_a_field_left_out() -> None:
+    """The lean state's layout is checked against the models when the module loads: a
+    state missing a field (or in another order) is refused."""
+    from dataclasses import replace
+    from unittest import mock
+
+    real = lean_rows.finding_rows
+
+    def without_opd(held: lean_rows.FindingState) -> lean_rows.FindingRows:
+        rows = real(held)
+        state = orjson.loads(rows.state)
+        del state["opd"]
+        return replace(rows, state=orjson.dumps(state).decode())
+
+    lean_rows._check_layout()
+    with mock.patch.object(lean_rows, "finding_rows", without_opd), \
+            pytest.raises(RuntimeError, match="no longer writes"):
+        lean_rows._check_layout()

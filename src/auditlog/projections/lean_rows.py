@@ -51,14 +51,9 @@ Row = tuple[int, bytes, int, bytes, bytes]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _STATUSES = {s.value: s.value for s in Status}  # one string per status, shared by all
 _ANSWER = timedelta(days=ANSWER_DAYS)
-# A finding's own fields, in the order model_dump_json writes them, with their defaults.
-_FIXED = ("id", "version", "recommendations", "withdrawn")
-_FINDING_FIELDS = tuple((name, info.default) for name, info in Finding.model_fields.items()
-                        if name not in _FIXED)
-_FINDING_ORDER = tuple(Finding.model_fields)
-_REC_ORDER = tuple(Recommendation.model_fields)
 # What a correction may set: a finding's own fields, and the recommendation's recorded ones.
-_CORRECTABLE = frozenset(name for name, _ in _FINDING_FIELDS)
+_CORRECTABLE = frozenset(Finding.model_fields) - {"id", "version", "recommendations",
+                                                  "withdrawn"}
 _REC_CORRECTABLE = frozenset(("text", "code", "value", "due_set"))
 _DATES = frozenset(("issued", "received"))
 _RECORDING_UPCASTS = PLAN[FindingRecorded.topic.encode()][4]
@@ -222,44 +217,41 @@ class FindingRows:
 
 
 def finding_rows(f: FindingState) -> FindingRows:
-    """The finding's rows, its state laid out as ``Finding.model_dump_json`` writes it."""
+    """The finding's rows, its state laid out as ``Finding.model_dump_json`` writes it (dict
+    literals in the fields' order, checked against the models when this module loads)."""
     s = orjson.loads(f.raw)
     if _RECORDING_UPCASTS:
         upcast(FindingRecorded.topic, s)
     fid = _canonical(f.id.decode())
-    first, last = micros(datetime.fromisoformat(f.first)), micros(datetime.fromisoformat(f.last))
-    d: dict[str, Any] = dict.fromkeys(_FINDING_ORDER)
-    d["id"] = fid
-    d["version"] = f.version
-    for name, default in _FINDING_FIELDS:
-        d[name] = s.get(name, default)
+    get = s.get
+    d: dict[str, Any] = {
+        "id": fid, "version": f.version, "ref": s["ref"], "pemda": s["pemda"],
+        "title": s["title"], "opd": get("opd"), "report": get("report"),
+        "issued": get("issued"), "received": s["received"], "instrument": get("instrument"),
+        "year": get("year"), "condition": get("condition"), "criteria": get("criteria"),
+        "cause": get("cause"), "effect": get("effect"), "code": get("code"),
+        "value": get("value"), "recommendations": None, "withdrawn": f.withdrawn}
     if f.fixes:
         d.update(f.fixes)
-    received: str = d["received"]
     recs: list[dict[str, Any]] = []
     for spec, rec in zip(s["recommendations"], f.recs, strict=True):
-        r: dict[str, Any] = dict.fromkeys(_REC_ORDER)
-        r["n"] = rec.n
-        r["text"] = spec["text"]
-        r["code"] = spec.get("code")
-        r["value"] = spec.get("value")
-        r["due_set"] = spec.get("due")
+        r = {"n": rec.n, "text": spec["text"], "code": spec.get("code"),
+             "value": spec.get("value"), "due_set": spec.get("due"),
+             "due_extended": rec.due_extended, "status": rec.status,
+             "deposited": rec.deposited, "followups": rec.followups,
+             "status_changed_on": rec.changed, "first_activity_on": rec.first}
         if rec.fixes:
             r.update(rec.fixes)
-        r["due_extended"] = rec.due_extended
-        r["status"] = rec.status
-        r["deposited"] = rec.deposited
-        r["followups"] = rec.followups
-        r["status_changed_on"] = rec.changed
-        r["first_activity_on"] = rec.first
         recs.append(r)
     d["recommendations"] = recs
-    d["withdrawn"] = f.withdrawn
     try:
         state = orjson.dumps(d).decode()
     except orjson.JSONEncodeError:  # an integer past 64 bits: pydantic writes those
         state = Finding.model_validate(d).model_dump_json()
+    received: str = d["received"]
     pemda: str = d["pemda"]
+    first = micros(datetime.fromisoformat(f.first))
+    last = first if f.last == f.first else micros(datetime.fromisoformat(f.last))
     if f.withdrawn:  # it leaves the register, its rows and the search
         return FindingRows(fid, d["ref"], pemda, True, received, first, last, f.effective,
                            state, [], None)
@@ -277,6 +269,24 @@ def finding_rows(f: FindingState) -> FindingRows:
               "\n".join(f.actions or ()))
     return FindingRows(fid, d["ref"], pemda, False, received, first, last, f.effective,
                        state, rows, search)
+
+
+def _check_layout() -> None:
+    """finding_rows writes the models' fields in their order with their defaults: a field
+    added to Finding or Recommendation must be added there too (or this module refuses to
+    load, rather than write states the catch-up would write otherwise)."""
+    raw = orjson.dumps({"ref": "F-2023-0001", "pemda": "35", "title": "t",
+                        "received": "2023-01-02", "recommendations": [{"n": 1, "text": "r"}]})
+    held = FindingState(b"0" * 32, 1, raw, orjson.loads(raw), "2023-01-02T00:00:00Z")
+    written = orjson.loads(finding_rows(held).state)
+    expected = Finding(id=UUID(int=0), version=1, ref="F-2023-0001", pemda="35", title="t",
+                       received=date(2023, 1, 2),
+                       recommendations=[Recommendation(n=1, text="r")])
+    if (list(written) != list(Finding.model_fields)
+            or list(written["recommendations"][0]) != list(Recommendation.model_fields)
+            or written != expected.model_dump(mode="json")):
+        raise RuntimeError("projections/lean_rows.py: finding_rows no longer writes the "
+                           "fields of Finding and Recommendation as they are")
 
 
 @dataclass
@@ -364,3 +374,5 @@ class LogFold:
         if isinstance(entry[0], Pemda):  # two pemda of one code: the last touched wins, as
             self.others[oid] = self.others.pop(oid)  # when caught up batch by batch
 
+
+_check_layout()
