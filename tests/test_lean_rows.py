@@ -219,3 +219,28 @@ def test_the_layout_check_sees_a_field_left_out() -> None:
     with mock.patch.object(lean_rows, "finding_rows", without_opd), \
             pytest.raises(RuntimeError, match="no longer writes"):
         lean_rows._check_layout()
+
+
+def test_a_rebuild_leaves_every_index_in_place(tmp_path: Path) -> None:
+    """A rebuild on SQLite drops the secondary indexes while it writes: they are back after,
+    as the schema makes them, and the search table answers."""
+    from auditlog.projections.persisted import INDEX_NAMES, Projection
+
+    store = small_store(tmp_path / "indexes.db")
+    projection = Projection(store)
+    try:
+        projection.catch_up()
+        before = projection.dump()
+        schema = projection.db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "ORDER BY name").fetchall()
+        assert {name for name, _ in schema} >= set(INDEX_NAMES)
+        assert projection.rebuild() == store.max_position()
+        assert projection.dump() == before
+        assert projection.db.execute(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND sql IS NOT NULL "
+            "ORDER BY name").fetchall() == schema
+        assert [hit.title for hit in projection.search("kas")] == ["**Kas**"]
+    finally:
+        projection.close()
+        store.close()

@@ -81,6 +81,10 @@ CREATE TABLE IF NOT EXISTS projection_commitment (
     last_effective TEXT NOT NULL, state TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS projection_commitment_pemda ON projection_commitment (pemda);
 """
+# The secondary indexes of SCHEMA, and their names (a rebuild on SQLite makes them again).
+INDEXES = [statement.strip() for statement in SCHEMA.split(";")
+           if statement.strip().startswith("CREATE INDEX")]
+INDEX_NAMES = [statement.split()[5] for statement in INDEXES]
 TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
           "projection_summary", "projection_grades", "projection_commitment",
           "projection_position", "projection_proven")
@@ -658,11 +662,19 @@ class Projection:
                     self.db.execute(SEARCH_SCHEMA)
                 else:
                     self.db.execute(f"DELETE FROM {table}")
+            if not self.on_server:
+                # Secondary indexes made again over the rows (sorted once) rather than kept
+                # up row by row (a random place in each for every row).
+                for name in INDEX_NAMES:
+                    self.db.execute(f"DROP INDEX IF EXISTS {name}")
             for statement, rows in tables.items():
                 if self.on_server and statement in BULK_COLUMNS:
                     self._insert_by_columns(statement, rows)
                 else:
                     self.db.executemany(statement, rows)
+            if not self.on_server:
+                for create in INDEXES:
+                    self.db.execute(create)
             self.db.executemany(UPSERT_SUMMARY, [(p, st, *total)
                                                  for (p, st), total in summary.items()])
             if applied:
