@@ -2,7 +2,9 @@
 
 Rows and the tracked log position are written in one transaction, and only if the position is
 still the one the batch started from, so two processes catching up at once never apply an
-event twice. Rebuild drops the rows and catches up from the start.
+event twice. Rebuild folds the whole log once (findings by the lean fold of
+projections/lean_rows.py, which writes the very state bytes the catch-up writes) and replaces
+every table's rows in one transaction.
 """
 
 import gc
@@ -573,8 +575,10 @@ class Projection:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Fold the whole log in memory, each aggregate once, then replace every table's rows
         in one transaction: no row is read back, and each aggregate's state is serialised once
-        (the incremental path rewrites an aggregate in every batch that touches it). The remedy
-        for a projection that no longer rests on the log, so its head is not checked."""
+        (the incremental path rewrites an aggregate in every batch that touches it). Findings
+        go through the lean fold (projections/lean_rows.py: no pydantic event or aggregate,
+        the same bytes). The remedy for a projection that no longer rests on the log, so its
+        head is not checked."""
         try:
             return self._rebuild(progress)
         except BUSY as error:  # locked past the timeout by another writer
