@@ -45,6 +45,7 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.domain.recommendation import ANSWER_DAYS
+from auditlog.i18n import _
 from auditlog.projections.model import (
     RETROACTIVE,
     Moment,
@@ -259,12 +260,13 @@ class LeanUniverse:
                 elif todo == DOMAIN:
                     self.others.apply(construct(cls, UUID(oid.decode()), version, state))
             except KeyError as error:
-                if topic_bytes not in plan:
-                    raise damaged(position, f"its event cannot be decoded (unknown topic "
-                                  f"{topic_bytes!r})") from None
-                raise damaged(position, f"its event cannot be decoded ({error!r})") from None
+                what = (f"unknown topic {topic_bytes!r}" if topic_bytes not in plan
+                        else repr(error))
+                raise damaged(position, _("its event cannot be decoded ({error})").format(
+                    error=what)) from None
             except (ValueError, TypeError, AttributeError) as error:
-                raise damaged(position, f"its event cannot be decoded ({error})") from None
+                raise damaged(position, _("its event cannot be decoded ({error})").format(
+                    error=error)) from None
         self.position = position
         self.events_read += len(rows)
         self.events_applied += applied

@@ -43,6 +43,7 @@ from auditlog.domain.events import (
 from auditlog.domain.finding import Finding
 from auditlog.domain.pemda import Pemda
 from auditlog.domain.recommendation import ANSWER_DAYS, Recommendation
+from auditlog.i18n import _
 from auditlog.projections.lean import DOMAIN, FINDING, PLAN
 from auditlog.store.mapper import construct, upcast
 from auditlog.store.stream import damaged
@@ -350,12 +351,13 @@ class LogFold:
                     event = construct(cls, UUID(oid.decode()), version, loads(raw))
                     self._apply(event, retroactive)
             except KeyError as error:
-                if topic_bytes not in plan:
-                    raise damaged(position, f"its event cannot be decoded (unknown topic "
-                                  f"{topic_bytes!r})") from None
-                raise damaged(position, f"its event cannot be decoded ({error!r})") from None
+                what = (f"unknown topic {topic_bytes!r}" if topic_bytes not in plan
+                        else repr(error))
+                raise damaged(position, _("its event cannot be decoded ({error})").format(
+                    error=what)) from None
             except (ValueError, TypeError, AttributeError) as error:
-                raise damaged(position, f"its event cannot be decoded ({error})") from None
+                raise damaged(position, _("its event cannot be decoded ({error})").format(
+                    error=error)) from None
 
     def _apply(self, event: Any, retroactive: bool) -> None:
         """A pemda's, grade series' or commitment's event, through the domain's fold."""
