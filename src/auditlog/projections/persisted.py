@@ -204,8 +204,6 @@ BULK_COLUMNS = {
         "bigint", "text", "text", "text", "text", "text")),
 }
 BULK_CHUNK = 5000
-# Pages of cache (negative: KiB) a rebuild's write may use: 256 MiB at most, only as needed.
-REBUILD_CACHE = -262144
 
 
 def _first_two(row: Row) -> tuple[Any, Any]:
@@ -641,17 +639,7 @@ class Projection:
         # pages all over (finding ids are random UUIDs).
         for table in (UPSERT_FINDING, INSERT_REC, INSERT_SEARCH):
             tables[table].sort(key=_first_two)
-        size = None
-        if not self.on_server:
-            # Room for the indexes being filled (SQLite's default is 2 MiB); this
-            # connection's own, given back after.
-            size = self.db.execute("PRAGMA cache_size").fetchone()[0]
-            self.db.execute(f"PRAGMA cache_size = {REBUILD_CACHE}")
-        try:
-            self._write_all(tables, summary, applied, end)
-        finally:
-            if size is not None:
-                self.db.execute(f"PRAGMA cache_size = {int(size)}")
+        self._write_all(tables, summary, applied, end)
         return applied
 
     def _write_all(self, tables: dict[str, list[Row]],
