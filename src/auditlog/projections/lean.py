@@ -45,6 +45,7 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.domain.recommendation import ANSWER_DAYS
+from auditlog.i18n import _
 from auditlog.projections.model import (
     RETROACTIVE,
     Moment,
@@ -59,10 +60,22 @@ from auditlog.store.stream import damaged
 Row = tuple[int, bytes, int, bytes, bytes]
 
 # What the fold does with each stored topic.
-_SKIP, _FINDING, _DOMAIN = 0, 1, 2
+SKIP, FINDING, DOMAIN = 0, 1, 2
 _OPEN = (Status.BD.value, Status.BS.value)
 _STATUSES = {s.value: s.value for s in Status}  # one string per status, shared by all
 _ANSWER = timedelta(days=ANSWER_DAYS)
+
+
+_DAYS: dict[str, date] = {}
+
+
+def _day(text: str) -> date:
+    """One date object per day, shared by every finding that names it (a log of ten years
+    names a few thousand days): memory that follows the state, not the log."""
+    day = _DAYS.get(text)
+    if day is None:
+        day = _DAYS[text] = date.fromisoformat(text)
+    return day
 
 
 class LeanRec:
@@ -90,10 +103,10 @@ class LeanFinding:
         _, year, number = state["ref"].split("-")
         self.key = int(year) * 1_000_000_000 + int(number)  # as ref_key orders references
         self.pemda: str = sys.intern(state["pemda"])
-        self.received = date.fromisoformat(state["received"])
+        self.received = _day(state["received"])
         self.withdrawn = False
         self.recs = [LeanRec(r["n"], r.get("value"),
-                             None if r.get("due") is None else date.fromisoformat(r["due"]))
+                             None if r.get("due") is None else _day(r["due"]))
                      for r in state["recommendations"]]
 
     def rec(self, n: int) -> LeanRec:
@@ -125,14 +138,14 @@ def _reopened(f: LeanFinding, s: dict[str, Any]) -> None:
 
 
 def _extended(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.rec(s["recommendation"]).due_extended = date.fromisoformat(s["due"])
+    f.rec(s["recommendation"]).due_extended = _day(s["due"])
 
 
 def _corrected(f: LeanFinding, s: dict[str, Any]) -> None:
     n, field, value = s.get("recommendation"), s["field"], s.get("value")
     if n is None:
         if field == "received" and value is not None:
-            f.received = date.fromisoformat(value)
+            f.received = _day(value)
     elif field == "value":
         f.rec(n).value = value
 
@@ -151,16 +164,38 @@ _HANDLERS = {
 }
 
 
-def _plan() -> dict[bytes, tuple[str, int, bool, type[Event]]]:
-    """Per stored topic: (topic, what to do, retroactive in valid time, event type)."""
-    plan: dict[bytes, tuple[str, int, bool, type[Event]]] = {}
+Plan = tuple[str, int, bool, type[Event], bool]
+
+
+def _does_nothing(state: dict[str, Any]) -> None:
+    """What an upcaster that only documents an added optional field compiles to."""
+
+
+def _upcasts(cls: type[Event], todo: int) -> bool:
+    """Whether a stored state of this type must be upcast before the fold reads it: always
+    before building a domain event (it takes only known fields), else only when an upcaster
+    changes something (most versions only added an optional field no fold reads; upcasting
+    was a tenth of the fold)."""
+    if cls.class_version == 1:
+        return False
+    if todo == DOMAIN:
+        return True
+    steps = (getattr(cls, f"upcast_v{v}_v{v + 1}") for v in range(1, cls.class_version))
+    return any(step.__code__.co_code != _does_nothing.__code__.co_code for step in steps)
+
+
+def _plan() -> dict[bytes, Plan]:
+    """Per stored topic: (topic, what to do, retroactive in valid time, event type, whether
+    a stored state must be upcast)."""
+    plan: dict[bytes, Plan] = {}
     for topic, cls in EVENT_TYPES.items():
         kind = AGGREGATE_OF_EVENT.get(cls)
-        todo = (_FINDING if kind is Finding
-                else _DOMAIN if kind in (Pemda, GradeSeries, Commitment) else _SKIP)
-        if todo == _FINDING and cls is not FindingRecorded and topic not in _HANDLERS:
+        todo = (FINDING if kind is Finding
+                else DOMAIN if kind in (Pemda, GradeSeries, Commitment) else SKIP)
+        if todo == FINDING and cls is not FindingRecorded and topic not in _HANDLERS:
             raise RuntimeError(f"the lean fold does not know the finding event {topic}")
-        plan[topic.encode()] = (topic, todo, issubclass(cls, RETROACTIVE), cls)
+        plan[topic.encode()] = (topic, todo, issubclass(cls, RETROACTIVE), cls,
+                                _upcasts(cls, todo))
     return plan
 
 
@@ -193,7 +228,7 @@ class LeanUniverse:
         return self
 
     def _fold_rows(self, rows: list[Row]) -> None:
-        plan = _PLAN
+        plan = PLAN
         loads = orjson.loads
         known = self.moment.known_at
         day = None if self.moment.as_of is None else self.moment.as_of.isoformat()
@@ -205,9 +240,9 @@ class LeanUniverse:
         position = self.position
         for position, oid, version, topic_bytes, raw in rows:
             try:
-                topic, todo, retroactive, cls = plan[topic_bytes]
+                topic, todo, retroactive, cls, upcasts = plan[topic_bytes]
                 state = loads(raw)
-                if cls.class_version > 1:
+                if upcasts:
                     upcast(topic, state)
                 if known is not None and datetime.fromisoformat(state["recorded_at"]) > known:
                     continue
@@ -215,22 +250,23 @@ class LeanUniverse:
                     continue
                 applied += 1
                 last = position
-                if todo == _FINDING:
+                if todo == FINDING:
                     if topic == recorded:
                         findings[oid] = LeanFinding(oid, state)
                     else:
                         finding = findings.get(oid)
                         if finding is not None:  # else its creation lies outside this moment
                             handlers[topic](finding, state)
-                elif todo == _DOMAIN:
+                elif todo == DOMAIN:
                     self.others.apply(construct(cls, UUID(oid.decode()), version, state))
             except KeyError as error:
-                if topic_bytes not in plan:
-                    raise damaged(position, f"its event cannot be decoded (unknown topic "
-                                  f"{topic_bytes!r})") from None
-                raise damaged(position, f"its event cannot be decoded ({error!r})") from None
+                what = (f"unknown topic {topic_bytes!r}" if topic_bytes not in plan
+                        else repr(error))
+                raise damaged(position, _("its event cannot be decoded ({error})").format(
+                    error=what)) from None
             except (ValueError, TypeError, AttributeError) as error:
-                raise damaged(position, f"its event cannot be decoded ({error})") from None
+                raise damaged(position, _("its event cannot be decoded ({error})").format(
+                    error=error)) from None
         self.position = position
         self.events_read += len(rows)
         self.events_applied += applied
@@ -268,6 +304,33 @@ class LeanUniverse:
         return [row for f in sorted(self._shown(pemda), key=lambda f: f.key)
                 for row in f.rows()]
 
+    def summary_rows(self, on: date, pemda: str | None = None
+                     ) -> tuple[list[tuple[str, Status, int, int, int]], dict[str, int]]:
+        """The per-pemda totals `status` and `replay` print, as the persisted projection's
+        summary rows give them (Summarized), added up from the slots: a RecRow per
+        recommendation cost more than the rest of the report at a million events."""
+        totals: dict[tuple[str, str], list[int]] = {}
+        overdue: dict[str, int] = {}
+        for f in self._shown(pemda):
+            code = f.pemda
+            fallback = None
+            for r in f.recs:
+                status = r.status
+                tally = totals.get((code, status))
+                if tally is None:
+                    tally = totals[code, status] = [0, 0, 0]
+                tally[0] += 1
+                tally[1] += r.value or 0
+                tally[2] += r.deposited
+                if status in _OPEN:
+                    due = r.due_extended or r.due_set
+                    if due is None:
+                        due = fallback = fallback or f.received + _ANSWER
+                    if due < on:
+                        overdue[code] = overdue.get(code, 0) + 1
+        return ([(code, Status(status), count, value, deposited)
+                 for (code, status), (count, value, deposited) in totals.items()], overdue)
+
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
         return self.others.grade_series(pemda)
 
@@ -275,4 +338,4 @@ class LeanUniverse:
         return self.others.commitments(pemda)
 
 
-_PLAN = _plan()
+PLAN = _plan()

@@ -2,16 +2,21 @@
 
 Rows and the tracked log position are written in one transaction, and only if the position is
 still the one the batch started from, so two processes catching up at once never apply an
-event twice. Rebuild drops the rows and catches up from the start.
+event twice. Rebuild folds the whole log once (findings by the lean fold of
+projections/lean_rows.py, which writes the very state bytes the catch-up writes) and replaces
+every table's rows in one transaction.
 """
 
+import gc
 import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 from uuid import UUID
+
+import orjson
 
 from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
 from auditlog.domain.commitment import OPEN, Commitment
@@ -22,6 +27,8 @@ from auditlog.domain.pemda import Pemda
 from auditlog.errors import DamagedStore, ProjectionsOutdated, StoreBusy
 from auditlog.i18n import _
 from auditlog.projections.commitments import CommitmentTally
+from auditlog.projections.lean_rows import LogFold, finding_rows
+from auditlog.projections.lean_rows import micros as micros  # its home before lean_rows
 from auditlog.projections.model import (
     RETROACTIVE,
     RecRow,
@@ -76,6 +83,10 @@ CREATE TABLE IF NOT EXISTS projection_commitment (
     last_effective TEXT NOT NULL, state TEXT NOT NULL);
 CREATE INDEX IF NOT EXISTS projection_commitment_pemda ON projection_commitment (pemda);
 """
+# The secondary indexes of SCHEMA, and their names (a rebuild on SQLite makes them again).
+INDEXES = [statement.strip() for statement in SCHEMA.split(";")
+           if statement.strip().startswith("CREATE INDEX")]
+INDEX_NAMES = [statement.split()[5] for statement in INDEXES]
 TABLES = ("projection_pemda", "projection_finding", "projection_recommendation",
           "projection_summary", "projection_grades", "projection_commitment",
           "projection_position", "projection_proven")
@@ -99,13 +110,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS projection_search USING fts5(
 PROJECTED = (Pemda, Finding, GradeSeries, Commitment)
 
 
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 SCHEMA_VERSION = "7"
-
-
-def micros(moment: datetime) -> int:
-    """Transaction times as integer microseconds since the epoch: exact and sortable in SQL."""
-    return (moment - EPOCH) // timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -133,8 +138,13 @@ Progress = Callable[[int], None]
 def search_key(finding: Finding) -> int:
     """The search row's rowid, from the finding's reference (unique and never reused), so a
     finding's row is found through the index, not by scanning an unindexed column."""
-    year, number = ref_key(finding)
-    return year * 1_000_000_000 + number
+    return search_rowid(finding.ref)
+
+
+def search_rowid(ref: str) -> int:
+    """search_key of the finding with this reference (F-2023-0007 sorts as ref_key)."""
+    _, year, number = ref.split("-")
+    return int(year) * 1_000_000_000 + int(number)
 
 
 UPSERT_PEMDA = (
@@ -180,6 +190,25 @@ INSERT_SEARCH = (
     "(rowid, finding_id, title, body, recommendations, followups) "
     "VALUES (?, ?, ?, ?, ?, ?)")
 Row = tuple[object, ...]
+# The big tables of a rebuild on PostgreSQL, written by columns (Projection._insert_by_columns).
+BULK_COLUMNS = {
+    UPSERT_FINDING: ("projection_finding", (
+        "id", "ref", "pemda", "withdrawn", "received", "first_recorded", "last_recorded",
+        "last_effective", "state"), (
+        "text", "text", "text", "integer", "text", "bigint", "bigint", "text", "text")),
+    INSERT_REC: ("projection_recommendation", (
+        "finding_id", "n", "pemda", "status", "value", "deposited", "due"), (
+        "text", "integer", "text", "text", "bigint", "bigint", "text")),
+    INSERT_SEARCH: ("projection_search", (
+        "rowid", "finding_id", "title", "body", "recommendations", "followups"), (
+        "bigint", "text", "text", "text", "text", "text")),
+}
+BULK_CHUNK = 5000
+
+
+def _first_two(row: Row) -> tuple[Any, Any]:
+    """A row's primary key, or a prefix of it that orders it."""
+    return row[0], row[1]
 # The saved state of each kind, as (id, state, first recorded, last recorded, last effective),
 # for ids ``IN`` a list.
 LOAD: dict[type[Aggregate], str] = {
@@ -545,51 +574,37 @@ class Projection:
     def rebuild(self, progress: Progress | None = None) -> int:
         """Fold the whole log in memory, each aggregate once, then replace every table's rows
         in one transaction: no row is read back, and each aggregate's state is serialised once
-        (the incremental path rewrites an aggregate in every batch that touches it). The remedy
-        for a projection that no longer rests on the log, so its head is not checked."""
+        (the incremental path rewrites an aggregate in every batch that touches it). Findings
+        go through the lean fold (projections/lean_rows.py: no pydantic event or aggregate,
+        the same bytes). The remedy for a projection that no longer rests on the log, so its
+        head is not checked."""
         try:
             return self._rebuild(progress)
         except BUSY as error:  # locked past the timeout by another writer
             raise self._busy(error) from None
 
     def _rebuild(self, progress: Progress | None) -> int:
+        """The collector stays off throughout: the fold and the rows make many objects and
+        keep nearly all of them until they are written, so a collection frees nothing and
+        each full one rescans all of them (a quarter of a rebuild at a million events)."""
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return self._rebuild_rows(progress)
+        finally:
+            if enabled:
+                gc.enable()
+
+    def _rebuild_rows(self, progress: Progress | None) -> int:
         self._cache.clear()
-        # Per aggregate: [aggregate, first recorded, last recorded, last effective date], as
-        # Meta.after keeps them, compared as datetimes and dates and turned into Meta once.
-        held: dict[UUID, list[Any]] = {}
-        followups: dict[UUID, list[str]] = {}
-        applied = end = 0
-        kinds = AGGREGATE_OF_EVENT
-        for batch in self.store.stream(after=0, batch=BATCH):
-            for _position, event in batch:
-                kind = kinds.get(type(event))
-                if kind not in PROJECTED:
-                    continue
-                oid = event.originator_id
-                effective = None if isinstance(event, RETROACTIVE) else event.effective_on
-                entry = held.get(oid)
-                if entry is None:
-                    held[oid] = [project(None, (event,)), event.recorded_at, event.recorded_at,
-                                 effective]
-                else:
-                    entry[0].apply(event)
-                    if event.recorded_at > entry[2]:
-                        entry[2] = event.recorded_at
-                    if effective is not None and (entry[3] is None or effective > entry[3]):
-                        entry[3] = effective
-                    if kind is Pemda:  # two pemda of one code: the last touched wins, as when
-                        held[oid] = held.pop(oid)  # caught up batch by batch
-                if isinstance(event, FollowUpRecorded):
-                    followups.setdefault(oid, []).append(event.action)
-            applied += len(batch)
-            end = batch[-1][0]
-            if progress is not None:
-                progress(len(batch))
+        # Findings by the lean fold (projections/lean_rows.py), each row made once; the few
+        # other aggregates by the domain's fold.
+        log = LogFold().fold(self.store.checked_rows(batch=BATCH), progress)
+        applied, end = log.applied, log.end
         tables: dict[str, list[Row]] = {UPSERT_PEMDA: [], UPSERT_GRADES: [],
                                         UPSERT_COMMITMENT: [], UPSERT_FINDING: [],
                                         INSERT_REC: [], INSERT_SEARCH: []}
-        summary: dict[tuple[str, str], list[int]] = {}
-        for oid, (aggregate, first, last, effective) in held.items():
+        for aggregate, first, last, effective in log.others.values():
             meta = Meta(micros(first), micros(last),
                         "" if effective is None else effective.isoformat())
             state = aggregate.model_dump_json()
@@ -599,24 +614,60 @@ class Projection:
                 tables[UPSERT_GRADES].append(_grades_row(aggregate, meta, state))
             elif isinstance(aggregate, Commitment):
                 tables[UPSERT_COMMITMENT].append(_commitment_row(aggregate, meta, state))
-            elif isinstance(aggregate, Finding):
-                tables[UPSERT_FINDING].append(_finding_row(aggregate, meta, state))
-                rows = _rec_rows(aggregate, str(oid))
-                tables[INSERT_REC].extend(rows)
-                for _fid, _n, pemda, status, value, deposited, _due in rows:
-                    total = summary.setdefault((str(pemda), str(status)), [0, 0, 0])
-                    total[0] += 1
-                    total[1] += int(value)  # type: ignore[call-overload]
-                    total[2] += int(deposited)  # type: ignore[call-overload]
-                if not aggregate.withdrawn:
-                    tables[INSERT_SEARCH].append(
-                        _search_row(aggregate, "\n".join(followups.get(oid, ()))))
+        findings = tables[UPSERT_FINDING]
+        recs = tables[INSERT_REC]
+        search = tables[INSERT_SEARCH]
+        summary: dict[tuple[str, str], list[int]] = {}
+        held_findings = log.findings
+        # In id order, so the rows come out nearly sorted; each finding's recording and
+        # slots are let go once its rows are made, so memory holds one or the other.
+        for oid in sorted(held_findings):
+            f = finding_rows(held_findings.pop(oid))
+            findings.append((f.id, f.ref, f.pemda, int(f.withdrawn), f.received,
+                             f.first, f.last, f.effective, f.state))
+            recs += f.recs
+            for _fid, _n, pemda, status, value, deposited, _due in f.recs:
+                total = summary.get((pemda, status))
+                if total is None:
+                    total = summary[pemda, status] = [0, 0, 0]
+                total[0] += 1
+                total[1] += value
+                total[2] += deposited
+            if f.search is not None:
+                search.append((search_rowid(f.ref), f.id, *f.search))
+        del log
+        # In key order, so each table's primary key grows at its end instead of splitting
+        # pages all over (finding ids are random UUIDs).
+        for table in (UPSERT_FINDING, INSERT_REC, INSERT_SEARCH):
+            tables[table].sort(key=_first_two)
+        self._write_all(tables, summary, applied, end)
+        return applied
+
+    def _write_all(self, tables: dict[str, list[Row]],
+                   summary: dict[tuple[str, str], list[int]], applied: int, end: int) -> None:
+        """Every table's rows replaced in one transaction."""
         self.db.begin_write("projection_position")
         try:
             for table in self.tables:
-                self.db.execute(f"DELETE FROM {table}")
+                if table == "projection_search" and not self.on_server:
+                    # An FTS5 table deletes row by row: made again, empty, in one step.
+                    self.db.execute("DROP TABLE projection_search")
+                    self.db.execute(SEARCH_SCHEMA)
+                else:
+                    self.db.execute(f"DELETE FROM {table}")
+            if not self.on_server:
+                # Secondary indexes made again over the rows (sorted once) rather than kept
+                # up row by row (a random place in each for every row).
+                for name in INDEX_NAMES:
+                    self.db.execute(f"DROP INDEX IF EXISTS {name}")
             for statement, rows in tables.items():
-                self.db.executemany(statement, rows)
+                if self.on_server and statement in BULK_COLUMNS:
+                    self._insert_by_columns(statement, rows)
+                else:
+                    self.db.executemany(statement, rows)
+            if not self.on_server:
+                for create in INDEXES:
+                    self.db.execute(create)
             self.db.executemany(UPSERT_SUMMARY, [(p, st, *total)
                                                  for (p, st), total in summary.items()])
             if applied:
@@ -627,7 +678,18 @@ class Projection:
         except BaseException:
             self.db.rollback()
             raise
-        return applied
+
+    def _insert_by_columns(self, statement: str, rows: list[Row]) -> None:
+        """PostgreSQL: a chunk of rows per statement, sent as one JSON array (orjson writes
+        it; psycopg's own array quoting cost more than the rest of a rebuild) and taken
+        apart by the server, instead of a statement per row (the rows of a rebuild are new:
+        nothing to upsert)."""
+        table, columns, types = BULK_COLUMNS[statement]
+        sql = (f"INSERT INTO {table} ({', '.join(columns)}) SELECT "
+               + ", ".join(f"(r->>{i})::{t}" for i, t in enumerate(types))
+               + " FROM json_array_elements(?::json) AS r")
+        for start in range(0, len(rows), BULK_CHUNK):
+            self.db.execute(sql, (orjson.dumps(rows[start:start + BULK_CHUNK]).decode(),))
 
     def dump(self) -> dict[str, list[tuple[object, ...]]]:
         """Every row, in a stable order: for comparing incremental against rebuilt."""
