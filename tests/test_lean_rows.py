@@ -244,3 +244,27 @@ def test_a_rebuild_leaves_every_index_in_place(tmp_path: Path) -> None:
     finally:
         projection.close()
         store.close()
+
+
+def test_a_domain_event_stored_with_its_class_version_is_upcast(tmp_path: Path) -> None:
+    """A pemda the importer registers is stored with its class_version (the commands' mapper
+    leaves it out): the rebuild's fold upcasts it as every decode does, and folds the same
+    pemda (it stopped the rebuild as "fields unknown to PemdaRegistered: class_version")."""
+    from auditlog.domain.events import PemdaRegistered
+
+    store = small_store(tmp_path / "versioned.db")
+    try:
+        rows = [row for batch in store.checked_rows() for row in batch]
+    finally:
+        store.close()
+    marked = []
+    for position, oid, version, topic, raw in rows:
+        if topic.decode() == PemdaRegistered.topic:
+            state = orjson.loads(raw)
+            state["class_version"] = PemdaRegistered.class_version
+            raw = orjson.dumps(state)
+        marked.append((position, oid, version, topic, raw))
+    assert marked != rows
+    plain = LogFold().fold([rows]).others
+    versioned = LogFold().fold([marked]).others
+    assert [entry[0] for entry in versioned.values()] == [entry[0] for entry in plain.values()]

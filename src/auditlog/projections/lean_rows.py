@@ -348,7 +348,11 @@ class LogFold:
                     if not retroactive and state["effective_on"] > finding.effective:
                         finding.effective = state["effective_on"]
                 elif todo == DOMAIN:
-                    event = construct(cls, UUID(oid.decode()), version, loads(raw))
+                    # Upcast as every decode does: rows written straight (import) carry
+                    # their class_version, which the event's fields do not know.
+                    state = loads(raw)
+                    upcast(topic, state)
+                    event = construct(cls, UUID(oid.decode()), version, state)
                     self._apply(event, retroactive)
             except KeyError as error:
                 what = (f"unknown topic {topic_bytes!r}" if topic_bytes not in plan
