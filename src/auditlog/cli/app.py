@@ -8,13 +8,12 @@ import contextlib
 import functools
 import getpass
 import os
-import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
@@ -34,6 +33,7 @@ from auditlog.errors import DamagedStore, ExitCode, Refusal, StoreBusy
 from auditlog.i18n import N_, _
 from auditlog.reports.render import Format
 
+from .coercion import coerce_plainly
 from .language import LocalisedGroup, choose_language
 
 if TYPE_CHECKING:  # the command tree is built without them: `--help` must start fast
@@ -45,9 +45,16 @@ if TYPE_CHECKING:  # the command tree is built without them: `--help` must start
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
+class AuditGroup(LocalisedGroup):
+    def main(self, args: Sequence[str] | None = None, *more: Any, **extra: Any) -> Any:
+        coerce_plainly(self)  # before anything is parsed: no pydantic for text and choices
+        return super().main(args, *more, **extra)
+
+
 app = typer.Typer(
     name="auditlog",
-    cls=LocalisedGroup,
+    cls=AuditGroup,
     help=N_("A tamper-evident, event-sourced audit log of findings, follow-ups and grades.\n\n"
     "Start with: auditlog demo"),
     no_args_is_help=True,
@@ -83,8 +90,6 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from eventsourcing.persistence import OperationalError
-
         try:
             check_options(kwargs)
             return fn(*args, **kwargs)
@@ -94,16 +99,6 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             fail(str(busy), ExitCode.BUSY)
         except DamagedStore as damage:  # a row failed its chain check while being read
             fail(str(damage), ExitCode.INTEGRITY)
-        except (sqlite3.OperationalError, OperationalError) as error:
-            # What SQLite says when the file cannot be used: locked past the timeout is
-            # "busy" (exit 4); anything else (disk I/O error, read-only media) is one line.
-            text = " ".join(str(error).split())
-            if "locked" in text or "busy" in text:
-                fail(_("the store at {db} stayed locked ({text}); nothing was written: "
-                       "try again").format(
-                    db=settings().db, text=text), ExitCode.BUSY)
-            fail(_("the store at {db} cannot be used: {text}").format(
-                db=settings().db, text=text), ExitCode.REFUSED)
         except BrokenPipeError:
             # The reader went away (`auditlog status | head`): what it read was right, and
             # there is no one left to tell anything to. Quiet, like the tools it is piped to.
@@ -113,9 +108,35 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
         except OSError as error:  # the system refused a file: one line, never a traceback
             fail(f"{error.strerror or error}"
                  f"{': ' + repr(error.filename) if error.filename else ''}", ExitCode.REFUSED)
+        except Exception as error:  # last: OSError's kinds are handled above
+            if not _unusable(error):
+                raise
+            # What SQLite says when the file cannot be used: locked past the timeout is
+            # "busy" (exit 4); anything else (disk I/O error, read-only media) is one line.
+            text = " ".join(str(error).split())
+            if "locked" in text or "busy" in text:
+                fail(_("the store at {db} stayed locked ({text}); nothing was written: "
+                       "try again").format(
+                    db=settings().db, text=text), ExitCode.BUSY)
+            fail(_("the store at {db} cannot be used: {text}").format(
+                db=settings().db, text=text), ExitCode.REFUSED)
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def _unusable(error: Exception) -> bool:
+    """Whether the database said the file cannot be used (sqlite3's or eventsourcing's
+    OperationalError). Asked of the modules only once loaded: a command that never opened
+    the store through them cannot have raised their errors, and loading eventsourcing to
+    ask would cost a fast command its speed."""
+    kinds: list[type[BaseException]] = []
+    if "sqlite3" in sys.modules:
+        kinds.append(sys.modules["sqlite3"].OperationalError)
+    persistence = sys.modules.get("eventsourcing.persistence")
+    if persistence is not None:
+        kinds.append(persistence.OperationalError)
+    return isinstance(error, tuple(kinds))
 
 
 def check_options(options: dict[str, object]) -> None:
