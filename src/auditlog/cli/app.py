@@ -6,18 +6,16 @@ Command groups live in their own modules and are registered in cli/main.py.
 
 import contextlib
 import functools
-import getpass
 import os
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from auditlog import files, version
+from auditlog import version
 from auditlog.clock import now, parse_timestamp, today
 from auditlog.domain.inputs import (
     ACTOR_LIMIT,
@@ -64,12 +62,16 @@ app = typer.Typer(
 
 
 
-@dataclass
 class Settings:
-    db: str
-    actor: str
-    actor_given: bool = False
-    actor_refused: str | None = None  # why the --actor given cannot record here
+    """The global options of one invocation (a plain class: a dataclass costs a start-up
+    more to define than everything else in this module)."""
+
+    def __init__(self, db: str, actor: str, actor_given: bool = False,
+                 actor_refused: str | None = None) -> None:
+        self.db = db
+        self.actor = actor
+        self.actor_given = actor_given
+        self.actor_refused = actor_refused  # why the --actor given cannot record here
 
 
 _current: list[Settings] = []
@@ -196,7 +198,8 @@ def main_options(
     current = Settings(db=db, actor=given or _login().strip() or "unknown",
                        actor_given=bool(given))
     _current[:] = [current]
-    files.forget_protected()  # a new invocation (tests run many in one process)
+    if "auditlog.files" in sys.modules:  # else nothing was protected yet
+        sys.modules["auditlog.files"].forget_protected()  # a new invocation (tests run many)
     # This runs before every subcommand, its --help included: the store's modules (and
     # psycopg) are imported only for a URL that can name a server.
     if db.startswith("postgres"):
@@ -219,6 +222,8 @@ def _log_in_as(current: Settings, role: str) -> None:
 
 
 def _login() -> str:
+    import getpass  # with termios behind it: only when no --actor is given
+
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers; the actor is then said explicitly
@@ -243,6 +248,7 @@ def writer(*, restoring: bool = False) -> "Iterator[Store]":
 
     One whose append-only triggers were removed is refused (exit 3), except to 'init'
     (``restoring``), which puts them back once the log verifies."""
+    from auditlog import files
     from auditlog.store.app import Store
 
     target = settings().db
@@ -273,6 +279,7 @@ def writer(*, restoring: bool = False) -> "Iterator[Store]":
 def reader(*, verifying: bool = False) -> "Iterator[Store]":
     """A store to read; one that lost its integrity tables is refused (exit 3), except to
     verify, which reports what is gone."""
+    from auditlog import files
     from auditlog.store.app import Store
 
     files.protect(settings().db)

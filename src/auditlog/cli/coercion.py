@@ -9,7 +9,6 @@ choices, what the adapter does on success is to hand back the value, or the choi
 would be refused, goes to Typer's own coercion, so each refusal reads exactly as Typer words it.
 """
 
-from dataclasses import dataclass
 from typing import Any
 
 from typer._click import Context
@@ -17,11 +16,18 @@ from typer._coercion import RuntimeParam, TypeDescriptor, build_runtime_param
 from typer._param_types import coerce_cli_choice
 
 
-@dataclass(frozen=True)
 class PlainParam(RuntimeParam):
-    """Text and choices as Typer's adapter would return them; the rest to Typer itself."""
+    """Text and choices as Typer's adapter would return them; the rest to Typer itself.
+
+    Not a dataclass of its own (making one costs a start-up more than this whole module)."""
 
     descriptor: TypeDescriptor
+
+    def __init__(self, descriptor: TypeDescriptor) -> None:
+        # RuntimeParam is a frozen dataclass: its fields are set as its own __init__ does.
+        object.__setattr__(self, "parameter_info", descriptor.parameter_info)
+        object.__setattr__(self, "annotation", descriptor.annotation)
+        object.__setattr__(self, "descriptor", descriptor)
 
     def _coerce_value(self, value: Any, param: Any, ctx: Context) -> Any:
         if self.annotation is str and isinstance(value, str):
@@ -48,20 +54,19 @@ def _plain(descriptor: TypeDescriptor) -> bool:
 
 
 def coerce_plainly(command: Any) -> None:
-    """Every plain option of the command and its subcommands, coerced without pydantic.
+    """The plain options of the command and its subcommands coerced without pydantic: each
+    command's when it parses its arguments (its --help option is made only then), so a run
+    pays for the command it runs, not for the whole tree.
 
     Duck-typed, like language.translate_tree: Typer's Click classes are not public."""
-    for param in command.params:
-        _install(param)
-    make = command.get_help_option
+    parse = command.parse_args
 
-    def get_help_option(ctx: Any) -> Any:  # made when first asked for, a flag like the rest
-        option = make(ctx)
-        if option is not None:
-            _install(option)
-        return option
+    def parse_args(ctx: Any, args: list[str]) -> list[str]:
+        for param in command.get_params(ctx):
+            _install(param)
+        return parse(ctx, args)  # type: ignore[no-any-return]
 
-    command.get_help_option = get_help_option
+    command.parse_args = parse_args
     for sub in getattr(command, "commands", {}).values():
         coerce_plainly(sub)
 
@@ -70,6 +75,4 @@ def _install(param: Any) -> None:
     descriptor = getattr(param, "type_descriptor", None)
     if (descriptor is not None and getattr(param, "_runtime_param", "") is None
             and _plain(descriptor)):
-        param._runtime_param = PlainParam(parameter_info=descriptor.parameter_info,
-                                          annotation=descriptor.annotation,
-                                          descriptor=descriptor)
+        param._runtime_param = PlainParam(descriptor)
