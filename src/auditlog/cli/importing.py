@@ -1,7 +1,6 @@
 """`auditlog import`: a follow-up register from CSV or XLSX, all rows or none; and its template."""
 
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -99,6 +98,8 @@ def _planning_store() -> "Iterator[Store]":
         finally:
             store.close()
         return
+    import tempfile  # only for a dry run: not at start-up
+
     with tempfile.TemporaryDirectory(prefix="auditlog-dry-run-") as folder:
         store = Store(str(Path(folder) / "empty.db"))
         try:
