@@ -23,25 +23,22 @@ def layout(body: Sequence[Sequence[str]], headers: Sequence[str], right: Sequenc
     disable_numparse=True, colalign=...), or None where the cells are not all plain."""
     if not all(plain(h) and h == h.strip() for h in headers):
         return None
-    columns: list[list[str]] = [[] for _ in headers]
-    for row in body:
-        if len(row) != len(headers):
-            return None
-        for column, text in zip(columns, row, strict=True):
-            if not plain(text):
-                return None
-            column.append(text.strip())  # tabulate strips what it aligns
-    widths = [max(len(h) + MIN_PADDING, *(len(t) for t in column))
+    if not body or any(len(row) != len(headers) for row in body):
+        return None
+    if not plain("".join(["".join(row) for row in body])):
+        return None
+    # tabulate strips what it aligns; a column is as wide as its widest cell, or its heading
+    # with room beside it.
+    columns = [[text.strip() for text in column] for column in zip(*body, strict=True)]
+    widths = [max(len(h) + MIN_PADDING, *map(len, column))
               for h, column in zip(headers, columns, strict=True)]
-
-    def line(cells: Sequence[str]) -> str:
-        padded = [cell.rjust(w) if r else cell.ljust(w)
-                  for cell, w, r in zip(cells, widths, right, strict=True)]
-        if github:
-            return "| " + " | ".join(padded) + " |"
-        return "  ".join(padded).rstrip()
-
-    rule = ("|" + "|".join("-" * (w + 2) for w in widths) + "|" if github
-            else "  ".join("-" * w for w in widths))
-    rows = [list(r) for r in zip(*columns, strict=True)] if body else []
-    return "\n".join([line(headers), rule, *(line(r) for r in rows)])
+    cells = [f"{{:{'>' if r else '<'}{w}}}" for w, r in zip(widths, right, strict=True)]
+    if github:
+        line = "| " + " | ".join(cells) + " |"
+        rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+        return "\n".join([line.format(*headers), rule,
+                          *(line.format(*row) for row in zip(*columns, strict=True))])
+    line = "  ".join(cells)
+    rule = "  ".join("-" * w for w in widths)
+    return "\n".join([line.format(*headers).rstrip(), rule,
+                      *(line.format(*row).rstrip() for row in zip(*columns, strict=True))])
