@@ -31,6 +31,7 @@ from auditlog.errors import DamagedStore, ExitCode, Refusal, StoreBusy
 from auditlog.i18n import N_, _
 from auditlog.reports.render import Format
 
+from . import _collector as collector
 from .coercion import coerce_plainly
 from .language import LocalisedGroup, choose_language
 
@@ -48,6 +49,10 @@ class AuditGroup(LocalisedGroup):
     def main(self, args: Sequence[str] | None = None, *more: Any, **extra: Any) -> Any:
         coerce_plainly(self)  # before anything is parsed: no pydantic for text and choices
         return super().main(args, *more, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        collector.resume()  # a command runs: with the garbage collector (cli/_collector.py)
+        return super().invoke(ctx)
 
 
 app = typer.Typer(
