@@ -93,3 +93,24 @@ def test_status_that_needs_the_domain_loads_it(current: Path) -> None:
 def test_the_probe_sees_a_heavy_import() -> None:
     """The check can fail: a command that ran does load what it needs."""
     assert "auditlog.store.app" in loaded_after("import auditlog.store.app")
+
+
+def test_the_collector_runs_for_every_command_and_after_import(run: Run) -> None:
+    """cli/_collector.py pauses it only while the modules load and the tree is built."""
+    import gc
+
+    from auditlog.cli import _collector
+
+    assert gc.isenabled()  # importing cli/main.py (conftest did) left it running
+    _collector.pause()  # as main() does before Typer builds the tree
+    try:
+        assert not gc.isenabled()
+        assert run("init").exit_code == 0
+        assert gc.isenabled()  # resumed when the command ran
+    finally:
+        _collector.resume()
+        gc.enable()
+    probe = ("import gc, sys\nfrom auditlog.cli.main import main\nassert gc.isenabled()\n"
+             "sys.argv = ['auditlog', '--version']\ntry:\n    main()\nexcept SystemExit:\n"
+             "    pass\nassert gc.isenabled()")
+    subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True)

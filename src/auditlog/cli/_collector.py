@@ -27,5 +27,6 @@ def resume() -> None:
     """Undo pause(); a collector someone else had disabled stays disabled."""
     if _paused:
         _paused.clear()
+        gc.freeze()  # what start-up made lives to the end: no collection need walk it again
         gc.enable()
 

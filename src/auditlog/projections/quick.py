@@ -170,9 +170,15 @@ def status_report(db: Connection, on: str, pemda: str | None = None) -> list[dic
         years = series["years"]
         if not years:
             continue
-        ordered = sorted(years, key=int) if len(years) > 1 else list(years)
-        entry = _grade(years[ordered[-1]])
-        entry["previous"] = _grade(years[ordered[-2]]) if len(ordered) > 1 else None
+        if len(years) == 1:
+            entry = _grade(next(iter(years.values())))
+            entry["previous"] = None
+        else:
+            # By number, as the saved int keys sort; four-digit years sort alike as text.
+            ordered = (sorted(years) if all(len(y) == 4 and y.isdigit() for y in years)
+                       else sorted(years, key=int))
+            entry = _grade(years[ordered[-1]])
+            entry["previous"] = _grade(years[ordered[-2]])
         grades.setdefault(series["pemda"], {})[series["instrument"]] = entry
 
     tallies: dict[str, dict[str, dict[str, Any]]] = {}

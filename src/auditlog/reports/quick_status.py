@@ -60,14 +60,14 @@ def _plain_writable_file(target: str) -> bool:
 # --- printing: reports/views.status_text and commitments_by_theme_text, for the same report ---
 
 
-def _grade_cell(entry: dict[str, Any] | None) -> str:
+def _grade_cell(entry: dict[str, Any] | None, prev: str) -> str:
+    """views._grade_cell, with "(prev {grade} {year})" translated once per table."""
     if not entry:
         return ""
     text = f"{entry['grade']} {entry['year']}"
     previous = entry.get("previous")
     if previous:
-        text += " " + _("(prev {grade} {year})").format(grade=previous["grade"],
-                                                       year=previous["year"])
+        text += " " + prev.format(grade=previous["grade"], year=previous["year"])
     return text
 
 
@@ -86,6 +86,7 @@ def status_text(report: list[dict[str, Any]], on: date, fmt: Format) -> str:
     columns += [("total", N_("total")), ("completion_pct", "% S"),
                 ("value_to_recover", N_("to recover")), ("deposited", N_("deposited")),
                 ("overdue", N_("overdue"))]
+    prev = _("(prev {grade} {year})")
     rows = []
     for row in report:
         display: dict[str, Any] = {
@@ -100,7 +101,7 @@ def status_text(report: list[dict[str, Any]], on: date, fmt: Format) -> str:
         for i in instruments:
             entry = row["grades"].get(i)
             display[f"grade_{i}"] = (
-                (entry["grade"] if entry else "") if fmt is Format.csv else _grade_cell(entry)
+                (entry["grade"] if entry else "") if fmt is Format.csv else _grade_cell(entry, prev)
             )
         for s in quick.STATUS_CODES:
             display[s] = row["recommendations"][s]
