@@ -23,10 +23,15 @@ def pause() -> None:
         _paused.append(True)
 
 
-def resume() -> None:
-    """Undo pause(); a collector someone else had disabled stays disabled."""
+def resume(*, freeze: bool = False) -> None:
+    """Undo pause(); a collector someone else had disabled stays disabled.
+
+    ``freeze``: as a command starts, what start-up made (modules, the command tree) lives to
+    the end of the process, so it goes to the permanent generation: otherwise, never having
+    been collected, all of it would be walked by the command's first collections."""
     if _paused:
         _paused.clear()
-        gc.freeze()  # what start-up made lives to the end: no collection need walk it again
+        if freeze:
+            gc.freeze()
         gc.enable()
 

@@ -51,7 +51,7 @@ class AuditGroup(LocalisedGroup):
         return super().main(args, *more, **extra)
 
     def invoke(self, ctx: Any) -> Any:
-        collector.resume()  # a command runs: with the garbage collector (cli/_collector.py)
+        collector.resume(freeze=True)  # a command runs: with the collector (cli/_collector.py)
         return super().invoke(ctx)
 
 
