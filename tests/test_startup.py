@@ -95,18 +95,21 @@ def test_the_probe_sees_a_heavy_import() -> None:
     assert "auditlog.store.app" in loaded_after("import auditlog.store.app")
 
 
-def test_the_collector_runs_for_every_command_and_after_import(run: Run) -> None:
+def test_the_collector_runs_for_every_command_and_after_import(
+        run: Run, monkeypatch: pytest.MonkeyPatch) -> None:
     """cli/_collector.py pauses it only while the modules load and the tree is built."""
     import gc
 
     from auditlog.cli import _collector
 
+    frozen: list[bool] = []
+    monkeypatch.setattr(gc, "freeze", lambda: frozen.append(True))  # not the test session's
     assert gc.isenabled()  # importing cli/main.py (conftest did) left it running
     _collector.pause()  # as main() does before Typer builds the tree
     try:
         assert not gc.isenabled()
         assert run("init").exit_code == 0
-        assert gc.isenabled()  # resumed when the command ran
+        assert gc.isenabled() and frozen == [True]  # resumed when the command ran
     finally:
         _collector.resume()
         gc.enable()
