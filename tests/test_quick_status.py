@@ -84,6 +84,14 @@ def test_the_demo_store_reads_alike(demo: Path) -> None:
     assert_same(demo, [None, "35.73", "35"], (*DATES, date(2023, 9, 1)))
 
 
+def test_names_tabulate_lays_out_read_alike(run: Run, demo: Path) -> None:
+    """A name beyond ASCII: the table goes through render and tabulate, as the full path's."""
+    assert run("pemda", "register", "11", "--name", "Aceh — Serambi Mekkah",
+               "--level", "provinsi").exit_code == 0
+    assert run("status").exit_code == 0  # caught up
+    assert_same(demo, [None, "11"], DATES[1:2])
+
+
 @settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.data(), kinds=st.lists(st.sampled_from(
     ("pemda", "finding", "finding", "followup", "review", "reopen", "extend", "correct",

@@ -15,7 +15,8 @@ from typing import Any
 from auditlog.domain.inputs import format_rupiah
 from auditlog.i18n import N_, _, format_date, format_pct
 from auditlog.projections import quick
-from auditlog.reports.render import Format, render, to_json
+from auditlog.reports.render import NUMERIC, Format, cell, render, to_json
+from auditlog.reports.table import layout
 
 
 def quick_status(target: str, pemda: str | None, fmt: Format, on: date) -> str | None:
@@ -87,6 +88,35 @@ def status_text(report: list[dict[str, Any]], on: date, fmt: Format) -> str:
                 ("value_to_recover", N_("to recover")), ("deposited", N_("deposited")),
                 ("overdue", N_("overdue"))]
     prev = _("(prev {grade} {year})")
+    text = (_laid_out(report, instruments, columns, fmt, prev)
+            if fmt is not Format.csv and report else None)
+    if text is None:  # CSV, no rows, or cells tabulate lays out: through render
+        text = render(_display(report, instruments, fmt, prev), columns, fmt)
+    if fmt in (Format.table, Format.md):
+        text += "\n\n" + _("as of {on}: overdue = open (BD/BS) past its due date; % S by "
+                           "count").format(on=format_date(on))
+        text += _commitments_by_theme(report, fmt)
+    return text
+
+
+def _laid_out(report: list[dict[str, Any]], instruments: list[str],
+              columns: list[tuple[str, str]], fmt: Format, prev: str) -> str | None:
+    """What render makes of _display's rows, built straight as the cells it prints (render's
+    cell(): text as it is, a number as str): no dict per row, no cell() per value. None
+    where the table is not plain ASCII (tabulate lays it out, through render)."""
+    body = [[cell(row["pemda"]), cell(row["name"]),
+             *[_grade_cell(row["grades"].get(i), prev) for i in instruments],
+             *[str(row["recommendations"][s]) for s in quick.STATUS_CODES],
+             str(row["total"]), format_pct(row["completion_pct"]),
+             format_rupiah(row["value_to_recover"]), format_rupiah(row["deposited"]),
+             str(row["overdue"])] for row in report]
+    return layout(body, [_(heading) for _key, heading in columns],
+                  [key in NUMERIC for key, _heading in columns], github=fmt is Format.md)
+
+
+def _display(report: list[dict[str, Any]], instruments: list[str], fmt: Format, prev: str
+             ) -> list[dict[str, Any]]:
+    """views.status_text's rows for render."""
     rows = []
     for row in report:
         display: dict[str, Any] = {
@@ -106,12 +136,7 @@ def status_text(report: list[dict[str, Any]], on: date, fmt: Format) -> str:
         for s in quick.STATUS_CODES:
             display[s] = row["recommendations"][s]
         rows.append(display)
-    text = render(rows, columns, fmt)
-    if fmt in (Format.table, Format.md):
-        text += "\n\n" + _("as of {on}: overdue = open (BD/BS) past its due date; % S by "
-                           "count").format(on=format_date(on))
-        text += _commitments_by_theme(report, fmt)
-    return text
+    return rows
 
 
 COMMITMENT_THEME_COLUMNS = [
