@@ -14,9 +14,7 @@ regular file, only up to a size cap, so /dev/zero or a FIFO is a refusal, not a 
 import contextlib
 import errno
 import os
-import sqlite3
 import stat
-import tempfile
 from pathlib import Path
 
 from auditlog.errors import Refusal
@@ -61,6 +59,8 @@ def holds_store(path: str | os.PathLike[str]) -> bool:
                     continue
         except OSError:
             continue
+        import sqlite3  # here: the command line imports this module to build its tree
+
         try:
             db = sqlite3.connect(f"file:{Path(candidate).absolute().as_posix()}?mode=ro",
                                  uri=True)
@@ -212,6 +212,8 @@ def _write_nameless(target: Path, parent: Path, data: bytes, *, force: bool,
 def _write_named(target: Path, parent: Path, data: bytes, *, force: bool,
                  private: bool) -> None:
     """A hidden temporary file, renamed (or linked) to the target once complete."""
+    import tempfile
+
     fd, tmp_name = tempfile.mkstemp(prefix=".auditlog-", suffix=".tmp", dir=parent)
     try:
         _fill(fd, data, private)
@@ -226,6 +228,8 @@ def _write_named(target: Path, parent: Path, data: bytes, *, force: bool,
 
 
 def _free_name(parent: Path) -> str:
+    import tempfile
+
     fd, name = tempfile.mkstemp(prefix=".auditlog-", suffix=".tmp", dir=parent)
     os.close(fd)
     os.unlink(name)

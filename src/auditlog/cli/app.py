@@ -6,19 +6,16 @@ Command groups live in their own modules and are registered in cli/main.py.
 
 import contextlib
 import functools
-import getpass
 import os
-import sqlite3
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, ParamSpec, TypeVar
 
 import typer
 
-from auditlog import files, version
+from auditlog import version
 from auditlog.clock import now, parse_timestamp, today
 from auditlog.domain.inputs import (
     ACTOR_LIMIT,
@@ -34,6 +31,8 @@ from auditlog.errors import DamagedStore, ExitCode, Refusal, StoreBusy
 from auditlog.i18n import N_, _
 from auditlog.reports.render import Format
 
+from . import _collector as collector
+from .coercion import coerce_plainly
 from .language import LocalisedGroup, choose_language
 
 if TYPE_CHECKING:  # the command tree is built without them: `--help` must start fast
@@ -45,9 +44,20 @@ if TYPE_CHECKING:  # the command tree is built without them: `--help` must start
 P = ParamSpec("P")
 R = TypeVar("R")
 
+
+class AuditGroup(LocalisedGroup):
+    def main(self, args: Sequence[str] | None = None, *more: Any, **extra: Any) -> Any:
+        coerce_plainly(self)  # before anything is parsed: no pydantic for text and choices
+        return super().main(args, *more, **extra)
+
+    def invoke(self, ctx: Any) -> Any:
+        collector.resume(freeze=True)  # a command runs: with the collector (cli/_collector.py)
+        return super().invoke(ctx)
+
+
 app = typer.Typer(
     name="auditlog",
-    cls=LocalisedGroup,
+    cls=AuditGroup,
     help=N_("A tamper-evident, event-sourced audit log of findings, follow-ups and grades.\n\n"
     "Start with: auditlog demo"),
     no_args_is_help=True,
@@ -57,12 +67,16 @@ app = typer.Typer(
 
 
 
-@dataclass
 class Settings:
-    db: str
-    actor: str
-    actor_given: bool = False
-    actor_refused: str | None = None  # why the --actor given cannot record here
+    """The global options of one invocation (a plain class: a dataclass costs a start-up
+    more to define than everything else in this module)."""
+
+    def __init__(self, db: str, actor: str, actor_given: bool = False,
+                 actor_refused: str | None = None) -> None:
+        self.db = db
+        self.actor = actor
+        self.actor_given = actor_given
+        self.actor_refused = actor_refused  # why the --actor given cannot record here
 
 
 _current: list[Settings] = []
@@ -83,8 +97,6 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
 
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from eventsourcing.persistence import OperationalError
-
         try:
             check_options(kwargs)
             return fn(*args, **kwargs)
@@ -94,16 +106,6 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
             fail(str(busy), ExitCode.BUSY)
         except DamagedStore as damage:  # a row failed its chain check while being read
             fail(str(damage), ExitCode.INTEGRITY)
-        except (sqlite3.OperationalError, OperationalError) as error:
-            # What SQLite says when the file cannot be used: locked past the timeout is
-            # "busy" (exit 4); anything else (disk I/O error, read-only media) is one line.
-            text = " ".join(str(error).split())
-            if "locked" in text or "busy" in text:
-                fail(_("the store at {db} stayed locked ({text}); nothing was written: "
-                       "try again").format(
-                    db=settings().db, text=text), ExitCode.BUSY)
-            fail(_("the store at {db} cannot be used: {text}").format(
-                db=settings().db, text=text), ExitCode.REFUSED)
         except BrokenPipeError:
             # The reader went away (`auditlog status | head`): what it read was right, and
             # there is no one left to tell anything to. Quiet, like the tools it is piped to.
@@ -113,9 +115,35 @@ def guarded(fn: Callable[P, R]) -> Callable[P, R]:
         except OSError as error:  # the system refused a file: one line, never a traceback
             fail(f"{error.strerror or error}"
                  f"{': ' + repr(error.filename) if error.filename else ''}", ExitCode.REFUSED)
+        except Exception as error:  # last: OSError's kinds are handled above
+            if not _unusable(error):
+                raise
+            # What SQLite says when the file cannot be used: locked past the timeout is
+            # "busy" (exit 4); anything else (disk I/O error, read-only media) is one line.
+            text = " ".join(str(error).split())
+            if "locked" in text or "busy" in text:
+                fail(_("the store at {db} stayed locked ({text}); nothing was written: "
+                       "try again").format(
+                    db=settings().db, text=text), ExitCode.BUSY)
+            fail(_("the store at {db} cannot be used: {text}").format(
+                db=settings().db, text=text), ExitCode.REFUSED)
         raise AssertionError("unreachable")
 
     return wrapper
+
+
+def _unusable(error: Exception) -> bool:
+    """Whether the database said the file cannot be used (sqlite3's or eventsourcing's
+    OperationalError). Asked of the modules only once loaded: a command that never opened
+    the store through them cannot have raised their errors, and loading eventsourcing to
+    ask would cost a fast command its speed."""
+    kinds: list[type[BaseException]] = []
+    if "sqlite3" in sys.modules:
+        kinds.append(sys.modules["sqlite3"].OperationalError)
+    persistence = sys.modules.get("eventsourcing.persistence")
+    if persistence is not None:
+        kinds.append(persistence.OperationalError)
+    return isinstance(error, tuple(kinds))
 
 
 def check_options(options: dict[str, object]) -> None:
@@ -175,7 +203,8 @@ def main_options(
     current = Settings(db=db, actor=given or _login().strip() or "unknown",
                        actor_given=bool(given))
     _current[:] = [current]
-    files.forget_protected()  # a new invocation (tests run many in one process)
+    if "auditlog.files" in sys.modules:  # else nothing was protected yet
+        sys.modules["auditlog.files"].forget_protected()  # a new invocation (tests run many)
     # This runs before every subcommand, its --help included: the store's modules (and
     # psycopg) are imported only for a URL that can name a server.
     if db.startswith("postgres"):
@@ -198,6 +227,8 @@ def _log_in_as(current: Settings, role: str) -> None:
 
 
 def _login() -> str:
+    import getpass  # with termios behind it: only when no --actor is given
+
     try:
         return getpass.getuser()
     except Exception:  # no login name in some containers; the actor is then said explicitly
@@ -222,6 +253,7 @@ def writer(*, restoring: bool = False) -> "Iterator[Store]":
 
     One whose append-only triggers were removed is refused (exit 3), except to 'init'
     (``restoring``), which puts them back once the log verifies."""
+    from auditlog import files
     from auditlog.store.app import Store
 
     target = settings().db
@@ -252,6 +284,7 @@ def writer(*, restoring: bool = False) -> "Iterator[Store]":
 def reader(*, verifying: bool = False) -> "Iterator[Store]":
     """A store to read; one that lost its integrity tables is refused (exit 3), except to
     verify, which reports what is gone."""
+    from auditlog import files
     from auditlog.store.app import Store
 
     files.protect(settings().db)

@@ -5,10 +5,8 @@ nothing rather than fail (no store yet, a PostgreSQL URL, a locked or damaged fi
 """
 
 import os
-import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
 
 import typer
 
@@ -20,6 +18,9 @@ def _rows(ctx: typer.Context, sql: str, incomplete: str) -> list[tuple[str, str]
     target = str(root.params.get("db") or os.environ.get("AUDITLOG_DB") or "auditlog.db")
     if "://" in target or not Path(target).is_file():
         return []
+    import sqlite3  # on Tab only: every command's options name these functions
+    from urllib.parse import quote
+
     try:
         conn = sqlite3.connect(f"file:{quote(os.path.abspath(target))}?mode=ro", uri=True,
                                timeout=0.2)

@@ -2,7 +2,6 @@
 
 import contextlib
 import os
-import tempfile
 from pathlib import Path
 from typing import Annotated
 
@@ -35,6 +34,8 @@ def evidence_get(
 ) -> None:
     # The same refusals as every file auditlog writes (never onto a store, --force to
     # replace); the bytes are then streamed, so a kept file never sits whole in memory.
+    import tempfile  # here, not at start-up
+
     from auditlog.store.evidence import megabytes, open_vault
 
     files.check_writable(to, force=force)

@@ -2,7 +2,6 @@
 
 import gc
 import sys
-import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
@@ -136,6 +135,8 @@ def _planning_store() -> "Iterator[Store]":
         finally:
             store.close()
         return
+    import tempfile  # only for a dry run: not at start-up
+
     with tempfile.TemporaryDirectory(prefix="auditlog-dry-run-") as folder:
         store = Store(str(Path(folder) / "empty.db"))
         try:

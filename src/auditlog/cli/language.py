@@ -174,9 +174,9 @@ def choose_language(value: str | None) -> str | None:
 
 # Click's usage errors (Typer's copy of Click words them in English, without gettext): the
 # one line the console script prints is rebuilt from these, each part translated. A message
-# no pattern knows is printed as Click wrote it.
-_USAGE: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), message)
-                                             for pattern, message in (
+# no pattern knows is printed as Click wrote it. Patterns as text, compiled (and cached by re)
+# only when a usage error is worded: every start would otherwise compile them all.
+_USAGE: tuple[tuple[str, str], ...] = (
     (r"No such option: (?P<name>\S+)", N_("No such option: {name}")),
     (r"No such command (?P<name>.+)", N_("No such command {name}")),
     (r"Missing command", N_("Missing command")),
@@ -197,20 +197,20 @@ _USAGE: list[tuple[re.Pattern[str], str]] = [(re.compile(pattern), message)
     (r"Value (?P<value>.+) is not a valid (?P<label>.+)", N_("{value} is not a valid {label}")),
     (r"Input should be a valid integer.*", N_("give a whole number such as 14")),
     (r"Input should be a valid number.*", N_("give a number such as 80.5")),
-)]
-_POSSIBLE = re.compile(r"(?P<message>.+) \(Possible options: (?P<options>.+)\)")
+)
+_POSSIBLE = r"(?P<message>.+) \(Possible options: (?P<options>.+)\)"
 
 
 def usage_message(text: str) -> str:
     """Click's English usage error, one line without its final full stop, in the chosen
     language."""
     text = " ".join(text.split()).rstrip(".")
-    possible = _POSSIBLE.fullmatch(text)
+    possible = re.fullmatch(_POSSIBLE, text)
     if possible:
         return usage_message(possible["message"]) + _(" (Possible options: {options})").format(
             options=possible["options"])
     for pattern, message in _USAGE:
-        found = pattern.fullmatch(text)
+        found = re.fullmatch(pattern, text)
         if found:
             parts = found.groupdict()
             if parts.get("detail") is not None:

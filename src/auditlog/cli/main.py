@@ -11,8 +11,12 @@ import typer
 from typer._click.exceptions import NoArgsIsHelpError, UsageError  # Typer's copy of Click
 from typer.models import CommandInfo
 
-import auditlog.cli.importing  # noqa: F401  (registers `auditlog import`)
-from auditlog.cli import (
+import auditlog.cli._collector as collector
+
+collector.pause()  # while the command modules load (cli/_collector.py): resumed below
+
+import auditlog.cli.importing  # noqa: E402, F401  (registers `auditlog import`)
+from auditlog.cli import (  # noqa: E402
     commitments,
     compare,
     evidence,
@@ -26,9 +30,9 @@ from auditlog.cli import (
     server,
     store_admin,
 )
-from auditlog.cli.app import app
-from auditlog.cli.language import usage_message
-from auditlog.i18n import _
+from auditlog.cli.app import app  # noqa: E402
+from auditlog.cli.language import usage_message  # noqa: E402
+from auditlog.i18n import _  # noqa: E402
 
 app.add_typer(pemda.pemda_app, name="pemda")
 app.add_typer(findings.finding_app, name="finding")
@@ -50,6 +54,7 @@ def _place(command: CommandInfo) -> int:
 
 
 app.registered_commands.sort(key=_place)
+collector.resume()  # the modules are loaded: importing this module leaves it as it was
 
 
 def main() -> None:
@@ -57,6 +62,7 @@ def main() -> None:
 
     A usage error is one line, like every refusal, naming the help to read (Typer would draw
     a box of several lines)."""
+    collector.pause()  # building the tree and parsing: resumed as a command starts
     try:
         code = app(standalone_mode=False)
     except NoArgsIsHelpError:  # the help was shown already: nothing was asked
@@ -70,6 +76,8 @@ def main() -> None:
     except typer.Abort:
         typer.echo("auditlog: " + _("stopped; nothing more was done"), err=True)
         sys.exit(1)
+    finally:
+        collector.resume()  # if no command ran (--version, --help, a usage error)
     sys.exit(code if isinstance(code, int) else 0)
 
 

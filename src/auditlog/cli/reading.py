@@ -12,7 +12,9 @@ from auditlog.cli.app import (
     pemda_code,
     reader,
     reference_date,
+    settings,
 )
+from auditlog.clock import today
 from auditlog.errors import Refusal
 from auditlog.i18n import N_, _, format_date
 from auditlog.reports.render import Format
@@ -48,6 +50,14 @@ def status(
     Example: auditlog status --pemda 35.73 --as-of 2023-06-30
     Example: auditlog status --opd "Dinas Kesehatan" --year 2023
     """
+    if (opd, report, year, instrument, as_of, known_at) == (None,) * 6:
+        # Now, per pemda: a current projection's summary rows answer without the domain.
+        from auditlog.reports.quick_status import quick_status
+
+        text = quick_status(settings().db, pemda_code(pemda), fmt, today())
+        if text is not None:
+            echo(text)
+            return
     from auditlog.reports import views
 
     only = narrowing(pemda, opd, report, year, instrument)

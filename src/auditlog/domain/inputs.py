@@ -10,22 +10,24 @@ DATE_FORMS = N_("ISO 2023-07-26, day-first 26/7/2023 or 26 Juli 2023")
 # The years a date may fall in: from the republic's founding to well past any deadline. Outside
 # them a typo is far likelier than a fact, and references (F-YYYY-nnnn) need four-digit years.
 FIRST_YEAR, LAST_YEAR = 1945, 2200
-# re.ASCII: \d would otherwise accept any Unicode digit (Arabic-Indic, full-width...), which
+# The patterns are kept as text and compiled on first use (re caches them): the command line
+# imports this module to build its options, and most runs match none of them.
+# (?a), re.ASCII: \d would otherwise accept any Unicode digit (Arabic-Indic, full-width...), which
 # int() reads happily and the store would then keep in a form no other tool types.
-_ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$", re.ASCII)
-_DMY_DATE = re.compile(r"^(\d{1,2})/(\d{1,2})/(\d{4})$", re.ASCII)
+_ISO_DATE = r"(?a)^(\d{4})-(\d{1,2})-(\d{1,2})$"
+_DMY_DATE = r"(?a)^(\d{1,2})/(\d{1,2})/(\d{4})$"
 # 26 Juli 2023, 26 Jul 2023, 26 July 2023: the month by name, in either language.
-_NAMED_DATE = re.compile(r"^(\d{1,2})\s+([^\W\d_]+)\.?\s+(\d{4})$", re.ASCII)
+_NAMED_DATE = r"(?a)^(\d{1,2})\s+([^\W\d_]+)\.?\s+(\d{4})$"
 
 
 def parse_date(text: str, *, what: str = "date") -> date:
     raw = text.strip()
-    match = _ISO_DATE.match(raw)
+    match = re.match(_ISO_DATE, raw)
     if match:
         year, month, day = (int(g) for g in match.groups())
-    elif match := _DMY_DATE.match(raw):
+    elif match := re.match(_DMY_DATE, raw):
         day, month, year = (int(g) for g in match.groups())
-    elif (match := _NAMED_DATE.match(raw)) and match.group(2).lower() in month_names():
+    elif (match := re.match(_NAMED_DATE, raw)) and match.group(2).lower() in month_names():
         day, year = int(match.group(1)), int(match.group(3))
         month = month_names()[match.group(2).lower()]
     else:
@@ -46,8 +48,7 @@ def parse_date(text: str, *, what: str = "date") -> date:
 # A no-break space after "Rp" is common in text pasted from office documents.
 # ",-" closes an amount written in full on Indonesian forms: Rp12.150.000,- (",00" stays
 # refused: it reads as a decimal part, which rupiah amounts never have)
-_RUPIAH = re.compile(r"^(?:rp\.?[\s\u00a0]?)?(\d{1,3}(?:\.\d{3})+|\d+)(?:,-)?$",
-                     re.IGNORECASE | re.ASCII)
+_RUPIAH = r"(?ai)^(?:rp\.?[\s\u00a0]?)?(\d{1,3}(?:\.\d{3})+|\d+)(?:,-)?$"
 RUPIAH_FORMS = N_("a whole, non-negative amount such as 12150000, 12.150.000, Rp12.150.000 "
                   "or Rp12.150.000,-")
 # Rp100 trillion, more than the yearly budget of any pemda: far above any finding's value, and
@@ -59,7 +60,7 @@ def parse_rupiah(text: str, *, what: str = "amount") -> int:
     """Rupiah are integers; '.' groups thousands. Decimals, negatives and amounts above
     MAX_RUPIAH are refused."""
     raw = text.strip()
-    match = _RUPIAH.match(raw)
+    match = re.match(_RUPIAH, raw)
     if not match:
         raise Refusal(_("{what} {text!r} is not a rupiah amount: use {forms}").format(
             what=what, text=text, forms=_(RUPIAH_FORMS)))
@@ -78,7 +79,7 @@ def format_rupiah(amount: int) -> str:
 
 
 # One optional dot between levels and one trailing dot ("1.01.."  is refused).
-_FINDING_CODE = re.compile(r"^(\d)\.?(\d{2})(?:\.?(\d{2}))?\.?$", re.ASCII)
+_FINDING_CODE = r"(?a)^(\d)\.?(\d{2})(?:\.?(\d{2}))?\.?$"
 FINDING_CODE_FORMS = N_("a BPK code of three levels such as 1.01.03 (101, 1.01. and 10103 also "
                         "work)")
 
@@ -86,7 +87,7 @@ FINDING_CODE_FORMS = N_("a BPK code of three levels such as 1.01.03 (101, 1.01. 
 def normalise_finding_code(text: str) -> str:
     """BPK three-level code: 101, 1.01., 1.01.00 and 1.01 all become one form (1.01.00)."""
     raw = text.strip()
-    match = _FINDING_CODE.match(raw)
+    match = re.match(_FINDING_CODE, raw)
     if not match:
         raise Refusal(_("finding code {text!r} is not valid: use {forms}").format(
             text=text, forms=_(FINDING_CODE_FORMS)))
@@ -113,26 +114,26 @@ RECOMMENDATION_CODES: dict[str, str] = {
 
 
 # str.isdigit() is true for '²' and other characters int() refuses: a crash, not a refusal.
-_ASCII_DIGITS = re.compile(r"^[0-9]+$")
+_ASCII_DIGITS = r"^[0-9]+$"
 
 
 def normalise_recommendation_code(text: str) -> str:
     raw = text.strip()
     # Without the leading zeros first: int() refuses (ValueError) thousands of digits.
     digits = raw.lstrip("0")
-    if _ASCII_DIGITS.match(raw) and len(digits) <= 2 and 1 <= int(digits or "0") <= 14:
+    if re.match(_ASCII_DIGITS, raw) and len(digits) <= 2 and 1 <= int(digits or "0") <= 14:
         return f"{int(digits):02d}"
     raise Refusal(_("recommendation code {text!r} is not valid: use 01 to 14 (e.g. 01, 06, 14)")
                   .format(text=text))
 
 
-_REGION = re.compile(r"^\d{2}(\.\d{2})?$", re.ASCII)
+_REGION = r"(?a)^\d{2}(\.\d{2})?$"
 
 
 def normalise_region_code(text: str) -> str:
     """Kemendagri codes stay strings: '35', '35.73'. A province or a regency/city."""
     raw = text.strip()
-    if not _REGION.match(raw):
+    if not re.match(_REGION, raw):
         raise Refusal(_("region code {text!r} is not valid: use a Kemendagri code as text, 35 "
                         "for a province or 35.73 for a regency or city").format(text=text))
     return raw
@@ -140,7 +141,7 @@ def normalise_region_code(text: str) -> str:
 
 def parse_year(text: str | int, *, what: str = "year") -> int:
     raw = str(text).strip()
-    if not (_ASCII_DIGITS.match(raw) and len(raw) == 4 and 1945 <= int(raw) <= 2200):
+    if not (re.match(_ASCII_DIGITS, raw) and len(raw) == 4 and 1945 <= int(raw) <= 2200):
         raise Refusal(_("{what} {text!r} is not valid: use a four-digit year such as 2023")
                       .format(what=what, text=text))
     return int(raw)
@@ -173,15 +174,15 @@ spreadsheet cell holds (32,767), so nothing is ever cut short on the way out."""
 # C0 and C1 control characters and DEL; line and paragraph separators end lines too. A long
 # text may hold tabs and line ends; nothing may hold the rest (an escape sequence recolours a
 # terminal, NUL and BEL break files and spreadsheets for ever, the event being immutable).
-_ONE_LINE_BAD = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_LONG_BAD = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
-_UNDECODED = re.compile("[\ud800-\udfff]")  # bytes that were not UTF-8 (surrogateescape)
+_ONE_LINE_BAD = "[\x00-\x1f\x7f-\x9f\u2028\u2029]"
+_LONG_BAD = "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]"
+_UNDECODED = "[\ud800-\udfff]"  # bytes that were not UTF-8 (surrogateescape)
 
 
 def check_text(value: str, *, what: str, limit: int, multiline: bool = False) -> None:
     """Refuse, in one line, a text that is not valid UTF-8, too long, or holds control
     characters (line ends only where ``multiline``)."""
-    if _UNDECODED.search(value):
+    if re.search(_UNDECODED, value):
         raise Refusal(_("{what} is not valid UTF-8 text: type it again, or save the "
                         "file it came from as UTF-8").format(
             what=what))
@@ -189,7 +190,7 @@ def check_text(value: str, *, what: str, limit: int, multiline: bool = False) ->
         raise Refusal(_("{what} is {count:,} characters long, more than the {limit:,} "
                         "allowed: shorten it (see Limits in the README)").format(
             what=what, count=len(value), limit=limit))
-    bad = (_LONG_BAD if multiline else _ONE_LINE_BAD).search(value)
+    bad = re.search(_LONG_BAD if multiline else _ONE_LINE_BAD, value)
     if bad:
         where = "" if multiline else _(" (line ends only in long texts such as --condition)")
         raise Refusal(_("{what} holds the control character U+{code:04X} at character "

@@ -1,14 +1,11 @@
 """Printing rows for people and scripts: table, Markdown, CSV or JSON, byte-stable."""
 
-import csv
-import io
 from collections.abc import Sequence
 from enum import StrEnum
 from typing import Any
 
-import orjson
-
 from auditlog.i18n import _
+from auditlog.reports.table import layout
 
 
 class Format(StrEnum):
@@ -30,6 +27,8 @@ class ExportFormat(StrEnum):
 
 
 def to_json(data: Any) -> str:
+    import orjson  # with json behind it: loaded by the commands that print JSON
+
     return orjson.dumps(data, option=orjson.OPT_INDENT_2 | orjson.OPT_NON_STR_KEYS).decode()
 
 
@@ -66,6 +65,9 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], f
     if fmt is Format.json:
         return to_json(rows if data is None else data)
     if fmt is Format.csv:
+        import csv
+        import io
+
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow([key for key, _ in columns])
@@ -80,8 +82,12 @@ def render(rows: Sequence[dict[str, Any]], columns: Sequence[tuple[str, str]], f
     style = "github" if fmt is Format.md else "simple"
     if not body:
         return _("(none)")
-    from tabulate import tabulate  # imported by the tables that use it: start-up stays light
+    right = [key in NUMERIC for key, _ in columns]
+    laid = layout(body, headers, right, github=fmt is Format.md)  # tabulate's, for ASCII
+    if laid is not None:
+        return laid
+    from tabulate import tabulate  # imported by the tables that need it: start-up stays light
 
-    align = ["right" if key in NUMERIC else "left" for key, _ in columns]
+    align = ["right" if r else "left" for r in right]
     return tabulate(body, headers=headers, tablefmt=style, disable_numparse=True,
                     colalign=align)
