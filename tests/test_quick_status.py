@@ -18,7 +18,7 @@ from auditlog.domain.aggregate import Context
 from auditlog.domain.commitment import OPEN
 from auditlog.domain.events import CommitmentStatus, Status
 from auditlog.domain.grades import INSTRUMENTS
-from auditlog.projections import persisted, quick
+from auditlog.projections import quick
 from auditlog.projections.model import FindingFilter, Moment
 from auditlog.projections.persisted import Projection
 from auditlog.reports import views
@@ -118,7 +118,6 @@ def test_the_codes_are_the_domains() -> None:
     assert tuple(INSTRUMENTS) == quick.INSTRUMENT_ORDER
     assert CommitmentStatus.TERCAPAI.value == quick.ACHIEVED
     assert tuple(s.value for s in OPEN) == quick.OPEN_COMMITMENTS
-    assert (quick.NAME, quick.SCHEMA_VERSION) == (persisted.NAME, persisted.SCHEMA_VERSION)
 
 
 def test_percent_is_the_summarys() -> None:

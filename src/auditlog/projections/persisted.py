@@ -36,6 +36,9 @@ from auditlog.projections.model import (
     rec_rows_of,
     ref_key,
 )
+
+# The projection's identity, shared with the fast `status` read.
+from auditlog.projections.quick import NAME, PG_SCHEMA_SUFFIX, SCHEMA_VERSION
 from auditlog.projections.search import (
     MARK,
     PG_SEARCH,
@@ -48,7 +51,6 @@ from auditlog.projections.search import (
 from auditlog.store.app import Store
 from auditlog.store.sqlite_integrity import CHAIN
 
-NAME = "compliance"
 OPEN_VALUES = tuple(s.value for s in OPEN)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS projection_schema (version TEXT NOT NULL);
@@ -110,7 +112,6 @@ CREATE VIRTUAL TABLE IF NOT EXISTS projection_search USING fts5(
 PROJECTED = (Pemda, Finding, GradeSeries, Commitment)
 
 
-SCHEMA_VERSION = "7"
 
 
 @dataclass(frozen=True)
@@ -285,7 +286,7 @@ class Projection:
         self.on_server = store.engine.name == "postgresql"
         # The search table came later on PostgreSQL: its own schema version there (remade
         # when its search configuration began to fold accents).
-        self.version = SCHEMA_VERSION + ("+search-unaccent" if self.on_server else "")
+        self.version = SCHEMA_VERSION + (PG_SCHEMA_SUFFIX if self.on_server else "")
         self.tables = (*TABLES[:-1], "projection_search", TABLES[-1])
         try:
             self._ensure_schema()

@@ -24,7 +24,8 @@ from typing import Any, Protocol
 # The projection's identity: projections/persisted.py writes these, this module reads them.
 NAME = "compliance"
 SCHEMA_VERSION = "7"
-PG_SCHEMA_SUFFIX = "+search"  # the search table came later on PostgreSQL
+# The search table came later on PostgreSQL, then its accent folding.
+PG_SCHEMA_SUFFIX = "+search-unaccent"
 
 EVENTS = "stored_events"
 CHAIN = "integrity_chain"
