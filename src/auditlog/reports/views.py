@@ -38,11 +38,10 @@ from auditlog.domain.events import (
     Status,
 )
 from auditlog.domain.finding import Finding
-from auditlog.domain.grades import INSTRUMENTS
 from auditlog.domain.inputs import format_rupiah
 from auditlog.domain.recommendation import Recommendation
 from auditlog.errors import ProjectionsOutdated, Refusal, StoreBusy
-from auditlog.i18n import N_, _, format_date, format_pct, ngettext
+from auditlog.i18n import N_, _, format_date, ngettext
 from auditlog.projections.lean import LeanUniverse
 from auditlog.projections.model import (
     RETROACTIVE,
@@ -229,82 +228,17 @@ def _projection_current(store: Store) -> bool:
 # --- status ------------------------------------------------------------------------------------
 
 
-def _grade_cell(entry: dict[str, Any] | None) -> str:
-    if not entry:
-        return ""
-    text = f"{entry['grade']} {entry['year']}"
-    previous = entry.get("previous")
-    if previous:
-        text += " " + _("(prev {grade} {year})").format(grade=previous["grade"],
-                                                       year=previous["year"])
-    return text
-
-
-def _pct(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}"
-
-
 def status_text(model: ReadModel, on: date, pemda: str | None, fmt: Format,
                 only: FindingFilter | None = None) -> str:
+    """The status report, printed as the fast path prints it (reports/quick_status.py, which
+    answers from the summary rows when it can): one printer for both."""
+    from auditlog.reports.quick_status import status_text as printed
+
     report = status_report(model, on, pemda, only)
     if pemda is not None and not report:
         raise Refusal(_("pemda {pemda} is not registered: 'auditlog pemda list' shows the "
                         "registered ones").format(pemda=pemda))
-    if fmt is Format.json:
-        return to_json(report)
-    present = {i for row in report for i in row["grades"]}
-    instruments = [i for i in INSTRUMENTS if i in present]
-    columns = [("pemda", N_("pemda")), ("name", N_("name"))]
-    columns += [(f"grade_{i}", i) for i in instruments]
-    columns += [(s.value, s.value) for s in STATUSES]
-    columns += [("total", N_("total")), ("completion_pct", "% S"),
-                ("value_to_recover", N_("to recover")), ("deposited", N_("deposited")),
-                ("overdue", N_("overdue"))]
-    rows = []
-    for row in report:
-        display: dict[str, Any] = {
-            "pemda": row["pemda"], "name": row["name"], "total": row["total"],
-            "completion_pct": _pct(row["completion_pct"]), "overdue": row["overdue"],
-            "value_to_recover": row["value_to_recover"], "deposited": row["deposited"],
-        }
-        if fmt is not Format.csv:  # for people: Rp12.150.000, and 37,50% in Indonesian
-            display["value_to_recover"] = format_rupiah(row["value_to_recover"])
-            display["deposited"] = format_rupiah(row["deposited"])
-            display["completion_pct"] = format_pct(row["completion_pct"])
-        for i in instruments:
-            entry = row["grades"].get(i)
-            display[f"grade_{i}"] = (
-                (entry["grade"] if entry else "") if fmt is Format.csv else _grade_cell(entry)
-            )
-        for s in STATUSES:
-            display[s.value] = row["recommendations"][s.value]
-        rows.append(display)
-    text = render(rows, columns, fmt)
-    if fmt in (Format.table, Format.md):
-        text += "\n\n" + _("as of {on}: overdue = open (BD/BS) past its due date; % S by "
-                           "count").format(on=format_date(on))
-        text += commitments_by_theme_text(report, fmt)
-    return text
-
-
-COMMITMENT_THEME_COLUMNS = [
-    ("pemda", N_("pemda")), ("theme", N_("theme")), ("count", N_("commitments")),
-    ("achieved", N_("achieved")), ("overdue", N_("overdue")),
-    ("mean_progress_pct", N_("mean progress %")),
-]
-
-
-def commitments_by_theme_text(report: list[dict[str, Any]], fmt: Format) -> str:
-    """The commitments part of status, below the compliance table, when there are any."""
-    rows = [{"pemda": row["pemda"], "theme": theme, **tally,
-             "mean_progress_pct": format_pct(tally["mean_progress_pct"])}
-            for row in report for theme, tally in row["commitments"].items()]
-    if not rows:
-        return ""
-    return ("\n\n" + _("commitments by theme:") + "\n"
-            + render(rows, COMMITMENT_THEME_COLUMNS, fmt) + "\n\n"
-            + _("commitment overdue = open (berjalan/sebagian) past its deadline; mean "
-                "progress over the commitments with a measured realisation"))
+    return printed(report, on, fmt)
 
 
 # --- findings ----------------------------------------------------------------------------------
