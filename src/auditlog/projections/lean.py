@@ -22,7 +22,7 @@ import gc
 import sys
 from collections.abc import Iterable, Iterator
 from datetime import date, datetime, timedelta
-from typing import Any, Self
+from typing import Any, Protocol, Self, TypeVar
 from uuid import UUID
 
 import orjson
@@ -78,6 +78,24 @@ def _day(text: str) -> date:
     return day
 
 
+class Numbered(Protocol):
+    n: int
+
+
+R = TypeVar("R", bound=Numbered)
+
+
+def numbered(recs: list[R], n: int) -> R:
+    """A finding's recommendation n, for both lean folds: found by its place when numbered
+    1, 2, ... as recorded (nearly always), else by a scan."""
+    if 0 < n <= len(recs) and recs[n - 1].n == n:
+        return recs[n - 1]
+    for rec in recs:
+        if rec.n == n:
+            return rec
+    raise KeyError(f"recommendation {n}")
+
+
 class LeanRec:
     """A recommendation as the compliance summary needs it (see Recommendation)."""
 
@@ -110,13 +128,7 @@ class LeanFinding:
                      for r in state["recommendations"]]
 
     def rec(self, n: int) -> LeanRec:
-        recs = self.recs
-        if 0 < n <= len(recs) and recs[n - 1].n == n:  # numbered 1, 2, ... as recorded
-            return recs[n - 1]
-        for rec in recs:
-            if rec.n == n:
-                return rec
-        raise KeyError(f"recommendation {n}")
+        return numbered(self.recs, n)
 
     def rows(self) -> list[RecRow]:
         received = self.received

@@ -44,7 +44,7 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.pemda import Pemda
 from auditlog.domain.recommendation import ANSWER_DAYS, Recommendation
 from auditlog.i18n import _
-from auditlog.projections.lean import DOMAIN, FINDING, PLAN
+from auditlog.projections.lean import DOMAIN, FINDING, PLAN, numbered
 from auditlog.store.mapper import construct, upcast
 from auditlog.store.stream import damaged
 
@@ -121,13 +121,7 @@ class FindingState:
         self.actions: list[str] | None = None  # follow-ups' actions, for the search row
 
     def rec(self, n: int) -> RecState:
-        recs = self.recs
-        if 0 < n <= len(recs) and recs[n - 1].n == n:  # numbered 1, 2, ... as recorded
-            return recs[n - 1]
-        for rec in recs:
-            if rec.n == n:
-                return rec
-        raise KeyError(f"recommendation {n}")
+        return numbered(self.recs, n)
 
 
 def _activity(rec: RecState, on: str, *, status_change: bool = False) -> None:
