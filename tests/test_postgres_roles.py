@@ -76,7 +76,8 @@ def test_an_auditor_records_through_auditlog_as_itself(store: str, ok: Run) -> N
     assert ok("--db", url, "verify").stdout.startswith(f"verified {held} events")
 
 
-def test_an_auditor_keeps_evidence_that_a_reader_gets_back(store: str, ok: Run) -> None:
+def _kept_then_made_reader(store: str, ok: Run) -> str:
+    """PERSON keeps a file as an auditor, then is made a reader; their URL."""
     url = url_for(store, str(conninfo_to_dict(store)["dbname"]), user=PERSON,
                   password="rahasia")
     with open("sts.pdf", "wb") as slip:
@@ -86,6 +87,11 @@ def test_an_auditor_keeps_evidence_that_a_reader_gets_back(store: str, ok: Run) 
     with closing(admin_connect(store)) as db:
         db.execute(f"REVOKE auditlog_auditor FROM {PERSON}")
         db.execute(f"GRANT auditlog_reader TO {PERSON}")
+    return url
+
+
+def test_an_auditor_keeps_evidence_that_a_reader_gets_back(store: str, ok: Run) -> None:
+    url = _kept_then_made_reader(store, ok)
     sha = hashlib.sha256(b"%PDF bukti setor").hexdigest()
     ok("--db", url, "evidence", "get", sha[:12], "--to", "back.pdf")
     with open("back.pdf", "rb") as back:
@@ -167,15 +173,7 @@ def test_evidence_tables_added_by_the_owner_s_upgrade_get_the_groups_grants(
     with closing(admin_connect(store)) as db:  # the store as an earlier auditlog left it
         db.execute("DROP TABLE evidence_chunk, evidence_blob")
     ok("--db", store, "init")  # the owner opens it: the tables are added
-    url = url_for(store, str(conninfo_to_dict(store)["dbname"]), user=PERSON,
-                  password="rahasia")
-    with open("sts.pdf", "wb") as slip:
-        slip.write(b"%PDF bukti setor")
-    ok("--db", url, "followup", "record", "F-2023-0003.1", "--on", "2024-01-10", "--action",
-       "Setoran", "--evidence", "sts.pdf", "--keep")
-    with closing(admin_connect(store)) as db:
-        db.execute(f"REVOKE auditlog_auditor FROM {PERSON}")
-        db.execute(f"GRANT auditlog_reader TO {PERSON}")
+    url = _kept_then_made_reader(store, ok)
     assert "evidence: 1 kept file matches" in ok("--db", url, "verify").stdout
 
 
