@@ -4,8 +4,9 @@ small regular files read."""
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -86,14 +87,30 @@ def test_a_name_taken_while_writing_is_not_overwritten(tmp_path: Path,
 
 def test_a_failure_while_writing_leaves_no_file(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(fd: int, data: bytes, private: bool) -> None:
-        os.write(fd, data[:3])
+    def broken(fd: int, produce: Callable[[BinaryIO], object], private: bool) -> None:
+        os.write(fd, b"012")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(files, "_fill", broken)
     with pytest.raises(Refusal, match=r"cannot write .*No space left"):
         files.write_file(tmp_path / "review.xlsx", b"0123456789")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stream_broken_halfway_leaves_the_old_file_and_nothing_else(tmp_path: Path) -> None:
+    target = tmp_path / "review.json"
+    target.write_bytes(b"the previous review")
+
+    def halfway(out: BinaryIO) -> None:
+        out.write(b"x" * (3 << 20))  # past the write buffer: bytes are on the disk already
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(Refusal, match=r"cannot write .*No space left"):
+        files.write_stream(target, halfway, force=True)
+    assert target.read_bytes() == b"the previous review"
+    assert [p.name for p in tmp_path.iterdir()] == ["review.json"]
+    files.write_stream(target, lambda out: out.write(b"new"), force=True)
+    assert target.read_bytes() == b"new"
 
 
 @pytest.mark.parametrize(("name", "message"), [

@@ -5,7 +5,7 @@ once, from a ReadModel at the review's moment, so the formats cannot disagree.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any, Literal
@@ -62,15 +62,27 @@ class Column:
         return words(lang, self.text, **dict(self.fields))
 
 
+Row = dict[str, Any]
+
+
 @dataclass
 class Section:
+    """A section's rows are either held (``rows``) or made on demand by ``lazy``, as often as
+    a writer reads them: a national review's long sections (register, aging, activity) are
+    never held whole, only written as they are made."""
+
     key: str
     text: str
     columns: list[Column]
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    lazy: Callable[[], Iterator[Row]] | None = None
 
     def title(self, lang: Lang) -> str:
         return words(lang, self.text)
+
+    def each(self) -> Iterator[Row]:
+        """The rows in order, made afresh on each call when the section makes them."""
+        return self.lazy() if self.lazy is not None else iter(self.rows)
 
 
 @dataclass
