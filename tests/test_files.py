@@ -74,9 +74,9 @@ def test_a_name_taken_while_writing_is_not_overwritten(tmp_path: Path,
     target = tmp_path / "cp.txt"
     original = files._fill
 
-    def meanwhile(fd: int, data: bytes, private: bool) -> None:
+    def meanwhile(fd: int, produce: Callable[[BinaryIO], object], private: bool) -> None:
         target.write_text("someone else's")
-        original(fd, data, private)
+        original(fd, produce, private)
 
     monkeypatch.setattr(files, "_fill", meanwhile)
     with pytest.raises(Refusal, match="created meanwhile"):
