@@ -204,3 +204,30 @@ def test_keys_are_never_written_onto_a_store(tmp_path: Path) -> None:
     with pytest.raises(Refusal, match="holds an auditlog store"):
         integrity.generate_keys(tmp_path / "k", force=True)
     assert not (tmp_path / "k.key").exists()
+
+
+def test_a_review_is_produced_once_even_where_a_nameless_file_cannot_be_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where O_TMPFILE opens but cannot be linked (EXDEV through /proc on some systems), the
+    bytes already written are copied to a named temporary file, not produced a second time."""
+    if not getattr(os, "O_TMPFILE", 0):
+        pytest.skip("no O_TMPFILE here")
+    link = os.link
+
+    def no_proc_link(source: str, target: object, **kwargs: object) -> None:
+        if str(source).startswith("/proc/"):
+            raise OSError(18, "Invalid cross-device link")
+        link(source, target, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "_NAMELESS", [True])
+    monkeypatch.setattr(os, "link", no_proc_link)
+    calls = []
+
+    def produce(out: BinaryIO) -> None:
+        calls.append(1)
+        out.write(b"review" * 100_000)
+
+    files.write_stream(tmp_path / "review.json", produce)
+    assert calls == [1]
+    assert (tmp_path / "review.json").read_bytes() == b"review" * 100_000
+    assert [p.name for p in tmp_path.iterdir()] == ["review.json"]

@@ -171,10 +171,10 @@ Producer = Callable[[BinaryIO], object]
 
 def _write(target: Path, parent: Path, produce: Producer, *, force: bool,
            private: bool) -> None:
-    if _NAMELESS and not _write_nameless(target, parent, produce, force=force,
-                                         private=private):
+    written = bool(_NAMELESS) and _write_nameless(target, parent, produce, force=force,
+                                                  private=private)
+    if not written:
         _NAMELESS.clear()  # this system cannot name a nameless file: use named ones from now
-    if not _NAMELESS:
         _write_named(target, parent, produce, force=force, private=private)
     _sync_folder(parent)
 
@@ -195,9 +195,11 @@ def _fill(fd: int, produce: Producer, private: bool) -> None:
 def _write_nameless(target: Path, parent: Path, produce: Producer, *, force: bool,
                     private: bool) -> bool:
     """The file gets its first name only once complete, so a crash at any moment before leaves
-    nothing at all behind. False when this system cannot do that here."""
+    nothing at all behind. False when this system cannot do that here. When only naming it
+    fails, its bytes are copied to a named temporary file, not produced again (a review may
+    take minutes to produce)."""
     try:
-        fd = os.open(parent, os.O_TMPFILE | os.O_WRONLY, 0o600)
+        fd = os.open(parent, os.O_TMPFILE | os.O_RDWR, 0o600)
     except OSError as error:
         if error.errno in _CANNOT_LINK:
             return False
@@ -213,7 +215,10 @@ def _write_nameless(target: Path, parent: Path, produce: Producer, *, force: boo
             os.link(source, staged, follow_symlinks=True)
         except OSError as error:
             if error.errno in _CANNOT_LINK:
-                return False
+                _NAMELESS.clear()
+                _write_named(target, parent, lambda out: _copy(fd, out), force=force,
+                             private=private)
+                return True
             raise
         try:
             os.replace(staged, target)
@@ -224,6 +229,12 @@ def _write_nameless(target: Path, parent: Path, produce: Producer, *, force: boo
         return True
     finally:
         os.close(fd)
+
+
+def _copy(fd: int, out: BinaryIO) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    while chunk := os.read(fd, 1 << 20):
+        out.write(chunk)
 
 
 def _write_named(target: Path, parent: Path, produce: Producer, *, force: bool,
