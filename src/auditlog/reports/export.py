@@ -237,8 +237,9 @@ def write_json(out: BinaryIO, review: Review, lang: Lang) -> None:
         keys = [c.key for c in s.columns]
         count = 0
         for row in s.each():
+            # orjson writes a date as plain() does (ISO), so the row goes as it is
             out.write((b",\n        " if count else b"\n        ")
-                      + _indented({k: plain(row.get(k)) for k in keys}, 4))
+                      + _indented({k: row.get(k) for k in keys}, 4))
             count += 1
         out.write(b"\n      ]\n    }" if count else b"]\n    }")
     out.write(b"\n  }\n}\n" if review.sections else b"}\n}\n")
