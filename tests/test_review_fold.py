@@ -67,7 +67,7 @@ def expected_review(store: Store, year: int, moment: Moment) -> dict[str, Any]:
         day = received[e.originator_id] if isinstance(e, FindingRecorded) else e.effective_on
         return first <= day <= last
 
-    activity = [p for p, e in admitted if in_activity(e)]
+    activity = [(p, e) for p, e in admitted if in_activity(e)]
     touched = {e.originator_id for p, e in admitted if first <= e.effective_on <= last}
     at_end = reference_fold(store, moment)
     at_start = reference_fold(store, Moment(as_of=date(year - 1, 12, 31), known_at=known))
@@ -95,7 +95,8 @@ def review_answers(log: ReviewLog, year: int) -> dict[str, Any]:
                      or f.open_at_start(start)), key=lambda f: f.sort_key)
     return {"active": [printed(f) for f in active],
             "summary": status_report(cast(ReadModel, log), log.moment.as_of),
-            "activity": [row[0] for row in log.activity],
+            # read again from the log as written: positions, the events, and their findings
+            "activity": [(p, e) for p, e, _refs in log.activity_events(batch=3)],
             "checkpoint": (log.store_id, log.size, log.root)}
 
 

@@ -13,15 +13,19 @@ aggregate. Here each checked row is read once, in log order:
   (``ReviewFinding``), folded as the domain's handlers do (domain/finding.py) at the review's
   date, with each recommendation's status when the year began beside it;
 - pemda, grade series and commitments (few events) are folded by the domain's own code;
-- the year's events that the activity lists are kept as their rows and decoded only when
-  written.
+- of the year's events that the activity lists only their log positions are kept; when the
+  activity is written, that stretch of the log is read again (checked against the chain,
+  from the entry the first pass saw) and just those rows are decoded.
 
 Which events a moment admits mirrors ``Moment.admits`` and the lean fold (projections/lean.py);
 tests/test_review_fold.py checks on random logs that the review equals the one built from the
 domain's own fold.
 """
 
+import functools
 import gc
+import sys
+from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -85,7 +89,7 @@ class ReviewRec:
         self.text: str = spec["text"]
         self.value: int | None = spec.get("value")
         due = spec.get("due")
-        self.due_set = None if due is None else date.fromisoformat(due)
+        self.due_set = None if due is None else _day(due)
         self.due_extended: date | None = None
         self.status = Status.BD
         self.status_start = Status.BD  # as the year began (the day before it)
@@ -102,19 +106,23 @@ class ReviewFinding:
     """A finding as the review prints it (see Finding): no condition, criteria, cause or
     effect, no follow-up texts, which no section shows."""
 
-    __slots__ = ("code", "id", "instrument", "opd", "pemda", "received", "recommendations",
-                 "ref", "report", "sort_key", "title", "touched", "withdrawn", "year")
+    __slots__ = ("code", "id", "index", "instrument", "opd", "pemda", "received",
+                 "recommendations", "ref", "report", "sort_key", "title", "touched", "withdrawn",
+                 "year")
 
-    def __init__(self, oid: bytes, state: dict[str, Any]) -> None:
+    def __init__(self, oid: bytes, state: dict[str, Any], index: int) -> None:
         self.id = oid
+        self.index = index  # in the order recorded
         self.ref: str = state["ref"]
         _, year, number = self.ref.split("-")
-        self.sort_key = (int(year), int(number))  # as ref_key orders references
-        self.pemda: str = state["pemda"]
+        self.sort_key = int(year) * 1_000_000_000 + int(number)  # as ref_key orders them
+        # Kept for every finding of the log: the few pemda, OPD and dates shared, not copied.
+        self.pemda: str = sys.intern(state["pemda"])
         self.title: str = state["title"]
-        self.opd: str | None = state.get("opd")
+        opd = state.get("opd")
+        self.opd: str | None = None if opd is None else sys.intern(opd)
         self.report: str | None = state.get("report")
-        self.received = date.fromisoformat(state["received"])
+        self.received = _day(state["received"])
         self.instrument: str | None = state.get("instrument")
         self.year: int | None = state.get("year")
         self.code: str | None = state.get("code")
@@ -146,11 +154,16 @@ _FINDING_FIELDS = frozenset({"title", "opd", "report", "instrument", "year", "co
 _REC_FIELDS = frozenset({"text", "value"})
 
 
+@functools.lru_cache(maxsize=1 << 16)
+def _day(text: str) -> date:
+    return date.fromisoformat(text)
+
+
 def _corrected(f: ReviewFinding, s: dict[str, Any]) -> None:
     n, name, value = s.get("recommendation"), s["field"], s.get("value")
     if n is None:
         if name == "received" and value is not None:
-            f.received = date.fromisoformat(value)
+            f.received = _day(value)
         elif name in _FINDING_FIELDS:
             setattr(f, name, value)
     elif name in _REC_FIELDS:
@@ -203,6 +216,32 @@ class _Leaves:
         return self.source.unchained_tail()
 
 
+class _Resume:
+    """A RowSource that resumes the checked stream after an entry the first pass proved:
+    the stored hash it starts from must be the one that pass saw there."""
+
+    def __init__(self, source: stream.RowSource, position: int, stored: bytes) -> None:
+        self.source = source
+        self.position = position
+        self.stored = stored
+
+    def entry_at_or_before(self, position: int) -> tuple[int, int, bytes] | None:
+        entry = self.source.entry_at_or_before(position)
+        if entry is None or position != self.position or entry[2] != self.stored:
+            raise stream.damaged(position, _("the chain does not lead to the event stored "
+                                             "here"))
+        return entry
+
+    def chained(self, after_seq: int, stop: int | None, limit: int) -> list[stream.ChainedRow]:
+        return self.source.chained(after_seq, stop, limit)
+
+    def events_between(self, first: int, last: int) -> int:
+        return self.source.events_between(first, last)
+
+    def unchained_tail(self) -> int | None:
+        return self.source.unchained_tail()
+
+
 class _Tree:
     """The RFC 6962 tree head of the chain's entries, a block of leaves at a time."""
 
@@ -230,8 +269,14 @@ class ReviewLog:
     first: date  # the period the activity covers
     last: date
     others: Universe  # pemda, grade series, commitments at the moment
+    store: Store | None = None  # read again for the activity's rows, as they are written
     findings: dict[bytes, ReviewFinding] = field(default_factory=dict)
-    activity: list[Row] = field(default_factory=list)  # candidates until finished
+    # The activity, one entry each: log position, what it is (_LISTED_* below, or the
+    # index of the topic in activity_kinds() for others), the finding (index) it is about.
+    activity: "array[int]" = field(default_factory=lambda: array("q"))
+    kinds: "array[int]" = field(default_factory=lambda: array("b"))
+    about: "array[int]" = field(default_factory=lambda: array("l"))
+    resume: tuple[int, bytes] = (0, b"")  # the entry just before the first of them
     counts: dict[str, int] = field(default_factory=dict)  # activity by topic
     store_id: str = ""
     size: int = 0  # the events the checkpoint covers (the leading ones known at known_at)
@@ -261,19 +306,28 @@ class ReviewLog:
 
     # --- the activity of the year -----------------------------------------------------------
 
-    def activity_events(self, chunk: int = 2000) -> Iterator[tuple[int, Event, dict[UUID, str]]]:
+    def activity_events(self, batch: int = stream.BATCH
+                        ) -> Iterator[tuple[int, Event, dict[UUID, str]]]:
         """(position, event, references of the findings it names) of the year's activity, in
-        log order, decoded a chunk at a time."""
+        log order: its stretch of the log read again, checked, only its rows decoded."""
+        if not self.activity:
+            return
+        assert self.store is not None
+        wanted = set(self.activity)
+        after, stored = self.resume
+        source: stream.RowSource = self.store._row_source()
+        if after:
+            source = _Resume(source, after, stored)
         ids: dict[bytes, UUID] = {}
-        for start in range(0, len(self.activity), chunk):
-            rows = self.activity[start:start + chunk]
+        for rows in stream.checked_rows(source, after, self.activity[-1], batch):
+            kept = [row for row in rows if row[0] in wanted]
             refs: dict[UUID, str] = {}
-            for row in rows:
-                oid = row[1]
-                finding = self.findings.get(oid)
+            for row in kept:
+                finding = self.findings.get(row[1])
                 if finding is not None:
-                    refs[ids.get(oid) or ids.setdefault(oid, UUID(oid.decode()))] = finding.ref
-            for position, event in stream.decode_rows(rows, ids):
+                    the_id = ids.get(row[1]) or ids.setdefault(row[1], UUID(row[1].decode()))
+                    refs[the_id] = finding.ref
+            for position, event in stream.decode_rows(kept, ids):
                 yield position, event, refs
 
 
@@ -287,10 +341,11 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
     known = moment.known_at
     start = date(year - 1, 12, 31)
     log = ReviewLog(moment, date(year, 1, 1), min(on, date(year, 12, 31)),
-                    Universe(moment=moment))
+                    Universe(moment=moment), store)
     first, last = log.first.isoformat(), log.last.isoformat()
     day, start_day = on.isoformat(), start.isoformat()
-    listed = {cls.topic for cls in activity_kinds()}
+    # What each listed topic is in the activity's kinds array.
+    listed = {cls.topic: n for n, cls in enumerate(activity_kinds())}
     problems: list[Problem] = []
     with store.log_reader() as reader:
         log.store_id = reader.store_id
@@ -299,7 +354,7 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
         problems.append(Problem(Kind.chain_broken, _("the store's identity is missing")))
 
     findings = log.findings
-    activity = log.activity
+    positions, kinds, about = log.activity, log.kinds, log.about
     others = log.others
     plan = _PLAN
     loads = orjson.loads
@@ -310,10 +365,13 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
     source = _Leaves(store._row_source())
     frozen = gc.get_freeze_count()
     try:
+        carry = (0, b"")  # the last row of the batch before: (position, stored hash)
         for rows in stream.checked_rows(source):
             hashes = source.hashes
             lead = 0  # of this batch's rows, those before the first recorded after known_at
-            for row in rows:
+            if not positions:  # where the activity's stretch of the log may begin
+                log.resume = carry
+            for j, row in enumerate(rows):
                 position, oid, version, topic_bytes, raw = row
                 at = raw.find(_RECORDED_AT)
                 if at >= 0:
@@ -337,8 +395,13 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                     in_year = first <= effective <= last
                     if todo == _FINDING:
                         if topic == _RECORDED:
-                            findings[oid] = ReviewFinding(oid, state)
-                            activity.append(row)  # kept if received in the period (as corrected)
+                            created = findings[oid] = ReviewFinding(oid, state, len(findings))
+                            # kept if received in the period (as corrected): see the end
+                            if not positions:
+                                log.resume = (rows[j - 1][0], hashes[j - 1]) if j else carry
+                            positions.append(position)
+                            kinds.append(listed[topic])
+                            about.append(created.index)
                             continue
                         finding = findings.get(oid)
                         if finding is None:  # its creation lies outside this moment
@@ -346,13 +409,21 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                         if in_year:
                             finding.touched = True
                             if topic in listed:
-                                activity.append(row)
+                                if not positions:
+                                    log.resume = (rows[j - 1][0], hashes[j - 1]) if j else carry
+                                positions.append(position)
+                                kinds.append(listed[topic])
+                                about.append(finding.index)
                         if not retroactive and effective > day:
                             continue
                         _apply(finding, topic, state, effective <= start_day)
                     elif todo == _DOMAIN:
                         if in_year and topic in listed:
-                            activity.append(row)
+                            if not positions:
+                                log.resume = (rows[j - 1][0], hashes[j - 1]) if j else carry
+                            positions.append(position)
+                            kinds.append(listed[topic])
+                            about.append(-1)
                         if not retroactive and effective > day:
                             continue
                         others.apply(construct(cls, UUID(oid.decode()), version, state))
@@ -371,6 +442,8 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                 tree.extend(hashes[lead:])
             else:
                 tree.extend(hashes)
+            if rows:
+                carry = (rows[-1][0], hashes[-1])
             gc.freeze()
     finally:
         if frozen == 0:
@@ -415,21 +488,23 @@ def _finish_activity(log: ReviewLog) -> None:
     date as corrected (as known at the moment), and a withdrawn finding's events are left out
     (in valid time it never existed), all but the withdrawal itself."""
     first, last = log.first, log.last
-    findings = log.findings
-    kept: list[Row] = []
-    counts: dict[str, int] = {cls.topic: 0 for cls in activity_kinds()}
-    for row in log.activity:
-        topic = row[3].decode()
-        finding = findings.get(row[1])
+    topics = [cls.topic for cls in activity_kinds()]
+    recorded, withdrawal = topics.index(_RECORDED), topics.index(_WITHDRAWN)
+    by_index = {f.index: f for f in log.findings.values()}
+    counts = [0] * len(topics)
+    kept = array("q")
+    for position, kind, index in zip(log.activity, log.kinds, log.about, strict=True):
+        finding = by_index.get(index)
         if finding is not None:
-            if topic == _RECORDED and not first <= finding.received <= last:
+            if kind == recorded and not first <= finding.received <= last:
                 continue
-            if finding.withdrawn and topic != _WITHDRAWN:
+            if finding.withdrawn and kind != withdrawal:
                 continue
-        counts[topic] += 1
-        kept.append(row)
+        counts[kind] += 1
+        kept.append(position)
     log.activity = kept
-    log.counts = counts
+    log.kinds, log.about = array("b"), array("l")
+    log.counts = dict(zip(topics, counts, strict=True))
 
 
 def activity_kinds() -> list[type[Event]]:
