@@ -124,17 +124,18 @@ TOTAL = "TOTAL"
 
 
 def _matrix(key: str, text: str, lead: list[Column],
-            groups: list[tuple[tuple[Any, ...], Totals]]) -> Section:
+            groups: list[tuple[tuple[Any, ...], list[int]]]) -> Section:
     keys = [c.key for c in lead]
-    grand = Totals()
-    for _keys, tally in groups:
-        grand.merge(tally)
+    grand = [0] * _TALLY_WIDTH
+    for _keys, sums in groups:
+        for i, value in enumerate(sums):
+            grand[i] += value
 
     def rows() -> Iterator[Row]:
-        for values, tally in groups:
-            yield {**dict(zip(keys, values, strict=True)), **tally.flat()}
+        for values, sums in groups:
+            yield {**dict(zip(keys, values, strict=True)), **_totals(sums).flat()}
         total_keys = [TOTAL] + [""] * (len(lead) - 1)
-        yield {**dict(zip(keys, total_keys, strict=True)), **grand.flat()}
+        yield {**dict(zip(keys, total_keys, strict=True)), **_totals(grand).flat()}
 
     return Section(key, text, [*lead, *MATRIX_COLUMNS], lazy=rows)
 
@@ -224,8 +225,8 @@ STATUS_VALUE_KEYS = {c.key for c in STATUS_VALUE_COLUMNS}
 def _summary(model: "ReviewLog", on: date, year: int, lang: Lang) -> Section:
     """Grades are placed in the year they were awarded (their effective date): the SAKIP of
     assessment year 2022 announced in June 2023 is the grade Malang received in 2023."""
-    # status_report reads pemda_list, rec_rows, grade_series and commitments, which the
-    # review's fold answers as any ReadModel does.
+    # status_report reads pemda_list, summary_rows (Summarized), grade_series and
+    # commitments, which the review's fold answers as the projection does.
     report = status_report(cast(ReadModel, model), on)
     series = {(s.pemda, s.instrument): s for s in model.grade_series()}
     instruments = [i for i in INSTRUMENTS if any(k[1] == i for k in series)]
@@ -271,18 +272,35 @@ def _rec_facts(finding: "ReviewFinding", on: date
         yield rec, rec.value or 0, rec.deposited, late, (on - due).days if late else 0
 
 
+# A matrix row's totals as they are added up: one list of ints per row, counts and rupiah per
+# status, then deposited and overdue (a Totals, with its two dicts, is made only when the row
+# is written; a national review has tens of thousands of reports).
+_STATUS_INDEX = {s: i for i, s in enumerate(STATUSES)}
+_TALLY_WIDTH = 2 * len(STATUSES) + 2
+
+
+def _totals(sums: list[int]) -> Totals:
+    n = len(STATUSES)
+    return Totals(dict(zip(STATUSES, sums[:n], strict=True)),
+                  dict(zip(STATUSES, sums[n:2 * n], strict=True)), sums[-2], sums[-1])
+
+
 def _matrices(active: list["ReviewFinding"], on: date) -> list[Section]:
-    by_pemda: dict[tuple[Any, ...], Totals] = defaultdict(Totals)
-    by_opd: dict[tuple[Any, ...], Totals] = defaultdict(Totals)
-    by_report: dict[tuple[Any, ...], Totals] = defaultdict(Totals)
+    width, index, n = _TALLY_WIDTH, _STATUS_INDEX, len(STATUSES)
+    by_pemda: dict[tuple[Any, ...], list[int]] = {}
+    by_opd: dict[tuple[Any, ...], list[int]] = {}
+    by_report: dict[tuple[Any, ...], list[int]] = {}
     for f in active:
-        pemda_totals = by_pemda[(f.pemda,)]
-        opd_totals = by_opd[(f.pemda, f.opd or "")]
-        report_totals = by_report[(f.pemda, f.report or "", f.received)]
+        tallies = [table.get(key) or table.setdefault(key, [0] * width)
+                   for table, key in ((by_pemda, (f.pemda,)), (by_opd, (f.pemda, f.opd or "")),
+                                      (by_report, (f.pemda, f.report or "", f.received)))]
         for rec, value, deposited, late, _days in _rec_facts(f, on):
-            pemda_totals.add(rec.status, value, deposited, late)
-            opd_totals.add(rec.status, value, deposited, late)
-            report_totals.add(rec.status, value, deposited, late)
+            i = index[rec.status]
+            for sums in tallies:
+                sums[i] += 1
+                sums[n + i] += value
+                sums[-2] += deposited
+                sums[-1] += late
     pemda_col = Column("pemda", N_("Pemda"))
     return [
         _matrix("matrix_pemda", N_("Follow-up matrix by pemda"), [pemda_col],

@@ -298,6 +298,28 @@ class ReviewLog:
         return [RecRow(f.pemda, r.status, r.value or 0, r.deposited, r.due(f.received))
                 for f in self.shown(pemda) for r in f.recommendations]
 
+    def summary_rows(self, on: date, pemda: str | None = None
+                     ) -> tuple[list[tuple[str, Status, int, int, int]], dict[str, int]]:
+        """Per pemda and status: count, rupiah to recover and deposited; and overdue per
+        pemda (the Summarized protocol): the summary's totals without a row per
+        recommendation of the whole log."""
+        tally: dict[tuple[str, Status], list[int]] = {}
+        late: dict[str, int] = {}
+        for f in self.shown(pemda):
+            received = f.received
+            for r in f.recommendations:
+                key = (f.pemda, r.status)
+                sums = tally.get(key)
+                if sums is None:
+                    sums = tally[key] = [0, 0, 0]
+                sums[0] += 1
+                sums[1] += r.value or 0
+                sums[2] += r.deposited
+                if r.status not in CLOSED and r.due(received) < on:
+                    late[f.pemda] = late.get(f.pemda, 0) + 1
+        return [(code, status, n, value, deposited)
+                for (code, status), (n, value, deposited) in tally.items()], late
+
     def grade_series(self, pemda: str | None = None) -> list[GradeSeries]:
         return self.others.grade_series(pemda)
 
