@@ -22,6 +22,7 @@ tests/test_review_fold.py checks on random logs that the review equals the one b
 domain's own fold.
 """
 
+import bisect
 import functools
 import gc
 import sys
@@ -276,7 +277,9 @@ class ReviewLog:
     activity: "array[int]" = field(default_factory=lambda: array("q"))
     kinds: "array[int]" = field(default_factory=lambda: array("b"))
     about: "array[int]" = field(default_factory=lambda: array("l"))
-    resume: tuple[int, bytes] = (0, b"")  # the entry just before the first of them
+    # The last entry of each batch the first pass read, (position, stored hash): where a
+    # second read of a stretch of the log may resume, proven.
+    marks: list[tuple[int, bytes]] = field(default_factory=lambda: [(0, b"")])
     counts: dict[str, int] = field(default_factory=dict)  # activity by topic
     store_id: str = ""
     size: int = 0  # the events the checkpoint covers (the leading ones known at known_at)
@@ -336,7 +339,7 @@ class ReviewLog:
             return
         assert self.store is not None
         wanted = set(self.activity)
-        after, stored = self.resume
+        after, stored = self.marks[bisect.bisect_left(self.marks, (self.activity[0], b"")) - 1]
         source: stream.RowSource = self.store._row_source()
         if after:
             source = _Resume(source, after, stored)
@@ -387,13 +390,10 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
     source = _Leaves(store._row_source())
     frozen = gc.get_freeze_count()
     try:
-        carry = (0, b"")  # the last row of the batch before: (position, stored hash)
         for rows in stream.checked_rows(source):
             hashes = source.hashes
             lead = 0  # of this batch's rows, those before the first recorded after known_at
-            if not positions:  # where the activity's stretch of the log may begin
-                log.resume = carry
-            for j, row in enumerate(rows):
+            for row in rows:
                 position, oid, version, topic_bytes, raw = row
                 at = raw.find(_RECORDED_AT)
                 if at >= 0:
@@ -419,8 +419,6 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                         if topic == _RECORDED:
                             created = findings[oid] = ReviewFinding(oid, state, len(findings))
                             # kept if received in the period (as corrected): see the end
-                            if not positions:
-                                log.resume = (rows[j - 1][0], hashes[j - 1]) if j else carry
                             positions.append(position)
                             kinds.append(listed[topic])
                             about.append(created.index)
@@ -431,8 +429,6 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                         if in_year:
                             finding.touched = True
                             if topic in listed:
-                                if not positions:
-                                    log.resume = (rows[j - 1][0], hashes[j - 1]) if j else carry
                                 positions.append(position)
                                 kinds.append(listed[topic])
                                 about.append(finding.index)
@@ -441,8 +437,6 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                         _apply(finding, topic, state, effective <= start_day)
                     elif todo == _DOMAIN:
                         if in_year and topic in listed:
-                            if not positions:
-                                log.resume = (rows[j - 1][0], hashes[j - 1]) if j else carry
                             positions.append(position)
                             kinds.append(listed[topic])
                             about.append(-1)
@@ -465,7 +459,7 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
             else:
                 tree.extend(hashes)
             if rows:
-                carry = (rows[-1][0], hashes[-1])
+                log.marks.append((rows[-1][0], hashes[-1]))
             gc.freeze()
     finally:
         if frozen == 0:
