@@ -322,32 +322,38 @@ def md_text(text: str) -> str:
 
 def pipe_table(out: BinaryIO, section: Section, lang: Lang) -> bool:
     """A Markdown pipe table, padded to line up in a plain-text editor too; False (nothing
-    written) when the section has no rows. The rows are made twice: once for the widths."""
+    written) when the section has no rows.
+
+    The widths need every row before the first is written: the cells, worded once, wait in
+    a temporary file (a JSON list per row), not in memory, and the rows are not made twice
+    (the activity's would be read from the log again)."""
     headers = [c.heading(lang) for c in section.columns]
     columns = section.columns
     widths = [max(3, len(h)) for h in headers]
     count = 0
-    for row in section.each():
-        count += 1
-        for i, c in enumerate(columns):
-            width = len(md_text(text_cell(c, row.get(c.key), lang)))
-            if width > widths[i]:
-                widths[i] = width
-    if not count:
-        return False
-    right = [c.kind in ("int", "rupiah", "pct") for c in columns]
+    with tempfile.TemporaryFile(prefix="auditlog-md-") as spool:
+        for row in section.each():
+            count += 1
+            cells = [md_text(text_cell(c, row.get(c.key), lang)) for c in columns]
+            for i, cell in enumerate(cells):
+                if len(cell) > widths[i]:
+                    widths[i] = len(cell)
+            spool.write(orjson.dumps(cells) + b"\n")
+        if not count:
+            return False
+        right = [c.kind in ("int", "rupiah", "pct") for c in columns]
 
-    def line(cells: list[str]) -> str:
-        padded = (cell.rjust(w) if r else cell.ljust(w)
-                  for cell, w, r in zip(cells, widths, right, strict=True))
-        return "| " + " | ".join(padded) + " |"
+        def line(cells: list[str]) -> str:
+            padded = (cell.rjust(w) if r else cell.ljust(w)
+                      for cell, w, r in zip(cells, widths, right, strict=True))
+            return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join(("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1))
-                          for w, r in zip(widths, right, strict=True)) + "|"
-    out.write((line(headers) + "\n" + rule).encode())
-    for row in section.each():
-        out.write(("\n" + line([md_text(text_cell(c, row.get(c.key), lang))
-                                for c in columns])).encode())
+        rule = "|" + "|".join(("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1))
+                              for w, r in zip(widths, right, strict=True)) + "|"
+        out.write((line(headers) + "\n" + rule).encode())
+        spool.seek(0)
+        for cells_json in spool:
+            out.write(("\n" + line(orjson.loads(cells_json))).encode())
     return True
 
 
