@@ -96,7 +96,7 @@ def review_answers(log: ReviewLog, year: int) -> dict[str, Any]:
     return {"active": [printed(f) for f in active],
             "summary": status_report(cast(ReadModel, log), log.moment.as_of),
             # read again from the log as written: positions, the events, and their findings
-            "activity": [(p, e) for p, e, _refs in log.activity_events(batch=3)],
+            "activity": [(p, e) for p, e, _refs in log.activity_events(chunk=3)],
             "checkpoint": (log.store_id, log.size, log.root)}
 
 

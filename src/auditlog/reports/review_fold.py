@@ -13,24 +13,25 @@ aggregate. Here each checked row is read once, in log order:
   (``ReviewFinding``), folded as the domain's handlers do (domain/finding.py) at the review's
   date, with each recommendation's status when the year began beside it;
 - pemda, grade series and commitments (few events) are folded by the domain's own code;
-- of the year's events that the activity lists only their log positions are kept; when the
-  activity is written, that stretch of the log is read again (checked against the chain,
-  from the entry the first pass saw) and just those rows are decoded.
+- the year's events that the activity lists wait, as the checked rows they are, in a private
+  temporary file (a national year is some 160k rows: 80 MB held as rows), and are decoded
+  only as the activity is written.
 
 Which events a moment admits mirrors ``Moment.admits`` and the lean fold (projections/lean.py);
 tests/test_review_fold.py checks on random logs that the review equals the one built from the
 domain's own fold.
 """
 
-import bisect
 import functools
 import gc
+import struct
 import sys
+import tempfile
 from array import array
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import Any, BinaryIO
 from uuid import UUID
 
 import orjson
@@ -77,6 +78,7 @@ _STATUS = {s.value: s for s in Status}
 _ANSWER = timedelta(days=ANSWER_DAYS)
 _BLOCK = 1 << 12  # leaves hashed into one perfect subtree at a time (as verify does)
 _RECORDED_AT = b'"recorded_at":"'
+_SPOOLED = struct.Struct(">qqBHI")  # position, version, kind, len(id), len(state)
 
 
 class ReviewRec:
@@ -217,32 +219,6 @@ class _Leaves:
         return self.source.unchained_tail()
 
 
-class _Resume:
-    """A RowSource that resumes the checked stream after an entry the first pass proved:
-    the stored hash it starts from must be the one that pass saw there."""
-
-    def __init__(self, source: stream.RowSource, position: int, stored: bytes) -> None:
-        self.source = source
-        self.position = position
-        self.stored = stored
-
-    def entry_at_or_before(self, position: int) -> tuple[int, int, bytes] | None:
-        entry = self.source.entry_at_or_before(position)
-        if entry is None or position != self.position or entry[2] != self.stored:
-            raise stream.damaged(position, _("the chain does not lead to the event stored "
-                                             "here"))
-        return entry
-
-    def chained(self, after_seq: int, stop: int | None, limit: int) -> list[stream.ChainedRow]:
-        return self.source.chained(after_seq, stop, limit)
-
-    def events_between(self, first: int, last: int) -> int:
-        return self.source.events_between(first, last)
-
-    def unchained_tail(self) -> int | None:
-        return self.source.unchained_tail()
-
-
 class _Tree:
     """The RFC 6962 tree head of the chain's entries, a block of leaves at a time."""
 
@@ -270,16 +246,16 @@ class ReviewLog:
     first: date  # the period the activity covers
     last: date
     others: Universe  # pemda, grade series, commitments at the moment
-    store: Store | None = None  # read again for the activity's rows, as they are written
     findings: dict[bytes, ReviewFinding] = field(default_factory=dict)
     # The activity, one entry each: log position, what it is (_LISTED_* below, or the
     # index of the topic in activity_kinds() for others), the finding (index) it is about.
     activity: "array[int]" = field(default_factory=lambda: array("q"))
     kinds: "array[int]" = field(default_factory=lambda: array("b"))
     about: "array[int]" = field(default_factory=lambda: array("l"))
-    # The last entry of each batch the first pass read, (position, stored hash): where a
-    # second read of a stretch of the log may resume, proven.
-    marks: list[tuple[int, bytes]] = field(default_factory=lambda: [(0, b"")])
+    # The candidates' rows, checked, in log order: (_SPOOLED head, id, state) each.
+    # Closed with the store (store.on_close): it lives as long as the review is written.
+    spool: BinaryIO = field(default_factory=lambda: tempfile.TemporaryFile(  # noqa: SIM115
+        prefix="auditlog-activity-"))
     counts: dict[str, int] = field(default_factory=dict)  # activity by topic
     store_id: str = ""
     size: int = 0  # the events the checkpoint covers (the leading ones known at known_at)
@@ -331,29 +307,38 @@ class ReviewLog:
 
     # --- the activity of the year -----------------------------------------------------------
 
-    def activity_events(self, batch: int = stream.BATCH
+    def activity_events(self, chunk: int = 2000
                         ) -> Iterator[tuple[int, Event, dict[UUID, str]]]:
         """(position, event, references of the findings it names) of the year's activity, in
-        log order: its stretch of the log read again, checked, only its rows decoded."""
-        if not self.activity:
-            return
-        assert self.store is not None
+        log order, decoded a chunk at a time from the rows the pass set aside."""
         wanted = set(self.activity)
-        after, stored = self.marks[bisect.bisect_left(self.marks, (self.activity[0], b"")) - 1]
-        source: stream.RowSource = self.store._row_source()
-        if after:
-            source = _Resume(source, after, stored)
+        topics = [cls.topic.encode() for cls in activity_kinds()]
         ids: dict[bytes, UUID] = {}
-        for rows in stream.checked_rows(source, after, self.activity[-1], batch):
-            kept = [row for row in rows if row[0] in wanted]
-            refs: dict[UUID, str] = {}
-            for row in kept:
-                finding = self.findings.get(row[1])
-                if finding is not None:
-                    the_id = ids.get(row[1]) or ids.setdefault(row[1], UUID(row[1].decode()))
-                    refs[the_id] = finding.ref
-            for position, event in stream.decode_rows(kept, ids):
-                yield position, event, refs
+        spool = self.spool
+        spool.flush()
+        spool.seek(0)
+        read, unpack, size = spool.read, _SPOOLED.unpack, _SPOOLED.size
+        rows: list[Row] = []
+        while head := read(size):
+            position, version, kind, id_size, state_size = unpack(head)
+            oid, state = read(id_size), read(state_size)
+            if position in wanted:
+                rows.append((position, oid, version, topics[kind], state))
+            if len(rows) >= chunk:
+                yield from self._decoded(rows, ids)
+                rows = []
+        yield from self._decoded(rows, ids)
+
+    def _decoded(self, rows: list[Row], ids: dict[bytes, UUID]
+                 ) -> Iterator[tuple[int, Event, dict[UUID, str]]]:
+        refs: dict[UUID, str] = {}
+        for row in rows:
+            finding = self.findings.get(row[1])
+            if finding is not None:
+                the_id = ids.get(row[1]) or ids.setdefault(row[1], UUID(row[1].decode()))
+                refs[the_id] = finding.ref
+        for position, event in stream.decode_rows(rows, ids):
+            yield position, event, refs
 
 
 def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
@@ -366,7 +351,8 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
     known = moment.known_at
     start = date(year - 1, 12, 31)
     log = ReviewLog(moment, date(year, 1, 1), min(on, date(year, 12, 31)),
-                    Universe(moment=moment), store)
+                    Universe(moment=moment))
+    store.on_close(log.spool.close)
     first, last = log.first.isoformat(), log.last.isoformat()
     day, start_day = on.isoformat(), start.isoformat()
     # What each listed topic is in the activity's kinds array.
@@ -380,6 +366,16 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
 
     findings = log.findings
     positions, kinds, about = log.activity, log.kinds, log.about
+    spool, pack = log.spool.write, _SPOOLED.pack
+
+    def aside(row: Row, kind: int, index: int) -> None:
+        """A candidate of the activity: what it is now, its row for when it is written."""
+        position, oid, version, _topic, raw = row
+        positions.append(position)
+        kinds.append(kind)
+        about.append(index)
+        spool(pack(position, version, kind, len(oid), len(raw)) + oid + raw)
+
     others = log.others
     plan = _PLAN
     loads = orjson.loads
@@ -406,7 +402,10 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                 try:
                     topic, todo, retroactive, cls = plan[topic_bytes]
                     state = loads(raw)
-                    if cls.class_version > 1:
+                    # A finding's event already at its version needs nothing of upcast (a
+                    # stray class_version key is read by nobody here): most of the log.
+                    if cls.class_version > 1 and (todo != _FINDING or state.get(
+                            "class_version", 1) < cls.class_version):
                         upcast(topic, state)
                     if known is not None and \
                             datetime.fromisoformat(state["recorded_at"]) > known:
@@ -419,9 +418,7 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                         if topic == _RECORDED:
                             created = findings[oid] = ReviewFinding(oid, state, len(findings))
                             # kept if received in the period (as corrected): see the end
-                            positions.append(position)
-                            kinds.append(listed[topic])
-                            about.append(created.index)
+                            aside(row, listed[topic], created.index)
                             continue
                         finding = findings.get(oid)
                         if finding is None:  # its creation lies outside this moment
@@ -429,17 +426,13 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                         if in_year:
                             finding.touched = True
                             if topic in listed:
-                                positions.append(position)
-                                kinds.append(listed[topic])
-                                about.append(finding.index)
+                                aside(row, listed[topic], finding.index)
                         if not retroactive and effective > day:
                             continue
                         _apply(finding, topic, state, effective <= start_day)
                     elif todo == _DOMAIN:
                         if in_year and topic in listed:
-                            positions.append(position)
-                            kinds.append(listed[topic])
-                            about.append(-1)
+                            aside(row, listed[topic], -1)
                         if not retroactive and effective > day:
                             continue
                         others.apply(construct(cls, UUID(oid.decode()), version, state))
@@ -458,8 +451,6 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                 tree.extend(hashes[lead:])
             else:
                 tree.extend(hashes)
-            if rows:
-                log.marks.append((rows[-1][0], hashes[-1]))
             gc.freeze()
     finally:
         if frozen == 0:
