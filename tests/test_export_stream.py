@@ -42,7 +42,10 @@ def awkward_review() -> Review:
                            lazy=lambda: iter(rows))])
 
 
-def test_json_is_what_orjson_gives_the_whole_document() -> None:
+@pytest.mark.parametrize("chunk", [1, 2, 500])
+def test_json_is_what_orjson_gives_the_whole_document(chunk: int,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(export, "JSON_CHUNK", chunk)
     review = awkward_review()
     whole = {"meta": review.meta, "sections": {
         s.key: {"title": s.title("en"),

@@ -224,6 +224,15 @@ def _indented(value: Any, depth: int) -> bytes:
     return orjson.dumps(value, option=JSON_OPTIONS).replace(b"\n", b"\n" + b"  " * depth)
 
 
+JSON_CHUNK = 500
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> bytes:
+    """Rows as they sit in the document's "rows" list, without its brackets: one orjson call
+    per chunk of rows, not per row."""
+    return _indented(rows, 3)[1:-8]  # "[" ... "\n      ]"
+
+
 def write_json(out: BinaryIO, review: Review, lang: Lang) -> None:
     """The review as one JSON document, the same bytes orjson gives the whole document with
     two-space indents, written a row at a time."""
@@ -234,13 +243,22 @@ def write_json(out: BinaryIO, review: Review, lang: Lang) -> None:
         out.write((b",\n    " if n else b"\n    ") + orjson.dumps(s.key) + b': {\n      "title": '
                   + orjson.dumps(s.title(lang)) + b',\n      "columns": '
                   + _indented(columns, 3) + b',\n      "rows": [')
-        keys = [c.key for c in s.columns]
+        keys = tuple(c.key for c in s.columns)
         count = 0
+        chunk: list[dict[str, Any]] = []
         for row in s.each():
-            # orjson writes a date as plain() does (ISO), so the row goes as it is
-            out.write((b",\n        " if count else b"\n        ")
-                      + _indented({k: row.get(k) for k in keys}, 4))
-            count += 1
+            # orjson writes a date as plain() does (ISO), so a row whose keys are the
+            # columns, in order, goes as it is
+            chunk.append(row if tuple(row) == keys else {k: row.get(k) for k in keys})
+            if len(chunk) == JSON_CHUNK:
+                out.write(b"," if count else b"")
+                out.write(_json_rows(chunk))
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            out.write(b"," if count else b"")
+            out.write(_json_rows(chunk))
+            count += len(chunk)
         out.write(b"\n      ]\n    }" if count else b"]\n    }")
     out.write(b"\n  }\n}\n" if review.sections else b"}\n}\n")
 
