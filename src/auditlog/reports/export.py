@@ -2,7 +2,8 @@
 
 Every writer is deterministic: no clock, fixed zip timestamps and XLSX metadata, stable order,
 so the same review always gives the same bytes. Files appear whole or not at all (written to a
-temporary sibling, then renamed).
+temporary sibling, then renamed), and are written as the rows are made (files.write_stream):
+a national review is never held in memory, whatever its format.
 """
 
 import contextlib

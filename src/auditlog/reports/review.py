@@ -1,7 +1,9 @@
 """The annual review: every section auditors hand in at year end, as typed rows.
 
 The writers (xlsx, csv, json, md, html) only lay these rows out; every number is computed here
-once, from a ReadModel at the review's moment, so the formats cannot disagree.
+once, from the one pass over the log at the review's moment (reports/review_fold.py), so the
+formats cannot disagree. The long sections make their rows as they are written, so a national
+review is never held whole.
 """
 
 from collections import defaultdict
