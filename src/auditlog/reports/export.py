@@ -74,6 +74,10 @@ def text_cell(column: Column, value: Any, lang: Lang) -> str:
     return str(value)
 
 
+# A number or a date reads as digits, dots, commas, % and month names: nothing to escape.
+_WORDED = (int, float, date)
+
+
 # A review prints the same few thousand dates and percentages over and over (each a call
 # into babel in Indonesian): each is worded once.
 @functools.lru_cache(maxsize=1 << 14)
@@ -339,6 +343,11 @@ def md_text(text: str) -> str:
     return " ".join(escaped.splitlines()) if "\n" in escaped or "\r" in escaped else escaped
 
 
+def _md_cell(column: Column, value: Any, lang: Lang) -> str:
+    text = text_cell(column, value, lang)
+    return text if isinstance(value, _WORDED) else md_text(text)
+
+
 def pipe_table(out: BinaryIO, section: Section, lang: Lang) -> bool:
     """A Markdown pipe table, padded to line up in a plain-text editor too; False (nothing
     written) when the section has no rows.
@@ -353,7 +362,7 @@ def pipe_table(out: BinaryIO, section: Section, lang: Lang) -> bool:
     with tempfile.TemporaryFile(prefix="auditlog-md-") as spool:
         for row in section.each():
             count += 1
-            cells = [md_text(text_cell(c, row.get(c.key), lang)) for c in columns]
+            cells = [_md_cell(c, row.get(c.key), lang) for c in columns]
             for i, cell in enumerate(cells):
                 if len(cell) > widths[i]:
                     widths[i] = len(cell)
@@ -612,6 +621,11 @@ def grade_chart(pemda: str, name: str, rows: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
+def _html_cell(column: Column, value: Any, lang: Lang) -> str:
+    text = text_cell(column, value, lang)
+    return text if isinstance(value, _WORDED) else html.escape(text)
+
+
 def write_html_table(out: BinaryIO, section: Section, lang: Lang) -> None:
     rows = section.each()
     first = next(rows, None)
@@ -624,7 +638,7 @@ def write_html_table(out: BinaryIO, section: Section, lang: Lang) -> None:
              for c in section.columns]
     for row in itertools.chain((first,), rows):
         out.write(("<tr>" + "".join(
-            f"<td{numeric}>{html.escape(text_cell(c, row.get(key), lang))}</td>"
+            f"<td{numeric}>{_html_cell(c, row.get(key), lang)}</td>"
             for key, numeric, c in cells) + "</tr>").encode())
     out.write(b"</tbody></table>")
 
