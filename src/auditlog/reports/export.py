@@ -121,16 +121,22 @@ def cover_label(key: str, lang: Lang) -> str:
     return words(lang, COVER_LABELS[key]) if key in COVER_LABELS else key
 
 
-def csv_cell(column: Column, value: Any) -> str:
-    if value is None:
-        return ""
+def csv_cell(column: Column) -> Callable[[Any], str]:
+    """How a column's values read in a CSV (numbers as digits, dates ISO, text defused),
+    its kind decided once for the column instead of at every cell."""
     if column.kind in ("int", "rupiah"):
-        return str(value)
+        return lambda value: "" if value is None else str(value)
     if column.kind == "pct":
-        return f"{value:.2f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return defuse(str(value))
+        return lambda value: "" if value is None else f"{value:.2f}"
+
+    def other(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, date):
+            return value.isoformat()
+        return defuse(str(value))
+
+    return other
 
 
 # --- atomic output -------------------------------------------------------------------------
@@ -286,8 +292,8 @@ def csv_files(review: Review) -> dict[str, Producer]:
                 writer = csv.writer(text, lineterminator="\n")
                 # Machine headers, the JSON keys, in every language: scripts read these files
                 writer.writerow([c.key for c in section.columns])
-                columns = section.columns
-                writer.writerows([csv_cell(c, row.get(c.key)) for c in columns]
+                plan = [(c.key, csv_cell(c)) for c in section.columns]
+                writer.writerows([convert(row.get(key)) for key, convert in plan]
                                  for row in section.each())
         return write
 
