@@ -416,30 +416,13 @@ def write_xlsx(out: BinaryIO, review: Review, lang: Lang) -> None:
         fixed = datetime(review.as_of.year, review.as_of.month, review.as_of.day)
         book.set_properties({"author": "auditlog", "created": fixed})
         _fill_book(book, review, lang)
-        _close_stored(book)
+        book.close()
         with zipfile.ZipFile(book_path) as book_zip, \
                 zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
             for info in book_zip.infolist():
-                # force_zip64 only for a part past 2 GiB: no other byte changes
                 with book_zip.open(info) as part, archive.open(
-                        _zip_entry(info.filename), "w",
-                        force_zip64=info.file_size * 1.05 > zipfile.ZIP64_LIMIT) as entry:
+                        _zip_entry(info.filename), "w") as entry:
                     shutil.copyfileobj(part, entry, 1 << 20)
-
-
-def _close_stored(book: Any) -> None:
-    """Close the workbook with its parts stored, not compressed: they are compressed once,
-    as they are restamped into the review's own zip, instead of compressed by XlsxWriter,
-    decompressed and compressed again (a sixth of a national workbook's time)."""
-    import xlsxwriter.workbook
-
-    module: Any = xlsxwriter.workbook
-    compression = module.ZIP_DEFLATED
-    module.ZIP_DEFLATED = zipfile.ZIP_STORED  # what its close() names as the compression
-    try:
-        book.close()
-    finally:
-        module.ZIP_DEFLATED = compression
 
 
 def _fill_book(book: Any, review: Review, lang: Lang) -> None:
