@@ -482,17 +482,7 @@ def _write_rows(sheet: Any, section: Section, widths: list[int], formats: dict[s
     to_serial = sheet._convert_date_time
     names = [xl_col_to_name(i) for i in range(len(section.columns))]
     plan = [(i, c.key, c.kind, c.decimal, names[i], c) for i, c in enumerate(section.columns)]
-    # A format's style number is given on its first use (the order XlsxWriter would give it
-    # in), then reused.
-    styles: dict[str, str] = {}
-
-    def style(kind: str) -> str:
-        found = styles.get(kind)
-        if found is None:
-            found = styles[kind] = f' s="{formats[kind]._get_xf_index()}"'
-        return found
-
-    days: dict[date, tuple[int, str]] = {}  # a date's width as printed, and its serial
+    date_format, score_format = formats["date"], formats["score"]
     r = 0
     last = 0  # the last row holding a cell: the sheet's dimension
     for r, row in enumerate(section.each(), start=1):
@@ -502,20 +492,19 @@ def _write_rows(sheet: Any, section: Section, widths: list[int], formats: dict[s
             value = row.get(key)
             if value is None or value == "":
                 continue
+            width = len(value) if kind == "text" and type(value) is str else \
+                len(text_cell(column, value, lang))
+            if width > widths[i]:
+                widths[i] = width
             ref = name + number
             if kind == "date" and isinstance(value, date):
-                day = days.get(value)
-                if day is None:
-                    day = days[value] = (len(text_cell(column, value, lang)),
-                                         f"{to_serial(value):.16G}")
-                width = day[0]
-                cells.append(f'<c r="{ref}"{style("date")}><v>{day[1]}</v></c>')
+                cells.append(f'<c r="{ref}" s="{date_format._get_xf_index()}">'
+                             f"<v>{to_serial(value):.16G}</v></c>")
             elif decimal:
-                width = len(text_cell(column, value, lang))
-                cells.append(f'<c r="{ref}"{style("score")}><v>{float(value):.16G}</v></c>')
+                cells.append(f'<c r="{ref}" s="{score_format._get_xf_index()}">'
+                             f"<v>{float(value):.16G}</v></c>")
             elif isinstance(value, bool) or not isinstance(value, int | float):
                 text = str(value)
-                width = len(text) if kind == "text" else len(text_cell(column, value, lang))
                 if len(text) > strmax // 2 and _utf16_len(text) > strmax:
                     text = _utf16_truncate(text, strmax)
                 # Unlike write_string, a text that looks like rich-text markup ("<r>...</r>")
@@ -530,16 +519,10 @@ def _write_rows(sheet: Any, section: Section, widths: list[int], formats: dict[s
                 cells.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(text)}'
                              "</t></is></c>")
             else:
-                if kind == "rupiah" and type(value) is int:
-                    width = 2 + len(f"{value:,}")  # as format_rupiah: Rp12.150.000
-                elif kind in ("int", "text") and type(value) is int:
-                    width = len(str(value))
-                else:
-                    width = len(text_cell(column, value, lang))
-                tag = f'<c r="{ref}"{style(kind)}' if kind in formats else f'<c r="{ref}"'
+                style = formats.get(kind)
+                tag = f'<c r="{ref}"' if style is None else \
+                    f'<c r="{ref}" s="{style._get_xf_index()}"'
                 cells.append(f"{tag}><v>{value:.16G}</v></c>")
-            if width > widths[i]:
-                widths[i] = width
         if cells:
             write(f'<row r="{number}">{"".join(cells)}</row>')
             last = r
