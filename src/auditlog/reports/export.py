@@ -450,7 +450,24 @@ def _fill_book(book: Any, review: Review, lang: Lang) -> None:
         sheet.freeze_panes(1, 0)
         for i, column in enumerate(columns):
             sheet.write_string(0, i, column.heading(lang), bold)
-        r = _write_rows(sheet, section, widths, formats, lang)
+        r = 0
+        for r, row in enumerate(section.each(), start=1):
+            for i, column in enumerate(columns):
+                value = row.get(column.key)
+                if value is None or value == "":
+                    continue
+                width = len(text_cell(column, value, lang))
+                if width > widths[i]:
+                    widths[i] = width
+                kind = column.kind
+                if kind == "date" and isinstance(value, date):
+                    sheet.write_datetime(r, i, value, formats["date"])
+                elif column.decimal:
+                    sheet.write_number(r, i, float(value), formats["score"])
+                elif isinstance(value, bool) or not isinstance(value, int | float):
+                    _write_text(sheet, r, i, str(value))
+                else:
+                    sheet.write_number(r, i, value, formats.get(kind))
         # Widths and the filter's range are laid out when the book closes, so they may follow
         # the rows (which constant_memory has already written out).
         for i, width in enumerate(widths):
@@ -459,77 +476,16 @@ def _fill_book(book: Any, review: Review, lang: Lang) -> None:
             sheet.autofilter(0, 0, r, len(columns) - 1)
 
 
-def _write_rows(sheet: Any, section: Section, widths: list[int], formats: dict[str, Any],
-                lang: Lang) -> int:
-    """A section's rows into a constant_memory sheet, in the XML XlsxWriter writes for them,
-    straight to the sheet's row file; returns how many rows (widths are widened to fit).
-
-    Why not write_string/write_number per cell: at a national review's millions of cells
-    they cost four times all the rest of the export. What they would do for these cells
-    (the types, formats, escapes and dimensions below) is done here the same way, with
-    XlsxWriter's own helpers, so the workbook is the same to the byte
-    (tests/test_export_stream.py compares both).
-    """
-    from xlsxwriter.utility import _preserve_whitespace, xl_col_to_name
-    from xlsxwriter.worksheet import _utf16_len, _utf16_truncate
-
-    sheet._write_single_row(1)  # the heading row goes out; this sheet's rows follow it
-    fh = sheet.fh
-    write = fh.write
-    escape = sheet._escape_data
-    controls = sheet._escape_control_characters
-    strmax = sheet.xls_strmax
-    to_serial = sheet._convert_date_time
-    names = [xl_col_to_name(i) for i in range(len(section.columns))]
-    plan = [(i, c.key, c.kind, c.decimal, names[i], c) for i, c in enumerate(section.columns)]
-    date_format, score_format = formats["date"], formats["score"]
-    r = 0
-    last = 0  # the last row holding a cell: the sheet's dimension
-    for r, row in enumerate(section.each(), start=1):
-        cells: list[str] = []
-        number = str(r + 1)
-        for i, key, kind, decimal, name, column in plan:
-            value = row.get(key)
-            if value is None or value == "":
-                continue
-            width = len(value) if kind == "text" and type(value) is str else \
-                len(text_cell(column, value, lang))
-            if width > widths[i]:
-                widths[i] = width
-            ref = name + number
-            if kind == "date" and isinstance(value, date):
-                cells.append(f'<c r="{ref}" s="{date_format._get_xf_index()}">'
-                             f"<v>{to_serial(value):.16G}</v></c>")
-            elif decimal:
-                cells.append(f'<c r="{ref}" s="{score_format._get_xf_index()}">'
-                             f"<v>{float(value):.16G}</v></c>")
-            elif isinstance(value, bool) or not isinstance(value, int | float):
-                text = str(value)
-                if len(text) > strmax // 2 and _utf16_len(text) > strmax:
-                    text = _utf16_truncate(text, strmax)
-                # Unlike write_string, a text that looks like rich-text markup ("<r>...</r>")
-                # stays text: what a finding says never becomes the workbook's XML.
-                if "_x" in text or not text.isprintable():  # else nothing to escape
-                    text = controls(text)
-                # Only a text that begins or ends in a space can need it kept.
-                space = ' xml:space="preserve"' if text and (
-                    text[0].isspace() or text[-1].isspace()
-                    or (len(text) > 1 and text[-2].isspace())) and _preserve_whitespace(
-                        text) else ""
-                cells.append(f'<c r="{ref}" t="inlineStr"><is><t{space}>{escape(text)}'
-                             "</t></is></c>")
-            else:
-                style = formats.get(kind)
-                tag = f'<c r="{ref}"' if style is None else \
-                    f'<c r="{ref}" s="{style._get_xf_index()}"'
-                cells.append(f"{tag}><v>{value:.16G}</v></c>")
-        if cells:
-            write(f'<row r="{number}">{"".join(cells)}</row>')
-            last = r
-    if last:
-        sheet.dim_rowmax = max(sheet.dim_rowmax or 0, last)
-    sheet.previous_row = r + 1
-    return r
+def _write_text(sheet: Any, row: int, col: int, text: str) -> None:
+    """A text cell that stays text. In constant_memory mode XlsxWriter writes a string shaped
+    like its own rich-text markup (``<r>...</r>``) into the sheet as XML, unescaped: a
+    finding's text would become the workbook's markup. Such a text goes in as a rich string
+    of plain fragments instead (it takes three at least), which XlsxWriter escapes and which
+    reads as the same text."""
+    if text.startswith("<r>") and text.endswith("</r>"):
+        sheet.write_rich_string(row, col, text[:1], text[1:-1], text[-1:])
+    else:
+        sheet.write_string(row, col, text)
 
 
 # --- HTML ----------------------------------------------------------------------------------
