@@ -180,12 +180,14 @@ def test_export_never_leaves_a_partial_file(ok: Run, run: Run, demo: None,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     Path("review.json").write_text("the previous review")
 
-    def broken(*_: Any) -> bytes:
+    def broken(out: Any, *_: Any) -> None:
+        out.write(b'{"meta": ')  # halfway through: the review is written as it is made
         raise OSError("disk full")
 
-    monkeypatch.setattr("auditlog.reports.export.to_json_bytes", broken)
+    monkeypatch.setattr("auditlog.reports.export.write_json", broken)
     failed = run("export", "--year", "2023", "--to", "review.json", "--force")
-    assert failed.exit_code == 1 and failed.stderr == "auditlog: disk full\n"  # one line
+    assert failed.exit_code == 1  # one line
+    assert failed.stderr == "auditlog: cannot write review.json: disk full\n"
     assert Path("review.json").read_text() == "the previous review"
     assert sorted(p.name for p in Path(".").iterdir() if p.name.startswith(".")) == []
 

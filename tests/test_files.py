@@ -4,8 +4,9 @@ small regular files read."""
 import os
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -73,9 +74,9 @@ def test_a_name_taken_while_writing_is_not_overwritten(tmp_path: Path,
     target = tmp_path / "cp.txt"
     original = files._fill
 
-    def meanwhile(fd: int, data: bytes, private: bool) -> None:
+    def meanwhile(fd: int, produce: Callable[[BinaryIO], object], private: bool) -> None:
         target.write_text("someone else's")
-        original(fd, data, private)
+        original(fd, produce, private)
 
     monkeypatch.setattr(files, "_fill", meanwhile)
     with pytest.raises(Refusal, match="created meanwhile"):
@@ -86,14 +87,30 @@ def test_a_name_taken_while_writing_is_not_overwritten(tmp_path: Path,
 
 def test_a_failure_while_writing_leaves_no_file(tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken(fd: int, data: bytes, private: bool) -> None:
-        os.write(fd, data[:3])
+    def broken(fd: int, produce: Callable[[BinaryIO], object], private: bool) -> None:
+        os.write(fd, b"012")
         raise OSError(28, "No space left on device")
 
     monkeypatch.setattr(files, "_fill", broken)
     with pytest.raises(Refusal, match=r"cannot write .*No space left"):
         files.write_file(tmp_path / "review.xlsx", b"0123456789")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_stream_broken_halfway_leaves_the_old_file_and_nothing_else(tmp_path: Path) -> None:
+    target = tmp_path / "review.json"
+    target.write_bytes(b"the previous review")
+
+    def halfway(out: BinaryIO) -> None:
+        out.write(b"x" * (3 << 20))  # past the write buffer: bytes are on the disk already
+        raise OSError(28, "No space left on device")
+
+    with pytest.raises(Refusal, match=r"cannot write .*No space left"):
+        files.write_stream(target, halfway, force=True)
+    assert target.read_bytes() == b"the previous review"
+    assert [p.name for p in tmp_path.iterdir()] == ["review.json"]
+    files.write_stream(target, lambda out: out.write(b"new"), force=True)
+    assert target.read_bytes() == b"new"
 
 
 @pytest.mark.parametrize(("name", "message"), [
@@ -187,3 +204,30 @@ def test_keys_are_never_written_onto_a_store(tmp_path: Path) -> None:
     with pytest.raises(Refusal, match="holds an auditlog store"):
         integrity.generate_keys(tmp_path / "k", force=True)
     assert not (tmp_path / "k.key").exists()
+
+
+def test_a_review_is_produced_once_even_where_a_nameless_file_cannot_be_named(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where O_TMPFILE opens but cannot be linked (EXDEV through /proc on some systems), the
+    bytes already written are copied to a named temporary file, not produced a second time."""
+    if not getattr(os, "O_TMPFILE", 0):
+        pytest.skip("no O_TMPFILE here")
+    link = os.link
+
+    def no_proc_link(source: str, target: object, **kwargs: object) -> None:
+        if str(source).startswith("/proc/"):
+            raise OSError(18, "Invalid cross-device link")
+        link(source, target, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(files, "_NAMELESS", [True])
+    monkeypatch.setattr(os, "link", no_proc_link)
+    calls = []
+
+    def produce(out: BinaryIO) -> None:
+        calls.append(1)
+        out.write(b"review" * 100_000)
+
+    files.write_stream(tmp_path / "review.json", produce)
+    assert calls == [1]
+    assert (tmp_path / "review.json").read_bytes() == b"review" * 100_000
+    assert [p.name for p in tmp_path.iterdir()] == ["review.json"]

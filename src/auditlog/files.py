@@ -13,9 +13,12 @@ regular file, only up to a size cap, so /dev/zero or a FIFO is a refusal, not a 
 
 import contextlib
 import errno
+import io
 import os
 import stat
+from collections.abc import Callable
 from pathlib import Path
+from typing import BinaryIO
 
 from auditlog.errors import Refusal
 from auditlog.i18n import _
@@ -135,10 +138,19 @@ def _mode(private: bool) -> int:
 def write_file(target: Path, data: bytes, *, force: bool = False, private: bool = False,
                option: str = "--to") -> None:
     """Write ``data`` to ``target`` whole or not at all (see the module's docstring)."""
+    write_stream(target, lambda out: out.write(data), force=force, private=private,
+                 option=option)
+
+
+def write_stream(target: Path, produce: Callable[[BinaryIO], object], *, force: bool = False,
+                 private: bool = False, option: str = "--to") -> None:
+    """Write what ``produce`` writes to the file it is given to ``target``, whole or not at
+    all: a large file (a national review) is written as it is produced, never held in memory,
+    and still appears only once complete. If ``produce`` raises, nothing appears."""
     check_writable(target, force=force, option=option)
     parent = target.parent if str(target.parent) else Path(".")
     try:
-        _write(target, parent, data, force=force, private=private)
+        _write(target, parent, produce, force=force, private=private)
     except FileExistsError:
         raise Refusal(_("{target} was created meanwhile by someone else: add --force to "
                         "replace it, or choose another name for {option}").format(
@@ -154,11 +166,16 @@ def _reason(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def _write(target: Path, parent: Path, data: bytes, *, force: bool, private: bool) -> None:
-    if _NAMELESS and not _write_nameless(target, parent, data, force=force, private=private):
+Producer = Callable[[BinaryIO], object]
+
+
+def _write(target: Path, parent: Path, produce: Producer, *, force: bool,
+           private: bool) -> None:
+    written = bool(_NAMELESS) and _write_nameless(target, parent, produce, force=force,
+                                                  private=private)
+    if not written:
         _NAMELESS.clear()  # this system cannot name a nameless file: use named ones from now
-    if not _NAMELESS:
-        _write_named(target, parent, data, force=force, private=private)
+        _write_named(target, parent, produce, force=force, private=private)
     _sync_folder(parent)
 
 
@@ -167,26 +184,28 @@ _CANNOT_LINK = (errno.EOPNOTSUPP, errno.EISDIR, errno.EINVAL, errno.ENOENT, errn
                 errno.EPERM)
 
 
-def _fill(fd: int, data: bytes, private: bool) -> None:
-    view = memoryview(data)
-    while view:
-        view = view[os.write(fd, view):]
+def _fill(fd: int, produce: Producer, private: bool) -> None:
+    # closefd=False: the caller owns the descriptor (it still has to link it).
+    with io.FileIO(fd, "wb", closefd=False) as raw, io.BufferedWriter(raw, 1 << 20) as out:
+        produce(out)
     os.fchmod(fd, _mode(private))
     os.fsync(fd)
 
 
-def _write_nameless(target: Path, parent: Path, data: bytes, *, force: bool,
+def _write_nameless(target: Path, parent: Path, produce: Producer, *, force: bool,
                     private: bool) -> bool:
     """The file gets its first name only once complete, so a crash at any moment before leaves
-    nothing at all behind. False when this system cannot do that here."""
+    nothing at all behind. False when this system cannot do that here. When only naming it
+    fails, its bytes are copied to a named temporary file, not produced again (a review may
+    take minutes to produce)."""
     try:
-        fd = os.open(parent, os.O_TMPFILE | os.O_WRONLY, 0o600)
+        fd = os.open(parent, os.O_TMPFILE | os.O_RDWR, 0o600)
     except OSError as error:
         if error.errno in _CANNOT_LINK:
             return False
         raise
     try:
-        _fill(fd, data, private)
+        _fill(fd, produce, private)
         source = f"/proc/self/fd/{fd}"
         try:
             if not force:
@@ -196,7 +215,10 @@ def _write_nameless(target: Path, parent: Path, data: bytes, *, force: bool,
             os.link(source, staged, follow_symlinks=True)
         except OSError as error:
             if error.errno in _CANNOT_LINK:
-                return False
+                _NAMELESS.clear()
+                _write_named(target, parent, lambda out: _copy(fd, out), force=force,
+                             private=private)
+                return True
             raise
         try:
             os.replace(staged, target)
@@ -209,14 +231,20 @@ def _write_nameless(target: Path, parent: Path, data: bytes, *, force: bool,
         os.close(fd)
 
 
-def _write_named(target: Path, parent: Path, data: bytes, *, force: bool,
+def _copy(fd: int, out: BinaryIO) -> None:
+    os.lseek(fd, 0, os.SEEK_SET)
+    while chunk := os.read(fd, 1 << 20):
+        out.write(chunk)
+
+
+def _write_named(target: Path, parent: Path, produce: Producer, *, force: bool,
                  private: bool) -> None:
     """A hidden temporary file, renamed (or linked) to the target once complete."""
     import tempfile
 
     fd, tmp_name = tempfile.mkstemp(prefix=".auditlog-", suffix=".tmp", dir=parent)
     try:
-        _fill(fd, data, private)
+        _fill(fd, produce, private)
         if force:
             os.replace(tmp_name, target)
         else:

@@ -47,8 +47,9 @@ def export(
     from auditlog.projections.model import Moment
     from auditlog.reports.export import check_target, choose_format, write_review
     from auditlog.reports.review import build_review
-    from auditlog.reports.views import current, event_detail, events_effective_between, read_model
-    from auditlog.store.integrity import IntegrityFailure, current_checkpoint, prefix_checkpoint
+    from auditlog.reports.review_fold import read_for_review
+    from auditlog.reports.views import event_detail
+    from auditlog.store.integrity import IntegrityFailure
 
     # One language for the whole review, the activity's descriptions included.
     lang = i18n.set_language(lang or i18n.language())
@@ -72,29 +73,21 @@ def export(
                           on=on, the_year=the_year))
     at = Moment(as_of=on, known_at=asked.known_at)
     with reader() as store:
-        year_events = events_effective_between(
-            store, date(the_year, 1, 1), min(on, date(the_year, 12, 31)), at)
         try:
-            # With --known-at, the checkpoint of the log as it then stood (its first events),
-            # so a review reproduced later is the same to the byte, checkpoint included.
-            checkpoint = (current_checkpoint(store) if at.known_at is None
-                          else prefix_checkpoint(store, year_events.known))
+            # One pass over the log, every row checked against the chain: the checkpoint it
+            # prints (with --known-at, of the log as it then stood: its first events, so a
+            # review reproduced later is the same to the byte), the state at the review's
+            # date and the year's events.
+            log = read_for_review(store, the_year, at)
         except IntegrityFailure as failure:
             fail(_("{failure}: run 'auditlog verify' before exporting").format(failure=failure),
                  ExitCode.INTEGRITY)
             raise
-        projection = current(store)
-        review = build_review(
-            read_model(store, at, projection),
-            read_model(store, Moment(as_of=date(the_year - 1, 12, 31), known_at=at.known_at),
-                       projection),
-            year_events, the_year, at,
-            {"store_id": checkpoint.store_id, "size": checkpoint.size, "root": checkpoint.root},
-            event_detail, lang, themes(store),
-        )
-    what = write_review(review, to, chosen, lang, force=force)
+        review = build_review(log, the_year, event_detail, lang, themes(store))
+        # Written while the store is open: the activity's events are decoded as written.
+        what = write_review(review, to, chosen, lang, force=force)
     echo(_("wrote {to} ({what}): {n_sections} sections for {the_year} as of {on}, log of "
            "{size} events with root {value}…").format(
              to=to, what=what, n_sections=len(review.sections), the_year=the_year,
              on=format_date(on),
-             size=checkpoint.size, value=checkpoint.root[:16]))
+             size=log.size, value=log.root[:16]))

@@ -2,21 +2,25 @@
 
 Every writer is deterministic: no clock, fixed zip timestamps and XLSX metadata, stable order,
 so the same review always gives the same bytes. Files appear whole or not at all (written to a
-temporary sibling, then renamed).
+temporary sibling, then renamed), and are written as the rows are made (files.write_stream):
+a national review is never held in memory, whatever its format.
 """
 
+import contextlib
 import csv
+import functools
 import html
 import io
+import itertools
 import os
 import re
 import shutil
 import tempfile
 import zipfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import orjson
 
@@ -64,10 +68,26 @@ def text_cell(column: Column, value: Any, lang: Lang) -> str:
     if column.kind == "rupiah":
         return format_rupiah(int(value))
     if column.kind == "pct":
-        return format_pct(value, lang)
+        return _pct_text(value, lang)
     if column.kind == "date":
-        return format_date(value, lang) if isinstance(value, date) else str(value)
+        return _date_text(value, lang) if isinstance(value, date) else str(value)
     return str(value)
+
+
+# A number or a date reads as digits, dots, commas, % and month names: nothing to escape.
+_WORDED = (int, float, date)
+
+
+# A review prints the same few thousand dates and percentages over and over (each a call
+# into babel in Indonesian): each is worded once.
+@functools.lru_cache(maxsize=1 << 14)
+def _date_text(day: date, lang: Lang) -> str:
+    return format_date(day, lang)
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _pct_text(value: float, lang: Lang) -> str:
+    return format_pct(value, lang)
 
 
 # What the cover's keys say to people (JSON and CSV keep the keys themselves).
@@ -101,16 +121,22 @@ def cover_label(key: str, lang: Lang) -> str:
     return words(lang, COVER_LABELS[key]) if key in COVER_LABELS else key
 
 
-def csv_cell(column: Column, value: Any) -> str:
-    if value is None:
-        return ""
+def csv_cell(column: Column) -> Callable[[Any], str]:
+    """How a column's values read in a CSV (numbers as digits, dates ISO, text defused),
+    its kind decided once for the column instead of at every cell."""
     if column.kind in ("int", "rupiah"):
-        return str(value)
+        return lambda value: "" if value is None else str(value)
     if column.kind == "pct":
-        return f"{value:.2f}"
-    if isinstance(value, date):
-        return value.isoformat()
-    return defuse(str(value))
+        return lambda value: "" if value is None else f"{value:.2f}"
+
+    def other(value: Any) -> str:
+        if value is None:
+            return ""
+        if isinstance(value, date):
+            return value.isoformat()
+        return defuse(str(value))
+
+    return other
 
 
 # --- atomic output -------------------------------------------------------------------------
@@ -150,7 +176,10 @@ def _check_folder(target: Path, *, force: bool) -> None:
                         "replace them, or give a new folder").format(target=target))
 
 
-def write_folder(target: Path, files_: dict[str, bytes], *, force: bool = False) -> None:
+Producer = Callable[[BinaryIO], object]
+
+
+def write_folder(target: Path, files_: dict[str, Producer], *, force: bool = False) -> None:
     """One CSV per section in a folder: a new one appears whole (written under a hidden name,
     then renamed); an existing one, with --force, holding only an earlier review's CSVs, has
     each file replaced whole. Nothing else in a folder is ever touched."""
@@ -163,8 +192,8 @@ def write_folder(target: Path, files_: dict[str, bytes], *, force: bool = False)
             raise Refusal(_("cannot write {target}: {strerror}").format(
                               target=target, strerror=error.strerror)) from None
         try:
-            for name, data in files_.items():
-                files.write_file(staging / name, data)
+            for name, produce in files_.items():
+                files.write_stream(staging / name, produce)
             os.rename(staging, target)
         except OSError as error:
             raise Refusal(_("cannot write {target}: {strerror}").format(
@@ -173,66 +202,116 @@ def write_folder(target: Path, files_: dict[str, bytes], *, force: bool = False)
             if staging.exists():
                 shutil.rmtree(staging, ignore_errors=True)
         return
-    for name, data in files_.items():
-        files.write_file(target / name, data, force=True)
+    for name, produce in files_.items():
+        files.write_stream(target / name, produce, force=True)
     for stale in target.iterdir():
         if CSV_NAME.match(stale.name) and stale.name not in files_:
             stale.unlink()  # a section an earlier version of auditlog wrote
 
 
-def deterministic_zip(files: dict[str, bytes]) -> bytes:
-    out = io.BytesIO()
+def _zip_entry(name: str) -> zipfile.ZipInfo:
+    info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
+    info.compress_type = zipfile.ZIP_DEFLATED
+    info.external_attr = 0o644 << 16
+    return info
+
+
+def write_zip(out: BinaryIO, entries: dict[str, Producer]) -> None:
+    """A zip with no clock in its bytes, each entry compressed as it is produced."""
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in files.items():
-            info = zipfile.ZipInfo(name, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.external_attr = 0o644 << 16
-            archive.writestr(info, data)
-    return out.getvalue()
+        for name, produce in entries.items():
+            with archive.open(_zip_entry(name), "w") as entry:
+                produce(entry)  # type: ignore[arg-type]
 
 
 # --- JSON ----------------------------------------------------------------------------------
 
 
-def review_json(review: Review, lang: Lang) -> dict[str, Any]:
-    return {
-        "meta": review.meta,
-        "sections": {
-            s.key: {
-                "title": s.title(lang),
-                "columns": [{"key": c.key, "heading": c.heading(lang), "kind": c.kind}
-                            for c in s.columns],
-                "rows": [{c.key: plain(row.get(c.key)) for c in s.columns} for row in s.rows],
-            }
-            for s in review.sections
-        },
-    }
+JSON_OPTIONS = orjson.OPT_INDENT_2
 
 
-def to_json_bytes(review: Review, lang: Lang) -> bytes:
-    return orjson.dumps(review_json(review, lang), option=orjson.OPT_INDENT_2) + b"\n"
+def _indented(value: Any, depth: int) -> bytes:
+    """``value`` as orjson indents it, shifted to sit ``depth`` levels deep."""
+    return orjson.dumps(value, option=JSON_OPTIONS).replace(b"\n", b"\n" + b"  " * depth)
+
+
+JSON_CHUNK = 500
+
+
+def _json_rows(rows: list[dict[str, Any]]) -> bytes:
+    """Rows as they sit in the document's "rows" list, without its brackets: one orjson call
+    per chunk of rows, not per row."""
+    return _indented(rows, 3)[1:-8]  # "[" ... "\n      ]"
+
+
+def write_json(out: BinaryIO, review: Review, lang: Lang) -> None:
+    """The review as one JSON document, the same bytes orjson gives the whole document with
+    two-space indents, written a row at a time."""
+    out.write(b'{\n  "meta": ' + _indented(review.meta, 1) + b',\n  "sections": {')
+    for n, s in enumerate(review.sections):
+        columns = [{"key": c.key, "heading": c.heading(lang), "kind": c.kind}
+                   for c in s.columns]
+        out.write((b",\n    " if n else b"\n    ") + orjson.dumps(s.key) + b': {\n      "title": '
+                  + orjson.dumps(s.title(lang)) + b',\n      "columns": '
+                  + _indented(columns, 3) + b',\n      "rows": [')
+        keys = tuple(c.key for c in s.columns)
+        count = 0
+        chunk: list[dict[str, Any]] = []
+        for row in s.each():
+            # orjson writes a date as plain() does (ISO), so a row whose keys are the
+            # columns, in order, goes as it is
+            chunk.append(row if tuple(row) == keys else {k: row.get(k) for k in keys})
+            if len(chunk) == JSON_CHUNK:
+                out.write(b"," if count else b"")
+                out.write(_json_rows(chunk))
+                count += len(chunk)
+                chunk = []
+        if chunk:
+            out.write(b"," if count else b"")
+            out.write(_json_rows(chunk))
+            count += len(chunk)
+        out.write(b"\n      ]\n    }" if count else b"]\n    }")
+    out.write(b"\n  }\n}\n" if review.sections else b"}\n}\n")
 
 
 # --- CSV -----------------------------------------------------------------------------------
 
 
-def csv_files(review: Review, lang: Lang) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    cover = io.StringIO()
-    writer = csv.writer(cover, lineterminator="\n")
-    writer.writerow(["key", "value"])
-    for key, value in flat_meta(review.meta):
-        writer.writerow([key, defuse(str(value))])
-    files["00-cover.csv"] = cover.getvalue().encode()
+def csv_files(review: Review) -> dict[str, Producer]:
+    """The cover and one CSV per section, each written as it is produced."""
+    def cover(out: BinaryIO) -> None:
+        with _text(out) as text:
+            writer = csv.writer(text, lineterminator="\n")
+            writer.writerow(["key", "value"])
+            for key, value in flat_meta(review.meta):
+                writer.writerow([key, defuse(str(value))])
+
+    def section_csv(section: Section) -> Producer:
+        def write(out: BinaryIO) -> None:
+            with _text(out) as text:
+                writer = csv.writer(text, lineterminator="\n")
+                # Machine headers, the JSON keys, in every language: scripts read these files
+                writer.writerow([c.key for c in section.columns])
+                plan = [(c.key, csv_cell(c)) for c in section.columns]
+                writer.writerows([convert(row.get(key)) for key, convert in plan]
+                                 for row in section.each())
+        return write
+
+    produced: dict[str, Producer] = {"00-cover.csv": cover}
     for i, section in enumerate(review.sections, start=1):
-        out = io.StringIO()
-        writer = csv.writer(out, lineterminator="\n")
-        # Machine headers, the JSON keys, in every language: scripts read these files
-        writer.writerow([c.key for c in section.columns])
-        for row in section.rows:
-            writer.writerow([csv_cell(c, row.get(c.key)) for c in section.columns])
-        files[f"{i:02d}-{section.key}.csv"] = out.getvalue().encode()
-    return files
+        produced[f"{i:02d}-{section.key}.csv"] = section_csv(section)
+    return produced
+
+
+@contextlib.contextmanager
+def _text(out: BinaryIO) -> Iterator[io.TextIOWrapper]:
+    """UTF-8 text onto a binary file, flushed and detached (the file stays open)."""
+    text = io.TextIOWrapper(out, encoding="utf-8", newline="", write_through=False)
+    try:
+        yield text
+        text.flush()
+    finally:
+        text.detach()
 
 
 def flat_meta(meta: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
@@ -248,19 +327,18 @@ def flat_meta(meta: dict[str, Any], prefix: str = "") -> list[tuple[str, Any]]:
 # --- Markdown ------------------------------------------------------------------------------
 
 
-def to_markdown(review: Review, lang: Lang) -> str:
+def write_markdown(out: BinaryIO, review: Review, lang: Lang) -> None:
     lines = [f"# {md_text(str(review.meta['title']))}", ""]
     for key, value in flat_meta(review.meta):
         if key != "title":
             lines.append(f"- {cover_label(key, lang)}: "
                          f"{md_text(str(value)) if value != '' else '-'}")
+    out.write("\n".join(lines).encode())
     for section in review.sections:
-        lines += ["", f"## {section.title(lang)}", ""]
-        if not section.rows:
-            lines.append(words(lang, N_("(none)")))
-            continue
-        lines.append(pipe_table(section, lang))
-    return "\n".join(lines) + "\n"
+        out.write(f"\n\n## {section.title(lang)}\n\n".encode())
+        if not pipe_table(out, section, lang):
+            out.write(words(lang, N_("(none)")).encode())
+    out.write(b"\n")
 
 
 def md_text(text: str) -> str:
@@ -271,22 +349,46 @@ def md_text(text: str) -> str:
     return " ".join(escaped.splitlines()) if "\n" in escaped or "\r" in escaped else escaped
 
 
-def pipe_table(section: Section, lang: Lang) -> str:
-    """A Markdown pipe table, padded to line up in a plain-text editor too."""
+def _md_cell(column: Column, value: Any, lang: Lang) -> str:
+    text = text_cell(column, value, lang)
+    return text if isinstance(value, _WORDED) else md_text(text)
+
+
+def pipe_table(out: BinaryIO, section: Section, lang: Lang) -> bool:
+    """A Markdown pipe table, padded to line up in a plain-text editor too; False (nothing
+    written) when the section has no rows.
+
+    The widths need every row before the first is written: the cells, worded once, wait in
+    a temporary file (a JSON list per row), not in memory, and the rows are not made twice
+    (the activity's would be read from the log again)."""
     headers = [c.heading(lang) for c in section.columns]
-    body = [[md_text(text_cell(c, row.get(c.key), lang)) for c in section.columns]
-            for row in section.rows]
-    widths = [max(3, len(h), *(len(r[i]) for r in body)) for i, h in enumerate(headers)]
-    right = [c.kind in ("int", "rupiah", "pct") for c in section.columns]
+    columns = section.columns
+    widths = [max(3, len(h)) for h in headers]
+    count = 0
+    with tempfile.TemporaryFile(prefix="auditlog-md-") as spool:
+        for row in section.each():
+            count += 1
+            cells = [_md_cell(c, row.get(c.key), lang) for c in columns]
+            for i, cell in enumerate(cells):
+                if len(cell) > widths[i]:
+                    widths[i] = len(cell)
+            spool.write(orjson.dumps(cells) + b"\n")
+        if not count:
+            return False
+        right = [c.kind in ("int", "rupiah", "pct") for c in columns]
 
-    def line(cells: list[str]) -> str:
-        padded = (cell.rjust(w) if r else cell.ljust(w)
-                  for cell, w, r in zip(cells, widths, right, strict=True))
-        return "| " + " | ".join(padded) + " |"
+        def line(cells: list[str]) -> str:
+            padded = (cell.rjust(w) if r else cell.ljust(w)
+                      for cell, w, r in zip(cells, widths, right, strict=True))
+            return "| " + " | ".join(padded) + " |"
 
-    rule = "|" + "|".join(("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1))
-                          for w, r in zip(widths, right, strict=True)) + "|"
-    return "\n".join([line(headers), rule, *(line(r) for r in body)])
+        rule = "|" + "|".join(("-" * (w + 1) + ":") if r else (":" + "-" * (w + 1))
+                              for w, r in zip(widths, right, strict=True)) + "|"
+        out.write((line(headers) + "\n" + rule).encode())
+        spool.seek(0)
+        for cells_json in spool:
+            out.write(("\n" + line(orjson.loads(cells_json))).encode())
+    return True
 
 
 # --- XLSX ----------------------------------------------------------------------------------
@@ -298,19 +400,32 @@ PCT_FORMAT = "0.00"
 SCORE_FORMAT = "0.00"
 
 
-def to_xlsx(review: Review, lang: Lang) -> bytes:
-    """The review as a workbook, through XlsxWriter: rows streamed to the file as written
-    (constant_memory), every cell written with its type (text never becomes a formula or a
-    number, rupiah, scores and percentages are numbers), and the clock kept out of the bytes
-    (created date fixed to the review's date, zip entries restamped)."""
+def write_xlsx(out: BinaryIO, review: Review, lang: Lang) -> None:
+    """The review as a workbook, through XlsxWriter: rows streamed to disk as written
+    (constant_memory, so each sheet's rows in order), every cell written with its type (text
+    never becomes a formula or a number, rupiah, scores and percentages are numbers), and the
+    clock kept out of the bytes (created date fixed to the review's date, zip entries
+    restamped as they are copied into ``out``)."""
     import xlsxwriter
 
-    raw = io.BytesIO()
-    book = xlsxwriter.Workbook(raw, {
-        "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
-        "strings_to_urls": False, "tmpdir": tempfile.gettempdir()})
-    fixed = datetime(review.as_of.year, review.as_of.month, review.as_of.day)
-    book.set_properties({"author": "auditlog", "created": fixed})
+    with tempfile.TemporaryDirectory(prefix="auditlog-xlsx-") as scratch:
+        book_path = os.path.join(scratch, "review.xlsx")
+        book = xlsxwriter.Workbook(book_path, {
+            "constant_memory": True, "strings_to_numbers": False, "strings_to_formulas": False,
+            "strings_to_urls": False, "tmpdir": scratch})
+        fixed = datetime(review.as_of.year, review.as_of.month, review.as_of.day)
+        book.set_properties({"author": "auditlog", "created": fixed})
+        _fill_book(book, review, lang)
+        book.close()
+        with zipfile.ZipFile(book_path) as book_zip, \
+                zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+            for info in book_zip.infolist():
+                with book_zip.open(info) as part, archive.open(
+                        _zip_entry(info.filename), "w") as entry:
+                    shutil.copyfileobj(part, entry, 1 << 20)
+
+
+def _fill_book(book: Any, review: Review, lang: Lang) -> None:
     bold = book.add_format({"bold": True})
     formats = {"rupiah": book.add_format({"num_format": RUPIAH_FORMAT}),
                "date": book.add_format({"num_format": DATE_FORMAT}),
@@ -330,44 +445,47 @@ def to_xlsx(review: Review, lang: Lang) -> bytes:
     for section in review.sections:
         sheet = book.add_worksheet(sheet_name(words(lang, SHEETS[section.key])
                                               if section.key in SHEETS else section.title(lang)))
-        widths = [len(c.heading(lang)) for c in section.columns]
-        for row in section.rows:
-            for i, column in enumerate(section.columns):
-                value = row.get(column.key)
-                if value is not None and value != "":
-                    widths[i] = max(widths[i], len(text_cell(column, value, lang)))
-        for i, width in enumerate(widths):
-            sheet.set_column(i, i, min(60, max(8, width + 2)))
+        columns = section.columns
+        widths = [len(c.heading(lang)) for c in columns]
         sheet.freeze_panes(1, 0)
-        if section.rows:
-            sheet.autofilter(0, 0, len(section.rows), len(section.columns) - 1)
-        for i, column in enumerate(section.columns):
+        for i, column in enumerate(columns):
             sheet.write_string(0, i, column.heading(lang), bold)
-        for r, row in enumerate(section.rows, start=1):
-            for i, column in enumerate(section.columns):
+        r = 0
+        for r, row in enumerate(section.each(), start=1):
+            for i, column in enumerate(columns):
                 value = row.get(column.key)
                 if value is None or value == "":
                     continue
+                width = len(text_cell(column, value, lang))
+                if width > widths[i]:
+                    widths[i] = width
                 kind = column.kind
                 if kind == "date" and isinstance(value, date):
                     sheet.write_datetime(r, i, value, formats["date"])
                 elif column.decimal:
                     sheet.write_number(r, i, float(value), formats["score"])
                 elif isinstance(value, bool) or not isinstance(value, int | float):
-                    sheet.write_string(r, i, str(value))
+                    _write_text(sheet, r, i, str(value))
                 else:
                     sheet.write_number(r, i, value, formats.get(kind))
-    book.close()
-    return rezip(raw.getvalue(), {})
+        # Widths and the filter's range are laid out when the book closes, so they may follow
+        # the rows (which constant_memory has already written out).
+        for i, width in enumerate(widths):
+            sheet.set_column(i, i, min(60, max(8, width + 2)))
+        if r:
+            sheet.autofilter(0, 0, r, len(columns) - 1)
 
 
-def rezip(data: bytes, replace: dict[str, bytes]) -> bytes:
-    """Restamp the zip entries with no clock (ZIP_TIME), whatever the writer put there, so
-    the bytes repeat."""
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        files = {info.filename: replace.get(info.filename) or archive.read(info)
-                 for info in archive.infolist()}
-    return deterministic_zip(files)
+def _write_text(sheet: Any, row: int, col: int, text: str) -> None:
+    """A text cell that stays text. In constant_memory mode XlsxWriter writes a string shaped
+    like its own rich-text markup (``<r>...</r>``) into the sheet as XML, unescaped: a
+    finding's text would become the workbook's markup. Such a text goes in as a rich string
+    of plain fragments instead (it takes three at least), which XlsxWriter escapes and which
+    reads as the same text."""
+    if text.startswith("<r>") and text.endswith("</r>"):
+        sheet.write_rich_string(row, col, text[:1], text[1:-1], text[-1:])
+    else:
+        sheet.write_string(row, col, text)
 
 
 # --- HTML ----------------------------------------------------------------------------------
@@ -431,46 +549,56 @@ def grade_chart(pemda: str, name: str, rows: list[dict[str, Any]]) -> str:
     return "".join(parts)
 
 
-def html_table(section: Section, lang: Lang) -> str:
-    if not section.rows:
-        return f"<p>{html.escape(words(lang, N_('(none)')))}</p>"
+def _html_cell(column: Column, value: Any, lang: Lang) -> str:
+    text = text_cell(column, value, lang)
+    return text if isinstance(value, _WORDED) else html.escape(text)
+
+
+def write_html_table(out: BinaryIO, section: Section, lang: Lang) -> None:
+    rows = section.each()
+    first = next(rows, None)
+    if first is None:
+        out.write(f"<p>{html.escape(words(lang, N_('(none)')))}</p>".encode())
+        return
     head = "".join(f"<th>{html.escape(c.heading(lang))}</th>" for c in section.columns)
-    body = []
-    for row in section.rows:
-        cells = []
-        for c in section.columns:
-            numeric = ' class="n"' if c.kind in ("int", "rupiah", "pct") else ""
-            cells.append(f"<td{numeric}>{html.escape(text_cell(c, row.get(c.key), lang))}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
+    out.write(f"<table><thead><tr>{head}</tr></thead><tbody>".encode())
+    cells = [(c.key, ' class="n"' if c.kind in ("int", "rupiah", "pct") else "", c)
+             for c in section.columns]
+    for row in itertools.chain((first,), rows):
+        out.write(("<tr>" + "".join(
+            f"<td{numeric}>{_html_cell(c, row.get(key), lang)}</td>"
+            for key, numeric, c in cells) + "</tr>").encode())
+    out.write(b"</tbody></table>")
 
 
-def to_html(review: Review, lang: Lang) -> str:
+def write_html(out: BinaryIO, review: Review, lang: Lang) -> None:
     title = html.escape(str(review.meta["title"]))
     meta = "".join(f"<dt>{html.escape(cover_label(k, lang))}</dt>"
                    f"<dd>{html.escape(str(v) or '-')}</dd>"
                    for k, v in flat_meta(review.meta) if k != "title")
-    grades = next(s for s in review.sections if s.key == "grades")
+    grades = list(next(s for s in review.sections if s.key == "grades").each())
     summary = next(s for s in review.sections if s.key == "summary")
     charts = []
-    for row in summary.rows:
+    for row in summary.each():
         if row["pemda"] == "TOTAL":
             continue
-        svg = grade_chart(row["pemda"], row["name"], grades.rows)
+        svg = grade_chart(row["pemda"], row["name"], grades)
         if svg:
             charts.append(f"<figure>{svg}<figcaption>{html.escape(row['name'])} "
                           f"({html.escape(row['pemda'])})</figcaption></figure>")
     chart_title = words(lang, N_("Grades across years"))
-    sections = "".join(f'<section id="{s.key}"><h2>{html.escape(s.title(lang))}</h2>'
-                       f"{html_table(s, lang)}</section>" for s in review.sections)
-    return (
+    out.write((
         f'<!DOCTYPE html><html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width, initial-scale=1">'
         f"<title>{title}</title><style>{CSS}</style></head><body>"
         f"<h1>{title}</h1><dl>{meta}</dl>"
         f'<section id="charts"><h2>{chart_title}</h2><div class="charts">{"".join(charts)}'
-        f"</div></section>{sections}</body></html>\n"
-    )
+        f"</div></section>").encode())
+    for s in review.sections:
+        out.write(f'<section id="{s.key}"><h2>{html.escape(s.title(lang))}</h2>'.encode())
+        write_html_table(out, s, lang)
+        out.write(b"</section>")
+    out.write(b"</body></html>\n")
 
 
 # --- entry point ---------------------------------------------------------------------------
@@ -478,21 +606,20 @@ def to_html(review: Review, lang: Lang) -> str:
 
 def write_review(review: Review, target: Path, fmt: ExportFormat, lang: Lang, *,
                  force: bool = False) -> str:
-    """Write the review, whole or not at all; returns a short description of what was
-    written. An existing file is replaced only with ``force``; a store never."""
+    """Write the review, whole or not at all, as it is produced; returns a short description
+    of what was written. An existing file is replaced only with ``force``; a store never."""
     if fmt is ExportFormat.csv:
-        csvs = csv_files(review, lang)
+        csvs = csv_files(review)
         if target.suffix.lower() == ".zip":
-            files.write_file(target, deterministic_zip(csvs), force=force)
+            files.write_stream(target, lambda out: write_zip(out, csvs), force=force)
             # the cover and one per section
             return _("a zip of {n} CSV files").format(n=len(csvs))
         write_folder(target, csvs, force=force)
         return _("a folder of {n} CSV files").format(n=len(csvs))
-    producers: dict[ExportFormat, Callable[[], bytes]] = {
-        ExportFormat.xlsx: lambda: to_xlsx(review, lang),
-        ExportFormat.json: lambda: to_json_bytes(review, lang),
-        ExportFormat.md: lambda: to_markdown(review, lang).encode(),
-        ExportFormat.html: lambda: to_html(review, lang).encode(),
+    writers: dict[ExportFormat, Callable[[BinaryIO, Review, Lang], None]] = {
+        ExportFormat.xlsx: write_xlsx, ExportFormat.json: write_json,
+        ExportFormat.md: write_markdown, ExportFormat.html: write_html,
     }
-    files.write_file(target, producers[fmt](), force=force)
+    write = writers[fmt]
+    files.write_stream(target, lambda out: write(out, review, lang), force=force)
     return fmt.value.upper()

@@ -1,14 +1,16 @@
 """The annual review: every section auditors hand in at year end, as typed rows.
 
 The writers (xlsx, csv, json, md, html) only lay these rows out; every number is computed here
-once, from a ReadModel at the review's moment, so the formats cannot disagree.
+once, from the one pass over the log at the review's moment (reports/review_fold.py), so the
+formats cannot disagree. The long sections make their rows as they are written, so a national
+review is never held whole.
 """
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, Literal, cast
 
 from auditlog import version
 from auditlog.domain.commitment import DEFAULT_THEMES
@@ -23,17 +25,15 @@ from auditlog.domain.events import (
     GradeRecorded,
     RecommendationReopened,
     RecommendationReviewed,
-    ReferenceAllocated,
 )
-from auditlog.domain.finding import Finding
 from auditlog.domain.grades import DEFAULT_RULE, INSTRUMENTS
 from auditlog.domain.recommendation import CLOSED
 from auditlog.i18n import N_, translations
-from auditlog.projections.model import Moment, ReadModel, Snapshot
+from auditlog.projections.model import ReadModel
 from auditlog.projections.summary import STATUSES, Totals, status_report
 
 if TYPE_CHECKING:
-    from auditlog.reports.views import YearEvents
+    from auditlog.reports.review_fold import ReviewFinding, ReviewLog, ReviewRec
 
 Kind = Literal["text", "int", "rupiah", "date", "pct"]
 Lang = Literal["id", "en"]
@@ -62,15 +62,27 @@ class Column:
         return words(lang, self.text, **dict(self.fields))
 
 
+Row = dict[str, Any]
+
+
 @dataclass
 class Section:
+    """A section's rows are either held (``rows``) or made on demand by ``lazy``, as often as
+    a writer reads them: a national review's long sections (register, aging, activity) are
+    never held whole, only written as they are made."""
+
     key: str
     text: str
     columns: list[Column]
-    rows: list[dict[str, Any]] = field(default_factory=list)
+    rows: list[Row] = field(default_factory=list)
+    lazy: Callable[[], Iterator[Row]] | None = None
 
     def title(self, lang: Lang) -> str:
         return words(lang, self.text)
+
+    def each(self) -> Iterator[Row]:
+        """The rows in order, made afresh on each call when the section makes them."""
+        return self.lazy() if self.lazy is not None else iter(self.rows)
 
 
 @dataclass
@@ -114,17 +126,20 @@ TOTAL = "TOTAL"
 
 
 def _matrix(key: str, text: str, lead: list[Column],
-            groups: Iterable[tuple[tuple[Any, ...], Totals]]) -> Section:
-    section = Section(key, text, [*lead, *MATRIX_COLUMNS])
-    grand = Totals()
-    for keys, tally in groups:
-        section.rows.append({**dict(zip([c.key for c in lead], keys, strict=True)),
-                             **tally.flat()})
-        grand.merge(tally)
-    total_keys = [TOTAL] + [""] * (len(lead) - 1)
-    section.rows.append({**dict(zip([c.key for c in lead], total_keys, strict=True)),
-                         **grand.flat()})
-    return section
+            groups: list[tuple[tuple[Any, ...], list[int]]]) -> Section:
+    keys = [c.key for c in lead]
+    grand = [0] * _TALLY_WIDTH
+    for _keys, sums in groups:
+        for i, value in enumerate(sums):
+            grand[i] += value
+
+    def rows() -> Iterator[Row]:
+        for values, sums in groups:
+            yield {**dict(zip(keys, values, strict=True)), **_totals(sums).flat()}
+        total_keys = [TOTAL] + [""] * (len(lead) - 1)
+        yield {**dict(zip(keys, total_keys, strict=True)), **_totals(grand).flat()}
+
+    return Section(key, text, [*lead, *MATRIX_COLUMNS], lazy=rows)
 
 
 def _grade_rank(instrument: str, grade: str) -> int:
@@ -148,44 +163,40 @@ def change(instrument: str, previous: str | None, current: str | None,
     return words(lang, CHANGE_WORDS[way])
 
 
-def build_review(model: ReadModel, start_model: ReadModel,
-                 activity: "YearEvents",
-                 year: int, moment: Moment, checkpoint: dict[str, Any],
+def build_review(log: "ReviewLog", year: int,
                  describe: Callable[[Event, dict[Any, str]], tuple[str, str, str]],
                  lang: Lang = "id", themes: dict[str, str] | None = None) -> Review:
-    """Every section of the annual review for `year`, as it stood at `moment`.
+    """Every section of the annual review for `year`, from one pass over the log (see
+    reports/review_fold.py) at the review's moment.
 
-    `activity` holds the events effective in the year that the moment admits (in log order)
-    and the reference of every finding, for naming what they are about.
+    The long sections (matrices by report, aging, register, financial card by finding,
+    activity) make their rows as they are written; what is kept is what the fold kept.
     """
     # Here, not at the top: the commitments' sections are built from this module's Section.
     from auditlog.reports.review_commitments import commitment_sections
 
+    moment = log.moment
     assert moment.as_of is not None
     on = moment.as_of
-    # Read the model once; every section works on this snapshot.
-    model = Snapshot(model.pemda_list(), model.active_findings(), model.grade_series(),
-                     model.commitments())
-    pemdas = {p.code: p for p in model.pemda_list()}
+    pemdas = {p.code: p for p in log.pemda_list()}
     # Active in the year: received in it, open at its start or at the as-of date, or touched by
     # anything effective in it (a recommendation closed before the year and reopened in it).
-    open_at_start = start_model.open_finding_ids()
-    touched = {event.originator_id for _, event in activity.kept}
-    active = [f for f in model.findings
-              if f.received.year == year or f.id in open_at_start or f.id in touched
-              or not f.is_closed]
+    start = date(year - 1, 12, 31)
+    active = sorted((f for f in log.shown()
+                     if f.received.year == year or f.touched or not f.is_closed
+                     or f.open_at_start(start)), key=lambda f: f.sort_key)
 
     sections = [
-        _summary(model, on, year, lang),
+        _summary(log, on, year, lang),
         *_matrices(active, on),
-        _aging(active, on, pemdas),
+        _aging(active, on),
         *_financial(active),
-        _grades(model, lang),
-        *commitment_sections(model.commitments(), on, year,
+        _grades(log, lang),
+        *commitment_sections(log.commitments(), on, year,
                              {code: p.name for code, p in pemdas.items()},
                              themes or DEFAULT_THEMES, lang),
         _register(active, on, on == date(year, 12, 31)),
-        *_activity(activity, lang, describe),
+        *_activity(log, lang, describe),
     ]
     meta = {
         "title": words(lang, N_("Annual review {year}"), year=year),
@@ -193,7 +204,7 @@ def build_review(model: ReadModel, start_model: ReadModel,
         "as_of": on.isoformat(),
         "known_at": None if moment.known_at is None else moment.known_at.isoformat(),
         "auditlog_version": version(),
-        "checkpoint": checkpoint,
+        "checkpoint": {"store_id": log.store_id, "size": log.size, "root": log.root},
         "findings": len(active),
         "pemda": len(pemdas),
     }
@@ -213,10 +224,12 @@ def _grade_text(entry: Any) -> str:
 STATUS_VALUE_KEYS = {c.key for c in STATUS_VALUE_COLUMNS}
 
 
-def _summary(model: ReadModel, on: date, year: int, lang: Lang) -> Section:
+def _summary(model: "ReviewLog", on: date, year: int, lang: Lang) -> Section:
     """Grades are placed in the year they were awarded (their effective date): the SAKIP of
     assessment year 2022 announced in June 2023 is the grade Malang received in 2023."""
-    report = status_report(model, on)
+    # status_report reads pemda_list, summary_rows (Summarized), grade_series and
+    # commitments, which the review's fold answers as the projection does.
+    report = status_report(cast(ReadModel, model), on)
     series = {(s.pemda, s.instrument): s for s in model.grade_series()}
     instruments = [i for i in INSTRUMENTS if any(k[1] == i for k in series)]
     columns = [Column("pemda", N_("Pemda code")), Column("name", N_("Pemda"))]
@@ -251,23 +264,45 @@ def _summary(model: ReadModel, on: date, year: int, lang: Lang) -> Section:
     return section
 
 
-def _rec_facts(finding: Finding, on: date) -> Iterable[tuple[Any, int, int, bool, int]]:
+def _rec_facts(finding: "ReviewFinding", on: date
+               ) -> Iterable[tuple["ReviewRec", int, int, bool, int]]:
     """(recommendation, value, deposited, overdue, days overdue) of each recommendation."""
+    received = finding.received
     for rec in finding.recommendations:
-        late = rec.is_overdue(finding.received, on)
-        days = (on - rec.due(finding.received)).days if late else 0
-        yield rec, rec.value or 0, rec.deposited, late, days
+        due = rec.due(received)
+        late = rec.status not in CLOSED and due < on
+        yield rec, rec.value or 0, rec.deposited, late, (on - due).days if late else 0
 
 
-def _matrices(active: list[Finding], on: date) -> list[Section]:
-    by_pemda: dict[tuple[Any, ...], Totals] = defaultdict(Totals)
-    by_opd: dict[tuple[Any, ...], Totals] = defaultdict(Totals)
-    by_report: dict[tuple[Any, ...], Totals] = defaultdict(Totals)
+# A matrix row's totals as they are added up: one list of ints per row, counts and rupiah per
+# status, then deposited and overdue (a Totals, with its two dicts, is made only when the row
+# is written; a national review has tens of thousands of reports).
+_STATUS_INDEX = {s: i for i, s in enumerate(STATUSES)}
+_TALLY_WIDTH = 2 * len(STATUSES) + 2
+
+
+def _totals(sums: list[int]) -> Totals:
+    n = len(STATUSES)
+    return Totals(dict(zip(STATUSES, sums[:n], strict=True)),
+                  dict(zip(STATUSES, sums[n:2 * n], strict=True)), sums[-2], sums[-1])
+
+
+def _matrices(active: list["ReviewFinding"], on: date) -> list[Section]:
+    width, index, n = _TALLY_WIDTH, _STATUS_INDEX, len(STATUSES)
+    by_pemda: dict[tuple[Any, ...], list[int]] = {}
+    by_opd: dict[tuple[Any, ...], list[int]] = {}
+    by_report: dict[tuple[Any, ...], list[int]] = {}
     for f in active:
-        for rec, value, deposited, late, _ in _rec_facts(f, on):
-            for table, key in ((by_pemda, (f.pemda,)), (by_opd, (f.pemda, f.opd or "")),
-                               (by_report, (f.pemda, f.report or "", f.received))):
-                table[key].add(rec.status, value, deposited, late)
+        tallies = [table.get(key) or table.setdefault(key, [0] * width)
+                   for table, key in ((by_pemda, (f.pemda,)), (by_opd, (f.pemda, f.opd or "")),
+                                      (by_report, (f.pemda, f.report or "", f.received)))]
+        for rec, value, deposited, late, _days in _rec_facts(f, on):
+            i = index[rec.status]
+            for sums in tallies:
+                sums[i] += 1
+                sums[n + i] += value
+                sums[-2] += deposited
+                sums[-1] += late
     pemda_col = Column("pemda", N_("Pemda"))
     return [
         _matrix("matrix_pemda", N_("Follow-up matrix by pemda"), [pemda_col],
@@ -281,37 +316,46 @@ def _matrices(active: list[Finding], on: date) -> list[Section]:
     ]
 
 
-def _aging(active: list[Finding], on: date, pemdas: dict[str, Any]) -> Section:
-    rows = []
+AGING_COLUMNS = [
+    Column("pemda", N_("Pemda")), Column("opd", N_("OPD")),
+    Column("ref", N_("Recommendation")), Column("status", N_("Status")),
+    Column("received", N_("Received"), "date"),
+    Column("due", N_("Due"), "date"),
+    Column("age_days", N_("Days since received"), "int"),
+    Column("bucket", N_("Bucket")),
+    Column("days_overdue", N_("Days overdue"), "int"),
+    Column("value", N_("To recover"), "rupiah"),
+    Column("deposited", N_("Deposited"), "rupiah"),
+    Column("text", N_("Recommendation text")),
+]
+
+
+def _aging(active: list["ReviewFinding"], on: date) -> Section:
+    """Open recommendations, the OPDs with the most days overdue first: the order needs them
+    all, so what is kept until written is (sort key, finding, recommendation) each."""
     opd_days: dict[tuple[str, str], int] = defaultdict(int)
+    found: list[tuple[ReviewFinding, ReviewRec, int]] = []
     for f in active:
-        for rec, value, deposited, _, days_late in _rec_facts(f, on):
+        for rec, _value, _deposited, _late, days_late in _rec_facts(f, on):
             if rec.status in CLOSED:
                 continue
-            age = (on - f.received).days
             opd_days[(f.pemda, f.opd or "")] += days_late
-            rows.append({
+            found.append((f, rec, days_late))
+    found.sort(key=lambda item: (-opd_days[(item[0].pemda, item[0].opd or "")], item[0].pemda,
+                                 item[0].opd or "", -item[2], f"{item[0].ref}.{item[1].n}"))
+
+    def rows() -> Iterator[Row]:
+        for f, rec, days_late in found:
+            age = (on - f.received).days
+            yield {
                 "pemda": f.pemda, "opd": f.opd or "", "ref": f"{f.ref}.{rec.n}",
                 "status": rec.status.value, "received": f.received,
                 "due": rec.due(f.received), "age_days": age, "bucket": bucket(age),
-                "days_overdue": days_late, "value": value, "deposited": deposited,
+                "days_overdue": days_late, "value": rec.value or 0, "deposited": rec.deposited,
                 "text": rec.text,
-            })
-    rows.sort(key=lambda r: (-opd_days[(r["pemda"], r["opd"])], r["pemda"], r["opd"],
-                             -r["days_overdue"], r["ref"]))
-    columns = [
-        Column("pemda", N_("Pemda")), Column("opd", N_("OPD")),
-        Column("ref", N_("Recommendation")), Column("status", N_("Status")),
-        Column("received", N_("Received"), "date"),
-        Column("due", N_("Due"), "date"),
-        Column("age_days", N_("Days since received"), "int"),
-        Column("bucket", N_("Bucket")),
-        Column("days_overdue", N_("Days overdue"), "int"),
-        Column("value", N_("To recover"), "rupiah"),
-        Column("deposited", N_("Deposited"), "rupiah"),
-        Column("text", N_("Recommendation text")),
-    ]
-    return Section("aging", N_("Aging of open recommendations"), columns, rows)
+            }
+
+    return Section("aging", N_("Aging of open recommendations"), AGING_COLUMNS, lazy=rows)
 
 
 FINANCE_COLUMNS = [
@@ -321,10 +365,7 @@ FINANCE_COLUMNS = [
 ]
 
 
-def _financial(active: list[Finding]) -> list[Section]:
-    per_finding = Section("financial_finding", N_("Financial card by finding"),
-                          [Column("pemda", N_("Pemda")), Column("ref", N_("Finding")),
-                           Column("title", N_("Title")), *FINANCE_COLUMNS])
+def _financial(active: list["ReviewFinding"]) -> list[Section]:
     totals: dict[str, list[int]] = defaultdict(lambda: [0, 0])
     for f in active:
         to_recover = sum(r.value or 0 for r in f.recommendations)
@@ -333,9 +374,21 @@ def _financial(active: list[Finding]) -> list[Section]:
             continue
         totals[f.pemda][0] += to_recover
         totals[f.pemda][1] += deposited
-        per_finding.rows.append({"pemda": f.pemda, "ref": f.ref, "title": f.title,
-                                 "value_to_recover": to_recover, "deposited": deposited,
-                                 "balance": to_recover - deposited})
+
+    def per_finding_rows() -> Iterator[Row]:
+        for f in active:
+            to_recover = sum(r.value or 0 for r in f.recommendations)
+            deposited = sum(r.deposited for r in f.recommendations)
+            if to_recover == 0 and deposited == 0:
+                continue
+            yield {"pemda": f.pemda, "ref": f.ref, "title": f.title,
+                   "value_to_recover": to_recover, "deposited": deposited,
+                   "balance": to_recover - deposited}
+
+    per_finding = Section("financial_finding", N_("Financial card by finding"),
+                          [Column("pemda", N_("Pemda")), Column("ref", N_("Finding")),
+                           Column("title", N_("Title")), *FINANCE_COLUMNS],
+                          lazy=per_finding_rows)
     per_pemda = Section("financial_pemda", N_("Financial card by pemda"),
                         [Column("pemda", N_("Pemda")), *FINANCE_COLUMNS])
     grand = [0, 0]
@@ -350,7 +403,7 @@ def _financial(active: list[Finding]) -> list[Section]:
     return [per_pemda, per_finding]
 
 
-def _grades(model: ReadModel, lang: Lang) -> Section:
+def _grades(model: "ReviewLog", lang: Lang) -> Section:
     section = Section("grades", N_("Grade history"), [
         Column("pemda", N_("Pemda")), Column("instrument", N_("Instrument")),
         Column("year", N_("Year"), "int"), Column("grade", N_("Grade")),
@@ -375,8 +428,22 @@ def _grades(model: ReadModel, lang: Lang) -> Section:
     return section
 
 
-def _register(active: list[Finding], on: date, year_end: bool) -> Section:
-    section = Section("register", N_("Findings register"), [
+def _register(active: list["ReviewFinding"], on: date, year_end: bool) -> Section:
+    def rows() -> Iterator[Row]:
+        for f in active:
+            received = f.received
+            common = {"pemda": f.pemda, "opd": f.opd or "", "report": f.report or "",
+                      "received": received,
+                      "instrument": f"{f.instrument or ''} {f.year or ''}".strip(),
+                      "code": f.code or "", "title": f.title}
+            for rec in f.recommendations:
+                yield {
+                    "ref": f"{f.ref}.{rec.n}", **common, "recommendation": rec.text,
+                    "status": rec.status.value, "due": rec.due(received),
+                    "value": rec.value or 0, "deposited": rec.deposited,
+                }
+
+    return Section("register", N_("Findings register"), [
         Column("ref", N_("Recommendation")), Column("pemda", N_("Pemda")),
         Column("opd", N_("OPD")), Column("report", N_("Report")),
         Column("received", N_("Received"), "date"),
@@ -387,18 +454,7 @@ def _register(active: list[Finding], on: date, year_end: bool) -> Section:
         Column("due", N_("Due"), "date"),
         Column("value", N_("To recover"), "rupiah"),
         Column("deposited", N_("Deposited"), "rupiah"),
-    ])
-    for f in active:
-        for rec in f.recommendations:
-            section.rows.append({
-                "ref": f"{f.ref}.{rec.n}", "pemda": f.pemda, "opd": f.opd or "",
-                "report": f.report or "", "received": f.received,
-                "instrument": f"{f.instrument or ''} {f.year or ''}".strip(),
-                "code": f.code or "", "title": f.title, "recommendation": rec.text,
-                "status": rec.status.value, "due": rec.due(f.received),
-                "value": rec.value or 0, "deposited": rec.deposited,
-            })
-    return section
+    ], lazy=rows)
 
 
 ACTIVITY_KINDS: list[tuple[type[Event], str]] = [
@@ -414,30 +470,27 @@ ACTIVITY_KINDS: list[tuple[type[Event], str]] = [
 ]
 
 
-def _activity(activity: "YearEvents", lang: Lang,
+def _activity(log: "ReviewLog", lang: Lang,
               describe: Callable[[Event, dict[Any, str]], tuple[str, str, str]]
               ) -> list[Section]:
-    events, subject_of = activity.kept, activity.refs
-    counts = {cls: 0 for cls, _text in ACTIVITY_KINDS}
+    def rows() -> Iterator[Row]:
+        for position, event, subject_of in log.activity_events():
+            name, subject, text = describe(event, subject_of)
+            yield {
+                "position": position, "effective_on": event.effective_on, "event": name,
+                "subject": subject, "detail": text, "actor": event.actor,
+                "recorded_at": event.recorded_at.isoformat(timespec="seconds").replace(
+                    "+00:00", "Z"),
+            }
+
     listing = Section("activity", N_("Activity of the year"), [
         Column("position", N_("#"), "int"), Column("effective_on", N_("Date"), "date"),
         Column("event", N_("Event")), Column("subject", N_("On")),
         Column("detail", N_("What and why")), Column("actor", N_("By")),
         Column("recorded_at", N_("Recorded (UTC)")),
-    ])
-    for position, event in events:
-        if isinstance(event, ReferenceAllocated) or type(event) not in counts:
-            continue
-        counts[type(event)] += 1
-        name, subject, text = describe(event, subject_of)
-        listing.rows.append({
-            "position": position, "effective_on": event.effective_on, "event": name,
-            "subject": subject, "detail": text, "actor": event.actor,
-            "recorded_at": event.recorded_at.isoformat(timespec="seconds").replace(
-                "+00:00", "Z"),
-        })
+    ], lazy=rows)
     summary = Section("activity_counts", N_("Activity counts"), [
         Column("activity", N_("Activity")), Column("count", N_("Count"), "int")])
     for cls, text in ACTIVITY_KINDS:
-        summary.rows.append({"activity": words(lang, text), "count": counts[cls]})
+        summary.rows.append({"activity": words(lang, text), "count": log.counts[cls.topic]})
     return [summary, listing]
