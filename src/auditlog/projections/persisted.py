@@ -37,8 +37,15 @@ from auditlog.projections.model import (
     ref_key,
 )
 
-# The projection's identity, shared with the fast `status` read.
-from auditlog.projections.quick import NAME, OPEN_STATUS_CODES, PG_SCHEMA_SUFFIX, SCHEMA_VERSION
+# The projection's identity and the grade columns' reading, shared with the fast `status`.
+from auditlog.projections.quick import (
+    LATEST_GRADES,
+    NAME,
+    OPEN_STATUS_CODES,
+    PG_SCHEMA_SUFFIX,
+    SCHEMA_VERSION,
+    grade_cells,
+)
 from auditlog.projections.search import (
     MARK,
     PG_SEARCH,
@@ -773,6 +780,11 @@ class Projection:
         return [GradeSeries.model_validate_json(r[0]) for r in self._rows(
             "SELECT state FROM projection_grades WHERE 1 = 1", pemda,
             " ORDER BY pemda, instrument")]
+
+    def latest_grades(self, pemda: str | None = None) -> dict[str, dict[str, Any]]:
+        """`status`'s grade cells (GradesSummarized), from the columns that keep each
+        series' latest grade and the one before it: no series' state is parsed."""
+        return grade_cells(self._rows(LATEST_GRADES, pemda, " ORDER BY pemda, instrument"))
 
     def commitments(self, pemda: str | None = None) -> list[Commitment]:
         found = [Commitment.model_validate_json(r[0]) for r in self._rows(

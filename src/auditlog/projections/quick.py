@@ -17,7 +17,7 @@ tests/test_startup.py checks what a `status` loads, and tests/test_quick_status.
 report equals the full path's.
 """
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 # The projection's identity: projections/persisted.py writes these, this module reads them.
@@ -105,6 +105,26 @@ def percent(part: int, whole: int) -> float | None:
     return hundredths / 100
 
 
+# GradeSeries.latest of each graded series, as the projection keeps it in columns
+# (persisted._grades_row): read by the fast path and by Projection.latest_grades.
+LATEST_GRADES = (
+    "SELECT pemda, instrument, latest_grade, latest_score, latest_year, previous_grade, "
+    "previous_score, previous_year FROM projection_grades WHERE latest_year IS NOT NULL")
+
+
+def grade_cells(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, Any]]:
+    """summary.status_report's grades (per pemda, per instrument: grade_json of the latest
+    entry and "previous") from LATEST_GRADES rows, in their order."""
+    grades: dict[str, dict[str, Any]] = {}
+    for (code, instrument, grade, score, year, previous_grade, previous_score,
+         previous_year) in rows:
+        grades.setdefault(code, {})[instrument] = {
+            "grade": grade, "score": score, "year": year,
+            "previous": None if previous_year is None else {
+                "grade": previous_grade, "score": previous_score, "year": previous_year}}
+    return grades
+
+
 def _mean_pct(progress: str | None) -> float | None:
     """commitments.mean_pct of the measured progress texts (exact decimals, one space
     between them), summed as CommitmentTally sums them."""
@@ -154,18 +174,8 @@ def status_report(db: Connection, on: str, pemda: str | None = None) -> list[dic
         (on, *params)).fetchall())
     opened = [column[status] for status in OPEN_STATUS_CODES]
 
-    # GradeSeries.latest, as the projection keeps it in columns (persisted._grades_row).
-    grades: dict[str, dict[str, Any]] = {}
-    for (code, instrument, grade, score, year, previous_grade, previous_score,
-         previous_year) in db.execute(
-            "SELECT pemda, instrument, latest_grade, latest_score, latest_year, "
-            "previous_grade, previous_score, previous_year FROM projection_grades "
-            f"WHERE latest_year IS NOT NULL{_only(pemda, 'pemda')} "
-            "ORDER BY pemda, instrument", params):
-        grades.setdefault(code, {})[instrument] = {
-            "grade": grade, "score": score, "year": year,
-            "previous": None if previous_year is None else {
-                "grade": previous_grade, "score": previous_score, "year": previous_year}}
+    grades = grade_cells(db.execute(f"{LATEST_GRADES}{_only(pemda, 'pemda')} "
+                                    "ORDER BY pemda, instrument", params))
 
     tallies: dict[str, dict[str, dict[str, Any]]] = {}
     for code, theme, count, achieved, late, measured, progress in db.execute(
