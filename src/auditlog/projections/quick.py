@@ -146,7 +146,7 @@ def _only(pemda: str | None, column: str) -> str:
 
 def status_report(db: Connection, on: str, pemda: str | None = None) -> list[dict[str, Any]]:
     """summary.status_report of a current persisted projection, on the ISO date ``on``: the
-    rows Projection.summary_rows, grade_series, commitment_tallies and pemda_list read,
+    rows Projection.summary_rows, latest_grades, commitment_tallies and pemda_list read,
     totalled and ordered the same way, with the same values. The sums are SQL's, so the
     rows pass through Python once per pemda, not once per row."""
     params: tuple[object, ...] = () if pemda is None else (pemda,)
