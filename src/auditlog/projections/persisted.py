@@ -22,7 +22,7 @@ from auditlog.domain.aggregate import AGGREGATE_OF_EVENT, Aggregate, project
 from auditlog.domain.commitment import OPEN, Commitment
 from auditlog.domain.events import CommitmentStatus, Event, FollowUpRecorded, Status
 from auditlog.domain.finding import Finding
-from auditlog.domain.grades import GradeSeries
+from auditlog.domain.grades import GradeEntry, GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.errors import DamagedStore, ProjectionsOutdated, StoreBusy
 from auditlog.i18n import _
@@ -37,8 +37,15 @@ from auditlog.projections.model import (
     ref_key,
 )
 
-# The projection's identity, shared with the fast `status` read.
-from auditlog.projections.quick import NAME, PG_SCHEMA_SUFFIX, SCHEMA_VERSION
+# The projection's identity and the grade columns' reading, shared with the fast `status`.
+from auditlog.projections.quick import (
+    LATEST_GRADES,
+    NAME,
+    OPEN_STATUS_CODES,
+    PG_SCHEMA_SUFFIX,
+    SCHEMA_VERSION,
+    grade_cells,
+)
 from auditlog.projections.search import (
     MARK,
     PG_SEARCH,
@@ -77,7 +84,9 @@ CREATE TABLE IF NOT EXISTS projection_summary (
     deposited BIGINT NOT NULL, PRIMARY KEY (pemda, status));
 CREATE TABLE IF NOT EXISTS projection_grades (
     id TEXT PRIMARY KEY, pemda TEXT NOT NULL, instrument TEXT NOT NULL,
-    first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL, state TEXT NOT NULL);
+    first_recorded BIGINT NOT NULL, last_recorded BIGINT NOT NULL, state TEXT NOT NULL,
+    latest_grade TEXT, latest_score TEXT, latest_year INTEGER,
+    previous_grade TEXT, previous_score TEXT, previous_year INTEGER);
 CREATE TABLE IF NOT EXISTS projection_commitment (
     id TEXT PRIMARY KEY, ref TEXT NOT NULL, pemda TEXT NOT NULL, theme TEXT NOT NULL,
     status TEXT NOT NULL, deadline TEXT NOT NULL, progress TEXT,
@@ -154,11 +163,15 @@ UPSERT_PEMDA = (
     "recorded = excluded.recorded, state = excluded.state")
 UPSERT_GRADES = (
     "INSERT INTO projection_grades "
-    "(id, pemda, instrument, first_recorded, last_recorded, state) "
-    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
+    "(id, pemda, instrument, first_recorded, last_recorded, state, latest_grade, "
+    "latest_score, latest_year, previous_grade, previous_score, previous_year) "
+    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET "
     "pemda = excluded.pemda, instrument = excluded.instrument, "
     "first_recorded = excluded.first_recorded, "
-    "last_recorded = excluded.last_recorded, state = excluded.state")
+    "last_recorded = excluded.last_recorded, state = excluded.state, "
+    "latest_grade = excluded.latest_grade, latest_score = excluded.latest_score, "
+    "latest_year = excluded.latest_year, previous_grade = excluded.previous_grade, "
+    "previous_score = excluded.previous_score, previous_year = excluded.previous_year")
 UPSERT_COMMITMENT = (
     "INSERT INTO projection_commitment (id, ref, pemda, theme, status, deadline, "
     "progress, first_recorded, last_recorded, last_effective, state) "
@@ -227,9 +240,19 @@ def _pemda_row(pemda: Pemda, meta: Meta, state: str) -> Row:
     return (pemda.code, str(pemda.id), meta.first_recorded, state)
 
 
+def _grade_cells(entry: GradeEntry | None) -> Row:
+    """(grade, score, year) of an entry as `status` prints it (summary.grade_json), or NULLs."""
+    if entry is None:
+        return (None, None, None)
+    return (entry.grade, None if entry.score is None else str(entry.score), entry.year)
+
+
 def _grades_row(series: GradeSeries, meta: Meta, state: str) -> Row:
+    """The series' row, with its latest grade and the one before it in columns: `status`
+    reads those, not the state, so no series is parsed to print its cell."""
+    latest, previous = series.latest()
     return (str(series.id), series.pemda, series.instrument, meta.first_recorded,
-            meta.last_recorded, state)
+            meta.last_recorded, state, *_grade_cells(latest), *_grade_cells(previous))
 
 
 def _commitment_row(commitment: Commitment, meta: Meta, state: str) -> Row:
@@ -728,15 +751,22 @@ class Projection:
                      ) -> tuple[list[tuple[str, Status, int, int, int]], dict[str, int]]:
         """The per-pemda totals `status` prints, from the summary rows: (pemda, status, count,
         rupiah to recover, deposited) for each pemda and status, and the overdue count per
-        pemda on ``on`` (open and due before it: an index range over the overdue ones)."""
+        pemda on ``on``: the open ones (summed in the summary rows) less those not yet due
+        (an index range over the recommendations due on or after ``on``, few on a recent
+        date however long the log, where the overdue ones grow with it)."""
         totals = [(p, Status(s), c, v, d) for p, s, c, v, d in self._rows(
             "SELECT pemda, status, count, value, deposited FROM projection_summary "
             "WHERE 1 = 1", pemda)]
-        overdue = dict(self._rows(
-            "SELECT pemda, count(*) FROM projection_recommendation "
-            "WHERE status IN ('BD', 'BS') AND due < ?", pemda, " GROUP BY pemda",
-            (on.isoformat(),)))
-        return totals, overdue
+        overdue: dict[str, int] = {}
+        for code, status, count, _value, _deposited in totals:
+            if status.value in OPEN_STATUS_CODES:
+                overdue[code] = overdue.get(code, 0) + count
+        for code, pending in self._rows(
+                "SELECT pemda, count(*) FROM projection_recommendation "
+                "WHERE status IN ('BD', 'BS') AND due >= ?", pemda, " GROUP BY pemda",
+                (on.isoformat(),)):
+            overdue[code] -= pending
+        return totals, {code: late for code, late in overdue.items() if late}
 
     def rec_rows(self, pemda: str | None = None) -> list[RecRow]:
         return [
@@ -750,6 +780,11 @@ class Projection:
         return [GradeSeries.model_validate_json(r[0]) for r in self._rows(
             "SELECT state FROM projection_grades WHERE 1 = 1", pemda,
             " ORDER BY pemda, instrument")]
+
+    def latest_grades(self, pemda: str | None = None) -> dict[str, dict[str, Any]]:
+        """`status`'s grade cells (GradesSummarized), from the columns that keep each
+        series' latest grade and the one before it: no series' state is parsed."""
+        return grade_cells(self._rows(LATEST_GRADES, pemda, " ORDER BY pemda, instrument"))
 
     def commitments(self, pemda: str | None = None) -> list[Commitment]:
         found = [Commitment.model_validate_json(r[0]) for r in self._rows(

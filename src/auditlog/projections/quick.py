@@ -9,7 +9,7 @@ answer is certainly the one the full path gives:
 - the store has its integrity tables and identity (else the full path reports the damage);
 - the projection is of this schema version, and current: its tracked position is the log's
   last one, and the chain entry there is the one it was built on (``Projection.check_head``);
-- every row reads as the full path would read it (known statuses, grades as they are saved).
+- every row reads as the full path would read it (known statuses).
 
 Anything else returns None, and the caller takes the full path, which catches the projection
 up, folds, or refuses, exactly as before. Kept free of the domain and of pydantic on purpose:
@@ -17,13 +17,13 @@ tests/test_startup.py checks what a `status` loads, and tests/test_quick_status.
 report equals the full path's.
 """
 
-import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import Any, Protocol
 
 # The projection's identity: projections/persisted.py writes these, this module reads them.
 NAME = "compliance"
-SCHEMA_VERSION = "7"
+# 8: projection_grades keeps each series' latest grade and the one before it in columns.
+SCHEMA_VERSION = "8"
 # The search table came later on PostgreSQL, then its accent folding.
 PG_SCHEMA_SUFFIX = "+search-unaccent"
 
@@ -105,17 +105,24 @@ def percent(part: int, whole: int) -> float | None:
     return hundredths / 100
 
 
-_DECIMAL = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?")
+# GradeSeries.latest of each graded series, as the projection keeps it in columns
+# (persisted._grades_row): read by the fast path and by Projection.latest_grades.
+LATEST_GRADES = (
+    "SELECT pemda, instrument, latest_grade, latest_score, latest_year, previous_grade, "
+    "previous_score, previous_year FROM projection_grades WHERE latest_year IS NOT NULL")
 
 
-def _grade(entry: dict[str, Any]) -> dict[str, Any]:
-    """summary.grade_json of a saved GradeEntry."""
-    grade, score, year = entry["grade"], entry["score"], entry["year"]
-    if not isinstance(grade, str) or not isinstance(year, int):
-        raise NotCurrent("grade")
-    if score is not None and not (isinstance(score, str) and _DECIMAL.fullmatch(score)):
-        raise NotCurrent("score")  # str(Decimal(score)) could differ: let the domain say
-    return {"grade": grade, "score": score, "year": year}
+def grade_cells(rows: Iterable[Sequence[Any]]) -> dict[str, dict[str, Any]]:
+    """summary.status_report's grades (per pemda, per instrument: grade_json of the latest
+    entry and "previous") from LATEST_GRADES rows, in their order."""
+    grades: dict[str, dict[str, Any]] = {}
+    for (code, instrument, grade, score, year, previous_grade, previous_score,
+         previous_year) in rows:
+        grades.setdefault(code, {})[instrument] = {
+            "grade": grade, "score": score, "year": year,
+            "previous": None if previous_year is None else {
+                "grade": previous_grade, "score": previous_score, "year": previous_year}}
+    return grades
 
 
 def _mean_pct(progress: str | None) -> float | None:
@@ -139,7 +146,7 @@ def _only(pemda: str | None, column: str) -> str:
 
 def status_report(db: Connection, on: str, pemda: str | None = None) -> list[dict[str, Any]]:
     """summary.status_report of a current persisted projection, on the ISO date ``on``: the
-    rows Projection.summary_rows, grade_series, commitment_tallies and pemda_list read,
+    rows Projection.summary_rows, latest_grades, commitment_tallies and pemda_list read,
     totalled and ordered the same way, with the same values. The sums are SQL's, so the
     rows pass through Python once per pemda, not once per row."""
     params: tuple[object, ...] = () if pemda is None else (pemda,)
@@ -159,33 +166,16 @@ def status_report(db: Connection, on: str, pemda: str | None = None) -> list[dic
         tally[i] += count
         tally[len(STATUS_CODES) + i] += value
         tally[-1] += deposited
-    overdue = dict(db.execute(
+    # Overdue: the open ones less those due on or after the date (Projection.summary_rows):
+    # an index range over the few not yet due, where the overdue ones grow with the log.
+    pending = dict(db.execute(
         "SELECT pemda, count(*) FROM projection_recommendation "
-        f"WHERE status IN ('BD', 'BS') AND due < ?{_only(pemda, 'pemda')} GROUP BY pemda",
+        f"WHERE status IN ('BD', 'BS') AND due >= ?{_only(pemda, 'pemda')} GROUP BY pemda",
         (on, *params)).fetchall())
+    opened = [column[status] for status in OPEN_STATUS_CODES]
 
-    # GradeSeries.latest on the saved state: the latest year and the one before it (SQLite's
-    # json_each and a window over the years cost several times orjson's parse here).
-    from orjson import loads
-
-    grades: dict[str, dict[str, Any]] = {}
-    for (state,) in db.execute(
-            f"SELECT state FROM projection_grades WHERE 1 = 1{_only(pemda, 'pemda')} "
-            "ORDER BY pemda, instrument", params):
-        series = loads(state)
-        years = series["years"]
-        if not years:
-            continue
-        if len(years) == 1:
-            entry = _grade(next(iter(years.values())))
-            entry["previous"] = None
-        else:
-            # By number, as the saved int keys sort; four-digit years sort alike as text.
-            ordered = (sorted(years) if all(len(y) == 4 and y.isdigit() for y in years)
-                       else sorted(years, key=int))
-            entry = _grade(years[ordered[-1]])
-            entry["previous"] = _grade(years[ordered[-2]])
-        grades.setdefault(series["pemda"], {})[series["instrument"]] = entry
+    grades = grade_cells(db.execute(f"{LATEST_GRADES}{_only(pemda, 'pemda')} "
+                                    "ORDER BY pemda, instrument", params))
 
     tallies: dict[str, dict[str, dict[str, Any]]] = {}
     for code, theme, count, achieved, late, measured, progress in db.execute(
@@ -222,7 +212,7 @@ def status_report(db: Connection, on: str, pemda: str | None = None) -> list[dic
             "value_to_recover": to_recover,
             "deposited": row[8],
             "completion_value_pct": percent(row[8], to_recover),
-            "overdue": overdue.get(code, 0),
+            "overdue": sum(row[i] for i in opened) - pending.get(code, 0),
             "commitments": tallies.get(code, {}),
         })
     return report

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from auditlog.domain.events import Status
 from auditlog.domain.grades import GradeEntry
@@ -107,6 +107,27 @@ class Totals:
         }
 
 
+@runtime_checkable
+class GradesSummarized(Protocol):
+    """A read model that keeps each grade series' latest grade and the one before it (the
+    persisted projection): `status` reads those instead of parsing every series."""
+
+    def latest_grades(self, pemda: str | None = None) -> dict[str, dict[str, Any]]: ...
+
+
+def _latest_grades(model: ReadModel, pemda: str | None) -> dict[str, dict[str, Any]]:
+    grades: dict[str, dict[str, Any]] = {}
+    for series in model.grade_series(pemda):
+        latest, previous = series.latest()
+        if latest is None:
+            continue
+        entry = grade_json(latest)
+        assert entry is not None
+        entry["previous"] = grade_json(previous)
+        grades.setdefault(series.pemda, {})[series.instrument] = entry
+    return grades
+
+
 def status_report(model: ReadModel, on: date, pemda: str | None = None,
                   only: FindingFilter | None = None) -> list[dict[str, Any]]:
     """Per registered pemda: grades (latest and previous), recommendations, completion, overdue.
@@ -128,15 +149,8 @@ def status_report(model: ReadModel, on: date, pemda: str | None = None,
     else:
         for row in model.rec_rows(pemda):
             totals.setdefault(row.pemda, Totals()).add_row(row, on)
-    grades: dict[str, dict[str, Any]] = {}
-    for series in model.grade_series(pemda):
-        latest, previous = series.latest()
-        if latest is None:
-            continue
-        entry = grade_json(latest)
-        assert entry is not None
-        entry["previous"] = grade_json(previous)
-        grades.setdefault(series.pemda, {})[series.instrument] = entry
+    grades = (model.latest_grades(pemda) if isinstance(model, GradesSummarized)
+              else _latest_grades(model, pemda))
     commitments = (model.commitment_tallies(on, pemda)
                    if isinstance(model, CommitmentsSummarized)
                    else by_pemda_and_theme(model.commitments(pemda), on))
