@@ -91,12 +91,9 @@ def verified(source: RowSource, after: int = 0, stop: int | None = None,
     while True:
         rows = source.chained(seq, stop, batch)
         first_position = last_position
-        gaps = False  # positions are integers: between consecutive ones no event can hide
         for entry_seq, position, stored, oid, version, topic, state in rows:
             if oid is None or entry_seq != seq + 1 or position <= last_position:
                 raise damaged(position, _("the chain does not lead to the event stored here"))
-            if position != last_position + 1:
-                gaps = True
             try:
                 computed = sha(join((pack(0, entry_seq, version, len(oid), len(topic),
                                           len(state)), prev, oid, topic, state))).digest()
@@ -105,7 +102,10 @@ def verified(source: RowSource, after: int = 0, stop: int | None = None,
             if computed != stored:
                 raise damaged(position, _("its bytes are not those its chain entry was made for"))
             seq, last_position, prev = entry_seq, position, stored
-        if gaps and source.events_between(first_position + 1, last_position) != len(rows):
+        # Positions rise strictly (checked above) and are integers: only where they span more
+        # than one per row can an event without a chain entry hide between them.
+        if (last_position - first_position != len(rows)
+                and source.events_between(first_position + 1, last_position) != len(rows)):
             raise damaged(first_position + 1, _("an event here has no chain entry"))
         if rows:
             yield rows
