@@ -55,9 +55,7 @@ from auditlog.projections.model import (
     ref_key,
 )
 from auditlog.store.mapper import construct, upcast
-from auditlog.store.stream import damaged
-
-Row = tuple[int, bytes, int, bytes, bytes]
+from auditlog.store.stream import ChainedRow, damaged
 
 # What the fold does with each stored topic.
 SKIP, FINDING, DOMAIN = 0, 1, 2
@@ -97,17 +95,20 @@ def numbered(recs: list[R], n: int) -> R:
 
 
 class LeanRec:
-    """A recommendation as the compliance summary needs it (see Recommendation)."""
+    """A recommendation as the compliance summary needs it (see Recommendation). Made by
+    LeanFinding, attribute by attribute: a class call with __init__ per recommendation was
+    a tenth of the fold."""
 
     __slots__ = ("deposited", "due_extended", "due_set", "n", "status", "value")
+    n: int
+    value: int | None
+    due_set: date | None
+    due_extended: date | None
+    status: str
+    deposited: int
 
-    def __init__(self, n: int, value: int | None, due_set: date | None) -> None:
-        self.n = n
-        self.value = value
-        self.due_set = due_set
-        self.due_extended: date | None = None
-        self.status = "BD"
-        self.deposited = 0
+
+_new = object.__new__
 
 
 class LeanFinding:
@@ -118,14 +119,25 @@ class LeanFinding:
 
     def __init__(self, oid: bytes, state: dict[str, Any]) -> None:
         self.id = oid
-        _, year, number = state["ref"].split("-")
+        _kind, year, number = state["ref"].split("-")
         self.key = int(year) * 1_000_000_000 + int(number)  # as ref_key orders references
         self.pemda: str = sys.intern(state["pemda"])
-        self.received = _day(state["received"])
+        days = _DAYS
+        text = state["received"]
+        self.received = days.get(text) or _day(text)
         self.withdrawn = False
-        self.recs = [LeanRec(r["n"], r.get("value"),
-                             None if r.get("due") is None else _day(r["due"]))
-                     for r in state["recommendations"]]
+        recs: list[LeanRec] = []
+        for r in state["recommendations"]:
+            rec = _new(LeanRec)
+            rec.n = r["n"]
+            rec.value = r.get("value")
+            due = r.get("due")
+            rec.due_set = None if due is None else days.get(due) or _day(due)
+            rec.due_extended = None
+            rec.status = "BD"
+            rec.deposited = 0
+            recs.append(rec)
+        self.recs = recs
 
     def rec(self, n: int) -> LeanRec:
         return numbered(self.recs, n)
@@ -137,20 +149,20 @@ class LeanFinding:
                 for r in self.recs]
 
 
-def _followed_up(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.rec(s["recommendation"]).deposited += s["deposit"]
+def _followed_up(r: LeanRec, s: dict[str, Any]) -> None:
+    r.deposited += s["deposit"]
 
 
-def _reviewed(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.rec(s["recommendation"]).status = _STATUSES[s["status"]]
+def _reviewed(r: LeanRec, s: dict[str, Any]) -> None:
+    r.status = _STATUSES[s["status"]]
 
 
-def _reopened(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.rec(s["recommendation"]).status = "BS"
+def _reopened(r: LeanRec, s: dict[str, Any]) -> None:
+    r.status = "BS"
 
 
-def _extended(f: LeanFinding, s: dict[str, Any]) -> None:
-    f.rec(s["recommendation"]).due_extended = _day(s["due"])
+def _extended(r: LeanRec, s: dict[str, Any]) -> None:
+    r.due_extended = _day(s["due"])
 
 
 def _corrected(f: LeanFinding, s: dict[str, Any]) -> None:
@@ -166,7 +178,9 @@ def _withdrawn(f: LeanFinding, s: dict[str, Any]) -> None:
     f.withdrawn = True
 
 
-_HANDLERS = {
+# What each finding event after the first does; those of _PER_REC are handed the
+# recommendation their state names (looked up in the fold's loop: a call less per event).
+_HANDLERS: dict[str, Any] = {
     FollowUpRecorded.topic: _followed_up,
     RecommendationReviewed.topic: _reviewed,
     RecommendationReopened.topic: _reopened,
@@ -174,9 +188,14 @@ _HANDLERS = {
     FindingCorrected.topic: _corrected,
     FindingWithdrawn.topic: _withdrawn,
 }
+_PER_REC = frozenset({FollowUpRecorded.topic, RecommendationReviewed.topic,
+                      RecommendationReopened.topic, DueDateExtended.topic})
 
 
 Plan = tuple[str, int, bool, type[Event], bool]
+Step = tuple[str, int, bool, type[Event], bool, Any]
+# What the lean fold does with a finding's event (beyond PLAN's SKIP, FINDING, DOMAIN).
+_RECORDED, _REC, _WHOLE = 3, 4, 5
 
 
 def _does_nothing(state: dict[str, Any]) -> None:
@@ -223,9 +242,25 @@ class LeanUniverse:
         self.events_read = 0
         self.events_applied = 0
         self.last_applied = 0
+        self.steps = self._steps()
 
-    def fold(self, batches: Iterable[list[Row]]) -> Self:
-        """Fold batches of checked rows (position, id bytes, version, topic, state bytes).
+    def _steps(self) -> dict[bytes, Step]:
+        """PLAN for this moment: per stored topic (topic, what to do, whether the as-of date
+        gates it, event type, whether to upcast, its handler). Worked out once per fold, so
+        the loop tests one flag per row instead of the moment and the event's kind."""
+        gated = self.moment.as_of is not None
+        steps: dict[bytes, Step] = {}
+        for key, (topic, todo, retroactive, cls, upcasts) in PLAN.items():
+            act = _HANDLERS.get(topic)
+            what = (todo if todo != FINDING
+                    else _RECORDED if cls is FindingRecorded
+                    else _REC if topic in _PER_REC else _WHOLE)
+            steps[key] = (topic, what, gated and not retroactive, cls, upcasts, act)
+        return steps
+
+    def fold(self, batches: Iterable[list[ChainedRow]]) -> Self:
+        """Fold batches of verified rows (seq, position, hash, id bytes, version, topic,
+        state bytes; store/stream.py's ``verified``).
 
         The collector is kept from rescanning what the fold keeps (gc.freeze after each
         batch, as store/stream.py does; everything unfrozen at the end)."""
@@ -239,40 +274,47 @@ class LeanUniverse:
                 gc.unfreeze()
         return self
 
-    def _fold_rows(self, rows: list[Row]) -> None:
-        plan = PLAN
+    def _fold_rows(self, rows: list[ChainedRow]) -> None:
+        steps = self.steps
         loads = orjson.loads
         known = self.moment.known_at
         day = None if self.moment.as_of is None else self.moment.as_of.isoformat()
         findings = self.findings
-        handlers = _HANDLERS
-        recorded = FindingRecorded.topic
+        get = findings.get
         applied = 0
         last = self.last_applied
         position = self.position
-        for position, oid, version, topic_bytes, raw in rows:
+        for _seq, position, _hash, oid, version, topic_bytes, raw in rows:
             try:
-                topic, todo, retroactive, cls, upcasts = plan[topic_bytes]
+                topic, todo, gated, cls, upcasts, act = steps[topic_bytes]
                 state = loads(raw)
                 if upcasts:
                     upcast(topic, state)
                 if known is not None and datetime.fromisoformat(state["recorded_at"]) > known:
                     continue
-                if day is not None and not retroactive and state["effective_on"] > day:
+                if gated and state["effective_on"] > day:
                     continue
                 applied += 1
                 last = position
-                if todo == FINDING:
-                    if topic == recorded:
-                        findings[oid] = LeanFinding(oid, state)
-                    else:
-                        finding = findings.get(oid)
-                        if finding is not None:  # else its creation lies outside this moment
-                            handlers[topic](finding, state)
+                if todo == _REC:  # most of the log: follow-ups and reviews
+                    finding = get(oid)
+                    if finding is not None:  # else its creation lies outside this moment
+                        n = state["recommendation"]
+                        recs = finding.recs
+                        if 0 < n <= len(recs) and (rec := recs[n - 1]).n == n:
+                            act(rec, state)
+                        else:
+                            act(numbered(recs, n), state)
+                elif todo == _RECORDED:
+                    findings[oid] = LeanFinding(oid, state)
+                elif todo == _WHOLE:
+                    finding = get(oid)
+                    if finding is not None:
+                        act(finding, state)
                 elif todo == DOMAIN:
                     self.others.apply(construct(cls, UUID(oid.decode()), version, state))
             except KeyError as error:
-                what = (f"unknown topic {topic_bytes!r}" if topic_bytes not in plan
+                what = (f"unknown topic {topic_bytes!r}" if topic_bytes not in steps
                         else repr(error))
                 raise damaged(position, _("its event cannot be decoded ({error})").format(
                     error=what)) from None

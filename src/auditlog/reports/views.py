@@ -146,7 +146,7 @@ def events_effective_between(store: Store, start: date, end: date, moment: Momen
 def fold(store: Store, moment: Moment) -> LeanUniverse:
     """Rebuild the state from the events alone (not from the persisted projection): the lean
     fold of the checked rows (projections/lean.py)."""
-    return LeanUniverse(moment, history=store.events_of_many).fold(store.checked_rows())
+    return LeanUniverse(moment, history=store.events_of_many).fold(store.verified_rows())
 
 
 def domain_fold(store: Store, moment: Moment) -> Universe:
