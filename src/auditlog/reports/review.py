@@ -25,12 +25,13 @@ from auditlog.domain.events import (
     GradeRecorded,
     RecommendationReopened,
     RecommendationReviewed,
+    Status,
 )
 from auditlog.domain.grades import DEFAULT_RULE, INSTRUMENTS
 from auditlog.domain.recommendation import CLOSED
 from auditlog.i18n import N_, translations
 from auditlog.projections.model import ReadModel
-from auditlog.projections.summary import STATUSES, Totals, status_report
+from auditlog.projections.summary import STATUSES, Totals, percent, status_report
 
 if TYPE_CHECKING:
     from auditlog.reports.review_fold import ReviewFinding, ReviewLog, ReviewRec
@@ -135,9 +136,9 @@ def _matrix(key: str, text: str, lead: list[Column],
 
     def rows() -> Iterator[Row]:
         for values, sums in groups:
-            yield {**dict(zip(keys, values, strict=True)), **_totals(sums).flat()}
+            yield {**dict(zip(keys, values, strict=True)), **_flat(sums)}
         total_keys = [TOTAL] + [""] * (len(lead) - 1)
-        yield {**dict(zip(keys, total_keys, strict=True)), **_totals(grand).flat()}
+        yield {**dict(zip(keys, total_keys, strict=True)), **_flat(grand)}
 
     return Section(key, text, [*lead, *MATRIX_COLUMNS], lazy=rows)
 
@@ -281,10 +282,23 @@ _STATUS_INDEX = {s: i for i, s in enumerate(STATUSES)}
 _TALLY_WIDTH = 2 * len(STATUSES) + 2
 
 
-def _totals(sums: list[int]) -> Totals:
+_FLAT_KEYS = [*(s.value for s in STATUSES), *(f"value_{s.value}" for s in STATUSES)]
+_S = STATUSES.index(Status.S)
+
+
+def _flat(sums: list[int]) -> Row:
+    """What Totals.flat() gives for these sums, straight from the list (a matrix by report
+    has a row per report: a Totals and its two dicts each cost more than the row itself)."""
     n = len(STATUSES)
-    return Totals(dict(zip(STATUSES, sums[:n], strict=True)),
-                  dict(zip(STATUSES, sums[n:2 * n], strict=True)), sums[-2], sums[-1])
+    row: Row = dict(zip(_FLAT_KEYS, sums[:2 * n], strict=True))
+    total, to_recover, deposited = sum(sums[:n]), sum(sums[n:2 * n]), sums[-2]
+    row["total"] = total
+    row["completion_pct"] = percent(sums[_S], total)
+    row["value_to_recover"] = to_recover
+    row["deposited"] = deposited
+    row["completion_value_pct"] = percent(deposited, to_recover)
+    row["overdue"] = sums[-1]
+    return row
 
 
 def _matrices(active: list["ReviewFinding"], on: date) -> list[Section]:
