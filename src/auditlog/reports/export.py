@@ -450,11 +450,30 @@ def _fill_book(book: Any, review: Review, lang: Lang) -> None:
         sheet.freeze_panes(1, 0)
         for i, column in enumerate(columns):
             sheet.write_string(0, i, column.heading(lang), bold)
+        # A plain text cell (most of a long sheet) reads as itself: its width is its length
+        # and it is written without asking what else it might be.
+        plain_text = [c.kind == "text" and not c.decimal for c in columns]
+        plain_int = [c.kind == "int" and not c.decimal for c in columns]
+        write_string, write_number = sheet.write_string, sheet.write_number
         r = 0
         for r, row in enumerate(section.each(), start=1):
+            get = row.get
             for i, column in enumerate(columns):
-                value = row.get(column.key)
+                value = get(column.key)
                 if value is None or value == "":
+                    continue
+                if plain_text[i] and type(value) is str:
+                    if len(value) > widths[i]:
+                        widths[i] = len(value)
+                    if value.startswith("<r>"):
+                        _write_text(sheet, r, i, value)
+                    else:
+                        write_string(r, i, value)
+                    continue
+                if plain_int[i] and type(value) is int:
+                    if len(str(value)) > widths[i]:
+                        widths[i] = len(str(value))
+                    write_number(r, i, value)
                     continue
                 width = len(text_cell(column, value, lang))
                 if width > widths[i]:
