@@ -329,6 +329,39 @@ class ReviewLog:
                 rows = []
         yield from self._decoded(rows, ids)
 
+    def activity_states(self) -> Iterator[tuple[Row, dict[str, Any] | None, str]]:
+        """(row, its state upcast, reference of the finding it is about or "") of the year's
+        activity, in log order: what a describer that reads the stored fields needs, without
+        an event made of each. The state is None where it cannot be read as stored (decode
+        the row, which says how it is damaged)."""
+        wanted = set(self.activity)
+        topics = [cls.topic.encode() for cls in activity_kinds()]
+        names = [cls.topic for cls in activity_kinds()]
+        findings = self.findings
+        spool = self.spool
+        spool.flush()
+        spool.seek(0)
+        read, unpack, size, loads = spool.read, _SPOOLED.unpack, _SPOOLED.size, orjson.loads
+        while head := read(size):
+            position, version, kind, id_size, state_size = unpack(head)
+            oid, raw = read(id_size), read(state_size)
+            if position not in wanted:
+                continue
+            finding = findings.get(oid)
+            state: dict[str, Any] | None
+            try:
+                state = loads(raw)
+                upcast(names[kind], state)
+            except Exception:  # any failure: decode() says what is wrong with it
+                state = None
+            yield ((position, oid, version, topics[kind], raw), state,
+                   "" if finding is None else finding.ref)
+
+    @staticmethod
+    def decode(row: Row, ids: dict[bytes, UUID]) -> Event:
+        """The event of a row of the activity, or DamagedStore saying why it has none."""
+        return stream.decode_rows([row], ids)[0][1]
+
     def _decoded(self, rows: list[Row], ids: dict[bytes, UUID]
                  ) -> Iterator[tuple[int, Event, dict[UUID, str]]]:
         refs: dict[UUID, str] = {}
