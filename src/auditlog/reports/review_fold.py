@@ -192,6 +192,16 @@ def _plan() -> dict[bytes, tuple[str, int, bool, type[Event]]]:
 
 
 _PLAN = _plan()
+
+
+def _as_stored(cls: type[Event]) -> int:
+    """The oldest stored version of ``cls`` whose state reads as the current one: the last
+    version that changed more than optional fields (as mapper.stored_version counts them)."""
+    added = set(cls.optional_since.values())
+    return max((v for v in range(1, cls.class_version + 1) if v not in added), default=1)
+
+
+_AS_STORED = {topic.encode(): _as_stored(cls) for topic, cls in EVENT_TYPES.items()}
 _RECORDED = FindingRecorded.topic
 _WITHDRAWN = FindingWithdrawn.topic
 
@@ -435,10 +445,13 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                 try:
                     topic, todo, retroactive, cls = plan[topic_bytes]
                     state = loads(raw)
-                    # A finding's event already at its version needs nothing of upcast (a
-                    # stray class_version key is read by nobody here): most of the log.
+                    # A finding's event stored at or after the last version that changed
+                    # more than optional fields reads as it is (see mapper.stored_version: a
+                    # later version that only adds optional fields stores an event that uses
+                    # none of them as the older version, and upcasts it unchanged), and a
+                    # stray class_version key is read by nobody here: most of the log.
                     if cls.class_version > 1 and (todo != _FINDING or state.get(
-                            "class_version", 1) < cls.class_version):
+                            "class_version", 1) < _AS_STORED[topic_bytes]):
                         upcast(topic, state)
                     if known is not None and \
                             datetime.fromisoformat(state["recorded_at"]) > known:
