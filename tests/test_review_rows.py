@@ -1,5 +1,6 @@
 """The review's rows made without the general helpers say what those helpers say."""
 
+import html
 import random
 import tempfile
 from collections.abc import Callable
@@ -30,8 +31,8 @@ from auditlog.domain.events import (
 )
 from auditlog.projections.model import Moment
 from auditlog.projections.summary import STATUSES, Totals
-from auditlog.reports import review, review_fold
-from auditlog.reports.review import Lang, _flat, build_review
+from auditlog.reports import export, review, review_fold
+from auditlog.reports.review import Column, Kind, Lang, _flat, build_review
 from auditlog.reports.review_fold import read_for_review
 from auditlog.reports.views import event_detail
 from auditlog.store import mapper
@@ -178,3 +179,26 @@ def test_a_finding_event_stored_as_an_older_version_reads_as_it_is(event: Event)
         older = {**state, "class_version": version}
         mapper.upcast(cls.topic, older)
         assert older == state
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+@pytest.mark.parametrize("kind", ["text", "int", "rupiah", "date", "pct"])
+def test_a_cell_worded_by_its_column_is_the_general_cell(kind: Kind, lang: Lang) -> None:
+    """Markdown and HTML cells with the column's kind decided once say what the general
+    _md_cell and _html_cell say, whatever the value."""
+    column = Column("k", "K", kind)
+    values: list[Any] = [None, "", "a <b> | & c\nd", "=1+1", 0, 12_150_000, True, 37.5,
+                         date(2023, 7, 26)]
+    for escape, general in ((export.md_text, export._md_cell),
+                            (html.escape, export._html_cell)):
+        worded = export._worded(column, lang, escape, general)
+        for value in values:
+            assert said(worded, value) == said(general, column, value, lang), (kind, value)
+
+
+def said(cell: Callable[..., str], *args: Any) -> str:
+    """The cell's text, or the error it raises (a value no such column holds)."""
+    try:
+        return cell(*args)
+    except (ValueError, TypeError) as error:
+        return repr(error)

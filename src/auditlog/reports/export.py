@@ -354,6 +354,22 @@ def _md_cell(column: Column, value: Any, lang: Lang) -> str:
     return text if isinstance(value, _WORDED) else md_text(text)
 
 
+def _worded(column: Column, lang: Lang, escape: Callable[[str], str],
+            general: Callable[[Column, Any, Lang], str]) -> Callable[[Any], str]:
+    """``general`` for this column's cells (_md_cell, _html_cell), the column's kind decided
+    once: a text column's text is only escaped, an int column's int is its digits (what
+    text_cell makes of them), anything else goes the general way."""
+    if column.kind == "text":
+        def text(value: Any) -> str:
+            return escape(value) if type(value) is str else general(column, value, lang)
+        return text
+    if column.kind == "int":
+        def digits(value: Any) -> str:
+            return str(value) if type(value) is int else general(column, value, lang)
+        return digits
+    return lambda value: general(column, value, lang)
+
+
 def pipe_table(out: BinaryIO, section: Section, lang: Lang) -> bool:
     """A Markdown pipe table, padded to line up in a plain-text editor too; False (nothing
     written) when the section has no rows.
@@ -366,9 +382,10 @@ def pipe_table(out: BinaryIO, section: Section, lang: Lang) -> bool:
     widths = [max(3, len(h)) for h in headers]
     count = 0
     with tempfile.TemporaryFile(prefix="auditlog-md-") as spool:
+        plan = [(c.key, _worded(c, lang, md_text, _md_cell)) for c in columns]
         for row in section.each():
             count += 1
-            cells = [_md_cell(c, row.get(c.key), lang) for c in columns]
+            cells = [cell(row.get(key)) for key, cell in plan]
             for i, cell in enumerate(cells):
                 if len(cell) > widths[i]:
                     widths[i] = len(cell)
@@ -581,12 +598,11 @@ def write_html_table(out: BinaryIO, section: Section, lang: Lang) -> None:
         return
     head = "".join(f"<th>{html.escape(c.heading(lang))}</th>" for c in section.columns)
     out.write(f"<table><thead><tr>{head}</tr></thead><tbody>".encode())
-    cells = [(c.key, ' class="n"' if c.kind in ("int", "rupiah", "pct") else "", c)
-             for c in section.columns]
+    cells = [(c.key, "<td class=\"n\">" if c.kind in ("int", "rupiah", "pct") else "<td>",
+              _worded(c, lang, html.escape, _html_cell)) for c in section.columns]
     for row in itertools.chain((first,), rows):
         out.write(("<tr>" + "".join(
-            f"<td{numeric}>{_html_cell(c, row.get(key), lang)}</td>"
-            for key, numeric, c in cells) + "</tr>").encode())
+            f"{td}{cell(row.get(key))}</td>" for key, td, cell in cells) + "</tr>").encode())
     out.write(b"</tbody></table>")
 
 
