@@ -29,6 +29,7 @@ from auditlog.domain.events import (
     Source,
     Status,
 )
+from auditlog.domain.inputs import format_rupiah
 from auditlog.projections.model import Moment
 from auditlog.projections.summary import STATUSES, Totals
 from auditlog.reports import export, review, review_fold
@@ -205,3 +206,7 @@ def said(cell: Callable[..., str], *args: Any) -> str:
     except (ValueError, TypeError) as error:
         return repr(error)
 
+
+@given(st.integers(-10**18, 10**18))
+def test_a_rupiah_cells_width_is_the_length_of_its_text(value: int) -> None:
+    assert export.rupiah_width(value) == len(format_rupiah(value))

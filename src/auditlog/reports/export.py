@@ -471,6 +471,8 @@ def _fill_book(book: Any, review: Review, lang: Lang) -> None:
         # and it is written without asking what else it might be.
         plain_text = [c.kind == "text" and not c.decimal for c in columns]
         plain_int = [c.kind == "int" and not c.decimal for c in columns]
+        rupiah = [c.kind == "rupiah" and not c.decimal for c in columns]
+        rupiah_format = formats["rupiah"]
         write_string, write_number = sheet.write_string, sheet.write_number
         r = 0
         for r, row in enumerate(section.each(), start=1):
@@ -492,6 +494,12 @@ def _fill_book(book: Any, review: Review, lang: Lang) -> None:
                         widths[i] = len(str(value))
                     write_number(r, i, value)
                     continue
+                if rupiah[i] and type(value) is int:
+                    width = rupiah_width(value)
+                    if width > widths[i]:
+                        widths[i] = width
+                    write_number(r, i, value, rupiah_format)
+                    continue
                 width = len(text_cell(column, value, lang))
                 if width > widths[i]:
                     widths[i] = width
@@ -510,6 +518,13 @@ def _fill_book(book: Any, review: Review, lang: Lang) -> None:
             sheet.set_column(i, i, min(60, max(8, width + 2)))
         if r:
             sheet.autofilter(0, 0, r, len(columns) - 1)
+
+
+def rupiah_width(value: int) -> int:
+    """len(format_rupiah(value)) without the text: Rp, a sign, the digits and a dot between
+    each group of three."""
+    digits = len(str(abs(value)))
+    return 2 + (value < 0) + digits + (digits - 1) // 3
 
 
 def _write_text(sheet: Any, row: int, col: int, text: str) -> None:
