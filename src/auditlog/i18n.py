@@ -104,6 +104,12 @@ def format_date(day: date, lang: Lang | None = None) -> str:
     """26 Juli 2023 in Indonesian; ISO 2023-07-26 in English (what scripts and BPK expect)."""
     if (lang or language()) == "en":
         return day.isoformat()
+    return _indonesian_date(day)
+
+
+# A report words the same few thousand dates over and over, each a call into babel (~10 us).
+@functools.lru_cache(maxsize=1 << 14)
+def _indonesian_date(day: date) -> str:
     from babel.dates import format_date as babel_date
 
     return babel_date(day, "d MMMM y", locale="id")

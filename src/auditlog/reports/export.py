@@ -354,6 +354,22 @@ def _md_cell(column: Column, value: Any, lang: Lang) -> str:
     return text if isinstance(value, _WORDED) else md_text(text)
 
 
+def _worded(column: Column, lang: Lang, escape: Callable[[str], str],
+            general: Callable[[Column, Any, Lang], str]) -> Callable[[Any], str]:
+    """``general`` for this column's cells (_md_cell, _html_cell), the column's kind decided
+    once: a text column's text is only escaped, an int column's int is its digits (what
+    text_cell makes of them), anything else goes the general way."""
+    if column.kind == "text":
+        def text(value: Any) -> str:
+            return escape(value) if type(value) is str else general(column, value, lang)
+        return text
+    if column.kind == "int":
+        def digits(value: Any) -> str:
+            return str(value) if type(value) is int else general(column, value, lang)
+        return digits
+    return lambda value: general(column, value, lang)
+
+
 def pipe_table(out: BinaryIO, section: Section, lang: Lang) -> bool:
     """A Markdown pipe table, padded to line up in a plain-text editor too; False (nothing
     written) when the section has no rows.
@@ -366,9 +382,10 @@ def pipe_table(out: BinaryIO, section: Section, lang: Lang) -> bool:
     widths = [max(3, len(h)) for h in headers]
     count = 0
     with tempfile.TemporaryFile(prefix="auditlog-md-") as spool:
+        plan = [(c.key, _worded(c, lang, md_text, _md_cell)) for c in columns]
         for row in section.each():
             count += 1
-            cells = [_md_cell(c, row.get(c.key), lang) for c in columns]
+            cells = [cell(row.get(key)) for key, cell in plan]
             for i, cell in enumerate(cells):
                 if len(cell) > widths[i]:
                     widths[i] = len(cell)
@@ -450,11 +467,38 @@ def _fill_book(book: Any, review: Review, lang: Lang) -> None:
         sheet.freeze_panes(1, 0)
         for i, column in enumerate(columns):
             sheet.write_string(0, i, column.heading(lang), bold)
+        # A plain text cell (most of a long sheet) reads as itself: its width is its length
+        # and it is written without asking what else it might be.
+        plain_text = [c.kind == "text" and not c.decimal for c in columns]
+        plain_int = [c.kind == "int" and not c.decimal for c in columns]
+        rupiah = [c.kind == "rupiah" and not c.decimal for c in columns]
+        rupiah_format = formats["rupiah"]
+        write_string, write_number = sheet.write_string, sheet.write_number
         r = 0
         for r, row in enumerate(section.each(), start=1):
+            get = row.get
             for i, column in enumerate(columns):
-                value = row.get(column.key)
+                value = get(column.key)
                 if value is None or value == "":
+                    continue
+                if plain_text[i] and type(value) is str:
+                    if len(value) > widths[i]:
+                        widths[i] = len(value)
+                    if value.startswith("<r>"):
+                        _write_text(sheet, r, i, value)
+                    else:
+                        write_string(r, i, value)
+                    continue
+                if plain_int[i] and type(value) is int:
+                    if len(str(value)) > widths[i]:
+                        widths[i] = len(str(value))
+                    write_number(r, i, value)
+                    continue
+                if rupiah[i] and type(value) is int:
+                    width = rupiah_width(value)
+                    if width > widths[i]:
+                        widths[i] = width
+                    write_number(r, i, value, rupiah_format)
                     continue
                 width = len(text_cell(column, value, lang))
                 if width > widths[i]:
@@ -474,6 +518,13 @@ def _fill_book(book: Any, review: Review, lang: Lang) -> None:
             sheet.set_column(i, i, min(60, max(8, width + 2)))
         if r:
             sheet.autofilter(0, 0, r, len(columns) - 1)
+
+
+def rupiah_width(value: int) -> int:
+    """len(format_rupiah(value)) without the text: Rp, a sign, the digits and a dot between
+    each group of three."""
+    digits = len(str(abs(value)))
+    return 2 + (value < 0) + digits + (digits - 1) // 3
 
 
 def _write_text(sheet: Any, row: int, col: int, text: str) -> None:
@@ -562,12 +613,11 @@ def write_html_table(out: BinaryIO, section: Section, lang: Lang) -> None:
         return
     head = "".join(f"<th>{html.escape(c.heading(lang))}</th>" for c in section.columns)
     out.write(f"<table><thead><tr>{head}</tr></thead><tbody>".encode())
-    cells = [(c.key, ' class="n"' if c.kind in ("int", "rupiah", "pct") else "", c)
-             for c in section.columns]
+    cells = [(c.key, "<td class=\"n\">" if c.kind in ("int", "rupiah", "pct") else "<td>",
+              _worded(c, lang, html.escape, _html_cell)) for c in section.columns]
     for row in itertools.chain((first,), rows):
         out.write(("<tr>" + "".join(
-            f"<td{numeric}>{_html_cell(c, row.get(key), lang)}</td>"
-            for key, numeric, c in cells) + "</tr>").encode())
+            f"{td}{cell(row.get(key))}</td>" for key, td, cell in cells) + "</tr>").encode())
     out.write(b"</tbody></table>")
 
 

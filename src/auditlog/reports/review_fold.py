@@ -192,6 +192,16 @@ def _plan() -> dict[bytes, tuple[str, int, bool, type[Event]]]:
 
 
 _PLAN = _plan()
+
+
+def _as_stored(cls: type[Event]) -> int:
+    """The oldest stored version of ``cls`` whose state reads as the current one: the last
+    version that changed more than optional fields (as mapper.stored_version counts them)."""
+    added = set(cls.optional_since.values())
+    return max((v for v in range(1, cls.class_version + 1) if v not in added), default=1)
+
+
+_AS_STORED = {topic.encode(): _as_stored(cls) for topic, cls in EVENT_TYPES.items()}
 _RECORDED = FindingRecorded.topic
 _WITHDRAWN = FindingWithdrawn.topic
 
@@ -329,6 +339,39 @@ class ReviewLog:
                 rows = []
         yield from self._decoded(rows, ids)
 
+    def activity_states(self) -> Iterator[tuple[Row, dict[str, Any] | None, str]]:
+        """(row, its state upcast, reference of the finding it is about or "") of the year's
+        activity, in log order: what a describer that reads the stored fields needs, without
+        an event made of each. The state is None where it cannot be read as stored (decode
+        the row, which says how it is damaged)."""
+        wanted = set(self.activity)
+        topics = [cls.topic.encode() for cls in activity_kinds()]
+        names = [cls.topic for cls in activity_kinds()]
+        findings = self.findings
+        spool = self.spool
+        spool.flush()
+        spool.seek(0)
+        read, unpack, size, loads = spool.read, _SPOOLED.unpack, _SPOOLED.size, orjson.loads
+        while head := read(size):
+            position, version, kind, id_size, state_size = unpack(head)
+            oid, raw = read(id_size), read(state_size)
+            if position not in wanted:
+                continue
+            finding = findings.get(oid)
+            state: dict[str, Any] | None
+            try:
+                state = loads(raw)
+                upcast(names[kind], state)
+            except Exception:  # any failure: decode() says what is wrong with it
+                state = None
+            yield ((position, oid, version, topics[kind], raw), state,
+                   "" if finding is None else finding.ref)
+
+    @staticmethod
+    def decode(row: Row, ids: dict[bytes, UUID]) -> Event:
+        """The event of a row of the activity, or DamagedStore saying why it has none."""
+        return stream.decode_rows([row], ids)[0][1]
+
     def _decoded(self, rows: list[Row], ids: dict[bytes, UUID]
                  ) -> Iterator[tuple[int, Event, dict[UUID, str]]]:
         refs: dict[UUID, str] = {}
@@ -402,10 +445,13 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                 try:
                     topic, todo, retroactive, cls = plan[topic_bytes]
                     state = loads(raw)
-                    # A finding's event already at its version needs nothing of upcast (a
-                    # stray class_version key is read by nobody here): most of the log.
+                    # A finding's event stored at or after the last version that changed
+                    # more than optional fields reads as it is (see mapper.stored_version: a
+                    # later version that only adds optional fields stores an event that uses
+                    # none of them as the older version, and upcasts it unchanged), and a
+                    # stray class_version key is read by nobody here: most of the log.
                     if cls.class_version > 1 and (todo != _FINDING or state.get(
-                            "class_version", 1) < cls.class_version):
+                            "class_version", 1) < _AS_STORED[topic_bytes]):
                         upcast(topic, state)
                     if known is not None and \
                             datetime.fromisoformat(state["recorded_at"]) > known:
