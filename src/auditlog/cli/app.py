@@ -32,7 +32,6 @@ from auditlog.i18n import N_, _
 from auditlog.reports.render import Format
 
 from . import _collector as collector
-from .coercion import coerce_plainly
 from .language import LocalisedGroup, choose_language
 
 if TYPE_CHECKING:  # the command tree is built without them: `--help` must start fast
@@ -47,7 +46,12 @@ R = TypeVar("R")
 
 class AuditGroup(LocalisedGroup):
     def main(self, args: Sequence[str] | None = None, *more: Any, **extra: Any) -> Any:
-        coerce_plainly(self)  # before anything is parsed: no pydantic for text and choices
+        try:  # reaches into Typer's private coercion: a Typer that moved it coerces as usual
+            from .coercion import coerce_plainly
+        except ImportError:
+            pass
+        else:
+            coerce_plainly(self)  # before anything is parsed: no pydantic for text and choices
         return super().main(args, *more, **extra)
 
     def invoke(self, ctx: Any) -> Any:
