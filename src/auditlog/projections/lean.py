@@ -45,7 +45,6 @@ from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.domain.recommendation import ANSWER_DAYS
-from auditlog.i18n import _
 from auditlog.projections.model import (
     RETROACTIVE,
     Moment,
@@ -55,7 +54,7 @@ from auditlog.projections.model import (
     ref_key,
 )
 from auditlog.store.mapper import construct, upcast
-from auditlog.store.stream import ChainedRow, damaged
+from auditlog.store.stream import ChainedRow, undecodable
 
 # What the fold does with each stored topic.
 SKIP, FINDING, DOMAIN = 0, 1, 2
@@ -313,14 +312,8 @@ class LeanUniverse:
                         act(finding, state)
                 elif todo == DOMAIN:
                     self.others.apply(construct(cls, UUID(oid.decode()), version, state))
-            except KeyError as error:
-                what = (f"unknown topic {topic_bytes!r}" if topic_bytes not in steps
-                        else repr(error))
-                raise damaged(position, _("its event cannot be decoded ({error})").format(
-                    error=what)) from None
-            except (ValueError, TypeError, AttributeError) as error:
-                raise damaged(position, _("its event cannot be decoded ({error})").format(
-                    error=error)) from None
+            except (KeyError, ValueError, TypeError, AttributeError) as error:
+                raise undecodable(position, error, topic_bytes, steps) from None
         self.position = position
         self.events_read += len(rows)
         self.events_applied += applied

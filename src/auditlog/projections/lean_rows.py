@@ -43,10 +43,9 @@ from auditlog.domain.events import (
 from auditlog.domain.finding import Finding
 from auditlog.domain.pemda import Pemda
 from auditlog.domain.recommendation import ANSWER_DAYS, Recommendation
-from auditlog.i18n import _
 from auditlog.projections.lean import DOMAIN, FINDING, PLAN, numbered
 from auditlog.store.mapper import construct, upcast
-from auditlog.store.stream import damaged
+from auditlog.store.stream import undecodable
 
 Row = tuple[int, bytes, int, bytes, bytes]
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -348,14 +347,8 @@ class LogFold:
                     upcast(topic, state)
                     event = construct(cls, UUID(oid.decode()), version, state)
                     self._apply(event, retroactive)
-            except KeyError as error:
-                what = (f"unknown topic {topic_bytes!r}" if topic_bytes not in plan
-                        else repr(error))
-                raise damaged(position, _("its event cannot be decoded ({error})").format(
-                    error=what)) from None
-            except (ValueError, TypeError, AttributeError) as error:
-                raise damaged(position, _("its event cannot be decoded ({error})").format(
-                    error=error)) from None
+            except (KeyError, ValueError, TypeError, AttributeError) as error:
+                raise undecodable(position, error, topic_bytes, plan) from None
 
     def _apply(self, event: Any, retroactive: bool) -> None:
         """A pemda's, grade series' or commitment's event, through the domain's fold."""

@@ -482,14 +482,8 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                         if not retroactive and effective > day:
                             continue
                         others.apply(construct(cls, UUID(oid.decode()), version, state))
-                except KeyError as error:
-                    what = (f"unknown topic {topic_bytes!r}" if topic_bytes not in plan
-                            else repr(error))
-                    raise stream.damaged(position, _("its event cannot be decoded ({error})"
-                                                     ).format(error=what)) from None
-                except (ValueError, TypeError, AttributeError) as error:
-                    raise stream.damaged(position, _("its event cannot be decoded ({error})"
-                                                     ).format(error=error)) from None
+                except (KeyError, ValueError, TypeError, AttributeError) as error:
+                    raise stream.undecodable(position, error, topic_bytes, plan) from None
             if not leading and not measured:  # the prefix known at known_at ends here
                 tree.extend(hashes[:lead])
                 log.size, log.root = tree.size, tree.root()

@@ -20,7 +20,7 @@ queries. Everything else here is engine-neutral.
 import gc
 import hashlib
 import struct
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from typing import Any, Protocol
 from uuid import UUID
 
@@ -68,6 +68,17 @@ def damaged(position: int, what: str) -> DamagedStore:
                           "nothing was read past it: run 'auditlog verify' to see "
                           "every problem").format(
         position=position, what=what))
+
+
+def undecodable(position: int, error: Exception, topic: bytes | None = None,
+                known: Container[bytes] = ()) -> DamagedStore:
+    """The damage of a checked row that cannot be decoded. The folds that read rows
+    themselves pass the stored topic and the topics they know: a KeyError there is either an
+    unknown topic or a field the event lacks, and says which."""
+    what: object = error
+    if topic is not None and isinstance(error, KeyError):
+        what = f"unknown topic {topic!r}" if topic not in known else repr(error)
+    return damaged(position, _("its event cannot be decoded ({error})").format(error=what))
 
 
 def verified(source: RowSource, after: int = 0, stop: int | None = None,
@@ -138,8 +149,7 @@ def decode_rows(rows: list[tuple[int, bytes, int, bytes, bytes]], ids: dict[byte
                 the_id = ids[oid] = UUID(oid.decode())
             event = construct_event(topic.decode(), the_id, version, orjson.loads(state))
         except Exception as error:  # any failure to decode is damage, stated where it is
-            raise damaged(position, _("its event cannot be decoded ({error})").format(
-                error=error)) from None
+            raise undecodable(position, error) from None
         found.append((position, event))
     return found
 
