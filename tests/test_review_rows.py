@@ -32,7 +32,7 @@ from auditlog.domain.events import (
 from auditlog.domain.inputs import format_rupiah
 from auditlog.projections.model import Moment
 from auditlog.projections.summary import STATUSES, Totals
-from auditlog.reports import export, review, review_fold
+from auditlog.reports import export, review
 from auditlog.reports.review import Column, Kind, Lang, _flat, build_review
 from auditlog.reports.review_fold import read_for_review
 from auditlog.reports.views import event_detail
@@ -171,12 +171,11 @@ def test_a_state_that_is_no_event_is_left_to_decoding(change: dict[str, Any]) ->
 @pytest.mark.parametrize("event", [e for e in EVENTS if getattr(e, "source", None) is None],
                          ids=lambda e: e.topic)
 def test_a_finding_event_stored_as_an_older_version_reads_as_it_is(event: Event) -> None:
-    """The review's pass skips upcasting a finding's event stored at or after _as_stored:
+    """The review's pass skips upcasting a finding's event stored at or after floor_version:
     from there the upcasters change nothing of a state (stored as mapper.stored_version
     stores it)."""
     cls = type(event)
-    since = review_fold._as_stored(cls)
-    assert since == mapper._floor(cls)
+    since = mapper.floor_version(cls)
     state = stored(event)
     for version in range(since, cls.class_version):
         older = {**state, "class_version": version}

@@ -53,7 +53,7 @@ from auditlog.projections.model import (
     project_admitted,
     ref_key,
 )
-from auditlog.store.mapper import construct, upcast
+from auditlog.store.mapper import construct, floor_version, upcast
 from auditlog.store.stream import ChainedRow, undecodable
 
 # What the fold does with each stored topic.
@@ -197,21 +197,16 @@ Step = tuple[str, int, bool, type[Event], bool, Any]
 _RECORDED, _REC, _WHOLE = 3, 4, 5
 
 
-def _does_nothing(state: dict[str, Any]) -> None:
-    """What an upcaster that only documents an added optional field compiles to."""
-
-
 def _upcasts(cls: type[Event], todo: int) -> bool:
     """Whether a stored state of this type must be upcast before the fold reads it: always
-    before building a domain event (it takes only known fields), else only when an upcaster
-    changes something (most versions only added an optional field no fold reads; upcasting
-    was a tenth of the fold)."""
+    before building a domain event (it takes only known fields), else only when a version
+    changed more than optional fields (mapper.floor_version: most versions only added an
+    optional field no fold reads; upcasting was a tenth of the fold)."""
     if cls.class_version == 1:
         return False
     if todo == DOMAIN:
         return True
-    steps = (getattr(cls, f"upcast_v{v}_v{v + 1}") for v in range(1, cls.class_version))
-    return any(step.__code__.co_code != _does_nothing.__code__.co_code for step in steps)
+    return floor_version(cls) > 1
 
 
 def _plan() -> dict[bytes, Plan]:

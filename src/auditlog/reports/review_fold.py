@@ -36,7 +36,6 @@ from uuid import UUID
 
 import orjson
 
-from auditlog.domain.aggregate import AGGREGATE_OF_EVENT
 from auditlog.domain.commitment import Commitment
 from auditlog.domain.events import (
     EVENT_TYPES,
@@ -50,12 +49,12 @@ from auditlog.domain.events import (
     RecommendationReviewed,
     Status,
 )
-from auditlog.domain.finding import Finding
 from auditlog.domain.grades import GradeSeries
 from auditlog.domain.pemda import Pemda
 from auditlog.domain.recommendation import ANSWER_DAYS, CLOSED
 from auditlog.i18n import _
-from auditlog.projections.model import RETROACTIVE, Moment, RecRow, Universe
+from auditlog.projections.lean import DOMAIN, FINDING, PLAN
+from auditlog.projections.model import Moment, RecRow, Universe
 from auditlog.store import stream
 from auditlog.store.app import Store
 from auditlog.store.chain import (
@@ -69,11 +68,10 @@ from auditlog.store.chain import (
     subtree,
 )
 from auditlog.store.integrity import IntegrityFailure, Report, guard_problems
-from auditlog.store.mapper import construct, upcast
+from auditlog.store.mapper import construct, floor_version, upcast
 
 Row = tuple[int, bytes, int, bytes, bytes]
 
-_SKIP, _FINDING, _DOMAIN = 0, 1, 2
 _STATUS = {s.value: s for s in Status}
 _ANSWER = timedelta(days=ANSWER_DAYS)
 _BLOCK = 1 << 12  # leaves hashed into one perfect subtree at a time (as verify does)
@@ -178,30 +176,13 @@ _HANDLED = frozenset(cls.topic for cls in (
     DueDateExtended, FindingCorrected, FindingWithdrawn))
 
 
-def _plan() -> dict[bytes, tuple[str, int, bool, type[Event]]]:
-    """Per stored topic: (topic, what to do, retroactive in valid time, event type)."""
-    plan: dict[bytes, tuple[str, int, bool, type[Event]]] = {}
-    for topic, cls in EVENT_TYPES.items():
-        kind = AGGREGATE_OF_EVENT.get(cls)
-        todo = (_FINDING if kind is Finding
-                else _DOMAIN if kind in (Pemda, GradeSeries, Commitment) else _SKIP)
-        if todo == _FINDING and topic not in _HANDLED:  # a new finding event: fold it here
-            raise RuntimeError(f"the review's fold does not know the finding event {topic}")
-        plan[topic.encode()] = (topic, todo, issubclass(cls, RETROACTIVE), cls)
-    return plan
-
-
-_PLAN = _plan()
-
-
-def _as_stored(cls: type[Event]) -> int:
-    """The oldest stored version of ``cls`` whose state reads as the current one: the last
-    version that changed more than optional fields (as mapper.stored_version counts them)."""
-    added = set(cls.optional_since.values())
-    return max((v for v in range(1, cls.class_version + 1) if v not in added), default=1)
-
-
-_AS_STORED = {topic.encode(): _as_stored(cls) for topic, cls in EVENT_TYPES.items()}
+# The lean fold's plan of the stored topics (what to do, retroactive, event type); the review
+# folds the same finding events by its own handlers, so each must be one it knows.
+for _topic, _todo, *_rest in PLAN.values():
+    if _todo == FINDING and _topic not in _HANDLED:  # a new finding event: fold it here
+        raise RuntimeError(f"the review's fold does not know the finding event {_topic}")
+# The oldest stored version of each type whose state reads as the current one.
+_AS_STORED = {topic.encode(): floor_version(cls) for topic, cls in EVENT_TYPES.items()}
 _RECORDED = FindingRecorded.topic
 _WITHDRAWN = FindingWithdrawn.topic
 
@@ -420,7 +401,7 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
         spool(pack(position, version, kind, len(oid), len(raw)) + oid + raw)
 
     others = log.others
-    plan = _PLAN
+    plan = PLAN
     loads = orjson.loads
     tree = _Tree()
     leading = True  # every row so far was recorded by known_at
@@ -443,14 +424,14 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                         problems.append(backwards(position, stamp, last_stamp))
                     last_stamp = stamp
                 try:
-                    topic, todo, retroactive, cls = plan[topic_bytes]
+                    topic, todo, retroactive, cls, _upcasts = plan[topic_bytes]
                     state = loads(raw)
                     # A finding's event stored at or after the last version that changed
                     # more than optional fields reads as it is (see mapper.stored_version: a
                     # later version that only adds optional fields stores an event that uses
                     # none of them as the older version, and upcasts it unchanged), and a
                     # stray class_version key is read by nobody here: most of the log.
-                    if cls.class_version > 1 and (todo != _FINDING or state.get(
+                    if cls.class_version > 1 and (todo != FINDING or state.get(
                             "class_version", 1) < _AS_STORED[topic_bytes]):
                         upcast(topic, state)
                     if known is not None and \
@@ -460,7 +441,7 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                     lead += leading
                     effective = state["effective_on"]
                     in_year = first <= effective <= last
-                    if todo == _FINDING:
+                    if todo == FINDING:
                         if topic == _RECORDED:
                             created = findings[oid] = ReviewFinding(oid, state, len(findings))
                             # kept if received in the period (as corrected): see the end
@@ -476,7 +457,7 @@ def read_for_review(store: Store, year: int, moment: Moment) -> ReviewLog:
                         if not retroactive and effective > day:
                             continue
                         _apply(finding, topic, state, effective <= start_day)
-                    elif todo == _DOMAIN:
+                    elif todo == DOMAIN:
                         if in_year and topic in listed:
                             aside(row, listed[topic], -1)
                         if not retroactive and effective > day:

@@ -181,7 +181,7 @@ def stored_version(cls: type[Event], state: dict[str, Any]) -> int:
     which that version's schema describes and the upcasters read back unchanged."""
     if not cls.optional_since:
         return cls.class_version
-    version = _floor(cls)
+    version = floor_version(cls)
     for name, since in cls.optional_since.items():
         if state.get(name) is None:
             state.pop(name, None)
@@ -191,8 +191,9 @@ def stored_version(cls: type[Event], state: dict[str, Any]) -> int:
 
 
 @cache
-def _floor(cls: type[Event]) -> int:
-    """The latest version that changed more than optional fields: it keeps its number."""
+def floor_version(cls: type[Event]) -> int:
+    """The latest version that changed more than optional fields: it keeps its number, and
+    a state stored at it or later reads as the current version without upcasting."""
     added = set(cls.optional_since.values())
     return max((v for v in range(1, cls.class_version + 1) if v not in added), default=1)
 
