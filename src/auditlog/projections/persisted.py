@@ -44,6 +44,7 @@ from auditlog.projections.quick import (
     OPEN_STATUS_CODES,
     PG_SCHEMA_SUFFIX,
     SCHEMA_VERSION,
+    chain_hash,
     grade_cells,
 )
 from auditlog.projections.search import (
@@ -56,7 +57,6 @@ from auditlog.projections.search import (
     pg_tsquery,
 )
 from auditlog.store.app import Store
-from auditlog.store.sqlite_integrity import CHAIN
 
 OPEN_VALUES = tuple(s.value for s in OPEN)
 SCHEMA = """
@@ -382,12 +382,7 @@ class Projection:
     def _chain_hash(self, position: int) -> str | None:
         """The hash of the chain entry at this log position (positions and sequence numbers
         coincide in a store auditlog wrote: one lookup; a scan only in an altered store)."""
-        row = self.db.execute(f"SELECT hash FROM {CHAIN} WHERE seq = ? AND position = ?",
-                              (position, position)).fetchone()
-        if row is None:
-            row = self.db.execute(f"SELECT hash FROM {CHAIN} WHERE position = ?",
-                                  (position,)).fetchone()
-        return None if row is None else bytes(row[0]).hex()
+        return chain_hash(self.db, position)
 
     def check_head(self) -> None:
         """The projection must rest on this log: the chain entry at its position is the one

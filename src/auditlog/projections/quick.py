@@ -64,7 +64,9 @@ class NotCurrent(Exception):
 
 
 def chain_hash(db: Connection, position: int) -> str | None:
-    """The hash of the chain entry at a log position, as Projection._chain_hash reads it."""
+    """The hash of the chain entry at a log position (positions and sequence numbers
+    coincide in a store auditlog wrote: one lookup; a scan only in an altered store); the
+    projection's head check reads it too."""
     row = db.execute(f"SELECT hash FROM {CHAIN} WHERE seq = ? AND position = ?",
                      (position, position)).fetchone()
     if row is None:
